@@ -1,0 +1,28 @@
+# Two entry points for humans (see README): `make run` and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: run test lint bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+# The main job: the Discord bot when DISCORD_TOKEN is set, otherwise the same conversation in the terminal.
+run: $(STAMP)
+	$(BIN)/python -m bot
+
+# Lint, then the whole test suite.
+test: $(STAMP)
+	$(BIN)/ruff check bot tests bench
+	$(BIN)/python -m pytest
+
+bench: $(STAMP)
+	for f in bench/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -1,0 +1,5 @@
+"""Command line: `python -m bot [run|console|preview|faq|parse|rules|sync]`."""
+
+from bot.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,44 @@
+"""The command-line entry point; each subcommand lives in its own module under bot/commands/."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+from collections.abc import Sequence
+
+# Each module exposes `register(subparsers)` and sets `func` on its parser; see bot/commands/.
+COMMAND_MODULES = ("run", "console", "preview", "faq", "parse", "rules", "sync")
+
+
+class FriendlyParser(argparse.ArgumentParser):
+    """An argparse parser whose errors say what to do, and exit with status 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog}: {message}\nTry `{self.prog} --help` for the options.\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = FriendlyParser(prog="python -m bot", description="LegDay: leg strength plans for runners.")
+    sub = parser.add_subparsers(dest="command", parser_class=FriendlyParser, metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(f"bot.commands.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"bot.commands.{name}":
+                raise
+            continue
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; with none, run the main job (the bot with a token, otherwise the console)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        command = "run" if os.environ.get("DISCORD_TOKEN") else "console"
+        args = parser.parse_args([command])
+    return int(args.func(args) or 0)

@@ -1,0 +1,399 @@
+"""The core's data: a runner's profile, the vocabulary it draws on, and the plan made for it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
+
+KM_PER_MILE = 1.609344
+MAX_WEEKLY_KM = 250.0
+
+DAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+DAY_NAMES = {
+    "mon": "Monday", "tue": "Tuesday", "wed": "Wednesday", "thu": "Thursday",
+    "fri": "Friday", "sat": "Saturday", "sun": "Sunday",
+}
+Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+
+class Level(StrEnum):
+    BEGINNER = "beginner"
+    INTERMEDIATE = "intermediate"
+    ADVANCED = "advanced"
+
+
+class Goal(StrEnum):
+    SPEED = "speed"
+    ENDURANCE = "endurance"
+    HILLS = "hills"
+    INJURY_RESILIENCE = "injury-resilience"
+    POWER = "power"
+    GENERAL = "general"
+
+
+class Equipment(StrEnum):
+    NONE = "none"
+    DUMBBELLS = "dumbbells"
+    KETTLEBELL = "kettlebell"
+    BARBELL = "barbell"
+    BOX = "box"
+    BANDS = "bands"
+    GYM = "gym"
+
+
+class Niggle(StrEnum):
+    ACHILLES = "achilles"
+    CALF = "calf"
+    KNEE = "knee"
+    IT_BAND = "it-band"
+    HAMSTRING = "hamstring"
+    HIP = "hip"
+    SHIN = "shin"
+    FOOT = "foot"
+    LOWER_BACK = "lower-back"
+
+
+class Category(StrEnum):
+    SINGLE_LEG = "single-leg"
+    ECCENTRIC = "eccentric"
+    HEAVY = "heavy"
+    PLYOMETRIC = "plyometric"
+    HIP = "hip"
+    CORE = "core"
+    CALF = "calf"
+    MOBILITY = "mobility"
+    WARM_UP = "warm-up"
+    COOL_DOWN = "cool-down"
+
+
+# One human line per choice, shared by every front-end (CLI help, Discord selects, console prompts).
+GOAL_LABELS = {
+    Goal.SPEED: "Faster race times",
+    Goal.ENDURANCE: "Longer races, holding form when tired",
+    Goal.HILLS: "Hills, trails and uneven ground",
+    Goal.INJURY_RESILIENCE: "Fewer injuries and niggles",
+    Goal.POWER: "Sprints and a finishing kick",
+    Goal.GENERAL: "General strength for running",
+}
+LEVEL_LABELS = {
+    Level.BEGINNER: "New to lifting, or not lifted for a while",
+    Level.INTERMEDIATE: "Lift regularly with good form",
+    Level.ADVANCED: "Comfortable with heavy barbell work and jumps",
+}
+EQUIPMENT_LABELS = {
+    Equipment.NONE: "Nothing (bodyweight)",
+    Equipment.DUMBBELLS: "Dumbbells",
+    Equipment.KETTLEBELL: "Kettlebell",
+    Equipment.BARBELL: "Barbell and rack",
+    Equipment.BOX: "Box or sturdy step",
+    Equipment.BANDS: "Resistance bands",
+    Equipment.GYM: "A full gym",
+}
+NIGGLE_LABELS = {
+    Niggle.ACHILLES: "Achilles",
+    Niggle.CALF: "Calf",
+    Niggle.KNEE: "Knee",
+    Niggle.IT_BAND: "IT band",
+    Niggle.HAMSTRING: "Hamstring",
+    Niggle.HIP: "Hip",
+    Niggle.SHIN: "Shin",
+    Niggle.FOOT: "Foot",
+    Niggle.LOWER_BACK: "Lower back",
+}
+
+_MILEAGE_RE = re.compile(
+    r"^\s*(?P<num>[+-]?\d+(?:[.,]\d+)?)\s*(?P<unit>km|kms|k|kilometers?|kilometres?|mi|mis|miles?|m)?\s*"
+    r"(?:/\s*(?:wk|week)|a week|per week|pw)?\s*$",
+    re.IGNORECASE,
+)
+MILEAGE_HELP = (
+    "Give your weekly running distance as a number with a unit, like `30mi`, `45 km` or `45k` "
+    f"(0 to {MAX_WEEKLY_KM:.0f} km, which is {MAX_WEEKLY_KM / KM_PER_MILE:.0f} mi)."
+)
+
+
+class MileageError(ValueError):
+    """A weekly mileage a runner typed that we cannot use; the message says what is accepted."""
+
+
+def parse_mileage(text: str | float | int, default_unit: str | None = None) -> tuple[float, str]:
+    """Read '30mi', '45 km', '45k' or a plain number (with default_unit) into (km, unit)."""
+    if isinstance(text, bool):
+        raise MileageError(f"That isn't a distance. {MILEAGE_HELP}")
+    if isinstance(text, int | float):
+        raw, unit = float(text), default_unit
+    else:
+        shown = str(text).strip()
+        if len(shown) > 40:
+            shown = shown[:37] + "..."
+        match = _MILEAGE_RE.match(str(text))
+        if not match:
+            raise MileageError(f"I couldn't read '{shown}' as a distance. {MILEAGE_HELP}")
+        raw = float(match["num"].replace(",", "."))
+        unit = match["unit"] or default_unit
+    if unit is None:
+        raise MileageError(
+            f"Is {raw:g} in kilometres or miles? Add the unit, like `{raw:g}km` or `{raw:g}mi`."
+        )
+    unit = "mi" if unit.lower().startswith("m") else "km"
+    km = raw * KM_PER_MILE if unit == "mi" else raw
+    if raw < 0:
+        raise MileageError(f"Weekly mileage can't be negative ({raw:g} {unit}). {MILEAGE_HELP}")
+    if km > MAX_WEEKLY_KM:
+        raise MileageError(
+            f"{raw:g} {unit} a week is more than LegDay plans for. {MILEAGE_HELP}"
+        )
+    return round(km, 2), unit
+
+
+def _split_list(value: Any) -> Any:
+    """Accept 'a,b c' as well as lists, so every front-end can pass what the runner typed."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [part for part in re.split(r"[\s,;/]+", value.strip().lower()) if part]
+    return value
+
+
+def _lower(value: Any) -> Any:
+    return value.strip().lower() if isinstance(value, str) else value
+
+
+def _dedupe_sorted(values: list[Any], order: list[Any]) -> list[Any]:
+    """Remove repeats and keep the vocabulary's order, so equal profiles compare and hash equal."""
+    seen = set(values)
+    return [item for item in order if item in seen]
+
+
+DayField = Annotated[Day, BeforeValidator(lambda v: _lower(v)[:3] if isinstance(v, str) else v)]
+
+
+class Profile(BaseModel):
+    """What a runner told us: everything a plan is made from."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    weekly_km: float = Field(ge=0, le=MAX_WEEKLY_KM)
+    unit: Literal["km", "mi"] = "km"
+    level: Level
+    goals: list[Goal] = Field(min_length=1)
+    days_per_week: int | None = Field(default=None, ge=1, le=3)
+    long_run_day: DayField | None = None
+    hard_days: list[DayField] = Field(default_factory=list)
+    equipment: list[Equipment] = Field(default_factory=list)
+    niggles: list[Niggle] = Field(default_factory=list)
+    sharp_pain: bool = False
+    race_date: dt.date | None = None
+
+    @field_validator("level", mode="before")
+    @classmethod
+    def _level(cls, value: Any) -> Any:
+        return _lower(value)
+
+    @field_validator("goals", "hard_days", "equipment", "niggles", mode="before")
+    @classmethod
+    def _lists(cls, value: Any) -> Any:
+        return _split_list(value)
+
+    @field_validator("goals")
+    @classmethod
+    def _goals(cls, value: list[Goal]) -> list[Goal]:
+        return _dedupe_sorted(value, list(Goal))
+
+    @field_validator("equipment")
+    @classmethod
+    def _equipment(cls, value: list[Equipment]) -> list[Equipment]:
+        value = [item for item in value if item is not Equipment.NONE]
+        return _dedupe_sorted(value, list(Equipment))
+
+    @field_validator("niggles")
+    @classmethod
+    def _niggles(cls, value: list[Niggle]) -> list[Niggle]:
+        return _dedupe_sorted(value, list(Niggle))
+
+    @field_validator("hard_days")
+    @classmethod
+    def _hard_days(cls, value: list[str]) -> list[str]:
+        return _dedupe_sorted(value, list(DAYS))
+
+    @property
+    def weekly_mi(self) -> float:
+        return round(self.weekly_km / KM_PER_MILE, 1)
+
+    @property
+    def mileage_text(self) -> str:
+        """The runner's mileage in the unit they gave it."""
+        amount = self.weekly_mi if self.unit == "mi" else self.weekly_km
+        return f"{amount:g} {self.unit}"
+
+    def available_equipment(self) -> set[str]:
+        """Everything the runner can use; a gym has it all."""
+        have = {item.value for item in self.equipment}
+        if Equipment.GYM.value in have:
+            have |= {item.value for item in Equipment}
+        return have
+
+
+FIELD_LABELS = {
+    "weekly_km": "Weekly mileage",
+    "unit": "Mileage unit",
+    "level": "Strength level",
+    "goals": "Goals",
+    "days_per_week": "Strength days per week",
+    "long_run_day": "Long-run day",
+    "hard_days": "Hard-run days",
+    "equipment": "Equipment",
+    "niggles": "Niggles",
+    "sharp_pain": "Sharp joint pain",
+    "race_date": "Race date",
+}
+FIELD_ACCEPTS = {
+    "weekly_km": MILEAGE_HELP,
+    "unit": "Use `km` or `mi`.",
+    "level": "Choose one of: " + ", ".join(level.value for level in Level) + ".",
+    "goals": "Choose one or more of: " + ", ".join(goal.value for goal in Goal) + ".",
+    "days_per_week": "Choose 1, 2 or 3 strength days a week.",
+    "long_run_day": "Use a day: " + ", ".join(DAYS) + ".",
+    "hard_days": "Use days: " + ", ".join(DAYS) + ".",
+    "equipment": "Choose from: " + ", ".join(item.value for item in Equipment) + ".",
+    "niggles": "Choose from: " + ", ".join(item.value for item in Niggle) + ".",
+    "sharp_pain": "Answer yes or no.",
+    "race_date": "Use a date like 2027-01-17.",
+}
+
+
+def friendly_errors(error: ValidationError) -> list[str]:
+    """Turn a pydantic error about a profile into lines a runner understands: what, and what is accepted."""
+    lines: list[str] = []
+    for item in error.errors():
+        field = str(item["loc"][0]) if item["loc"] else ""
+        label = FIELD_LABELS.get(field, field or "Profile")
+        given = item.get("input")
+        shown = repr(given) if not isinstance(given, dict) else ""
+        if len(shown) > 40:
+            shown = shown[:37] + "..."
+        if item["type"] == "missing":
+            lines.append(f"{label} is missing. {FIELD_ACCEPTS.get(field, '')}".strip())
+        elif item["type"] == "extra_forbidden":
+            lines.append(f"'{field}' isn't something a profile holds.")
+        elif field == "goals" and item["type"] == "too_short":
+            lines.append(f"{label}: pick at least one. {FIELD_ACCEPTS['goals']}")
+        else:
+            detail = f" ({shown})" if shown else ""
+            lines.append(f"{label}{detail} isn't valid. {FIELD_ACCEPTS.get(field, item['msg'])}".strip())
+    return lines
+
+
+# --------------------------------------------------------------------------------------------
+# The plan
+
+
+class Prescription(BaseModel):
+    """One exercise as prescribed in one session of one week."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    name: str
+    sets: int = Field(ge=1)
+    reps: str
+    min_reps: int = Field(ge=1)
+    max_reps: int = Field(ge=1)
+    per_side: bool = False
+    unit: Literal["reps", "seconds", "metres"] = "reps"
+    tempo: str | None = None
+    rest_seconds: int = Field(ge=0)
+    rir_min: int = Field(ge=0, le=5)
+    rir_max: int = Field(ge=0, le=5)
+    effort: str
+    categories: list[str]
+    cue: str = ""
+
+
+class Item(BaseModel):
+    """A warm-up, cool-down or mobility item: done, not counted as working sets."""
+
+    id: str
+    name: str
+    dose: str
+
+
+class Session(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    day: Day
+    date: dt.date
+    focus: str
+    kind: Literal["strength", "power", "light"]
+    minutes: int
+    after_run: bool = False
+    warm_up: list[Item]
+    exercises: list[Prescription]
+    cool_down: list[Item]
+
+    @property
+    def working_sets(self) -> int:
+        return sum(item.sets for item in self.exercises)
+
+    @property
+    def categories(self) -> set[str]:
+        return {cat for item in self.exercises for cat in item.categories}
+
+
+class MobilityDay(BaseModel):
+    day: Day
+    date: dt.date
+    minutes: int
+    items: list[Item]
+
+
+class Week(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    week: int = Field(ge=1, le=4)
+    start: dt.date
+    label: str
+    summary: str
+    sessions: list[Session]
+    mobility: list[MobilityDay] = Field(default_factory=list)
+    race_day: dt.date | None = None
+
+    @property
+    def working_sets(self) -> int:
+        return sum(session.working_sets for session in self.sessions)
+
+
+class TraceEntry(BaseModel):
+    """One line of 'why this plan?': a rule (or a built-in safeguard) and what it changed."""
+
+    rule_id: str
+    description: str
+    status: Literal["applied", "overridden", "no-effect", "error", "safeguard"]
+    changes: list[str] = Field(default_factory=list)
+
+
+class Plan(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    profile: Profile
+    start: dt.date
+    template: str
+    level: Level
+    sessions_per_week: int
+    progression: str
+    weeks: list[Week]
+    fired_rules: list[str]
+    trace: list[TraceEntry]
+    notes: list[str]
+    warnings: list[str]
+    withheld: bool = False
+    withheld_reason: str | None = None
+    rules_version: str
+
+    def to_json(self) -> dict[str, Any]:
+        """The plan as plain JSON values, the shape scripts and the `--json` flag rely on."""
+        return self.model_dump(mode="json")
