@@ -135,14 +135,14 @@ def parse_mileage(text: str | float | int, default_unit: str | None = None) -> t
             raise MileageError(f"I couldn't read '{shown}' as a distance. {MILEAGE_HELP}")
         raw = float(match["num"].replace(",", "."))
         unit = match["unit"] or default_unit
+    if raw < 0:
+        raise MileageError(f"Weekly mileage can't be negative ({raw:g}). {MILEAGE_HELP}")
     if unit is None:
         raise MileageError(
             f"Is {raw:g} in kilometres or miles? Add the unit, like `{raw:g}km` or `{raw:g}mi`."
         )
     unit = "mi" if unit.lower().startswith("m") else "km"
     km = raw * KM_PER_MILE if unit == "mi" else raw
-    if raw < 0:
-        raise MileageError(f"Weekly mileage can't be negative ({raw:g} {unit}). {MILEAGE_HELP}")
     if km > MAX_WEEKLY_KM:
         raise MileageError(
             f"{raw:g} {unit} a week is more than LegDay plans for. {MILEAGE_HELP}"
