@@ -58,6 +58,7 @@ class Niggle(StrEnum):
 
 
 class Category(StrEnum):
+    STRENGTH = "strength"
     SINGLE_LEG = "single-leg"
     ECCENTRIC = "eccentric"
     HEAVY = "heavy"

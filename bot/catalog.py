@@ -1,0 +1,233 @@
+"""The exercise catalogue, session templates and progression patterns, loaded from rules/ and validated."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from bot.models import Category, Equipment, Level, Niggle
+from bot.yamlio import DataFileError, describe_errors, line_of, read_yaml
+
+_ID = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+_REPS = re.compile(r"^(\d+)(?:-(\d+))?$")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Caps(Strict):
+    """Hard dose limits for one exercise (COACHING.md 15-16), enforced after every rule."""
+
+    sets: int | None = Field(default=None, ge=1)
+    reps: int | None = Field(default=None, ge=1)
+    per_week_in_maintenance: int | None = Field(default=None, ge=1)
+
+
+class Exercise(Strict):
+    id: str = Field(pattern=_ID)
+    name: str = Field(min_length=1, max_length=80)
+    categories: list[Category] = Field(min_length=1)
+    equipment: list[Equipment] = Field(default_factory=list)
+    unsuitable_for: list[Niggle] = Field(default_factory=list)
+    substitutes: list[str] = Field(default_factory=list)
+    per_side: bool = False
+    unit: Literal["reps", "seconds", "metres"] = "reps"
+    tempo: str | None = None
+    rest_seconds: int = Field(ge=0, le=600)
+    minutes_per_set: float = Field(gt=0, le=10)
+    caps: Caps = Caps()
+    cue: str = Field(min_length=1, max_length=200)
+
+    def is_heavy(self) -> bool:
+        return Category.HEAVY in self.categories
+
+    def is_plyometric(self) -> bool:
+        return Category.PLYOMETRIC in self.categories
+
+
+class ItemDef(Strict):
+    id: str = Field(pattern=_ID)
+    name: str = Field(min_length=1, max_length=100)
+    categories: list[Category] = Field(min_length=1)
+    dose: str = Field(min_length=1, max_length=60)
+
+
+def parse_reps(text: str) -> tuple[int, int]:
+    """'8' -> (8, 8); '6-8' -> (6, 8); anything else is a ValueError with what is accepted."""
+    match = _REPS.match(str(text).strip())
+    if not match:
+        raise ValueError(f"reps must look like '8' or '6-8', not {text!r}")
+    low = int(match[1])
+    high = int(match[2] or match[1])
+    if not 1 <= low <= high <= 60:
+        raise ValueError(f"reps {text!r} must be between 1 and 60, the smaller number first")
+    return low, high
+
+
+class Slot(Strict):
+    """One exercise in a session template, at its week-2 dose."""
+
+    id: str = Field(pattern=_ID)
+    sets: int = Field(ge=2, le=6)
+    reps: str
+
+    @field_validator("reps", mode="before")
+    @classmethod
+    def _reps(cls, value: Any) -> str:
+        parse_reps(str(value))
+        return str(value)
+
+
+class SessionDef(Strict):
+    key: str = Field(pattern=r"^[A-Z]$")
+    focus: str = Field(min_length=1, max_length=60)
+    kind: Literal["strength", "power"]
+    exercises: list[Slot] = Field(min_length=2, max_length=8)
+
+
+class Block(Strict):
+    minutes: int = Field(ge=0, le=20)
+    items: list[str] = Field(min_length=1)
+
+
+class Template(Strict):
+    id: str = Field(pattern=_ID)
+    level: Level
+    minutes: tuple[int, int]
+    warm_up: Block
+    cool_down: Block
+    sessions: list[SessionDef] = Field(min_length=1, max_length=3)
+
+    @model_validator(mode="after")
+    def _band(self) -> Template:
+        low, high = self.minutes
+        if not 10 <= low <= high <= 90:
+            raise ValueError("minutes must be [shortest, longest], between 10 and 90")
+        return self
+
+
+class WeekStep(Strict):
+    label: str = Field(min_length=1, max_length=30)
+    sets: int = Field(default=0, ge=-2, le=2)
+    sets_factor: float | None = Field(default=None, gt=0, lt=1)
+    rir: tuple[int, int]
+    summary: str = Field(min_length=1, max_length=200)
+
+    @field_validator("rir")
+    @classmethod
+    def _rir(cls, value: tuple[int, int]) -> tuple[int, int]:
+        # COACHING.md 8: every set has an effort target of 1-4 reps in reserve; nothing to failure.
+        if not 1 <= value[0] <= value[1] <= 4:
+            raise ValueError("rir must be [fewest, most] reps in reserve, each from 1 to 4")
+        return value
+
+
+class Progression(Strict):
+    id: str
+    description: str
+    weeks: list[WeekStep] = Field(min_length=4, max_length=4)
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """Everything the planner draws from; immutable once loaded."""
+
+    exercises: dict[str, Exercise]
+    items: dict[str, ItemDef]
+    templates: dict[str, Template]
+    progressions: dict[str, Progression]
+
+    def template_for(self, level: Level) -> Template:
+        for template in self.templates.values():
+            if template.level is level:
+                return template
+        raise KeyError(level)
+
+    def canonical(self) -> dict[str, Any]:
+        """Plain data for hashing into the rule-set version."""
+        return {
+            "exercises": {key: ex.model_dump(mode="json") for key, ex in self.exercises.items()},
+            "items": {key: item.model_dump(mode="json") for key, item in self.items.items()},
+            "templates": {key: t.model_dump(mode="json") for key, t in self.templates.items()},
+            "progressions": {key: p.model_dump(mode="json") for key, p in self.progressions.items()},
+        }
+
+
+def _section(data: Any, key: str, source: str, node: Any) -> dict[str, Any]:
+    if not isinstance(data, dict) or not isinstance(data.get(key), dict):
+        raise DataFileError([f"{source}:{line_of(node, []) or 1}: expected a top-level mapping '{key}:'"])
+    return data[key]
+
+
+def _build(model: type[BaseModel], raw: dict[str, Any], key: str, source: str, node: Any,
+           section: str, problems: list[str], **extra: Any) -> Any:
+    if not isinstance(raw, dict):
+        problems.append(f"{source}:{line_of(node, [section, key])}: '{key}' must be a mapping of fields")
+        return None
+    try:
+        return model.model_validate({**raw, **extra})
+    except ValidationError as exc:
+        problems.extend(describe_errors(exc, source, node, [section, key], label=f"'{key}'"))
+        return None
+
+
+def load_catalog(rules_dir: Path) -> Catalog:
+    """Load and cross-check exercises.yaml, sessions.yaml and progressions.yaml; every fault at once."""
+    problems: list[str] = []
+    ex_path, ses_path, prog_path = (rules_dir / name for name in
+                                    ("exercises.yaml", "sessions.yaml", "progressions.yaml"))
+    ex_data, ex_node = read_yaml(ex_path)
+    ses_data, ses_node = read_yaml(ses_path)
+    prog_data, prog_node = read_yaml(prog_path)
+
+    exercises = {
+        key: ex for key, raw in _section(ex_data, "exercises", str(ex_path), ex_node).items()
+        if (ex := _build(Exercise, raw, key, str(ex_path), ex_node, "exercises", problems, id=key))
+    }
+    items = {
+        key: item for key, raw in (ex_data.get("items") or {}).items()
+        if (item := _build(ItemDef, raw, key, str(ex_path), ex_node, "items", problems, id=key))
+    }
+    templates = {
+        key: t for key, raw in _section(ses_data, "templates", str(ses_path), ses_node).items()
+        if (t := _build(Template, raw, key, str(ses_path), ses_node, "templates", problems, id=key))
+    }
+    progressions = {
+        key: p for key, raw in _section(prog_data, "progressions", str(prog_path), prog_node).items()
+        if (p := _build(Progression, raw, key, str(prog_path), prog_node, "progressions", problems, id=key))
+    }
+
+    overlap = set(exercises) & set(items)
+    for key in sorted(overlap):
+        problems.append(f"{ex_path}:{line_of(ex_node, ['items', key])}: '{key}' is both an exercise and an item")
+    for key, ex in exercises.items():
+        for i, sub in enumerate(ex.substitutes):
+            if sub not in exercises or sub == key:
+                problems.append(f"{ex_path}:{line_of(ex_node, ['exercises', key, 'substitutes', i])}: "
+                                f"'{key}' field 'substitutes': unknown exercise '{sub}'")
+    for key, template in templates.items():
+        for block in ("warm_up", "cool_down"):
+            for i, item in enumerate(getattr(template, block).items):
+                if item not in items:
+                    problems.append(f"{ses_path}:{line_of(ses_node, ['templates', key, block, 'items', i])}: "
+                                    f"'{key}' field '{block}.items': unknown item '{item}'")
+        for s, session in enumerate(template.sessions):
+            for e, slot in enumerate(session.exercises):
+                if slot.id not in exercises:
+                    where = line_of(ses_node, ["templates", key, "sessions", s, "exercises", e])
+                    problems.append(f"{ses_path}:{where}: '{key}' session {session.key}: unknown exercise "
+                                    f"'{slot.id}'")
+    for level in Level:
+        if not any(t.level is level for t in templates.values()):
+            problems.append(f"{ses_path}: no template for level '{level.value}'")
+    for needed in ("build", "maintain", "hold"):
+        if needed not in progressions:
+            problems.append(f"{prog_path}: the progression pattern '{needed}' is missing")
+    if problems:
+        raise DataFileError(problems)
+    return Catalog(exercises=exercises, items=items, templates=templates, progressions=progressions)

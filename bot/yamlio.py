@@ -1,0 +1,76 @@
+"""Reading the YAML data files with errors that name the file, the line and the field at fault."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+
+class DataFileError(ValueError):
+    """A data file (rules, catalogue, FAQ) that can't be used; `problems` lists every fault found."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems = list(problems)
+        super().__init__("\n".join(self.problems))
+
+
+def load_yaml(text: str, source: str) -> tuple[Any, yaml.Node | None]:
+    """Parse YAML text into plain data plus its node tree (for line numbers); syntax errors name the line."""
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"{source}:{mark.line + 1}" if mark else source
+        raise DataFileError([f"{where}: YAML syntax error: {exc.problem or exc}"]) from None
+    except yaml.YAMLError as exc:
+        raise DataFileError([f"{source}: YAML error: {exc}"]) from None
+    return data, node
+
+
+def read_yaml(path: Path) -> tuple[Any, yaml.Node | None]:
+    """Load one YAML file; an unreadable file is a DataFileError, not a crash."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise DataFileError([f"{path}: can't read the file ({exc.strerror or exc})"]) from None
+    return load_yaml(text, str(path))
+
+
+def line_of(node: yaml.Node | None, path: Sequence[Any]) -> int | None:
+    """The 1-based line of the value at `path` (keys and list indexes) in a composed YAML tree."""
+    best = node.start_mark.line + 1 if node is not None else None
+    for key in path:
+        if isinstance(node, yaml.MappingNode):
+            for key_node, value_node in node.value:
+                if key_node.value == str(key):
+                    node = value_node
+                    best = key_node.start_mark.line + 1
+                    break
+            else:
+                return best
+        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
+            node = node.value[key]
+            best = node.start_mark.line + 1
+        else:
+            return best
+    return best
+
+
+def describe_errors(
+    error: ValidationError, source: str, node: yaml.Node | None, prefix: Sequence[Any] = (), label: str = ""
+) -> list[str]:
+    """One line per pydantic error: `file:line: <label> field.path: message`."""
+    lines = []
+    for item in error.errors():
+        loc = [part for part in item["loc"] if not (isinstance(part, str) and part.startswith("function-"))]
+        line = line_of(node, [*prefix, *loc])
+        where = f"{source}:{line}" if line else source
+        field = ".".join(str(part) for part in loc) or "(whole entry)"
+        message = item["msg"].removeprefix("Value error, ")
+        lines.append(f"{where}: {label}{' ' if label else ''}field '{field}': {message}")
+    return lines
