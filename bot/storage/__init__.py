@@ -1,0 +1,43 @@
+"""Everything the bot remembers, behind a small repository interface (TinyDB today).
+
+Open one `Storage` per process and close it at shutdown::
+
+    with Storage.open(settings.data_dir) as storage:
+        storage.profiles.save(user_id, profile)
+        plan = storage.plans.latest(user_id)
+
+Repository calls touch only memory and are safe on the asyncio event loop; a background thread
+writes changed files atomically within `flush_interval` seconds. See `_store.py` for the design and
+`_facade.py` for what a crash can and cannot lose.
+"""
+
+from bot.storage._facade import Storage
+from bot.storage._migrations import MIGRATIONS, SCHEMA, MigrationError, migration
+from bot.storage._repos import (
+    FORGOTTEN_USER,
+    GUILD_DEFAULTS,
+    AuditRepository,
+    CheckinRepository,
+    ConversationRepository,
+    GuildRepository,
+    PlanRepository,
+    ProfileRepository,
+)
+from bot.storage._store import StorageError
+
+__all__ = [
+    "FORGOTTEN_USER",
+    "GUILD_DEFAULTS",
+    "MIGRATIONS",
+    "SCHEMA",
+    "AuditRepository",
+    "CheckinRepository",
+    "ConversationRepository",
+    "GuildRepository",
+    "MigrationError",
+    "PlanRepository",
+    "ProfileRepository",
+    "Storage",
+    "StorageError",
+    "migration",
+]

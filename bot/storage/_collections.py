@@ -1,0 +1,321 @@
+"""The TinyDB-backed repositories: each collection's calls, over the in-memory document store.
+
+Every call here touches only memory (a dict lookup and a small JSON encode or decode), so it is
+safe to call from the event loop; the disk is written by the flusher thread.
+"""
+
+from __future__ import annotations
+
+import bisect
+import copy
+import datetime as dt
+import logging
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from pydantic import ValidationError
+
+from bot.models import Plan, Profile
+from bot.storage._migrations import pack, unpack_bytes
+from bot.storage._repos import FORGOTTEN_USER, GUILD_DEFAULTS, JSONDict
+from bot.storage._store import DocumentStore, check_id, encode, key_doc_id
+
+log = logging.getLogger("bot.storage")
+
+MAX_KEY_LENGTH = 200
+# Entry fields that name a member; "forget me" replaces the member's id in these with FORGOTTEN_USER.
+AUDIT_PERSON_FIELDS = ("user_id", "actor_id", "author_id", "moderator_id", "member_id")
+
+
+def now_iso() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
+
+
+def _check_dict(value: Any, what: str) -> JSONDict:
+    if not isinstance(value, dict):
+        raise ValueError(f"A {what} must be a dict of JSON values, not {type(value).__name__}.")
+    return value
+
+
+def _parse_time(value: Any) -> dt.datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+class ProfileRepo:
+    """Profiles in the member files, one document per Discord user id."""
+
+    def __init__(self, store: DocumentStore) -> None:
+        self._store = store
+
+    def get(self, user_id: int) -> Profile | None:
+        user_id = check_id(user_id)
+        doc = self._store.get(self._store.member_file(user_id), "profiles", user_id)
+        if doc is None:
+            return None
+        try:
+            return Profile.model_validate(doc["profile"])
+        except (ValidationError, KeyError) as exc:
+            # A profile that no longer fits the vocabulary: the member is asked again, not crashed on.
+            log.warning("Stored profile of %s no longer validates: %s", user_id, exc)
+            return None
+
+    def save(self, user_id: int, profile: Profile) -> None:
+        user_id = check_id(user_id)
+        if not isinstance(profile, Profile):
+            raise ValueError(f"profiles.save takes a Profile, not {type(profile).__name__}.")
+        doc = {"profile": profile.model_dump(mode="json"), "saved_at": now_iso()}
+        self._store.put(self._store.member_file(user_id), "profiles", user_id, doc)
+
+    def delete(self, user_id: int) -> bool:
+        user_id = check_id(user_id)
+        return self._store.remove(self._store.member_file(user_id), "profiles", user_id)
+
+    def all(self) -> Iterator[tuple[int, Profile]]:
+        """Every stored profile, from a snapshot taken file by file (safe while others write)."""
+        for user_id, doc in self._store.iter_table("profiles"):
+            try:
+                yield user_id, Profile.model_validate(doc["profile"])
+            except (ValidationError, KeyError) as exc:
+                log.warning("Skipping stored profile of %s that no longer validates: %s", user_id, exc)
+
+    def count(self) -> int:
+        return self._store.count("profiles")
+
+
+class PlanRepo:
+    """Each member's latest plan, packed (deflated JSON) because a plan is 20-40 KB as plain JSON."""
+
+    def __init__(self, store: DocumentStore) -> None:
+        self._store = store
+
+    def latest(self, user_id: int) -> Plan | None:
+        user_id = check_id(user_id)
+        doc = self._store.get(self._store.member_file(user_id), "plans", user_id)
+        if doc is None:
+            return None
+        try:
+            return Plan.model_validate_json(unpack_bytes(doc["plan_z"]))
+        except (ValidationError, KeyError, ValueError) as exc:
+            log.warning("Stored plan of %s no longer validates: %s", user_id, exc)
+            return None
+
+    def save(self, user_id: int, plan: Plan) -> None:
+        user_id = check_id(user_id)
+        if not isinstance(plan, Plan):
+            raise ValueError(f"plans.save takes a Plan, not {type(plan).__name__}.")
+        doc = {"rules_version": plan.rules_version, "saved_at": now_iso(),
+               "plan_z": pack(plan.model_dump(mode="json"))}
+        self._store.put(self._store.member_file(user_id), "plans", user_id, doc)
+
+    def delete(self, user_id: int) -> bool:
+        user_id = check_id(user_id)
+        return self._store.remove(self._store.member_file(user_id), "plans", user_id)
+
+
+class CheckinRepo:
+    """Check-ins per member, one document per member holding a list, oldest first."""
+
+    def __init__(self, store: DocumentStore) -> None:
+        self._store = store
+
+    def add(self, user_id: int, checkin: JSONDict) -> None:
+        user_id = check_id(user_id)
+        item = copy.deepcopy(_check_dict(checkin, "check-in"))
+        encode(item)  # refuse a value JSON cannot hold before anything changes
+        db = self._store.member_file(user_id)
+        with self._store.lock:
+            doc = self._store.get(db, "checkins", user_id) or {"items": []}
+            doc["items"].append(item)
+            self._store.put(db, "checkins", user_id, {"items": doc["items"]})
+
+    def list(self, user_id: int) -> list[JSONDict]:
+        user_id = check_id(user_id)
+        doc = self._store.get(self._store.member_file(user_id), "checkins", user_id)
+        return [] if doc is None else doc["items"]
+
+    def delete(self, user_id: int) -> int:
+        user_id = check_id(user_id)
+        db = self._store.member_file(user_id)
+        with self._store.lock:
+            count = len(self.list(user_id))
+            self._store.remove(db, "checkins", user_id)
+        return count
+
+
+def user_from_key(key: str, state: JSONDict) -> int | None:
+    """The member a conversation belongs to: state["user_id"], else the key's last ':' part."""
+    for candidate in (state.get("user_id"), key.rsplit(":", 1)[-1]):
+        try:
+            return check_id(candidate)
+        except ValueError:
+            continue
+    return None
+
+
+class ConversationRepo:
+    """Ongoing conversations, keyed by a string; the doc id is a stable hash of the key."""
+
+    def __init__(self, store: DocumentStore) -> None:
+        self._store = store
+
+    @staticmethod
+    def _check_key(key: Any) -> str:
+        if not isinstance(key, str) or not key or len(key) > MAX_KEY_LENGTH:
+            raise ValueError(
+                f"A conversation key is text of 1 to {MAX_KEY_LENGTH} characters, like 'dm:<user id>'."
+            )
+        return key
+
+    def get(self, key: str) -> JSONDict | None:
+        key = self._check_key(key)
+        doc = self._store.get(self._store.main, "conversations", key_doc_id(key))
+        return None if doc is None or doc.get("key") != key else doc["state"]
+
+    def save(self, key: str, state: JSONDict) -> None:
+        key = self._check_key(key)
+        state = _check_dict(state, "conversation state")
+        doc = {"key": key, "user_id": user_from_key(key, state), "state": state, "saved_at": now_iso()}
+        self._store.put(self._store.main, "conversations", key_doc_id(key), doc)
+
+    def delete(self, key: str) -> bool:
+        key = self._check_key(key)
+        return self._store.remove(self._store.main, "conversations", key_doc_id(key))
+
+    def expire(self, older_than: dt.datetime) -> int:
+        """Remove conversations last updated before `older_than` (naive times are taken as UTC)."""
+        if not isinstance(older_than, dt.datetime):
+            raise ValueError("expire takes a datetime, like now - timedelta(hours=24).")
+        cutoff = older_than if older_than.tzinfo else older_than.replace(tzinfo=dt.UTC)
+        return self._remove_where(
+            lambda doc: (_parse_time(doc["state"].get("updated_at")) or _parse_time(doc.get("saved_at"))
+                         or cutoff) < cutoff
+        )
+
+    def delete_for_user(self, user_id: int) -> int:
+        user_id = check_id(user_id)
+        return self._remove_where(lambda doc: doc.get("user_id") == user_id)
+
+    def _remove_where(self, test: Callable[[JSONDict], bool]) -> int:
+        store = self._store
+        with store.lock:
+            doomed = [doc_id for doc_id, doc in store.iter_table("conversations") if test(doc)]
+            for doc_id in doomed:
+                store.remove(store.main, "conversations", doc_id)
+        return len(doomed)
+
+
+class GuildRepo:
+    """Per-server settings with registered defaults, so a read never fails on a missing key."""
+
+    def __init__(self, store: DocumentStore) -> None:
+        self._store = store
+        self._defaults: JSONDict = copy.deepcopy(GUILD_DEFAULTS)
+
+    def register_defaults(self, defaults: JSONDict) -> None:
+        """Add settings a feature needs, with the value a server has until a moderator changes it."""
+        encode(_check_dict(defaults, "set of guild defaults"))
+        self._defaults.update(copy.deepcopy(defaults))
+
+    def get(self, guild_id: int) -> JSONDict:
+        guild_id = check_id(guild_id, "server id")
+        doc = self._store.get(self._store.main, "guilds", guild_id)
+        merged = copy.deepcopy(self._defaults)
+        if doc is not None:
+            merged.update(doc["settings"])
+        return merged
+
+    def update(self, guild_id: int, fn: Callable[[JSONDict], JSONDict | None]) -> JSONDict:
+        """Read-modify-write under the store's lock: `fn` gets the settings and returns (or edits) them.
+
+        Concurrent updates of the same server run one after another, so none is lost. `fn` must be
+        quick and must not wait on anything; if it raises, nothing is changed.
+        """
+        guild_id = check_id(guild_id, "server id")
+        with self._store.lock:
+            current = self.get(guild_id)
+            result = fn(current)
+            settings = current if result is None else _check_dict(result, "guild settings")
+            self._store.put(self._store.main, "guilds", guild_id, {"settings": settings})
+            return copy.deepcopy(settings)
+
+
+class AuditRepo:
+    """The moderators' audit log: one document per entry, indexed in memory per server."""
+
+    def __init__(self, store: DocumentStore) -> None:
+        self._store = store
+        # guild id -> change ids in increasing order, and (guild, change id) -> doc id
+        self._changes: dict[int, list[int]] = {}
+        self._doc_ids: dict[tuple[int, int], int] = {}
+        self._next_doc_id = 1
+        for doc_id, doc in store.iter_table("audit"):
+            self._index(doc_id, doc)
+        for changes in self._changes.values():
+            changes.sort()
+
+    def _index(self, doc_id: int, doc: JSONDict) -> None:
+        guild_id, change_id = doc.get("guild_id"), doc.get("change_id")
+        if not isinstance(guild_id, int) or not isinstance(change_id, int):
+            log.warning("Audit document %s has no guild or change id; left out of the index", doc_id)
+            return
+        self._changes.setdefault(guild_id, []).append(change_id)
+        self._doc_ids[guild_id, change_id] = doc_id
+        self._next_doc_id = max(self._next_doc_id, doc_id + 1)
+
+    def append(self, guild_id: int, entry: JSONDict) -> int:
+        """Record a change; returns its change id (1, 2, 3, ... per server)."""
+        guild_id = check_id(guild_id, "server id")
+        entry = copy.deepcopy(_check_dict(entry, "audit entry"))
+        with self._store.lock:
+            changes = self._changes.get(guild_id, [])
+            change_id = changes[-1] + 1 if changes else 1
+            doc = {**entry, "guild_id": guild_id, "change_id": change_id, "at": entry.get("at") or now_iso()}
+            doc_id = self._next_doc_id
+            self._store.put(self._store.main, "audit", doc_id, doc)
+            self._next_doc_id += 1
+            self._index(doc_id, doc)
+        return change_id
+
+    def list(self, guild_id: int, limit: int = 20, before: int | None = None) -> list[JSONDict]:
+        """Newest first; `before` pages back from a change id (exclusive)."""
+        guild_id = check_id(guild_id, "server id")
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
+            raise ValueError("limit is a whole number of entries, 0 or more.")
+        with self._store.lock:
+            changes = self._changes.get(guild_id, [])
+            end = len(changes) if before is None else bisect.bisect_left(changes, before)
+            wanted = changes[max(0, end - limit):end][::-1]
+            return [self._load(guild_id, change_id) for change_id in wanted]
+
+    def get(self, guild_id: int, change_id: int) -> JSONDict | None:
+        guild_id = check_id(guild_id, "server id")
+        with self._store.lock:
+            if (guild_id, change_id) not in self._doc_ids:
+                return None
+            return self._load(guild_id, change_id)
+
+    def _load(self, guild_id: int, change_id: int) -> JSONDict:
+        doc = self._store.get(self._store.main, "audit", self._doc_ids[guild_id, change_id])
+        assert doc is not None, "the audit index and the table disagree"
+        doc.pop("schema", None)
+        return doc
+
+    def anonymise(self, user_id: int) -> int:
+        """Replace a forgotten member's id in the entries that name them; returns how many changed."""
+        changed = 0
+        store = self._store
+        with store.lock:
+            for doc_id, doc in store.iter_table("audit"):
+                fields = [name for name in AUDIT_PERSON_FIELDS if str(doc.get(name)) == str(user_id)]
+                if fields:
+                    doc.update(dict.fromkeys(fields, FORGOTTEN_USER))
+                    doc.pop("schema", None)
+                    store.put(store.main, "audit", doc_id, doc)
+                    changed += 1
+        return changed
