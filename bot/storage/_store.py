@@ -152,6 +152,7 @@ class DocumentStore:
                 )
         else:
             meta["1"] = encode({"schema": SCHEMA["_meta"], "format": FORMAT, "member_files": MEMBER_FILES})
+            self.main.dirty = True
 
     def _set_aside(self, db: DbFile, exc: BaseException) -> str:
         path = db.storage.path
