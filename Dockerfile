@@ -1,0 +1,36 @@
+# LegDay's Discord bot. Build: docker build -t legday .
+# Run:   docker run -d --env-file .env -v legday-data:/data --name legday legday
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+
+WORKDIR /app
+RUN useradd --create-home --uid 10001 legday
+
+# Installed the way the README installs it (`pip install .`); rules and templates are data the
+# settings point at, so they are copied next to the code rather than packaged.
+COPY pyproject.toml README.md ./
+COPY bot ./bot
+RUN pip install .
+COPY rules ./rules
+COPY templates ./templates
+
+ENV DATA_DIR=/data \
+    RULES_DIR=/app/rules \
+    TEMPLATES_DIR=/app/templates
+RUN mkdir -p /data && chown legday:legday /data
+VOLUME ["/data"]
+
+USER legday
+
+# The bot touches /data/heartbeat every 30 s while it is connected to Discord; a file older than
+# two minutes (or missing) means the process is stuck or disconnected, not merely alive.
+HEALTHCHECK --interval=60s --timeout=5s --start-period=90s --retries=3 \
+  CMD python -c "import os,sys,time; p=os.path.join(os.environ.get('DATA_DIR','/data'),'heartbeat'); sys.exit(0 if time.time()-os.path.getmtime(p)<120 else 1)"
+
+# `docker stop` sends SIGTERM; the bot closes its connection and flushes storage before exiting.
+STOPSIGNAL SIGTERM
+CMD ["python", "-m", "bot", "run"]
