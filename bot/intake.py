@@ -353,7 +353,8 @@ def read_equipment(text: str) -> list[str] | None:
 # --------------------------------------------------------------------------------------------
 # Niggles and sharp pain
 
-_NIGGLE_RES = {
+# Body areas by the words runners use; the reader also wants a "sore"/"tight" cue next to them.
+NIGGLE_PATTERNS = {
     "achilles": r"achilles",
     "calf": r"\bcal(?:f|ves)\b(?!\s*raises?)",
     "knee": r"\bknees?\b|patell\w*",
@@ -384,13 +385,13 @@ def read_niggles(text: str) -> list[str] | None:
         has_cue = re.search(_CUE_RE, clause) or re.search(_SYNDROME_RE, clause)
         if not has_cue:
             continue
-        for niggle, pattern in _NIGGLE_RES.items():
+        for niggle, pattern in NIGGLE_PATTERNS.items():
             for match in re.finditer(pattern, clause):
                 if re.search(r"\bno\s+(?:\w+\s+)?$", clause[: match.start()]):
                     continue
                 found.add(niggle)
     if found:
-        return [niggle for niggle in _NIGGLE_RES if niggle in found]
+        return [niggle for niggle in NIGGLE_PATTERNS if niggle in found]
     return [] if _NO_NIGGLES_RE.search(text) else None
 
 

@@ -1,0 +1,502 @@
+"""The intake conversation: what a runner told us, what to ask next, one question at a time.
+
+The same conversation runs in Discord (buttons and selects) and in the terminal, so it is plain data:
+a pydantic model that is stored as JSON between messages and survives a restart.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, ValidationError, field_validator
+from rapidfuzz import fuzz, process
+
+from bot import intake
+from bot.models import (
+    DAY_NAMES,
+    DAYS,
+    EQUIPMENT_LABELS,
+    FIELD_ACCEPTS,
+    FIELD_LABELS,
+    GOAL_LABELS,
+    KM_PER_MILE,
+    LEVEL_LABELS,
+    MILEAGE_HELP,
+    NIGGLE_LABELS,
+    MileageError,
+    Profile,
+    friendly_errors,
+    parse_mileage,
+)
+
+Stage = Literal["collecting", "confirming", "done"]
+
+# The order questions are asked in: what a plan cannot do without first, then the safety question.
+ORDER: tuple[str, ...] = (
+    "weekly_km", "level", "goals", "long_run_day", "hard_days", "equipment", "niggles", "sharp_pain",
+    "days_per_week", "race_date",
+)
+OPTIONAL = frozenset({"days_per_week", "race_date"})
+MULTI = frozenset({"goals", "hard_days", "equipment", "niggles"})
+DEFAULT_TTL = dt.timedelta(minutes=30)
+
+_SKIP_WORDS = {"skip", "none", "no", "n/a", "na", "pass", "-", "nope", "nah", "no race", "not sure", "dunno"}
+_NONE_WORDS = {"none", "no", "nothing", "nope", "nah", "n/a", "na", "-", "no niggles", "no injuries",
+               "nothing at all", "none at all", "bodyweight", "bodyweight only", "no equipment", "varies",
+               "no fixed day", "no long run", "not really"}
+_YES_WORDS = {"yes", "y", "yeah", "yep", "yup", "sometimes", "true", "i do", "it does", "ya", "aye", "often"}
+_NO_WORDS = {"no", "n", "nope", "nah", "never", "false", "not really", "none", "i don't", "no pain"}
+_CONFIRM_WORDS = {"yes", "y", "yep", "yeah", "looks right", "looks good", "correct", "confirm", "ok", "okay",
+                  "right", "that's right", "thats right", "good", "sure", "perfect", "all good", "go", "👍"}
+
+_PROMPTS = {
+    "weekly_km": "How far do you run in a typical week? A number with km or mi, like `30mi` or `45km`.",
+    "level": "How much strength training have you done?",
+    "goals": "What should strength work help you with? Pick one or more.",
+    "long_run_day": "Which day is your long run?",
+    "hard_days": "Which days are your hard runs (intervals, tempo, races)? Pick any, or none.",
+    "equipment": "What equipment can you use? Pick any, or none for bodyweight only.",
+    "niggles": "Any niggles or old injuries I should plan around? Pick any, or none.",
+    "sharp_pain": "Do you get sharp joint pain (not just soreness) when you run or lift?",
+    "days_per_week": "How many strength sessions a week can you fit in? Two suits most runners.",
+    "race_date": "Is there a key race coming up? Give its date, like 2027-01-17, `Jan 17` or `in 6 weeks`.",
+}
+# Loose words a runner may use for a field when they ask to change it ("change my mileage").
+_FIELD_WORDS = {
+    "weekly_km": ("mileage", "distance", "weekly", "km", "miles", "volume"),
+    "level": ("level", "experience", "lifting"),
+    "goals": ("goal", "goals", "aim"),
+    "long_run_day": ("long run", "long"),
+    "hard_days": ("hard", "hard days", "workouts", "intervals", "speed"),
+    "equipment": ("equipment", "kit", "gym"),
+    "niggles": ("niggle", "niggles", "injury", "injuries"),
+    "sharp_pain": ("pain", "sharp", "sharp pain"),
+    "days_per_week": ("days", "sessions", "days per week", "strength days"),
+    "race_date": ("race", "race date", "date"),
+}
+
+
+class Option(BaseModel):
+    """One choice for a question: the vocabulary value stored, and the label shown."""
+
+    value: str
+    label: str
+
+
+class Question(BaseModel):
+    """The next thing to ask: free text when `options` is empty; `optional` ones can be skipped."""
+
+    field: str
+    prompt: str
+    options: list[Option] = Field(default_factory=list)
+    multi: bool = False
+    optional: bool = False
+
+
+def _options(field: str) -> list[Option]:
+    days = [Option(value=day, label=DAY_NAMES[day]) for day in DAYS]
+    match field:
+        case "level":
+            return [Option(value=k.value, label=v) for k, v in LEVEL_LABELS.items()]
+        case "goals":
+            return [Option(value=k.value, label=v) for k, v in GOAL_LABELS.items()]
+        case "long_run_day":
+            return [*days, Option(value="none", label="No fixed long-run day")]
+        case "hard_days":
+            return [*days, Option(value="none", label="No hard days")]
+        case "equipment":
+            return [Option(value=k.value, label=v) for k, v in EQUIPMENT_LABELS.items()]
+        case "niggles":
+            return [*(Option(value=k.value, label=v) for k, v in NIGGLE_LABELS.items()),
+                    Option(value="none", label="No niggles")]
+        case "sharp_pain":
+            return [Option(value="yes", label="Yes, sharp pain"), Option(value="no", label="No")]
+        case "days_per_week":
+            return [Option(value=str(n), label=f"{n} a week") for n in (1, 2, 3)]
+    return []
+
+
+def _clean(text: str) -> str:
+    return re.sub(r"\s+", " ", str(text).strip().lower().strip(".!"))
+
+
+def _accepts(field: str) -> str:
+    if field == "weekly_km":
+        return MILEAGE_HELP
+    options = _options(field)
+    if not options:
+        return FIELD_ACCEPTS.get(field, "")
+    values = ", ".join(f"`{option.value}`" for option in options)
+    some = "one or more of" if field in MULTI else "one of"
+    return f"Answer with {some}: {values} (or the option's number)."
+
+
+def _tokens(text: str) -> list[str]:
+    return [part for part in re.split(r"\s*(?:,|/|&|\+|\band\b|;)\s*|\s+", text) if part]
+
+
+def _match_options(field: str, text: str) -> list[str] | None:
+    """Option values named by the answer: numbers, values, labels, or a close spelling; None if none fit."""
+    options = [o for o in _options(field) if o.value != "none"]
+    words = _tokens(text)
+    if words and all(word.isdigit() for word in words):
+        numbers = [int(word) for word in words]
+        if field == "days_per_week":
+            return [str(n) for n in numbers]
+        if all(1 <= n <= len(_options(field)) for n in numbers):
+            return [_options(field)[n - 1].value for n in numbers]
+        return None
+    for option in options:
+        if text in (option.value, option.label.lower()):
+            return [option.value]
+    choices = {option.value: option.value for option in options}
+    choices.update({option.label.lower(): option.value for option in options})
+    found: list[str] = []
+    for word in words:
+        hit = process.extractOne(word, list(choices), scorer=fuzz.ratio, score_cutoff=80)
+        if hit is None:
+            return None
+        found.append(choices[hit[0]])
+    return found or None
+
+
+def _json_value(field: str, value: Any) -> Any:
+    """Values as JSON keeps them, so a stored conversation loads back equal."""
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, list):
+        return [getattr(item, "value", item) for item in value]
+    return getattr(value, "value", value)
+
+
+class Conversation(BaseModel):
+    """One runner's intake in progress: stored as JSON between messages so it survives a restart."""
+
+    key: str
+    fields: dict[str, Any] = Field(default_factory=dict)
+    pending: str | None = None
+    stage: Stage = "collecting"
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    answered: list[str] = Field(default_factory=list)
+    skipped: list[str] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)
+    held_number: float | None = None
+
+    @field_validator("fields")
+    @classmethod
+    def _json_fields(cls, value: dict[str, Any]) -> dict[str, Any]:
+        return {name: _json_value(name, item) for name, item in value.items()}
+
+    # ------------------------------------------------------------------ building
+
+    @classmethod
+    def start(cls, key: str, text: str, now: dt.datetime) -> Conversation:
+        """Open a conversation from the runner's first message: keep what it says, then ask for the rest."""
+        result = intake.parse_message(text, now.date())
+        conversation = cls(key=key, fields=result.fields, created_at=now, updated_at=now, notes=result.problems)
+        conversation._advance()
+        return conversation
+
+    def _needs(self, field: str) -> bool:
+        if field == "sharp_pain":
+            # The safety question is asked even when the opening message seemed to say "no pain".
+            return field not in self.answered and self.fields.get(field) is not True
+        if field in OPTIONAL:
+            return field not in self.fields and field not in self.skipped
+        return field not in self.fields
+
+    def remaining(self) -> list[str]:
+        """Fields still to ask about, in the order they will be asked."""
+        return [field for field in ORDER if self._needs(field)]
+
+    def _advance(self) -> None:
+        if self.stage == "done":
+            self.pending = None
+            return
+        remaining = self.remaining()
+        self.pending = remaining[0] if remaining else None
+        self.stage = "collecting" if remaining else "confirming"
+
+    def next_question(self) -> Question | None:
+        """The question to ask now, or None when there is nothing to ask (confirm, or done)."""
+        if self.stage != "collecting" or self.pending is None:
+            return None
+        field = self.pending
+        return Question(
+            field=field,
+            prompt=_PROMPTS[field],
+            options=_options(field),
+            multi=field in MULTI,
+            optional=field in OPTIONAL,
+        )
+
+    # ------------------------------------------------------------------ answers
+
+    def _store(self, field: str, value: Any) -> None:
+        if field == "weekly_km":
+            self.fields["weekly_km"], self.fields["unit"] = value
+        else:
+            self.fields[field] = _json_value(field, value)
+        if field in self.skipped:
+            self.skipped.remove(field)
+        if field not in self.answered:
+            self.answered.append(field)
+
+    def _read(self, field: str, text: str, today: dt.date) -> tuple[Any, str | None]:
+        """The value an answer gives `field`, or an error that says what is accepted."""
+        cleaned = _clean(text)
+        shown = cleaned if len(cleaned) <= 40 else cleaned[:37] + "..."
+        if field == "weekly_km":
+            return self._read_mileage(cleaned)
+        if field == "sharp_pain":
+            if cleaned in _YES_WORDS or cleaned.startswith("yes"):
+                return True, None
+            if cleaned in _NO_WORDS or cleaned.startswith("no"):
+                return False, None
+            return None, "Please answer yes or no: do you get sharp joint pain, not just soreness?"
+        if field == "race_date":
+            found, problems = intake.read_race_date(cleaned, today, loose=True)
+            if found:
+                return found, None
+            return None, problems[0] if problems else (
+                f"I couldn't read '{shown}' as a date. Use a date like 2027-01-17, `Jan 17` or `in 6 weeks`, "
+                "or say skip."
+            )
+        if cleaned in _NONE_WORDS and field in ("long_run_day", "hard_days", "equipment", "niggles"):
+            return (None if field == "long_run_day" else []), None
+        values = _match_options(field, cleaned)
+        if values is None:
+            values = self._read_loose(field, cleaned)
+        if values and "none" in values:
+            values = [value for value in values if value != "none"]
+            if not values:
+                return (None if field == "long_run_day" else []), None
+        if not values:
+            return None, f"I couldn't match '{shown}' to an answer. {_accepts(field)}"
+        if field == "days_per_week":
+            count = int(values[0])
+            if len(values) > 1 or not 1 <= count <= 3:
+                return None, f"LegDay plans 1 to 3 strength sessions a week. {FIELD_ACCEPTS[field]}"
+            return count, None
+        if field not in MULTI:
+            if len(set(values)) > 1:
+                return None, f"Pick just one. {_accepts(field)}"
+            return values[0], None
+        return values, None
+
+    def _read_loose(self, field: str, cleaned: str) -> list[str] | None:
+        """Synonyms the reader knows ('never lifted', 'PR', 'weds', 'dodgy knee') as option values."""
+        match field:
+            case "level":
+                level = intake.read_level(cleaned)
+                return [level] if level else None
+            case "goals":
+                return intake.read_goals(cleaned) or None
+            case "long_run_day" | "hard_days":
+                return intake.read_days(cleaned) or None
+            case "equipment":
+                return intake.read_equipment(cleaned) or None
+            case "niggles":
+                # Answering "which niggles?" a body part alone is enough; no "sore" needed.
+                found = [n for n, pattern in intake.NIGGLE_PATTERNS.items() if re.search(pattern, cleaned)]
+                return found or None
+            case "days_per_week":
+                words = {"once": "1", "one": "1", "twice": "2", "two": "2", "three": "3", "thrice": "3"}
+                hits = [words[w] for w in _tokens(cleaned) if w in words]
+                digits = re.findall(r"\d+", cleaned)
+                return hits[:1] or digits[:1] or None
+        return None
+
+    def _read_mileage(self, cleaned: str) -> tuple[Any, str | None]:
+        unit_only = re.fullmatch(r"(?:in\s+)?(km|kms|k|kilometres?|kilometers?|mi|miles?)", cleaned)
+        if self.held_number is not None and unit_only:
+            unit = "mi" if unit_only[1].startswith("m") else "km"
+            try:
+                return parse_mileage(f"{self.held_number:g}{unit}"), None
+            except MileageError as exc:
+                return None, str(exc)
+        found, problems = intake.read_mileage(cleaned, loose=True)
+        if found:
+            return found, None
+        number = re.fullmatch(r"(?:about|around|~)?\s*(\d+(?:[.,]\d+)?)", cleaned)
+        # Remember a bare number so a follow-up "miles" completes it.
+        self.held_number = float(number[1].replace(",", ".")) if number else None
+        if problems:
+            return None, problems[0]
+        shown = cleaned if len(cleaned) <= 40 else cleaned[:37] + "..."
+        return None, f"I couldn't read '{shown}' as a weekly distance. {MILEAGE_HELP}"
+
+    def answer(self, text: str, now: dt.datetime) -> str | None:
+        """Take the runner's reply to the pending question; None when accepted, else what was wrong."""
+        self.updated_at = now
+        cleaned = _clean(text)
+        if self.stage == "done":
+            return "Your profile is complete. Start a new conversation to change it."
+        if self.stage == "confirming":
+            return self._answer_confirm(cleaned)
+        field = self.pending
+        if field is None:
+            self._advance()
+            return None
+        if not cleaned:
+            return f"I didn't catch an answer. {_accepts(field)}"
+        if cleaned in _SKIP_WORDS and field in OPTIONAL:
+            self.fields.pop(field, None)
+            if field not in self.skipped:
+                self.skipped.append(field)
+            self._advance()
+            return None
+        if cleaned in ("skip", "pass") and field not in OPTIONAL:
+            return f"I need this one to build your plan. {_accepts(field)}"
+        value, error = self._read(field, text, now.date())
+        if error:
+            return error
+        self.held_number = None
+        self._store(field, value)
+        self._merge_extras(text, now.date(), field)
+        self._advance()
+        return None
+
+    def _merge_extras(self, text: str, today: dt.date, answered: str) -> None:
+        """Keep other facts an answer volunteers ('40k, and I'm a beginner') without asking for them again."""
+        extra = intake.parse_message(text, today).fields
+        for name, value in extra.items():
+            if name in (answered, "unit") or name in self.fields or name == "sharp_pain":
+                continue
+            if name == "weekly_km" and answered != "weekly_km":
+                self.fields["weekly_km"], self.fields["unit"] = value, extra["unit"]
+                continue
+            self.fields[name] = _json_value(name, value)
+
+    def _answer_confirm(self, cleaned: str) -> str | None:
+        if cleaned in _CONFIRM_WORDS:
+            return self.confirm()
+        words = re.sub(r"^(?:change|edit|fix|no|wrong|update)\b[\s,:-]*(?:my|the)?\s*", "", cleaned)
+        if words != cleaned or cleaned in ("change", "no"):
+            if not words:
+                return "What should I change? Say `change` and one of: " + self._field_list() + "."
+            return self.change(words)
+        return "Say `looks right` to get your plan, or `change` and what to change (" + self._field_list() + ")."
+
+    @staticmethod
+    def _field_list() -> str:
+        return ", ".join(FIELD_LABELS[field].lower() for field in ORDER)
+
+    def set_field(self, field: str, value: Any, now: dt.datetime | None = None) -> str | None:
+        """Set a field from a button or select (values from the question's options); None, or what was wrong."""
+        if now is not None:
+            self.updated_at = now
+        if field not in ORDER:
+            return f"'{str(field)[:40]}' isn't something I ask about."
+        if value is None or (isinstance(value, str) and _clean(value) in ("skip", "")):
+            if field in OPTIONAL:
+                self.fields.pop(field, None)
+                if field not in self.skipped:
+                    self.skipped.append(field)
+                self._advance()
+                return None
+            if field == "long_run_day":
+                value = "none"
+            else:
+                return f"I need an answer for {FIELD_LABELS[field].lower()}. {_accepts(field)}"
+        if field == "weekly_km" and isinstance(value, int | float) and not isinstance(value, bool):
+            value = f"{value}km"
+        if isinstance(value, bool):
+            value = "yes" if value else "no"
+        elif isinstance(value, list | tuple | set):
+            value = ", ".join(str(getattr(item, "value", item)) for item in value) or "none"
+        elif isinstance(value, dt.date):
+            value = value.isoformat()
+        today = self.updated_at.date()
+        parsed, error = self._read(field, str(getattr(value, "value", value)), today)
+        if error:
+            return error
+        self._store(field, parsed)
+        if self.stage != "done":
+            self._advance()
+        return None
+
+    # ------------------------------------------------------------------ confirming
+
+    def summary(self) -> str:
+        """Markdown lines of what I have read, for the confirm card."""
+        lines = []
+        for field in ORDER:
+            if field not in self.fields and field not in self.skipped:
+                continue
+            lines.append(f"**{FIELD_LABELS[field]}:** {self._shown(field)}")
+        return "\n".join(lines) if lines else "Nothing yet."
+
+    def _shown(self, field: str) -> str:
+        value = self.fields.get(field)
+        if field in self.skipped or (field in OPTIONAL and value is None):
+            return "not given"
+        match field:
+            case "weekly_km":
+                km = float(value)
+                if self.fields.get("unit") == "mi":
+                    return f"{km / KM_PER_MILE:.1f} mi ({km:.0f} km)"
+                return f"{km:g} km"
+            case "level":
+                return f"{value} ({LEVEL_LABELS.get(value, '')})" if value in LEVEL_LABELS else str(value)
+            case "goals":
+                return ", ".join(GOAL_LABELS.get(goal, goal) for goal in value)
+            case "long_run_day":
+                return DAY_NAMES.get(value, "no fixed day") if value else "no fixed day"
+            case "hard_days":
+                return ", ".join(DAY_NAMES[day] for day in value) or "none"
+            case "equipment":
+                return ", ".join(EQUIPMENT_LABELS.get(item, item) for item in value) or "none (bodyweight)"
+            case "niggles":
+                return ", ".join(NIGGLE_LABELS.get(item, item) for item in value) or "none"
+            case "sharp_pain":
+                return "yes: the plan will stay gentle, and please see a professional" if value else "no"
+            case "days_per_week":
+                return f"{value} a week"
+            case "race_date":
+                return dt.date.fromisoformat(value).strftime("%a %d %b %Y")
+        return str(value)
+
+    def confirm(self) -> str | None:
+        """The runner agrees the summary is right: the conversation is done; else what is still needed."""
+        remaining = self.remaining()
+        if remaining:
+            return "Not yet: I still need your " + ", ".join(FIELD_LABELS[f].lower() for f in remaining) + "."
+        try:
+            self.to_profile()
+        except ValidationError as exc:
+            return " ".join(friendly_errors(exc))
+        self.stage = "done"
+        self.pending = None
+        return None
+
+    def change(self, field: str) -> str | None:
+        """Ask one field again (by its name, or a loose word like 'mileage'); None, or what is accepted."""
+        wanted = _clean(field).replace(" ", "_") if _clean(field).replace(" ", "_") in ORDER else None
+        if wanted is None:
+            words = {w: f for f, ws in _FIELD_WORDS.items() for w in ws}
+            words.update({FIELD_LABELS[f].lower(): f for f in ORDER})
+            hit = process.extractOne(_clean(field), list(words), scorer=fuzz.WRatio, score_cutoff=80)
+            wanted = words[hit[0]] if hit else None
+        if wanted is None:
+            return f"I can't change '{_clean(field)[:40]}'. Choose one of: {self._field_list()}."
+        self.fields.pop(wanted, None)
+        if wanted == "weekly_km":
+            self.fields.pop("unit", None)
+        for seen in (self.answered, self.skipped):
+            if wanted in seen:
+                seen.remove(wanted)
+        self.stage = "collecting"
+        self.pending = wanted
+        return None
+
+    def is_expired(self, now: dt.datetime, ttl: dt.timedelta = DEFAULT_TTL) -> bool:
+        """True when the runner has said nothing for longer than `ttl`."""
+        return now - self.updated_at > ttl
+
+    def to_profile(self) -> Profile:
+        """The finished profile; raises pydantic.ValidationError (a ValueError) while fields are missing."""
+        return Profile.model_validate({k: v for k, v in self.fields.items() if k in Profile.model_fields})
