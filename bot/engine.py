@@ -59,6 +59,7 @@ VARIABLES: dict[str, str] = {
     "race_in_block": "true when the race falls inside the 4-week block",
     "race_soon": "true when the race is inside the block or within 14 days after it",
     "weeks_after_block_to_race": "whole weeks from the block's end to the race, or none",
+    "race_passed": "true when a race date was given but falls before the block starts",
 }
 VOCABULARY: dict[str, set[str]] = {
     "level": {level.value for level in Level},
@@ -94,6 +95,7 @@ def context_for(profile: Profile, start: dt.date) -> dict[str, Any]:
         "race_in_block": has_race and days_to_race < 28,
         "race_soon": has_race and days_to_race < 28 + 14,
         "weeks_after_block_to_race": (days_to_race - 28) // 7 if has_race and days_to_race >= 28 else None,
+        "race_passed": days_to_race is not None and days_to_race < 0,
     }
 
 

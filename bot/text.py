@@ -15,7 +15,9 @@ EMBED_FOOTER_LIMIT = 2048
 EMBED_TOTAL_LIMIT = 6000
 EMBEDS_PER_MESSAGE = 10
 
-_MARKDOWN_RE = re.compile(r"([\\*_~`|>#\[\]()-])")
+# Characters that change Discord's formatting anywhere, and the ones that only do at a line's start.
+_MARKDOWN_RE = re.compile(r"([\\*_~`|\[\]])")
+_LINE_START_RE = re.compile(r"^(\s*)([>#-])", re.MULTILINE)
 _MENTION_RE = re.compile(r"@(everyone|here)|<(@[!&]?|#)(\d+)>")
 
 
@@ -26,7 +28,8 @@ def neutralise_mentions(text: str) -> str:
 
 def escape_user_text(text: str) -> str:
     """Text that came from a person (a member or a moderator): no markdown effects, no pings."""
-    return neutralise_mentions(_MARKDOWN_RE.sub(r"\\\1", str(text)))
+    escaped = _LINE_START_RE.sub(r"\1\\\2", _MARKDOWN_RE.sub(r"\\\1", str(text)))
+    return neutralise_mentions(escaped)
 
 
 def truncate(text: str, limit: int, marker: str = "…") -> str:

@@ -1,0 +1,64 @@
+"""`python -m bot preview`: a plan for a profile given as options, as text, Markdown or JSON."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+
+from bot.commands._profile_args import add_profile_arguments, profile_from_args
+from bot.models import Profile
+from bot.yamlio import DataFileError
+
+EXAMPLE = Profile(weekly_km=48.28, unit="mi", level="intermediate", goals=["speed", "hills"], long_run_day="sun",
+                  hard_days=["tue", "thu"], equipment=["dumbbells", "box"])
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("preview", help="make a plan from profile options and print it",
+                            description="Make a 4-week plan from a profile given as options. Without options, "
+                                        "an example runner (30 mi a week, intermediate, speed and hills).")
+    add_profile_arguments(parser)
+    parser.add_argument("--start", metavar="YYYY-MM-DD", help="first day of the block (moved to a Monday); "
+                        "default: next Monday")
+    form = parser.add_mutually_exclusive_group()
+    form.add_argument("--markdown", action="store_true", help="print the whole plan as Markdown")
+    form.add_argument("--json", action="store_true", help="print the plan as JSON for scripts")
+    form.add_argument("--why", action="store_true", help="print only the rules that shaped the plan")
+    parser.set_defaults(func=run)
+
+
+def parse_start(value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        print(f"error: --start '{value}' isn't a date. Use YYYY-MM-DD, like 2027-01-04.", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def run(args: argparse.Namespace) -> int:
+    from bot.coach import Coach
+
+    profile = profile_from_args(args) or EXAMPLE
+    start = parse_start(args.start)
+    try:
+        coach = Coach.load()
+    except DataFileError as exc:
+        print("error: the rule files are broken:\n" + str(exc), file=sys.stderr)
+        return 1
+    plan = coach.plan(profile, start)
+    if args.json:
+        print(json.dumps(plan.to_json(), indent=2, ensure_ascii=False))
+    elif args.markdown:
+        print(coach.renderer.markdown(plan), end="")
+    elif args.why:
+        print(coach.renderer.why_text(plan))
+    else:
+        print(coach.renderer.overview_text(plan))
+        for week in range(1, len(plan.weeks) + 1):
+            embed = coach.renderer.week_embed(plan, week)
+            print(f"\n**{embed['title']}**\n{embed['description']}")
+    return 0

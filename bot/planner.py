@@ -1,0 +1,597 @@
+"""The planner: a profile and the rules' outcome become a 4-week plan that holds COACHING.md's invariants.
+
+Rules decide policy (template, sessions, progression, additions, notes). The planner then turns that into
+weeks and enforces the invariants as safeguards no rule can switch off: beginner limits, sharp pain,
+niggles and equipment (through each exercise's substitutes), dose caps, session length, scheduling around
+the runner's key runs, deload and race taper. Every safeguard that changed something is in the trace.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import math
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from bot.catalog import Catalog, Exercise, Template, WeekStep, parse_reps
+from bot.engine import Outcome, RuleSet
+from bot.models import (
+    DAYS,
+    Category,
+    Item,
+    Level,
+    MobilityDay,
+    Plan,
+    Prescription,
+    Profile,
+    Session,
+    TraceEntry,
+    Week,
+)
+
+WEEKS = 4
+TAPER_WINDOW_DAYS = 14  # a race this close after the block gets a taper in week 4 (COACHING.md 6)
+MOBILITY_ITEMS = ("foam-roll", "ankle-dorsiflexion", "hip-flexor-release", "thoracic-rotation")
+FILL_ITEMS = ("ankle-dorsiflexion", "hip-flexor-release", "thoracic-rotation")
+
+
+def block_start(today: dt.date) -> dt.date:
+    """A block starts on a Monday: the next one, or today when today is a Monday."""
+    return today + dt.timedelta(days=(7 - today.weekday()) % 7)
+
+
+def required_categories(level: Level) -> tuple[str, ...]:
+    """Categories a block must cover for a level (COACHING.md 14); mobility comes with every cool-down."""
+    base = (Category.SINGLE_LEG, Category.ECCENTRIC, Category.HIP, Category.CORE)
+    extra = () if level is Level.BEGINNER else (Category.HEAVY, Category.PLYOMETRIC)
+    return tuple(c.value for c in (*base, *extra))
+
+
+@dataclass
+class SlotPlan:
+    """One exercise in one session before weeks are laid out."""
+
+    exercise: Exercise
+    sets: int
+    reps: tuple[int, int]
+    origin: str  # "template" or the id of the rule that added it
+
+
+@dataclass
+class SessionPlan:
+    key: str
+    focus: str
+    kind: str
+    slots: list[SlotPlan]
+    day: int = -1
+    on_hard_day: bool = False
+
+    def ids(self) -> set[str]:
+        return {slot.exercise.id for slot in self.slots}
+
+    def heavy(self) -> bool:
+        return any(slot.exercise.is_heavy() for slot in self.slots)
+
+
+@dataclass
+class Builder:
+    profile: Profile
+    catalog: Catalog
+    outcome: Outcome
+    start: dt.date
+    guards: list[TraceEntry] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    # -- decisions -------------------------------------------------------------------------
+
+    def guard(self, rule_id: str, description: str, change: str) -> None:
+        for entry in self.guards:
+            if entry.rule_id == rule_id:
+                if change not in entry.changes:
+                    entry.changes.append(change)
+                return
+        self.guards.append(TraceEntry(rule_id=rule_id, description=description, status="safeguard",
+                                      changes=[change]))
+
+    def race_offset(self) -> int | None:
+        if self.profile.race_date is None:
+            return None
+        offset = (self.profile.race_date - self.start).days
+        return offset if offset >= 0 else None
+
+    def race_soon(self) -> bool:
+        offset = self.race_offset()
+        return offset is not None and offset < WEEKS * 7 + TAPER_WINDOW_DAYS
+
+    def template(self) -> Template:
+        chosen = self.outcome.get("template")
+        if chosen in self.catalog.templates:
+            return self.catalog.templates[chosen]
+        return self.catalog.template_for(self.profile.level)
+
+    def sessions_per_week(self, template: Template) -> int:
+        wanted = self.outcome.get("sessions_per_week") or self.profile.days_per_week or 2
+        wanted = max(1, min(3, int(wanted), len(template.sessions)))
+        if self.race_soon() and wanted != 1:
+            self.guard("safeguard-race-maintenance", "A key race in or just after the block: one session a week.",
+                       f"{wanted} sessions a week became 1 because your race is close")
+            wanted = 1
+        return wanted
+
+    def progression(self) -> str:
+        chosen = self.outcome.get("progression") or "build"
+        if chosen not in self.catalog.progressions:
+            chosen = "build"
+        if self.profile.sharp_pain and chosen != "hold":
+            self.guard("safeguard-sharp-pain", "Sharp joint pain: no load progression, no heavy work, no jumps.",
+                       "progression held steady")
+            chosen = "hold"
+        elif self.race_soon() and chosen == "build":
+            self.guard("safeguard-race-maintenance", "A key race in or just after the block: one session a week.",
+                       "maintenance instead of a build block")
+            chosen = "maintain"
+        return chosen
+
+    def minutes_band(self, template: Template) -> tuple[int, int]:
+        low, high = template.minutes
+        cap = self.outcome.get("max_minutes")
+        if cap is not None:
+            if cap < low:
+                self.guard("safeguard-minutes", "Session length stays within the level's band.",
+                           f"a {cap}-minute cap is below the {low}-minute minimum for this level, so {low} it is")
+                high = low
+            else:
+                high = min(high, cap)
+        return low, high
+
+    # -- exercises -------------------------------------------------------------------------
+
+    def blocked(self, ex: Exercise, no_heavy: bool = False) -> str | None:
+        """Why an exercise can't be used for this runner, or None."""
+        if ex.id in self.outcome.removed:
+            return f"removed by rule '{self.outcome.removed[ex.id]}'"
+        for cat in ex.categories:
+            if cat.value in self.outcome.removed_categories:
+                return f"no {cat.value} work (rule '{self.outcome.removed_categories[cat.value]}')"
+        if self.profile.level is Level.BEGINNER and (ex.is_heavy() or ex.is_plyometric()):
+            return "heavy lifts and jumps come after the beginner stage"
+        if self.profile.sharp_pain and (ex.is_heavy() or ex.is_plyometric()):
+            return "no heavy work or jumps with sharp joint pain"
+        for niggle in ex.unsuitable_for:
+            if niggle in self.profile.niggles:
+                return f"not suitable with your {niggle.value} niggle"
+        if ex.equipment and not {e.value for e in ex.equipment} & self.profile.available_equipment():
+            return "needs " + " or ".join(e.value for e in ex.equipment)
+        if no_heavy and ex.is_heavy():
+            return "heavy work stays off hard-run days"
+        return None
+
+    def resolve(self, ex_id: str, taken: set[str], no_heavy: bool = False) -> tuple[Exercise | None, str | None]:
+        """The exercise to use in place of ex_id (itself or its first usable substitute) and why it changed."""
+        if ex_id in self.outcome.replaced:
+            ex_id = self.outcome.replaced[ex_id][0]
+        first = self.catalog.exercises[ex_id]
+        reason = self.blocked(first, no_heavy)
+        if reason is None and ex_id not in taken:
+            return first, None
+        reason = reason or "already in this session"
+        queue, seen = list(first.substitutes), {ex_id}
+        while queue:
+            sub_id = queue.pop(0)
+            if sub_id in seen:
+                continue
+            seen.add(sub_id)
+            sub = self.catalog.exercises[sub_id]
+            if sub_id not in taken and self.blocked(sub, no_heavy) is None:
+                return sub, reason
+            queue.extend(sub.substitutes)
+        return None, reason
+
+    def build_session(self, key: str, focus: str, kind: str, slots: list[tuple[str, int, str, str]],
+                      no_heavy: bool = False) -> SessionPlan:
+        session = SessionPlan(key=key, focus=focus, kind=kind, slots=[])
+        for ex_id, sets, reps, origin in slots:
+            self.add_slot(session, ex_id, sets, reps, origin, no_heavy)
+        return session
+
+    def add_slot(self, session: SessionPlan, ex_id: str, sets: int, reps: str, origin: str,
+                 no_heavy: bool = False) -> bool:
+        chosen, reason = self.resolve(ex_id, session.ids(), no_heavy)
+        name = self.catalog.exercises[ex_id].name
+        if chosen is None:
+            if reason != "already in this session":
+                self.guard("safeguard-exercise-fit", "Exercises are swapped or left out when they don't fit the "
+                           "runner (level, niggles, equipment, pain, rules).", f"left out {name}: {reason}")
+            return False
+        if reason and reason != "already in this session":
+            self.guard("safeguard-exercise-fit", "Exercises are swapped or left out when they don't fit the "
+                       "runner (level, niggles, equipment, pain, rules).", f"{name} -> {chosen.name}: {reason}")
+        low, high = parse_reps(reps)
+        original = self.catalog.exercises[ex_id]
+        if (original.is_heavy() and not chosen.is_heavy() and not chosen.is_plyometric()
+                and chosen.unit == "reps" and low <= 6):
+            low, high = 8, 10  # a lighter substitute is done for more reps, not as a heavy set
+        session.slots.append(SlotPlan(chosen, sets, (low, high), origin))
+        return True
+
+    def sessions(self, template: Template, count: int) -> list[SessionPlan]:
+        plans = [self.build_session(s.key, s.focus, s.kind, [(x.id, x.sets, x.reps, "template")
+                                                             for x in s.exercises])
+                 for s in template.sessions[:count]]
+        for ref, rule_id in self.outcome.added:
+            target = next((p for p in plans if p.key == ref.session), plans[-1])
+            if ref.id in target.ids():
+                continue
+            self.add_slot(target, ref.id, ref.sets, ref.reps, rule_id)
+        for ref, rule_id in self.outcome.added_categories:
+            target = next((p for p in plans if p.key == ref.session), plans[-1])
+            if any(ref.category in slot.exercise.categories for slot in target.slots):
+                continue
+            for ex in self.catalog.exercises.values():
+                if ref.category in ex.categories and ex.id not in target.ids() and self.blocked(ex) is None:
+                    self.add_slot(target, ex.id, ref.sets, ref.reps, rule_id)
+                    break
+        return plans
+
+    def cover_categories(self, plans: list[SessionPlan]) -> None:
+        """COACHING.md 14: every category of the level appears over the block; single-leg every week."""
+        for category in required_categories(self.profile.level):
+            if any(category in slot.exercise.categories for p in plans for slot in p.slots):
+                continue
+            candidates = [ex for ex in self.catalog.exercises.values() if category in ex.categories]
+            target = min(plans, key=lambda p: (len(p.slots), p.key))
+            for ex in candidates:
+                if ex.id not in target.ids() and self.blocked(ex, target.on_hard_day) is None:
+                    target.slots.append(SlotPlan(ex, 2, (10, 10) if ex.unit == "reps" else (30, 30), "coverage"))
+                    self.guard("safeguard-coverage", "Each block covers every category for the level.",
+                               f"added {ex.name} so the block includes {category} work")
+                    break
+
+    # -- time ------------------------------------------------------------------------------
+
+    def estimate(self, session: SessionPlan, template: Template, sets: list[int]) -> float:
+        work = sum(n * slot.exercise.minutes_per_set for n, slot in zip(sets, session.slots, strict=True))
+        return template.warm_up.minutes + template.cool_down.minutes + work
+
+    def fit_minutes(self, plans: list[SessionPlan], template: Template, band: tuple[int, int],
+                    peak_delta: int) -> None:
+        """COACHING.md 3: drop accessories, then sets, until the fullest week fits the level's band."""
+        _, high = band
+        required = set(required_categories(self.profile.level))
+        for session in plans:
+            def peak(s: SessionPlan = session) -> list[int]:
+                return [self.cap_sets(slot, slot.sets + peak_delta) for slot in s.slots]
+
+            while self.estimate(session, template, peak()) > high and len(session.slots) > 2:
+                others = {c.value for p in plans if p is not session for slot in p.slots
+                          for c in slot.exercise.categories}
+                droppable = [
+                    i for i, slot in enumerate(session.slots)
+                    if all(c.value not in required or c.value in others
+                           or any(c in o.exercise.categories for o in session.slots if o is not slot)
+                           for c in slot.exercise.categories)
+                ]
+                if not droppable:
+                    break
+                index = droppable[-1]
+                dropped = session.slots.pop(index)
+                self.guard("safeguard-minutes", "Session length stays within the level's band.",
+                           f"left {dropped.exercise.name} out of session {session.key} to keep it under {high} min")
+            while self.estimate(session, template, peak()) > high:
+                biggest = max(session.slots, key=lambda s: s.sets)
+                if biggest.sets <= 2:
+                    break
+                biggest.sets -= 1
+                self.guard("safeguard-minutes", "Session length stays within the level's band.",
+                           f"one set fewer of {biggest.exercise.name} to keep session {session.key} "
+                           f"under {high} min")
+
+    def cap_sets(self, slot: SlotPlan, sets: int) -> int:
+        cap = slot.exercise.caps.sets
+        return max(1, min(sets, cap) if cap else sets)
+
+    # -- calendar --------------------------------------------------------------------------
+
+    def key_days(self) -> frozenset[int]:
+        days = {DAYS.index(day) for day in self.profile.hard_days}
+        if self.profile.long_run_day:
+            days.add(DAYS.index(self.profile.long_run_day))
+        return frozenset(days)
+
+    def schedule(self, plans: list[SessionPlan], forbidden: frozenset[int] = frozenset()) -> list[SessionPlan]:
+        long_day = DAYS.index(self.profile.long_run_day) if self.profile.long_run_day else None
+        hard = frozenset(DAYS.index(day) for day in self.profile.hard_days)
+        placed = choose_days(self.key_days(), hard, long_day, forbidden, tuple(p.heavy() for p in plans))
+        if len(placed) < len(plans):
+            dropped = len(plans) - len(placed)
+            self.guard("safeguard-schedule", "No strength the day before a long run or hard session, and never "
+                       "on consecutive days.", f"only room for {len(placed)} session(s) a week around your "
+                       f"key runs, so {dropped} fewer")
+        result = []
+        for session, (day, on_hard) in zip(plans, placed, strict=False):
+            session.day, session.on_hard_day = day, on_hard
+            if on_hard and session.heavy():
+                rebuilt = self.build_session(session.key, session.focus, session.kind,
+                                             [(s.exercise.id, s.sets, f"{s.reps[0]}-{s.reps[1]}", s.origin)
+                                              for s in session.slots], no_heavy=True)
+                session.slots = rebuilt.slots
+                self.guard("safeguard-schedule", "Heavy work goes on easy or rest days.",
+                           f"session {session.key} is on a hard-run day, so it has no heavy lifts")
+            result.append(session)
+        return sorted(result, key=lambda s: s.day)
+
+
+@lru_cache(maxsize=8192)
+def choose_days(key_days: frozenset[int], hard: frozenset[int], long_day: int | None,
+                forbidden: frozenset[int], heavy: tuple[bool, ...]) -> tuple[tuple[int, bool], ...]:
+    """Days (0=Mon) for each session in order, with whether it shares a hard-run day; fewer if they don't fit.
+
+    Never the day before a key run (COACHING.md 11), never consecutive days, week to week too (13); heavy
+    sessions prefer easy days and the day after the long run is kept for mobility where possible (12).
+    """
+    blocked = {(day - 1) % 7 for day in key_days} | set(forbidden)
+    candidates = [d for d in range(7) if d not in blocked and (d not in key_days or d in hard)]
+    after_long = (long_day + 1) % 7 if long_day is not None else None
+    for count in range(len(heavy), 0, -1):
+        best: tuple[float, tuple[int, ...]] | None = None
+        best_plan: tuple[tuple[int, bool], ...] = ()
+        for combo in itertools.combinations(candidates, count):
+            if count > 1 and any((b - a) % 7 in (1, 6) for a, b in itertools.combinations(combo, 2)):
+                continue
+            gaps = sorted((b - a) % 7 for a, b in zip(combo, combo[1:] + combo[:1], strict=True)) if count > 1 else [7]
+            for order in itertools.permutations(combo):
+                score = 0.5 * gaps[0]
+                for day, is_heavy in zip(order, heavy, strict=False):
+                    if day in key_days:
+                        score -= 4 if is_heavy else 1
+                    else:
+                        score += 3
+                    if day == after_long:
+                        score -= 2 if is_heavy else 1
+                rank = (score, tuple(-d for d in order))
+                if best is None or rank > best:
+                    best = rank
+                    best_plan = tuple((day, day in key_days) for day in order)
+        if best_plan:
+            return best_plan
+    return ()
+
+
+def spread_down(sets: list[int], target: int, floor: int = 1) -> list[int]:
+    """Take sets away, largest first (later exercises first on ties), until the total reaches target."""
+    sets = list(sets)
+    while sum(sets) > target:
+        index = max(range(len(sets)), key=lambda k: (sets[k], k))
+        if sets[index] <= floor:
+            break
+        sets[index] -= 1
+    return sets
+
+
+def _effort(ex: Exercise, rir: tuple[int, int]) -> str:
+    if ex.is_plyometric():
+        return f"RPE {10 - rir[1]}-{10 - rir[0]}: every rep fast, stop before they slow"
+    if ex.unit != "reps":
+        return f"RPE {10 - rir[1]}-{10 - rir[0]}: firm, steady effort"
+    return f"{rir[0]}-{rir[1]} reps in reserve"
+
+
+def _reps_text(low: int, high: int) -> str:
+    return str(low) if low == high else f"{low}-{high}"
+
+
+class Planner:
+    """Makes plans from one rule set; cheap to keep and reuse."""
+
+    def __init__(self, ruleset: RuleSet) -> None:
+        self.ruleset = ruleset
+        self.catalog = ruleset.catalog
+
+    def make_plan(self, profile: Profile, start: dt.date | None = None) -> Plan:
+        start = block_start(start or dt.date.today() + dt.timedelta(days=1))
+        outcome = self.ruleset.evaluate(profile, start)
+        builder = Builder(profile, self.catalog, outcome, start)
+        template = builder.template()
+        trace = [TraceEntry.model_validate(entry) for entry in outcome.trace]
+        common = {
+            "profile": profile, "start": start, "template": template.id, "level": profile.level,
+            "fired_rules": outcome.fired, "notes": list(outcome.notes), "warnings": list(outcome.warnings),
+            "rules_version": self.ruleset.version,
+        }
+        if outcome.withheld:
+            return Plan(**common, sessions_per_week=0, progression="none", weeks=[], trace=trace,
+                        withheld=True, withheld_reason=outcome.withheld)
+
+        count = builder.sessions_per_week(template)
+        progression = self.catalog.progressions[builder.progression()]
+        band = builder.minutes_band(template)
+        plans = builder.sessions(template, count)
+        plans = builder.schedule(plans)
+        if not plans:
+            reason = ("Your running week has no day for strength that isn't a key run or the day before one. "
+                      "Free up one easy day (or tell me fewer hard days) and I'll fit a session in.")
+            return Plan(**common, sessions_per_week=0, progression=progression.id, weeks=[],
+                        trace=trace + builder.guards, withheld=True, withheld_reason=reason)
+        builder.cover_categories(plans)
+        peak_delta = max(step.sets for step in progression.weeks if step.sets_factor is None)
+        builder.fit_minutes(plans, template, band, peak_delta)
+
+        weeks = self._weeks(builder, template, progression.weeks, plans, band)
+        notes = common.pop("notes") + builder.notes
+        return Plan(**common, notes=notes, sessions_per_week=len(plans), progression=progression.id,
+                    weeks=weeks, trace=trace + builder.guards)
+
+    # -- weeks -----------------------------------------------------------------------------
+
+    def _weeks(self, b: Builder, template: Template, steps: list[WeekStep], plans: list[SessionPlan],
+               band: tuple[int, int]) -> list[Week]:
+        race = b.race_offset()
+        race_week = race // 7 + 1 if race is not None and race < WEEKS * 7 else None
+        taper = race is not None and WEEKS * 7 <= race < WEEKS * 7 + TAPER_WINDOW_DAYS
+        maintenance = steps[0].label in ("Maintain",) or b.race_soon()
+        week_sets: list[list[list[int]]] = []  # week -> session -> slot sets
+        for index, step in enumerate(steps):
+            if step.sets_factor is None:
+                week_sets.append([[b.cap_sets(s, s.sets + step.sets) for s in p.slots] for p in plans])
+            else:
+                week_sets.append(self._reduced(b, plans, week_sets, step, taper and index == WEEKS - 1))
+        weeks = []
+        for index, step in enumerate(steps):
+            number = index + 1
+            week_start = b.start + dt.timedelta(days=7 * index)
+            label, summary = step.label, step.summary
+            sessions: list[Session] = []
+            mobility = self._mobility_days(b, week_start, race)
+            if race_week is not None and number == race_week:
+                label, summary = "Race week", ("Race week: one short, light session early in the week at most; "
+                                               "arrive at the start line fresh.")
+                sessions = self._race_week_session(b, template, plans, week_start, race % 7, band)
+            elif race_week is not None and number > race_week:
+                label = "Recover" if number == race_week + 1 else "Maintain"
+                summary = ("Ease back in after your race with one light session." if label == "Recover" else
+                           "One steady session a week keeps your strength.")
+                forbidden = frozenset(range(0, max(0, race % 7 + 3 - 7))) if number == race_week + 1 else frozenset()
+                sessions = self._after_race(b, template, plans, week_start, band, forbidden, steps[0],
+                                            light=label == "Recover")
+            else:
+                if taper and number == WEEKS:
+                    label, summary = "Taper", ("Race soon after this week: about half the sets at the same effort, "
+                                               "so you keep the sharpness and shed the fatigue.")
+                    step = steps[0] if maintenance else step
+                for p, sets in zip(plans, week_sets[index], strict=True):
+                    slots = [(slot, n) for slot, n in zip(p.slots, sets, strict=True) if n > 0]
+                    sessions.append(self._session(b, template, p, slots, step.rir, week_start, band, p.kind))
+                if taper and number == WEEKS and race is not None:
+                    sessions = [s for s in sessions if (race - 7 * index) - DAYS.index(s.day) >= 2] or sessions[:0]
+            self._nordic_limit(sessions, maintenance or label in ("Taper", "Race week"))
+            race_day = b.profile.race_date if race_week == number else None
+            weeks.append(Week.model_construct(week=number, start=week_start, label=label, summary=summary,
+                                              sessions=sessions, mobility=mobility, race_day=race_day))
+        return weeks
+
+    def _reduced(self, b: Builder, plans: list[SessionPlan], before: list[list[list[int]]], step: WeekStep,
+                 taper: bool) -> list[list[int]]:
+        """Deload (fewer sets than week 3, same exercises) or taper (40-60% of the peak week)."""
+        previous = before[-1]
+        total = sum(map(sum, previous))
+        if taper:
+            peak = max(sum(map(sum, week)) for week in before)
+            target = round(0.5 * peak)
+            limit = math.floor(0.6 * peak)
+        else:
+            target = min(total - 1, math.floor(step.sets_factor * total))
+            limit = total - 1
+        # Spread the cut across sessions evenly: reduce the whole week, not each session to the target.
+        flat = [n for sets in previous for n in sets]
+        flat = spread_down(flat, target)
+        reduced, i = [], 0
+        for sets in previous:
+            reduced.append(flat[i:i + len(sets)])
+            i += len(sets)
+        if taper:
+            # Still too much with one set each: leave out accessories from the end of the last session.
+            while sum(map(sum, reduced)) > limit:
+                for sets in reversed(reduced):
+                    live = [k for k, n in enumerate(sets) if n > 0]
+                    if len(live) > 2:
+                        sets[live[-1]] = 0
+                        break
+                else:
+                    break
+        return reduced
+
+    def _session(self, b: Builder, template: Template, plan: SessionPlan, slots: list[tuple[SlotPlan, int]],
+                 rir: tuple[int, int], week_start: dt.date, band: tuple[int, int], kind: str,
+                 day: int | None = None) -> Session:
+        day = plan.day if day is None else day
+        if b.profile.level is Level.BEGINNER:
+            rir = (max(rir[0], 2), max(rir[1], 3))
+        exercises = []
+        for slot, sets in slots:
+            ex = slot.exercise
+            low, high = slot.reps
+            if ex.caps.reps:
+                low, high = min(low, ex.caps.reps), min(high, ex.caps.reps)
+            if b.profile.level is Level.BEGINNER and ex.unit == "reps" and low < 8:
+                low, high = 8, max(high, 8)  # COACHING.md 9: beginners stay at 8 reps or more
+            exercises.append(Prescription.model_construct(
+                id=ex.id, name=ex.name, sets=sets, reps=_reps_text(low, high), min_reps=low, max_reps=high,
+                per_side=ex.per_side, unit=ex.unit, tempo=ex.tempo, rest_seconds=ex.rest_seconds,
+                rir_min=rir[0], rir_max=rir[1], effort=_effort(ex, rir),
+                categories=[c.value for c in ex.categories], cue=ex.cue))
+        estimate = template.warm_up.minutes + template.cool_down.minutes + sum(
+            sets * slot.exercise.minutes_per_set for slot, sets in slots)
+        low, high = band
+        cool_down = [self._item(i) for i in template.cool_down.items]
+        if kind != "light" and estimate < low:
+            spare = [i for i in FILL_ITEMS if i not in template.cool_down.items]
+            cool_down += [self._item(i) for i in spare[: max(1, math.ceil((low - estimate) / 3))]]
+        minutes = round(estimate) if kind == "light" else min(high, max(low, round(estimate)))
+        focus = plan.focus if not plan.on_hard_day else f"{plan.focus} (after your run)"
+        return Session.model_construct(
+            day=DAYS[day], date=week_start + dt.timedelta(days=day), focus=focus, kind=kind, minutes=minutes,
+            after_run=plan.on_hard_day, warm_up=[self._item(i) for i in template.warm_up.items],
+            exercises=exercises, cool_down=cool_down)
+
+    def _item(self, item_id: str) -> Item:
+        item = self.catalog.items[item_id]
+        return Item.model_construct(id=item.id, name=item.name, dose=item.dose)
+
+    def _mobility_days(self, b: Builder, week_start: dt.date, race: int | None) -> list[MobilityDay]:
+        days = []
+        if b.profile.long_run_day:
+            days.append((DAYS.index(b.profile.long_run_day) + 1) % 7)
+        if race is not None:
+            offset = race + 1 - (week_start - b.start).days
+            if 0 <= offset < 7:
+                days.append(offset)
+        items = [self._item(i) for i in MOBILITY_ITEMS]
+        return [MobilityDay.model_construct(day=DAYS[d], date=week_start + dt.timedelta(days=d), minutes=12,
+                                            items=items) for d in sorted(set(days))]
+
+    def _race_week_session(self, b: Builder, template: Template, plans: list[SessionPlan], week_start: dt.date,
+                           race_day: int, band: tuple[int, int]) -> list[Session]:
+        """COACHING.md 2: one light session early in race week, at least three days out, or mobility only."""
+        latest = race_day - 3
+        forbidden = frozenset(d for d in range(7) if d > latest)
+        placed = choose_days(b.key_days() | {race_day}, frozenset(DAYS.index(d) for d in b.profile.hard_days),
+                             None, forbidden, (False,))
+        if not placed:
+            return []
+        day = min(d for d, _ in placed)
+        first = plans[0]
+        slots = [(slot, 1) for slot in first.slots if not slot.exercise.is_plyometric()][:4]
+        return [self._session(b, template, first, slots, (3, 4), week_start, band, "light", day=day)]
+
+    def _after_race(self, b: Builder, template: Template, plans: list[SessionPlan], week_start: dt.date,
+                    band: tuple[int, int], forbidden: frozenset[int], step: WeekStep, light: bool) -> list[Session]:
+        """One session a week after the race: light and jump-free in the first week back, then steady."""
+        first = plans[0]
+        hard = frozenset(DAYS.index(d) for d in b.profile.hard_days)
+        long_day = DAYS.index(b.profile.long_run_day) if b.profile.long_run_day else None
+        placed = choose_days(b.key_days(), hard, long_day, forbidden, (False,))
+        if not placed:
+            return []
+        slots = [(slot, b.cap_sets(slot, slot.sets + step.sets)) for slot in first.slots
+                 if not (light and slot.exercise.is_plyometric())]
+        if light:
+            slots = [(slot, max(1, sets - 1)) for slot, sets in slots]
+        session = SessionPlan(first.key, first.focus, first.kind, first.slots, day=placed[0][0],
+                              on_hard_day=placed[0][1])
+        kind = "light" if light else first.kind
+        rir = (3, 4) if light else step.rir
+        return [self._session(b, template, session, slots, rir, week_start, band, kind)]
+
+    @staticmethod
+    def _nordic_limit(sessions: list[Session], maintenance: bool) -> None:
+        """COACHING.md 15: Nordics at most once a week in maintenance, taper and race weeks."""
+        if not maintenance:
+            return
+        seen = False
+        for session in sessions:
+            if any(p.id == "nordic-hamstring" for p in session.exercises):
+                if seen:
+                    session.exercises = [p for p in session.exercises if p.id != "nordic-hamstring"]
+                seen = True
+

@@ -1,0 +1,157 @@
+"""Rendering plans through the Jinja templates in templates/: Discord pages, Markdown, the why-trace, .ics."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from pathlib import Path
+from typing import Any
+
+import icalendar
+from jinja2 import FileSystemLoader, StrictUndefined
+from jinja2.sandbox import SandboxedEnvironment
+
+from bot.models import DAY_NAMES, DAYS, Plan
+from bot.text import (
+    EMBED_DESCRIPTION_LIMIT,
+    EMBED_TITLE_LIMIT,
+    escape_user_text,
+    neutralise_mentions,
+    truncate,
+)
+
+COLOURS = {"plan": 0x2E86DE, "week": 0x27AE60, "why": 0x8E44AD, "withheld": 0xE67E22}
+PROGRESSION_TEXT = {
+    "build": "introduce, build, peak, deload",
+    "maintain": "steady maintenance while your running takes priority",
+    "hold": "steady, with no load increases",
+    "none": "no plan yet",
+}
+MAX_OVERVIEW_NOTES = 4
+
+
+def _dayname(value: Any) -> str:
+    if isinstance(value, dt.date):
+        return DAY_NAMES[DAYS[value.weekday()]][:3]
+    return DAY_NAMES.get(str(value), str(value))
+
+
+def make_environment(templates_dir: Path) -> SandboxedEnvironment:
+    """The one Jinja environment for plan text: sandboxed, strict, Markdown out, `user` for people's text."""
+    env = SandboxedEnvironment(loader=FileSystemLoader(str(templates_dir)), undefined=StrictUndefined,
+                               trim_blocks=False, lstrip_blocks=False, keep_trailing_newline=False,
+                               autoescape=False)
+    env.filters["user"] = escape_user_text
+    env.filters["dayname"] = _dayname
+    env.filters["shortdate"] = lambda d: f"{d.day} {d:%b}"
+    env.filters["longdate"] = lambda d: f"{d.day} {d:%B %Y}"
+    return env
+
+
+def _tidy(text: str) -> str:
+    """Collapse the blank lines template logic leaves behind, and make any stray mention inert."""
+    lines, blank = [], False
+    for line in text.strip().splitlines():
+        if not line.strip():
+            if not blank:
+                lines.append("")
+            blank = True
+        else:
+            lines.append(line.rstrip())
+            blank = False
+    return neutralise_mentions("\n".join(lines))
+
+
+class Renderer:
+    """Turns a Plan into what members see. Templates are compiled once and reused."""
+
+    def __init__(self, templates_dir: Path) -> None:
+        self.env = make_environment(templates_dir)
+        self._templates = {name: self.env.get_template(name) for name in
+                           ("week.md.j2", "overview.md.j2", "why.md.j2", "plan.md.j2", "withheld.md.j2")}
+
+    def _render(self, name: str, **context: Any) -> str:
+        return _tidy(self._templates[name].render(**context))
+
+    def _footer(self, plan: Plan, page: str) -> dict[str, str]:
+        return {"text": f"LegDay · {page} · rules {plan.rules_version}"}
+
+    # -- Discord pages (embed dicts, always within Discord's limits) --------------------------
+
+    def overview_embed(self, plan: Plan) -> dict[str, Any]:
+        if plan.withheld:
+            return self.withheld_embed(plan)
+        text = self._render("overview.md.j2", plan=plan, max_notes=MAX_OVERVIEW_NOTES,
+                            progression_text=PROGRESSION_TEXT.get(plan.progression, plan.progression))
+        return {"title": "Your 4-week leg strength plan", "description": truncate(text, EMBED_DESCRIPTION_LIMIT),
+                "color": COLOURS["plan"], "footer": self._footer(plan, "Overview")}
+
+    def week_text(self, plan: Plan, week: int) -> str:
+        return self._render("week.md.j2", week=plan.weeks[week - 1])
+
+    def week_embed(self, plan: Plan, week: int) -> dict[str, Any]:
+        if plan.withheld:
+            return self.withheld_embed(plan)
+        data = plan.weeks[week - 1]
+        title = f"Week {week} of {len(plan.weeks)} · {data.label}"
+        return {"title": truncate(title, EMBED_TITLE_LIMIT),
+                "description": truncate(self.week_text(plan, week), EMBED_DESCRIPTION_LIMIT),
+                "color": COLOURS["week"], "footer": self._footer(plan, f"Week {week}/{len(plan.weeks)}")}
+
+    def pages(self, plan: Plan) -> list[dict[str, Any]]:
+        """Every page a member can flip through: the overview, then one per week."""
+        if plan.withheld:
+            return [self.withheld_embed(plan)]
+        return [self.overview_embed(plan)] + [self.week_embed(plan, n) for n in range(1, len(plan.weeks) + 1)]
+
+    def why_text(self, plan: Plan) -> str:
+        entries = [t for t in plan.trace if t.status != "no-effect"]
+        text = self._render("why.md.j2", plan=plan, entries=entries)
+        return truncate(text, EMBED_DESCRIPTION_LIMIT)
+
+    def why_embed(self, plan: Plan) -> dict[str, Any]:
+        return {"title": "Why this plan?", "description": self.why_text(plan), "color": COLOURS["why"],
+                "footer": self._footer(plan, "Why")}
+
+    def withheld_embed(self, plan: Plan) -> dict[str, Any]:
+        text = self._render("withheld.md.j2", plan=plan)
+        return {"title": "Let's get that checked first", "description": truncate(text, EMBED_DESCRIPTION_LIMIT),
+                "color": COLOURS["withheld"], "footer": self._footer(plan, "Safety")}
+
+    # -- text and files ------------------------------------------------------------------------
+
+    def overview_text(self, plan: Plan) -> str:
+        embed = self.overview_embed(plan)
+        return f"**{embed['title']}**\n{embed['description']}"
+
+    def markdown(self, plan: Plan) -> str:
+        """The whole plan as one Markdown document (the 'Download' file)."""
+        if plan.withheld:
+            return "# LegDay\n\n" + self._render("withheld.md.j2", plan=plan) + "\n"
+        entries = [t for t in plan.trace if t.status != "no-effect"]
+        return self._render("plan.md.j2", plan=plan, entries=entries,
+                            progression_text=PROGRESSION_TEXT.get(plan.progression, plan.progression)) + "\n"
+
+    def ics(self, plan: Plan) -> bytes:
+        """A calendar with one all-day event per strength session; stable UIDs so re-imports update."""
+        cal = icalendar.Calendar()
+        cal.add("prodid", "-//LegDay//Leg strength plan//EN")
+        cal.add("version", "2.0")
+        cal.add("x-wr-calname", "LegDay strength plan")
+        stamp = dt.datetime.combine(plan.start, dt.time(0, 0), tzinfo=dt.UTC)
+        seed = hashlib.sha256(plan.profile.model_dump_json().encode() + plan.rules_version.encode()).hexdigest()[:16]
+        for week in plan.weeks:
+            for session in week.sessions:
+                event = icalendar.Event()
+                event.add("uid", f"{seed}-{session.date.isoformat()}@legday")
+                event.add("dtstamp", stamp)
+                event.add("dtstart", session.date)
+                event.add("dtend", session.date + dt.timedelta(days=1))
+                event.add("summary", f"LegDay week {week.week}: {session.focus} ({session.minutes} min)")
+                lines = [f"{ex.name}: {ex.sets} x {ex.reps}{' s' if ex.unit == 'seconds' else ''}"
+                         f"{' per side' if ex.per_side else ''}, {ex.effort}" for ex in session.exercises]
+                if session.after_run:
+                    lines.insert(0, "Run first, lift afterwards.")
+                event.add("description", "\n".join(lines))
+                cal.add_component(event)
+        return cal.to_ical()
