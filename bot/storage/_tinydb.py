@@ -80,18 +80,17 @@ def move_aside(path: Path, now: dt.datetime | None = None) -> Path:
     return target
 
 
-def encode_tables(tables: Mapping[str, Mapping[str, str]]) -> Iterable[bytes]:
-    """TinyDB's JSON layout, {table: {doc_id: doc}}, assembled from documents already encoded.
+def encode_tables(tables: Mapping[str, Iterable[str]]) -> Iterable[bytes]:
+    """TinyDB's JSON layout, {table: {doc_id: doc}}, assembled from ready-made `"doc_id":doc` fragments.
 
     Documents are kept encoded in memory, so a flush only joins strings: it never re-serialises the
     whole database in one long call that would hold the GIL and stall the event loop.
     """
     yield b"{"
-    for index, (name, docs) in enumerate(tables.items()):
+    for index, (name, fragments) in enumerate(tables.items()):
         head = ("," if index else "") + json.dumps(name) + ":{"
         yield head.encode()
-        # Doc ids are decimal strings, so they need no escaping.
-        yield ",".join(f'"{doc_id}":{doc}' for doc_id, doc in docs.items()).encode()
+        yield ",".join(fragments).encode()
         yield b"}"
     yield b"}"
 
@@ -120,8 +119,8 @@ class AtomicJSONStorage(TinyStorage):
         text = json.dumps(data, separators=(",", ":"), **self.kwargs)
         atomic_write(self.path, [text.encode()])
 
-    def write_encoded(self, tables: Mapping[str, Mapping[str, str]]) -> None:
-        """Write tables whose documents are already JSON text (the flusher's fast path)."""
+    def write_fragments(self, tables: Mapping[str, Iterable[str]]) -> None:
+        """Write tables given as `"doc_id":<json>` fragments (the flusher's fast path)."""
         atomic_write(self.path, encode_tables(tables))
 
 
