@@ -88,6 +88,8 @@ _APPROX_BEFORE_RE = re.compile(r"(?:about|around|roughly|approx\w*|~|c\.)\s*$")
 _RACE_BEFORE_RE = re.compile(
     r"(?:\ba|\ban|\bthe|\bmy|\bfor|\bfaster|\bquicker|\bsub[- ]?\d[\d:]*|\bfirst|\blast|\d|\bof)\s*$"
 )
+# "faster at 10k", "a PR over 5k": a race word just before the distance makes it a race, not a week.
+_RACE_WORD_NEAR_RE = re.compile(r"\b(?:faster|quicker|pb|pr|sub|race|racing)\b[\w\s]{0,6}$")
 _RACE_AFTER_RE = re.compile(r"^\s*(?:-?\s*)?(?:ultra|race|pb|pr|time|run\b|runner|trail|marathon|each\b|er\b|r\b)")
 _UNITLESS_WEEKLY_RE = re.compile(
     rf"(?:\brun\w*|\bdo\w*|\baverag\w*|\bat)\s+(?:about|around|~)?\s*(?P<num>{_NUM})\s*"
@@ -115,7 +117,8 @@ def read_mileage(text: str, loose: bool = False) -> tuple[tuple[float, str] | No
             score += 2
         elif _APPROX_BEFORE_RE.search(before):
             score += 1
-        if _RACE_BEFORE_RE.search(before) and not _VERB_BEFORE_RE.search(before):
+        raced = _RACE_BEFORE_RE.search(before) and not _VERB_BEFORE_RE.search(before)
+        if raced or _RACE_WORD_NEAR_RE.search(before[-14:]):
             score -= 10
         if _RACE_AFTER_RE.match(after):
             score -= 10
@@ -168,7 +171,7 @@ _INTERMEDIATE_RES = [
 ]
 _BEGINNER_RES = [
     r"\bbeginner\b", r"\bnovice\b", r"new to (?:lifting|the gym|gym|strength|weights|all this|lifting weights)",
-    r"\bnever (?:really )?(?:lifted|done any strength|done strength|been to a gym|been to the gym|been in a gym)",
+    r"\bnever (?:really )?(?:lifted|done (?:any )?(?:strength|weights|lifting|gym)|been (?:to|in) (?:a|the) gym)",
     r"first[- ]time lifter", r"\bno (?:lifting|strength|gym|weights?) (?:background|experience)",
     r"\b(?:haven't|have not|not) (?:really )?lifted", r"nothing for years", r"lift(?:ed)? occasionally",
     r"occasionally lift", r"\bnever lift",
@@ -287,7 +290,8 @@ def _day_roles(text: str) -> dict[str, list[list[str]]]:
 # Strength days per week
 
 _FREQ_RE = re.compile(
-    r"\b(?P<freq>once|twice|three times|thrice|four times|(?P<n>\d+)\s*(?:x|times|sessions?|days?))"
+    r"\b(?P<freq>once|twice|three times|thrice|four times"
+    r"|(?P<n>\d+)\s*(?:x|times|(?:(?:strength|lifting|gym|weights?)\s+)?(?:sessions?|days?)))"
     r"\s*(?:a|per|/|each|every)?\s*(?:week|wk)\b"
 )
 _FREQ_WORDS = {"once": 1, "twice": 2, "three times": 3, "thrice": 3, "four times": 4}
@@ -470,8 +474,11 @@ def read_race_date(text: str, today: dt.date, loose: bool = False) -> tuple[dt.d
 # --------------------------------------------------------------------------------------------
 # The reader and the classifier
 
+# "Can lift twice a week" is a statement; "can I lift…" is a question: a leading verb needs its subject.
 _QUESTION_START_RE = re.compile(
-    r"^\s*(?:should|can|could|will|would|does|do|is|are|how|what|why|when|which|where|who|am|any tips|is it)\b"
+    r"^\s*(?:how|what|why|when|which|where|who|any tips)\b"
+    r"|^\s*(?:should|can|could|will|would|does|do|is|are|am)\s+"
+    r"(?:i|you|it|we|they|my|a|an|the|there|this|that|strength|lifting|squats?|runners?|heavy|\w+ing)\b"
 )
 _FIRST_PERSON_RE = re.compile(r"\b(?:i|i'm|im|i've|ive|i'd|my|me)\b")
 
