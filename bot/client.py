@@ -27,6 +27,9 @@ log = logging.getLogger("legday.discord")
 EXTENSIONS: tuple[str, ...] = (
     "bot.exts.help",
     "bot.exts.owner",
+    "bot.exts.plans",
+    "bot.exts.faq",
+    "bot.exts.profile",
 )
 
 HEARTBEAT_FILE = "heartbeat"

@@ -9,9 +9,14 @@ from discord_helpers import APP_ID, GUILD_ID, Harness, make_settings, start_harn
 from bot.client import EXTENSIONS, build_intents
 
 # name -> (description, default_member_permissions, {option: (type, required)})
-STRING, INTEGER, BOOLEAN = 3, 4, 5
+SUB, STRING = 1, 3
 EXPECTED = {
     "help": ("What LegDay does and the commands to use.", None, {}),
+    "plan": ("Get your personal 4-week leg strength plan.", None, {}),
+    "faq": ("Quick answers about leg strength for runners.", None, {"topic": (STRING, True)}),
+    "ask": ("Ask a question about leg strength in your own words.", None, {"question": (STRING, True)}),
+    "profile": ("See, edit or forget what LegDay knows about you.", None,
+                {"show": (SUB, False), "edit": (SUB, False), "forget": (SUB, False)}),
     "sync": ("Owner only: publish LegDay's slash commands.", discord.Permissions(administrator=True).value,
              {"scope": (STRING, False)}),
 }
@@ -97,3 +102,15 @@ async def test_every_extension_loads(harness):
 async def test_client_never_pings_by_default(harness):
     """The client-wide allowed mentions ping nobody."""
     assert harness.bot.allowed_mentions.to_dict() == {"parse": []}
+
+
+async def test_faq_topic_uses_autocomplete(harness):
+    """/faq's topic option is autocompleted, so members see the topics as they type."""
+    command = (await synced_payload(harness))["faq"]
+    assert command["options"][0]["autocomplete"] is True
+
+
+async def test_ask_question_is_length_limited(harness):
+    """/ask accepts a question of 1 to 300 characters."""
+    option = (await synced_payload(harness))["ask"]["options"][0]
+    assert (option["min_length"], option["max_length"]) == (1, 300)

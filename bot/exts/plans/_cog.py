@@ -1,0 +1,34 @@
+"""The /plan command: saved profile or the form, then the plan."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.exts._ui import member_cooldown, saved_profile
+from bot.exts.plans._form import FormState, SavedProfileView, saved_profile_message
+from bot.exts.plans._pages import deliver_plan
+
+if TYPE_CHECKING:
+    from bot.client import LegDayBot
+
+
+class Plans(commands.Cog):
+    """Personal 4-week leg strength plans."""
+
+    def __init__(self, bot: LegDayBot) -> None:
+        self.bot = bot
+
+    @app_commands.command(name="plan", description="Get your personal 4-week leg strength plan.")
+    @member_cooldown()
+    async def plan(self, interaction: discord.Interaction) -> None:
+        profile = saved_profile(interaction)
+        if profile is None:
+            await interaction.response.send_modal(FormState(interaction.user.id, deliver_plan).modal())
+            return
+        view = SavedProfileView(interaction.user.id, profile, deliver_plan)
+        view.interaction = interaction
+        await interaction.response.send_message(embed=saved_profile_message(profile), view=view, ephemeral=True)

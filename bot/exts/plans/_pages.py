@@ -1,0 +1,129 @@
+"""The delivered plan: one embed page per week, previous/next, Why, Download and Share in channel."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+from typing import TYPE_CHECKING, Any
+
+import discord
+
+from bot.client import describe_interaction, respond
+from bot.exts._ui import OwnedView, bot_of, member_name
+
+if TYPE_CHECKING:
+    from bot.models import Plan, Profile
+
+log = logging.getLogger("legday.discord.plans")
+
+DM_SENT = "Sent to your DMs: your plan as a Markdown file and a calendar file to import."
+DM_CLOSED = (
+    "I couldn't DM you (your DMs from server members look closed), so here are your files. "
+    "Import `legday-plan.ics` into your calendar for one event per session."
+)
+SHARED = "Shared this page in the channel."
+SHARE_INTRO = "{name} shared their LegDay plan:"
+PLAN_READY = "Here's your plan. Flip through the weeks below; it's saved, so /plan brings it back."
+
+
+def plan_files(bot: Any, plan: Plan) -> list[discord.File]:
+    """The Download attachments: the plan as Markdown and as a calendar."""
+    renderer = bot.coach.renderer
+    return [
+        discord.File(io.BytesIO(renderer.markdown(plan).encode("utf-8")), filename="legday-plan.md"),
+        discord.File(io.BytesIO(renderer.ics(plan)), filename="legday-plan.ics"),
+    ]
+
+
+class PlanView(OwnedView):
+    """Pages of a plan, limited to its member; previous and next are disabled at the ends."""
+
+    def __init__(self, owner_id: int, plan: Plan, pages: list[dict[str, Any]], *, can_share: bool) -> None:
+        super().__init__(owner_id)
+        self.plan = plan
+        self.pages = pages
+        self.page = 0
+        if not can_share:
+            self.remove_item(self.share)
+        if len(pages) == 1:
+            for item in (self.previous, self.counter, self.next):
+                self.remove_item(item)
+        self._refresh()
+
+    def embed(self) -> discord.Embed:
+        return discord.Embed.from_dict(self.pages[self.page])
+
+    def _refresh(self) -> None:
+        self.previous.disabled = self.page == 0
+        self.next.disabled = self.page == len(self.pages) - 1
+        self.counter.label = "Overview" if self.page == 0 else f"Week {self.page} of {len(self.pages) - 1}"
+
+    async def _show(self, interaction: discord.Interaction, page: int) -> None:
+        self.page = max(0, min(page, len(self.pages) - 1))
+        self._refresh()
+        await interaction.response.edit_message(embed=self.embed(), view=self)
+
+    @discord.ui.button(label="Previous", emoji="\N{BLACK LEFT-POINTING TRIANGLE}", custom_id="plan:prev", row=0)
+    async def previous(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
+        await self._show(interaction, self.page - 1)
+
+    @discord.ui.button(label="Overview", custom_id="plan:page", disabled=True, row=0)
+    async def counter(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
+        """Only shows where the member is."""
+
+    @discord.ui.button(label="Next", emoji="\N{BLACK RIGHT-POINTING TRIANGLE}", custom_id="plan:next-page",
+                       row=0)
+    async def next(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
+        await self._show(interaction, self.page + 1)
+
+    @discord.ui.button(label="Why this plan?", style=discord.ButtonStyle.primary, custom_id="plan:why", row=1)
+    async def why(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
+        embed = discord.Embed.from_dict(bot_of(interaction).coach.renderer.why_embed(self.plan))
+        await respond(interaction, embed=embed)
+
+    @discord.ui.button(label="Download", style=discord.ButtonStyle.secondary, custom_id="plan:download", row=1)
+    async def download(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        bot = bot_of(interaction)
+        try:
+            await interaction.user.send(DM_SENT, files=plan_files(bot, self.plan))
+        except discord.Forbidden:
+            log.info("DMs closed, files sent in place: %s", describe_interaction(interaction))
+            await respond(interaction, DM_CLOSED, files=plan_files(bot, self.plan))
+            return
+        await respond(interaction, DM_SENT)
+
+    @discord.ui.button(label="Share in channel", style=discord.ButtonStyle.success, custom_id="plan:share",
+                       row=1)
+    async def share(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
+        # A public message has no view: the buttons stay with the member's private copy.
+        await interaction.response.send_message(
+            SHARE_INTRO.format(name=member_name(interaction.user)), embed=self.embed(), ephemeral=False,
+        )
+
+
+async def deliver_plan(interaction: discord.Interaction, profile: Profile) -> None:
+    """Save the profile, build and save the plan, and show its first page in place of the form."""
+    bot = bot_of(interaction)
+    # Acknowledge now: building a plan can take longer than Discord's 3-second window under load.
+    if interaction.type is discord.InteractionType.component:
+        await interaction.response.defer()
+    else:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+    plan = await asyncio.to_thread(bot.coach.plan, profile)
+    if bot.storage is not None:
+        bot.storage.profiles.save(interaction.user.id, profile)
+        bot.storage.plans.save(interaction.user.id, plan)
+    log.info("plan user=%s template=%s withheld=%s rules=%s", interaction.user.id, plan.template,
+             plan.withheld, plan.rules_version)
+    await show_plan(interaction, plan)
+
+
+async def show_plan(interaction: discord.Interaction, plan: Plan) -> None:
+    """Show a plan's first page with its buttons, editing the deferred response."""
+    bot = bot_of(interaction)
+    pages = bot.coach.renderer.pages(plan)
+    view = PlanView(interaction.user.id, plan, pages, can_share=interaction.guild_id is not None)
+    view.interaction = interaction
+    await interaction.edit_original_response(content=PLAN_READY, embed=view.embed(), view=view)
