@@ -144,6 +144,9 @@ def run_size(size: int, ops: int, with_plans: bool) -> dict:
         rss = rss_mb()
 
         ids = [member_id(rng.randrange(size)) for _ in range(ops)]
+        # Warm up (pydantic's and the allocator's first-call costs) so sizes are compared fairly.
+        for uid in ids[:500]:
+            storage.profiles.save(uid, storage.profiles.get(uid))
         save_us = timed(storage.profiles.save, [(uid, profiles[i % len(profiles)]) for i, uid in enumerate(ids)])
         load_us = timed(storage.profiles.get, [(uid,) for uid in ids])
         plan_load_us = timed(storage.plans.latest, [(uid,) for uid in ids[:200]]) if with_plans else []

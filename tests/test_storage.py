@@ -682,3 +682,17 @@ def test_sigterm_loses_nothing(data_dir):
     proc.wait(timeout=30)
     with open_quiet(data_dir) as storage:
         assert storage.guilds.get(GUILD)["counter"] == 50
+
+
+def test_changes_after_close_are_refused(data_dir):
+    """A save after close() raises StorageError instead of being kept in memory and lost."""
+    storage = open_quiet(data_dir)
+    storage.close()
+    with pytest.raises(StorageError, match="closed"):
+        storage.profiles.save(ALICE, make_profile())
+
+
+def test_audit_list_refuses_a_bad_before(data_dir):
+    """A `before` that is not a change id gets a clear error."""
+    with open_quiet(data_dir) as storage, pytest.raises(ValueError, match="change id"):
+        storage.audit.list(GUILD, before="yesterday")

@@ -287,6 +287,8 @@ class AuditRepo:
         guild_id = check_id(guild_id, "server id")
         if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
             raise ValueError("limit is a whole number of entries, 0 or more.")
+        if before is not None and (isinstance(before, bool) or not isinstance(before, int)):
+            raise ValueError("before is a change id (a whole number), or None for the newest entries.")
         with self._store.lock:
             changes = self._changes.get(guild_id, [])
             end = len(changes) if before is None else bisect.bisect_left(changes, before)

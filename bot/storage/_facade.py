@@ -172,6 +172,9 @@ class Storage:
             self._stop.set()
             if self._thread.is_alive() and self._thread is not threading.current_thread():
                 self._thread.join()
+            with self._store.lock:
+                # From here on a change is refused rather than kept in memory and silently lost.
+                self._store.closed = True
             self.flush()
             self._closed = True
             atexit.unregister(self.close)

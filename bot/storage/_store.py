@@ -108,6 +108,7 @@ class DocumentStore:
     def __init__(self, data_dir: Path) -> None:
         self.data_dir = Path(data_dir)
         self.lock = threading.RLock()
+        self.closed = False
         self._flush_lock = threading.Lock()
         self.main = self._new_file(self.data_dir / MAIN_FILE, MAIN_TABLES)
         self.members = [
@@ -212,15 +213,21 @@ class DocumentStore:
         doc = {**doc, "schema": SCHEMA[table]}
         text = encode(doc)
         with self.lock:
+            self._check_open()
             db.tables[table][str(doc_id)] = fragment(str(doc_id), text)
             db.dirty = True
 
     def remove(self, db: DbFile, table: str, doc_id: int) -> bool:
         with self.lock:
+            self._check_open()
             found = db.tables[table].pop(str(doc_id), None) is not None
             if found:
                 db.dirty = True
             return found
+
+    def _check_open(self) -> None:
+        if self.closed:
+            raise StorageError("The storage is closed (the bot is shutting down); this change was not saved.")
 
     def snapshot(self, db: DbFile, table: str) -> list[tuple[int, str]]:
         """The table's documents (JSON text) at this moment, for iterating without holding the lock."""
