@@ -343,7 +343,15 @@ _NON_WORD_RE = re.compile(r"[^a-z0-9%&]+")
 
 def normalise_words(text: str) -> list[str]:
     """The matching words of a text, in order: folded slang, no stop words, stemmed."""
-    lowered = _strip_accents(str(text).lower()).replace("'", "").replace("’", "")
+    return list(_normalised(str(text)))
+
+
+@functools.lru_cache(maxsize=16384)
+def _normalised(text: str) -> tuple[str, ...]:
+    # Cached because entry texts are normalised again whenever a server's FAQ is rebuilt.
+    lowered = text.lower()
+    lowered = lowered if lowered.isascii() else _strip_accents(lowered)
+    lowered = lowered.replace("'", "").replace("’", "")
     spaced = _NON_WORD_RE.sub(" ", lowered)
     folded = _PHRASE_RE.sub(lambda m: _PHRASE_OUT[m.lastindex - 1], spaced)
     words = []
@@ -355,7 +363,7 @@ def normalise_words(text: str) -> list[str]:
         if word in _STOPWORDS or raw in _STOPWORDS:
             continue
         words.append(_stem(word))
-    return words
+    return tuple(words)
 
 
 # --------------------------------------------------------------------------------------------
@@ -565,7 +573,7 @@ class FaqBase:
         """(score, coverage, entry index) for every entry sharing a word with the text, best first."""
         weights: dict[str, float] = {}
         total = 0.0
-        for raw in dict.fromkeys(normalise_words(text[:MAX_QUESTION_CHARS])):
+        for raw in dict.fromkeys(_normalised.__wrapped__(text[:MAX_QUESTION_CHARS])):
             word, certainty = self._correct(raw)
             if word is None:
                 total += self._unknown_weight

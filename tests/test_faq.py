@@ -1,0 +1,487 @@
+"""Tests of the FAQ: loading and validation, matching quality on a labelled set, answers, and the CLI."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from rapidfuzz import fuzz, utils
+
+from bot.cli import main
+from bot.faq import (
+    ANSWER_LIMIT,
+    MAX_QUESTION_CHARS,
+    FaqBase,
+    FaqEntry,
+    FaqError,
+    default_faq_path,
+    load_faq,
+)
+from bot.models import DAYS, Goal, Level, Niggle, Profile
+from bot.text import CONTENT_LIMIT
+
+LABELLED = Path(__file__).parent / "data" / "faq_labelled.yaml"
+REQUIRED_IDS = {
+    "how-often", "bulky", "scheduling", "warm-up", "soreness-vs-pain", "nutrition", "cross-training",
+    "eccentric", "plyometrics", "single-leg", "race-week", "missed-session", "no-equipment", "mobility",
+    "tempo", "hip-core", "progression", "recovery", "session-length", "which-level",
+}
+
+
+@pytest.fixture(scope="module")
+def base() -> FaqBase:
+    return load_faq(default_faq_path())
+
+
+@pytest.fixture(scope="module")
+def labelled() -> dict[str, list[tuple[str, str | None]]]:
+    data = yaml.safe_load(LABELLED.read_text(encoding="utf-8"))
+    return {split: [(q, i) for q, i in items] for split, items in data.items()}
+
+
+def entry(**overrides) -> dict:
+    data = {
+        "id": "sample",
+        "question": "Is this a sample question?",
+        "phrasings": ["a sample phrasing"],
+        "tags": ["sample"],
+        "answer": "A short answer.",
+    }
+    data.update(overrides)
+    return data
+
+
+def write_faq(tmp_path: Path, entries: list[dict] | str) -> Path:
+    path = tmp_path / "faq.yaml"
+    text = entries if isinstance(entries, str) else yaml.safe_dump({"entries": entries}, sort_keys=False)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+# ---- the shipped file
+
+
+def test_shipped_file_loads_with_required_ids(base):
+    """The shipped FAQ loads, has at least 24 entries, and holds every id the issue requires."""
+    assert len(base) >= 24
+    assert {entry_id for entry_id, _ in base.topics()} >= REQUIRED_IDS
+
+
+def test_topics_are_in_file_order(base):
+    """topics() lists (id, question) in the order of the file."""
+    raw = yaml.safe_load(default_faq_path().read_text(encoding="utf-8"))["entries"]
+    assert base.topics() == [(item["id"], item["question"]) for item in raw]
+
+
+def test_answers_name_their_sources(base):
+    """An answer with sources names each source's first author in its text (COACHING.md invariant 21)."""
+    missing = []
+    for item in base.entries:
+        text = base.render_answer(item.id, None)
+        missing += [f"{item.id}: {source}" for source in item.sources if source.split()[0] not in text]
+    assert missing == []
+
+
+def test_answers_never_call_the_ten_percent_rule_proven(base):
+    """No answer presents the 10% rule as proven (COACHING.md invariant 19)."""
+    text = base.render_answer("mileage-jumps", None).lower()
+    assert "not a proven" in text
+
+
+def test_labelled_questions_are_not_copies_of_phrasings(base, labelled):
+    """No labelled question is a near-copy of an entry's question or phrasings."""
+    known = [utils.default_process(t) for e in base.entries for t in (e.question, *e.phrasings)]
+    copies = [
+        q for items in labelled.values() for q, _ in items
+        if max(fuzz.ratio(utils.default_process(q), k) for k in known) >= 85
+    ]
+    assert copies == []
+
+
+# ---- validation errors
+
+
+def test_missing_field_names_file_id_and_field(tmp_path):
+    """A missing answer is reported with the file, the entry id and the field."""
+    data = entry()
+    del data["answer"]
+    path = write_faq(tmp_path, [data])
+    with pytest.raises(FaqError) as error:
+        load_faq(path)
+    message = str(error.value)
+    assert str(path) in message and "'sample'" in message and "'answer'" in message
+
+
+def test_duplicate_id_is_rejected(tmp_path):
+    """Two entries with one id are reported, naming the id and the field."""
+    path = write_faq(tmp_path, [entry(), entry(question="Another sample question?")])
+    with pytest.raises(FaqError, match=r"entry 'sample' \(#2\), field 'id': duplicate id"):
+        load_faq(path)
+
+
+def test_bad_jinja_is_rejected_with_id_and_field(tmp_path):
+    """An answer with broken Jinja syntax fails at load, naming the entry and the answer field."""
+    path = write_faq(tmp_path, [entry(answer="Hello {% if has_profile %} unclosed")])
+    with pytest.raises(FaqError, match=r"entry 'sample' \(#1\), field 'answer': template syntax error"):
+        load_faq(path)
+
+
+def test_unknown_variable_is_rejected_with_a_suggestion(tmp_path):
+    """An answer using a variable that does not exist fails at load and suggests the close one."""
+    path = write_faq(tmp_path, [entry(answer="You run {{ milage }} a week.")])
+    with pytest.raises(FaqError, match=r"field 'answer': unknown variable 'milage' \(did you mean 'mileage'"):
+        load_faq(path)
+
+
+def test_answer_failing_without_a_profile_is_rejected(tmp_path):
+    """An answer that only renders with a profile fails at load, saying it fails without one."""
+    path = write_faq(tmp_path, [entry(answer="{{ weekly_km + 10 }} km")])
+    with pytest.raises(FaqError, match="fails to render without a profile"):
+        load_faq(path)
+
+
+def test_overlong_answer_is_rejected(tmp_path):
+    """An answer rendering beyond the limit fails at load with its length."""
+    path = write_faq(tmp_path, [entry(answer="word " * 400)])
+    with pytest.raises(FaqError, match=f"the limit is {ANSWER_LIMIT}"):
+        load_faq(path)
+
+
+def test_unknown_field_is_rejected(tmp_path):
+    """A misspelt field (e.g. 'phrasing') is reported rather than ignored."""
+    data = entry()
+    data["phrasing"] = data.pop("phrasings")
+    path = write_faq(tmp_path, [data])
+    with pytest.raises(FaqError) as error:
+        load_faq(path)
+    assert "field 'phrasing': not a known field" in str(error.value)
+    assert "field 'phrasings': missing" in str(error.value)
+
+
+def test_yaml_syntax_error_gives_the_line(tmp_path):
+    """A YAML syntax error names the file and the line."""
+    text = textwrap.dedent("""\
+        entries:
+          - id: sample
+            question: "unclosed
+            answer: hi
+        """)
+    path = write_faq(tmp_path, text)
+    with pytest.raises(FaqError, match=r"faq\.yaml, line \d+, column \d+: YAML syntax error"):
+        load_faq(path)
+
+
+def test_duplicate_yaml_key_is_rejected(tmp_path):
+    """A key given twice in one entry is an error, not a silent overwrite."""
+    text = "entries:\n  - id: a-b\n    id: c-d\n    question: Is this fine?\n    phrasings: [x y z]\n"
+    path = write_faq(tmp_path, text)
+    with pytest.raises(FaqError, match=r"line 3.*key 'id' appears twice"):
+        load_faq(path)
+
+
+def test_file_without_entries_key_is_rejected(tmp_path):
+    """A file that does not start with `entries:` is reported."""
+    path = write_faq(tmp_path, "topics: []\n")
+    with pytest.raises(FaqError, match="field 'entries': missing"):
+        load_faq(path)
+
+
+def test_one_bad_entry_fails_the_whole_file_listing_every_problem(tmp_path):
+    """A bad file never half-loads: the error lists each broken entry, and nothing is returned."""
+    path = write_faq(tmp_path, [entry(id="good-one"), entry(id="Bad Id"), entry(id="third", answer="{{ x }}")])
+    with pytest.raises(FaqError) as error:
+        load_faq(path)
+    lines = str(error.value).splitlines()
+    assert any("'Bad Id'" in line and "field 'id'" in line for line in lines)
+    assert any("'third'" in line and "unknown variable 'x'" in line for line in lines)
+
+
+# ---- building from entries (moderator edits)
+
+
+def test_from_entries_accepts_validated_entries(base):
+    """A base can be rebuilt from FaqEntry objects plus one new raw entry, and matches the new one."""
+    extra = entry(id="ice-baths", question="Are ice baths good after leg day?",
+                  phrasings=["cold water immersion after lifting"], tags=["ice bath", "cold plunge"],
+                  answer="They may blunt strength gains if used straight after lifting.")
+    rebuilt = FaqBase.from_entries([*base.entries, extra], "guild 1")
+    assert len(rebuilt) == len(base) + 1
+    assert rebuilt.match("is a cold plunge after squats ok").entry_id == "ice-baths"
+
+
+def test_from_entries_rejects_a_bad_edit_with_source_in_message(base):
+    """A moderator's broken entry is rejected naming the source it came from."""
+    with pytest.raises(FaqError, match=r"^guild 1: entry 'oops'"):
+        FaqBase.from_entries([entry(id="oops", answer="{{ level.upper( }}")], "guild 1")
+
+
+def test_faq_entry_is_a_frozen_model():
+    """FaqEntry is immutable, so shared entries cannot be changed behind a base's back."""
+    item = FaqEntry.model_validate(entry())
+    with pytest.raises(Exception):  # noqa: B017 - pydantic raises ValidationError for frozen models
+        item.id = "other"  # type: ignore[misc]
+
+
+# ---- matching quality
+
+
+def measure(base: FaqBase, items: list[tuple[str, str | None]]) -> dict[str, float]:
+    on = [(q, i) for q, i in items if i]
+    off = [q for q, i in items if not i]
+    matches = [(base.match(q), i) for q, i in on]
+    return {
+        "on_topic": len(on),
+        "off_topic": len(off),
+        "top1": sum(m.best_id == i for m, i in matches) / len(on),
+        "answered_right": sum(m.status == "answer" and m.entry_id == i for m, i in matches) / len(on),
+        "answered_wrong": sum(m.status == "answer" and m.entry_id != i for m, i in matches) / len(on),
+        "off_topic_answered": sum(base.match(q).status == "answer" for q in off) / len(off),
+    }
+
+
+def report(name: str, figures: dict[str, float]) -> None:
+    print(
+        f"\nFAQ {name}: {figures['on_topic']} on-topic, {figures['off_topic']} off-topic; "
+        f"top-1 {figures['top1']:.1%}; answered right {figures['answered_right']:.1%}, "
+        f"answered wrong {figures['answered_wrong']:.1%}; "
+        f"off-topic answered confidently {figures['off_topic_answered']:.1%}"
+    )
+
+
+def test_labelled_set_is_big_and_varied_enough(labelled):
+    """The held-out split has at least 80 questions, 20 of them off-topic."""
+    test = labelled["test"]
+    assert len(test) >= 80
+    assert sum(1 for _, i in test if i is None) >= 20
+
+
+def test_labelled_ids_exist(base, labelled):
+    """Every expected id in the labelled set is a real entry."""
+    ids = {entry_id for entry_id, _ in base.topics()}
+    assert {i for items in labelled.values() for _, i in items if i} <= ids
+
+
+def test_top1_accuracy_on_held_out_questions(base, labelled):
+    """On held-out on-topic questions the best match is right at least 90% of the time."""
+    figures = measure(base, labelled["test"])
+    report("test split", figures)
+    report("dev split", measure(base, labelled["dev"]))
+    assert figures["top1"] >= 0.90
+
+
+def test_off_topic_questions_rarely_get_a_confident_answer(base, labelled):
+    """At most 5% of held-out off-topic questions get a confident (wrong) answer."""
+    assert measure(base, labelled["test"])["off_topic_answered"] <= 0.05
+
+
+def test_most_on_topic_questions_get_a_confident_answer(base, labelled):
+    """The matcher does not buy its off-topic safety by never answering: most on-topic get answers."""
+    assert measure(base, labelled["test"])["answered_right"] >= 0.6
+
+
+@pytest.mark.parametrize("question", ["what's the weather tomorrow?", "recommend a running watch",
+                                      "how do I fix my bike"])
+def test_near_miss_questions_are_not_answered(base, question):
+    """Questions near the topic but not about it get no confident answer."""
+    assert base.match(question).status != "answer"
+
+
+def test_weather_question_is_off_topic_and_says_so(base):
+    """A question about something else gets the honest 'can't help' with the topics listed."""
+    reply = base.answer("what's the weather tomorrow?")
+    assert reply.status == "off-topic"
+    assert "can't help" in reply.text and "`bulky`" in reply.text
+
+
+def test_unsure_match_offers_three_topics(base):
+    """A vague question is not guessed: the reply offers the three closest topics."""
+    reply = base.answer("legs")
+    assert reply.status == "unsure" and reply.entry_id is None
+    assert len(reply.match.alternatives) == 3
+    assert all(f"(`{i}`)" in reply.text for i in reply.match.alternatives)
+
+
+@pytest.mark.parametrize(("question", "expected"), [
+    ("wil sqauts make me bulky", "bulky"),
+    ("bulky squats make me will?", "bulky"),
+    ("plyos for a newbie?", "plyometrics"),
+    ("DOMS after leg day, run or not", "soreness-vs-pain"),
+])
+def test_typos_word_order_and_slang(base, question, expected):
+    """Typos, shuffled words and slang still find the right entry."""
+    assert base.match(question).best_id == expected
+
+
+def test_confident_answer_lists_other_ids_as_alternatives(base):
+    """A confident match names its entry and up to three other ids, none of them itself."""
+    found = base.match("should I lift before my long run?")
+    assert found.status == "answer" and found.entry_id == "scheduling"
+    assert 0 < len(found.alternatives) <= 3 and "scheduling" not in found.alternatives
+    assert 0.0 <= found.confidence <= 1.0
+
+
+@pytest.mark.parametrize("text", ["", "   ", "?!?", "a" * 5000, "<@123> @everyone", "\u0000\u202e"])
+def test_odd_input_never_crashes(base, text):
+    """Empty, punctuation-only, huge and control-character questions give a reply, not an error."""
+    reply = base.answer(text)
+    assert reply.text and len(reply.text) <= CONTENT_LIMIT
+
+
+def test_huge_question_is_capped(base):
+    """Only the first characters of a very long question are matched."""
+    padded = "will squats make me bulky?" + "!" * MAX_QUESTION_CHARS + " weather watch shoes tomorrow"
+    assert base.match(padded) == base.match("will squats make me bulky?")
+
+
+# ---- answers
+
+
+PROFILE = Profile(weekly_km=48.28, unit="mi", level="intermediate", goals=["speed"], long_run_day="sun",
+                  hard_days=["tue", "thu"], niggles=["achilles"])
+
+
+def test_answer_is_personalised_with_a_profile(base):
+    """With a profile the scheduling answer names the long-run day and the day to keep free."""
+    text = base.render_answer("scheduling", PROFILE)
+    assert "Sunday" in text and "Saturday" in text and "Tuesday, Thursday" in text
+
+
+def test_answer_uses_the_runners_unit(base):
+    """The how-often answer quotes the mileage in the runner's own unit."""
+    assert "30 mi a week" in base.render_answer("how-often", PROFILE)
+
+
+def test_answer_reads_well_without_a_profile(base):
+    """Without a profile no answer shows placeholders, None, or personal lines."""
+    for item in base.entries:
+        text = base.render_answer(item.id, None)
+        assert "None" not in text and "{{" not in text and "{%" not in text
+        assert "your long run is on" not in text
+
+
+def test_render_unknown_id_raises_key_error(base):
+    """Asking for an id that does not exist is a KeyError naming it."""
+    with pytest.raises(KeyError, match="no-such-topic"):
+        base.render_answer("no-such-topic", None)
+
+
+def test_mentions_in_answers_are_neutralised():
+    """An answer containing @everyone cannot ping anyone."""
+    faq = FaqBase.from_entries([entry(answer="Hello @everyone")], "test")
+    assert "@everyone" not in faq.render_answer("sample", None)
+
+
+profiles = st.builds(
+    Profile,
+    weekly_km=st.floats(min_value=0, max_value=250, allow_nan=False),
+    unit=st.sampled_from(["km", "mi"]),
+    level=st.sampled_from(list(Level)),
+    goals=st.lists(st.sampled_from(list(Goal)), min_size=1, max_size=6),
+    long_run_day=st.none() | st.sampled_from(DAYS),
+    hard_days=st.lists(st.sampled_from(DAYS), max_size=7),
+    niggles=st.lists(st.sampled_from(list(Niggle)), max_size=9),
+    sharp_pain=st.booleans(),
+)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(profile=st.none() | profiles)
+def test_every_answer_fits_discord_for_any_profile(base, profile):
+    """Every entry's reply, for any profile, fits in one Discord message and in the answer budget."""
+    for item in base.entries:
+        text = base.render_answer(item.id, profile)
+        assert 0 < len(text) <= ANSWER_LIMIT
+        reply = base.answer(item.question, profile)
+        assert len(reply.text) <= CONTENT_LIMIT
+
+
+def test_shipped_answers_are_brief(base):
+    """Shipped answers stay well under 1,000 characters, even personalised."""
+    assert max(len(base.render_answer(item.id, PROFILE)) for item in base.entries) < 1000
+
+
+# ---- autocomplete
+
+
+def test_search_topics_respects_discord_limits(base):
+    """Autocomplete gives at most 25 choices with names of at most 100 characters."""
+    for text in ["", "s", "squat", "zzzz"]:
+        found = base.search_topics(text)
+        assert len(found) <= 25 and all(len(name) <= 100 for _, name in found)
+
+
+def test_search_topics_finds_by_id_prefix(base):
+    """Typing the start of an id puts that topic first."""
+    assert base.search_topics("bul")[0][0] == "bulky"
+
+
+def test_search_topics_finds_by_words(base):
+    """Typing words of a question finds it."""
+    assert "warm-up" in [i for i, _ in base.search_topics("warm up before")[:3]]
+
+
+# ---- CLI
+
+
+def test_cli_json_shape(capsys):
+    """--json prints id, confidence, answer and alternatives for a confident match."""
+    assert main(["faq", "will squats make me bulky?", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["id"] == "bulky" and data["status"] == "answer"
+    assert isinstance(data["confidence"], float) and isinstance(data["alternatives"], list)
+    assert "Blagrove" in data["answer"]
+
+
+def test_cli_json_off_topic_has_null_id(capsys):
+    """An off-topic question gives id null in JSON."""
+    assert main(["faq", "what's the weather tomorrow?", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["id"] is None and data["status"] == "off-topic"
+
+
+def test_cli_personalises_with_profile_options(capsys):
+    """Profile options personalise the printed answer."""
+    code = main(["faq", "should I lift before my long run?", "--mileage", "30mi", "--level", "beginner",
+                 "--goal", "speed", "--long-run", "sun"])
+    assert code == 0
+    assert "Since your long run is on Sunday" in capsys.readouterr().out
+
+
+def test_cli_list_prints_every_topic(capsys, base):
+    """--list prints every id."""
+    assert main(["faq", "--list"]) == 0
+    out = capsys.readouterr().out
+    assert all(entry_id in out for entry_id, _ in base.topics())
+
+
+def test_cli_empty_question_exits_2(capsys):
+    """No question gives a friendly message and exit status 2."""
+    assert main(["faq", "  "]) == 2
+    assert "ask a question" in capsys.readouterr().err
+
+
+def test_cli_long_question_is_answered_with_a_note(capsys):
+    """A 5,000-character question is answered, with a note that only the start was read."""
+    assert main(["faq", "will squats make me bulky? " + "x" * 5000]) == 0
+    captured = capsys.readouterr()
+    assert "first 300" in captured.err and "bulky" in captured.out.lower()
+
+
+def test_cli_bad_profile_value_exits_2(capsys):
+    """A bad profile option exits 2 with a message saying what is accepted."""
+    with pytest.raises(SystemExit) as exit_info:
+        main(["faq", "how often?", "--mileage", "30mi", "--level", "wizard", "--goal", "speed"])
+    assert exit_info.value.code == 2
+    assert "beginner, intermediate, advanced" in capsys.readouterr().err
+
+
+def test_cli_broken_faq_file_exits_1(tmp_path, capsys):
+    """A broken FAQ file given with --file is reported with its problems, exit 1."""
+    path = write_faq(tmp_path, [entry(answer="{{ nope }}")])
+    assert main(["faq", "anything", "--file", str(path)]) == 1
+    assert "unknown variable 'nope'" in capsys.readouterr().err
