@@ -1,0 +1,37 @@
+"""`python -m bot console`: the intake conversation and the plan in the terminal, with no Discord token."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+from typing import Any
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text[:20]}' isn't a date; use YYYY-MM-DD, like 2026-02-10") from None
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "console", help="talk to LegDay in the terminal (no token needed)",
+        description="Tell LegDay about your running in plain words, answer its questions, and read your plan.",
+    )
+    parser.add_argument("--today", type=_date, default=None, help="pretend today is this date (YYYY-MM-DD)")
+    parser.add_argument("--save-profile", action="store_true",
+                        help="keep the profile and an unfinished conversation in the data folder")
+    parser.set_defaults(func=handle)
+
+
+def handle(args: argparse.Namespace) -> int:
+    from bot.console import run_console
+
+    if not args.save_profile:
+        return run_console(today=args.today)
+    from bot.config import get_settings
+    from bot.storage import Storage
+
+    with Storage.from_settings(get_settings()) as storage:
+        return run_console(storage=storage, today=args.today)
