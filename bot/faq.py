@@ -45,6 +45,7 @@ OFF_TOPIC_THRESHOLD = 0.35
 # Matched weight below which a match counts as thin evidence (a rare word weighs about 3.4 with the
 # shipped entries, a word in a third of them about 1.4).
 _EVIDENCE_WEIGHT = 2.5
+_PREFIX_CERTAINTY = 0.85
 _TYPO_SIMILARITY = 0.79  # one edit in five letters is exactly 0.8; leave room for rounding
 
 # The variables an answer template may use; each is None or empty when the member has no profile.
@@ -565,6 +566,12 @@ class FaqBase:
                 target = self._fold.get(found[0], found[0])
                 if target in self._weights:
                     result = (target, found[1])
+            else:
+                # Word forms the stemmer misses share a long start: "marathoners", "tendinopathy".
+                for size in range(len(word) - 1, 4, -1):
+                    if word[:size] in self._weights:
+                        result = (word[:size], _PREFIX_CERTAINTY)
+                        break
         if len(self._corrections) < 20000:
             self._corrections[word] = result
         return result
