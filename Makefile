@@ -19,7 +19,7 @@ run: $(STAMP)
 # Lint, then the whole test suite.
 test: $(STAMP)
 	$(BIN)/ruff check bot tests bench
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)
 	for f in bench/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done

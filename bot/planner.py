@@ -505,6 +505,9 @@ class Planner:
                  rir: tuple[int, int], week_start: dt.date, band: tuple[int, int], kind: str,
                  day: int | None = None) -> Session:
         day = plan.day if day is None else day
+        on_run_day = DAYS[day] in b.profile.hard_days or DAYS[day] == b.profile.long_run_day
+        if on_run_day:
+            slots = [(slot, sets) for slot, sets in slots if not slot.exercise.is_heavy()]  # COACHING.md 12
         if b.profile.level is Level.BEGINNER:
             rir = (max(rir[0], 2), max(rir[1], 3))
         exercises = []
@@ -528,10 +531,10 @@ class Planner:
             spare = [i for i in FILL_ITEMS if i not in template.cool_down.items]
             cool_down += [self._item(i) for i in spare[: max(1, math.ceil((low - estimate) / 3))]]
         minutes = round(estimate) if kind == "light" else min(high, max(low, round(estimate)))
-        focus = plan.focus if not plan.on_hard_day else f"{plan.focus} (after your run)"
+        focus = f"{plan.focus} (after your run)" if on_run_day else plan.focus
         return Session.model_construct(
             day=DAYS[day], date=week_start + dt.timedelta(days=day), focus=focus, kind=kind, minutes=minutes,
-            after_run=plan.on_hard_day, warm_up=[self._item(i) for i in template.warm_up.items],
+            after_run=on_run_day, warm_up=[self._item(i) for i in template.warm_up.items],
             exercises=exercises, cool_down=cool_down)
 
     def _item(self, item_id: str) -> Item:
@@ -561,7 +564,10 @@ class Planner:
             return []
         day = min(d for d, _ in placed)
         first = plans[0]
-        slots = [(slot, 1) for slot in first.slots if not slot.exercise.is_plyometric()][:4]
+        slots = [(slot, 1) for slot in first.slots
+                 if not slot.exercise.is_plyometric() and not slot.exercise.is_heavy()][:4]
+        if not slots:
+            return []
         return [self._session(b, template, first, slots, (3, 4), week_start, band, "light", day=day)]
 
     def _after_race(self, b: Builder, template: Template, plans: list[SessionPlan], week_start: dt.date,
@@ -570,7 +576,7 @@ class Planner:
         first = plans[0]
         hard = frozenset(DAYS.index(d) for d in b.profile.hard_days)
         long_day = DAYS.index(b.profile.long_run_day) if b.profile.long_run_day else None
-        placed = choose_days(b.key_days(), hard, long_day, forbidden, (False,))
+        placed = choose_days(b.key_days(), hard, long_day, forbidden, (first.heavy(),))
         if not placed:
             return []
         slots = [(slot, b.cap_sets(slot, slot.sets + step.sets)) for slot in first.slots
