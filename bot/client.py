@@ -30,6 +30,7 @@ EXTENSIONS: tuple[str, ...] = (
     "bot.exts.plans",
     "bot.exts.faq",
     "bot.exts.profile",
+    "bot.exts.chat",
 )
 
 HEARTBEAT_FILE = "heartbeat"

@@ -580,7 +580,7 @@ class Harness:
 
     TASK_PREFIXES = (
         "CommandTree-invoker", "discord-ui-view-dispatch", "discord-ui-modal-dispatch", "discord.py: ",
-        "discord-ui-view-timeout",
+        "discord-ui-view-timeout", "discord-ui-dynamic-item",
     )
 
     def __init__(self, bot: LegDayBot) -> None:

@@ -103,11 +103,15 @@ class PlanView(OwnedView):
         )
 
 
-async def deliver_plan(interaction: discord.Interaction, profile: Profile) -> None:
-    """Save the profile, build and save the plan, and show its first page in place of the form."""
+async def deliver_plan(interaction: discord.Interaction, profile: Profile, *, in_place: bool = True) -> None:
+    """Save the profile, build and save the plan, and show its first page.
+
+    `in_place` replaces the message the button is on (the private form); otherwise the plan comes as
+    a new private message (from a public chat message, say).
+    """
     bot = bot_of(interaction)
     # Acknowledge now: building a plan can take longer than Discord's 3-second window under load.
-    if interaction.type is discord.InteractionType.component:
+    if in_place and interaction.type is discord.InteractionType.component:
         await interaction.response.defer()
     else:
         await interaction.response.defer(ephemeral=True, thinking=True)
