@@ -31,7 +31,7 @@ from bot.storage import (
     Storage,
     StorageError,
 )
-from bot.storage._store import MAIN_FILE, MEMBERS_DIR, DocumentStore
+from bot.storage._store import JOURNAL_DIR, MAIN_FILE, MEMBERS_DIR, DocumentStore
 from bot.storage._tinydb import AtomicJSONStorage
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -206,7 +206,7 @@ def test_failed_replace_keeps_the_old_file(data_dir, monkeypatch):
 
     monkeypatch.setattr(tinyfile.os, "replace", broken_replace)
     with pytest.raises(StorageError, match="disk unplugged"):
-        storage.flush()
+        storage.compact()
     monkeypatch.undo()
     path = member_file(data_dir, ALICE)
     assert list(path.parent.glob("*.tmp")) == []
@@ -229,9 +229,8 @@ def test_failure_halfway_through_writing_keeps_the_old_file(data_dir, monkeypatc
 
     monkeypatch.setattr(tinyfile, "encode_tables", dies_halfway)
     with pytest.raises(StorageError, match="killed mid-write"):
-        storage.flush()
+        storage.compact()
     assert (data_dir / MAIN_FILE).read_bytes() == before
-    assert storage.pending()
     monkeypatch.undo()
     storage.close()
     with open_quiet(data_dir) as reopened:
@@ -437,6 +436,7 @@ def test_flushes_during_a_storm_never_see_half_an_update(data_dir):
     def flusher():
         while not stop.is_set():
             storage.flush()
+            storage.compact()
 
     thread = threading.Thread(target=flusher)
     thread.start()
@@ -696,3 +696,90 @@ def test_audit_list_refuses_a_bad_before(data_dir):
     """A `before` that is not a change id gets a clear error."""
     with open_quiet(data_dir) as storage, pytest.raises(ValueError, match="change id"):
         storage.audit.list(GUILD, before="yesterday")
+
+
+# ------------------------------------------------------------------------------------------------
+# The journal
+
+
+def journal_segments(data_dir: Path) -> list[Path]:
+    return sorted((data_dir / JOURNAL_DIR).glob("*.log"))
+
+
+def test_flush_appends_only_the_changes_to_the_journal(data_dir):
+    """flush() writes the changed documents to the journal without rewriting the database files."""
+    with open_quiet(data_dir) as storage:
+        storage.flush()
+        storage.compact()
+        before = (data_dir / MAIN_FILE).read_bytes()
+        storage.guilds.update(GUILD, increment)
+        assert storage.flush() == 1
+        assert (data_dir / MAIN_FILE).read_bytes() == before
+        (segment,) = journal_segments(data_dir)
+        assert str(GUILD) in segment.read_text()
+
+
+def test_killed_process_recovers_flushed_changes_from_the_journal(data_dir):
+    """After SIGKILL, changes that were flushed to the journal but never compacted are all there."""
+    script = textwrap.dedent(f"""
+        from pathlib import Path
+        import time
+        from bot.storage import Storage
+        storage = Storage.open(Path({str(data_dir)!r}), flush_interval=3600, compact_interval=3600,
+                               backup_count=0)
+        for n in range(1, 101):
+            storage.guilds.update({GUILD}, lambda g: {{**g, "counter": n}})
+            storage.checkins.add({ALICE}, {{"n": n}})
+        storage.flush()
+        print("ready", flush=True)
+        time.sleep(60)
+    """)
+    proc = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "ready"
+    proc.kill()
+    proc.wait(timeout=30)
+    assert journal_segments(data_dir)
+    with open_quiet(data_dir) as storage:
+        assert storage.guilds.get(GUILD)["counter"] == 100
+        assert len(storage.checkins.list(ALICE)) == 100
+
+
+def test_compaction_empties_the_journal(data_dir):
+    """compact() folds the journal into the files and deletes the segments it covered."""
+    with open_quiet(data_dir) as storage:
+        storage.guilds.update(GUILD, increment)
+        storage.flush()
+        assert journal_segments(data_dir)
+        storage.compact()
+        assert journal_segments(data_dir) == []
+        stored = json.loads((data_dir / MAIN_FILE).read_text())
+        assert str(GUILD) in stored["guilds"]
+
+
+def test_torn_journal_tail_is_ignored(data_dir):
+    """A last journal line cut short by a crash is skipped; everything before it is replayed."""
+    storage = open_quiet(data_dir)
+    storage.guilds.update(GUILD, increment)
+    storage.flush()
+    storage._store.close_journal()
+    (segment,) = journal_segments(data_dir)
+    with segment.open("ab") as handle:
+        handle.write(b'0badc0de [[0,"guilds","1",{"sett')
+    with open_quiet(data_dir) as reopened:
+        assert reopened.guilds.get(GUILD)["counter"] == 1
+
+
+def test_damaged_journal_middle_is_kept_aside_with_a_clear_error(data_dir):
+    """A journal line damaged before other good lines raises StorageError and the segment is kept aside."""
+    storage = open_quiet(data_dir)
+    for _ in range(3):
+        storage.guilds.update(GUILD, increment)
+        storage.flush()
+    storage._store.close_journal()
+    (segment,) = journal_segments(data_dir)
+    lines = segment.read_bytes().splitlines(keepends=True)
+    lines[1] = lines[1].replace(b"counter", b"cuonter")
+    segment.write_bytes(b"".join(lines))
+    with pytest.raises(StorageError, match="journal"):
+        Storage.open(data_dir)
+    assert list((data_dir / JOURNAL_DIR).glob("*.corrupt-*"))

@@ -1,12 +1,15 @@
 """The `Storage` facade: opens the database, runs the write-behind flusher, and closes it safely.
 
-Durability, stated: every call returns once memory holds the change; the flusher thread writes the
-changed files every `flush_interval` seconds (default 0.5 s, at most 1 s in the bot's settings). A
-hard kill therefore loses at most the changes of the last flush window, that is `flush_interval`
-plus the time of one flush (tens of milliseconds per file; see bench/). `close()`, leaving a `with`
-block, normal interpreter exit (atexit) and SIGTERM (after `close_on_sigterm()`) lose nothing.
+Durability, stated: every call returns once memory holds the change; the flusher thread appends the
+changes to the journal and fsyncs it every `flush_interval` seconds (default 0.5 s, at most 1 s in
+the bot's settings). A hard kill therefore loses at most the changes of the last flush window:
+`flush_interval` plus one journal append (milliseconds, and proportional to the changes, not to the
+database; see bench/). The compactor thread folds the journal into the database files every
+`compact_interval` seconds, or sooner when the journal grows past `COMPACT_BYTES`. `close()`,
+leaving a `with` block, normal interpreter exit (atexit) and SIGTERM (after `close_on_sigterm()`)
+lose nothing and leave the files complete with an empty journal.
 
-The flusher is a `threading.Thread`, not an asyncio task, so synchronous callers (the terminal
+Both workers are `threading.Thread`s, not asyncio tasks, so synchronous callers (the terminal
 console, the CLI) get the same behaviour as the Discord bot.
 """
 
@@ -39,6 +42,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("bot.storage")
 
+# Compact early when the journal holds this much, so replay at start-up stays quick.
+COMPACT_BYTES = 16 * 1024 * 1024
+
 
 def _last_backup_time(data_dir: Path) -> float:
     """When the newest backup was taken (epoch seconds), or 0 when there is none."""
@@ -62,12 +68,13 @@ class Storage:
     """
 
     def __init__(self, store: DocumentStore, *, flush_interval: float, backup_count: int,
-                 backup_interval: float) -> None:
+                 backup_interval: float, compact_interval: float) -> None:
         self._store = store
         self.data_dir = store.data_dir
         self.flush_interval = flush_interval
         self.backup_count = backup_count
         self.backup_interval = backup_interval
+        self.compact_interval = compact_interval
         self.profiles = ProfileRepo(store)
         self.plans = PlanRepo(store)
         self.checkins = CheckinRepo(store)
@@ -78,12 +85,14 @@ class Storage:
         self._close_lock = threading.Lock()
         self._closed = False
         self._last_backup = _last_backup_time(self.data_dir)
-        self.last_flush_error: str | None = None
-        self._thread = threading.Thread(target=self._run, name="storage-flusher", daemon=True)
+        self.last_error: str | None = None
+        self._compact_soon = threading.Event()
+        self._flusher = threading.Thread(target=self._run_flusher, name="storage-flusher", daemon=True)
+        self._compactor = threading.Thread(target=self._run_compactor, name="storage-compactor", daemon=True)
 
     @classmethod
     def open(cls, data_dir: Path, *, flush_interval: float = 0.5, backup_count: int = 5,
-             backup_interval: float = 3600.0) -> Storage:
+             backup_interval: float = 3600.0, compact_interval: float = 30.0) -> Storage:
         """Load the database in `data_dir` (creating it if new) and start the flusher.
 
         Raises StorageError, after moving any unreadable file aside as `<name>.corrupt-<UTC time>`;
@@ -95,14 +104,17 @@ class Storage:
             raise ValueError("backup_count is a whole number of backups to keep, 0 to turn backups off.")
         if not backup_interval > 0:
             raise ValueError("backup_interval is a number of seconds above 0.")
+        if not compact_interval > 0:
+            raise ValueError("compact_interval is a number of seconds above 0.")
         store = DocumentStore(Path(data_dir))
         store.load()
         staging = store.data_dir / BACKUP_DIR
         for leftover in staging.glob(".staging-*") if staging.is_dir() else ():
             shutil.rmtree(leftover, ignore_errors=True)
         storage = cls(store, flush_interval=flush_interval, backup_count=backup_count,
-                      backup_interval=backup_interval)
-        storage._thread.start()
+                      backup_interval=backup_interval, compact_interval=compact_interval)
+        storage._flusher.start()
+        storage._compactor.start()
         atexit.register(storage.close)
         return storage
 
@@ -123,12 +135,16 @@ class Storage:
         return self._closed
 
     def flush(self) -> int:
-        """Write every changed file now (atomically); returns how many files were written."""
+        """Make every change so far durable now (a journal append); returns how many documents."""
         return self._store.flush()
 
+    def compact(self) -> int:
+        """Rewrite the changed database files now and empty the journal; returns how many files."""
+        return self._store.compact()
+
     def backup(self) -> Path | None:
-        """Flush, then copy the database into backups/<UTC time>/, keeping the newest `backup_count`."""
-        self.flush()
+        """Compact, then copy the database files into backups/<UTC time>/, keeping `backup_count`."""
+        self.compact()
         made = make_backup(self.data_dir, self._store.paths(), self.backup_count)
         self._last_backup = time.time()
         if made is not None:
@@ -136,21 +152,41 @@ class Storage:
         return made
 
     def pending(self) -> bool:
-        """Whether memory holds changes not yet on disk."""
-        return self._store.dirty()
+        """Whether memory holds changes not yet durable on disk."""
+        return self._store.pending()
 
-    def _run(self) -> None:
-        # Back up before the first flush, so a file that a migration is about to rewrite is kept.
-        self._maybe_backup()
+    def _report(self, what: str, exc: Exception | None) -> None:
+        # Keep running on errors (the data is in memory, the next tick retries); log each new one once.
+        text = None if exc is None else f"{what} failed: {exc}"
+        if text and text != self.last_error:
+            log.error("Storage %s", text)
+        self.last_error = text
+
+    def _run_flusher(self) -> None:
         while not self._stop.wait(self.flush_interval):
             try:
                 self.flush()
-                self.last_flush_error = None
+                self._report("flush", None)
             except Exception as exc:
-                # Keep running: the data is still in memory and the next tick retries the write.
-                if str(exc) != self.last_flush_error:
-                    log.error("Storage flush failed: %s", exc)
-                self.last_flush_error = str(exc)
+                self._report("flush", exc)
+            if self._store.journal_bytes() > COMPACT_BYTES:
+                self._compact_soon.set()
+
+    def _run_compactor(self) -> None:
+        # Back up before the first compaction, so a file that a migration is about to rewrite is kept.
+        self._maybe_backup()
+        last = time.monotonic()
+        while not self._stop.is_set():
+            self._compact_soon.wait(min(1.0, self.compact_interval))
+            if self._stop.is_set():
+                return
+            if self._compact_soon.is_set() or time.monotonic() - last >= self.compact_interval:
+                self._compact_soon.clear()
+                last = time.monotonic()
+                try:
+                    self.compact()
+                except Exception as exc:
+                    self._report("compaction", exc)
             self._maybe_backup()
 
     def _maybe_backup(self) -> None:
@@ -170,12 +206,16 @@ class Storage:
             if self._closed:
                 return
             self._stop.set()
-            if self._thread.is_alive() and self._thread is not threading.current_thread():
-                self._thread.join()
+            self._compact_soon.set()
+            for worker in (self._flusher, self._compactor):
+                if worker.is_alive() and worker is not threading.current_thread():
+                    worker.join()
             with self._store.lock:
                 # From here on a change is refused rather than kept in memory and silently lost.
                 self._store.closed = True
             self.flush()
+            self.compact()
+            self._store.close_journal()
             self._closed = True
             atexit.unregister(self.close)
 

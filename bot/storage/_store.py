@@ -11,18 +11,25 @@ Layout on disk (all TinyDB files):
 
 - ``legday.json``: ``_meta``, ``guilds``, ``audit`` and ``conversations``;
 - ``members/members-NN.json``: ``profiles``, ``plans`` and ``checkins`` for the members whose id
-  hashes to NN (``MEMBER_FILES`` files). Splitting members keeps a flush proportional to what
+  hashes to NN (``MEMBER_FILES`` files). Splitting members keeps a compaction proportional to what
   changed: a plan save rewrites one file of 1/64th of the members, not every member's plan. All of
-  one member's documents live in the same file, so each member's state is written atomically.
+  one member's documents live in the same file, so each member's state is written atomically;
+- ``journal/NNNNNNNNNNNN.log``: changes not yet folded into the files (see below).
 
-Documents are held encoded (compact JSON text): memory stays small, and a flush only joins strings
+Documents are held encoded (compact JSON text): memory stays small, and a compaction only joins strings
 (see `encode_tables`) instead of serialising the whole database in one GIL-holding call.
 
-Write-behind: a mutation changes memory under `lock` and marks its file dirty; the flusher thread
-(see the facade) calls `flush()` every `flush_interval` seconds. `flush()` takes a snapshot of each
-dirty file under the lock (a shallow dict copy: the documents are immutable strings, so a snapshot
-never sees a half-updated document) and writes it outside the lock, so callers are never blocked
-by disk I/O.
+Write-behind, in two steps (threads in the facade):
+
+- `flush()`, every `flush_interval` seconds: the documents changed since the last flush are appended
+  to the journal (`_journal.py`) and fsynced. Its cost follows the number of changes, not the size of
+  the database, which is what bounds the crash-loss window at any size.
+- `compact()`, every `compact_interval` seconds or when the journal grows: each changed file is
+  rewritten atomically from a snapshot, then the journal segments it covered are deleted.
+
+Both take their snapshot under `lock` (a shallow copy: documents are immutable strings, so nothing is
+ever seen half-updated) and do the disk work outside it, so callers never wait on the disk. Loading
+reads the files, then replays the journal over them.
 """
 
 from __future__ import annotations
@@ -36,6 +43,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bot.storage._journal import Journal, JournalError, encode_line
 from bot.storage._migrations import SCHEMA, MigrationError, migrate
 from bot.storage._tinydb import AtomicJSONStorage, move_aside, remove_stale_temps
 
@@ -43,6 +51,7 @@ log = logging.getLogger("bot.storage")
 
 MAIN_FILE = "legday.json"
 MEMBERS_DIR = "members"
+JOURNAL_DIR = "journal"
 MEMBER_FILES = 64
 MEMBER_TABLES = ("profiles", "plans", "checkins")
 MAIN_TABLES = ("_meta", "guilds", "audit", "conversations")
@@ -88,7 +97,7 @@ def key_doc_id(key: str) -> int:
 def fragment(key: str, text: str) -> str:
     """A document as it appears inside its table in the file: `"<doc id>":<json>`.
 
-    Holding documents in this form makes a flush one `str.join` per table, with no per-document work.
+    Holding documents in this form makes a compaction one `str.join` per table, with no per-document work.
     """
     return f'"{key}":{text}'
 
@@ -97,32 +106,31 @@ def fragment(key: str, text: str) -> str:
 class DbFile:
     """One TinyDB file: its documents per table (as file fragments), and whether memory is ahead of disk."""
 
+    index: int
     storage: AtomicJSONStorage
     tables: dict[str, dict[str, str]]
     dirty: bool = False
 
 
 class DocumentStore:
-    """Every stored document, in memory, with dirty tracking and an atomic flush per file."""
+    """Every stored document, in memory, with a journal of changes and atomic rewrites of each file."""
 
     def __init__(self, data_dir: Path) -> None:
         self.data_dir = Path(data_dir)
         self.lock = threading.RLock()
         self.closed = False
-        self._flush_lock = threading.Lock()
-        self.main = self._new_file(self.data_dir / MAIN_FILE, MAIN_TABLES)
+        self._journal_lock = threading.Lock()
+        self._compact_lock = threading.Lock()
+        self.journal = Journal(self.data_dir / JOURNAL_DIR)
+        # (file index, table, doc id) of every document changed since the last flush, in order.
+        self._pending: dict[tuple[int, str, str], None] = {}
+        self.main = DbFile(0, AtomicJSONStorage(self.data_dir / MAIN_FILE), {t: {} for t in MAIN_TABLES})
         self.members = [
-            self._new_file(self.data_dir / MEMBERS_DIR / f"members-{n:02d}.json", MEMBER_TABLES)
+            DbFile(n + 1, AtomicJSONStorage(self.data_dir / MEMBERS_DIR / f"members-{n:02d}.json"),
+                   {t: {} for t in MEMBER_TABLES})
             for n in range(MEMBER_FILES)
         ]
-
-    @staticmethod
-    def _new_file(path: Path, tables: tuple[str, ...]) -> DbFile:
-        return DbFile(AtomicJSONStorage(path), {name: {} for name in tables})
-
-    @property
-    def files(self) -> list[DbFile]:
-        return [self.main, *self.members]
+        self.files = [self.main, *self.members]
 
     def member_file(self, user_id: int) -> DbFile:
         return self.members[((user_id * _GOLDEN) & _MASK64) >> 58]
@@ -146,6 +154,11 @@ class DocumentStore:
                 raise StorageError(f"{db.storage.path}: {exc}") from None
             except (OSError, ValueError, TypeError, AttributeError) as exc:
                 problems.append(self._set_aside(db, exc))
+        if not problems:
+            try:
+                self._replay_journal()
+            except JournalError as exc:
+                problems.append(self._set_journal_aside(exc))
         if problems:
             raise StorageError(
                 "The database could not be loaded, so the bad files were kept aside and nothing was "
@@ -175,6 +188,32 @@ class DocumentStore:
         db.tables = {name: {} for name in db.tables}
         return f"- {path.name}: {reason}; kept as {moved}"
 
+    def _set_journal_aside(self, exc: JournalError) -> str:
+        try:
+            moved = move_aside(exc.path)
+        except OSError as move_exc:
+            raise StorageError(f"{exc} and could not be moved aside ({move_exc}); nothing was changed.") from None
+        log.error("Journal segment damaged (%s); kept it as %s", exc, moved.name)
+        return f"- journal {exc}; kept as {moved}"
+
+    def _replay_journal(self) -> None:
+        """Apply the journal's changes over the loaded files; the files they touch await compaction."""
+        replayed = 0
+        for op in self.journal.replay():
+            index, table, key, doc = op
+            db = self.files[index]
+            int(key)
+            if doc is None:
+                db.tables.get(table, {}).pop(key, None)
+            else:
+                if table in SCHEMA:
+                    doc, _ = migrate(table, doc)
+                db.tables.setdefault(table, {})[key] = fragment(key, encode(doc))
+            db.dirty = True
+            replayed += 1
+        if replayed:
+            log.info("Replayed %d changes from the journal", replayed)
+
     def _load_file(self, db: DbFile) -> None:
         data = db.storage.read()
         if data is None:
@@ -198,7 +237,7 @@ class DocumentStore:
         db.tables = tables
         db.dirty = changed
         if changed:
-            log.info("Migrated documents in %s to the current schema; they are rewritten at the next flush",
+            log.info("Migrated documents in %s to the current schema; they are rewritten at the next compaction",
                      db.storage.path.name)
 
     # ----------------------------------------------------------------------------------------
@@ -216,6 +255,7 @@ class DocumentStore:
             self._check_open()
             db.tables[table][str(doc_id)] = fragment(str(doc_id), text)
             db.dirty = True
+            self._pending[db.index, table, str(doc_id)] = None
 
     def remove(self, db: DbFile, table: str, doc_id: int) -> bool:
         with self.lock:
@@ -223,6 +263,7 @@ class DocumentStore:
             found = db.tables[table].pop(str(doc_id), None) is not None
             if found:
                 db.dirty = True
+                self._pending[db.index, table, str(doc_id)] = None
             return found
 
     def _check_open(self) -> None:
@@ -248,21 +289,47 @@ class DocumentStore:
     # ----------------------------------------------------------------------------------------
     # Writing
 
-    def dirty(self) -> bool:
+    def pending(self) -> bool:
+        """Whether there are changes the journal does not hold yet."""
         with self.lock:
-            return any(db.dirty for db in self.files)
+            return bool(self._pending)
 
     def flush(self) -> int:
-        """Write every dirty file atomically; returns how many were written. Thread-safe."""
-        written = 0
-        failures: list[str] = []
-        with self._flush_lock:
-            for db in self.files:
+        """Append every change since the last flush to the journal and fsync it; returns how many."""
+        with self._journal_lock:
+            with self.lock:
+                if not self._pending:
+                    return 0
+                keys, self._pending = self._pending, {}
+                ops = []
+                for index, table, key in keys:
+                    raw = self.files[index].tables.get(table, {}).get(key)
+                    doc = "null" if raw is None else raw[len(key) + 3:]
+                    ops.append(f'[{index},{json.dumps(table)},"{key}",{doc}]')
+            try:
+                self.journal.append(encode_line(ops))
+            except Exception as exc:
                 with self.lock:
-                    if not db.dirty:
-                        continue
-                    snapshot = {name: list(docs.values()) for name, docs in db.tables.items()}
+                    # Put the keys back, ahead of anything changed meanwhile, for the next attempt.
+                    self._pending = {**keys, **self._pending}
+                raise StorageError(f"Could not write the journal (will retry): {type(exc).__name__}: {exc}") \
+                    from None
+        return len(ops)
+
+    def journal_bytes(self) -> int:
+        return self.journal.bytes_since_rotate
+
+    def compact(self) -> int:
+        """Rewrite every changed file atomically, then drop the journal they now contain; returns files written."""
+        with self._compact_lock:
+            with self._journal_lock, self.lock:
+                covered = self.journal.rotate()
+                work = [(db, {name: list(docs.values()) for name, docs in db.tables.items()})
+                        for db in self.files if db.dirty]
+                for db, _ in work:
                     db.dirty = False
+            failures: list[str] = []
+            for db, snapshot in work:
                 try:
                     db.storage.path.parent.mkdir(parents=True, exist_ok=True)
                     db.storage.write_fragments(snapshot)
@@ -270,11 +337,15 @@ class DocumentStore:
                     with self.lock:
                         db.dirty = True
                     failures.append(f"{db.storage.path.name}: {type(exc).__name__}: {exc}")
-                    continue
-                written += 1
-        if failures:
-            raise StorageError("Could not write the database (will retry): " + "; ".join(failures))
-        return written
+            if failures:
+                # The journal still holds every change, so nothing is lost; the next compaction retries.
+                raise StorageError("Could not rewrite database files (will retry): " + "; ".join(failures))
+            self.journal.drop_through(covered)
+        return len(work)
+
+    def close_journal(self) -> None:
+        with self._journal_lock:
+            self.journal.close()
 
     def paths(self) -> list[Path]:
         """Files that exist on disk now (for backups)."""
