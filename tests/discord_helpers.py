@@ -15,6 +15,7 @@ import datetime as dt
 import io
 import itertools
 import json
+import time
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
@@ -196,6 +197,7 @@ class Call:
     json: Any
     files: dict[str, bytes] = field(default_factory=dict)
     query: dict[str, Any] = field(default_factory=dict)
+    at: float = field(default_factory=time.perf_counter)  # when the bot sent it (for bench/)
 
     @property
     def data(self) -> dict[str, Any]:
@@ -533,6 +535,7 @@ class Run:
 
     harness: Harness
     payload: dict[str, Any]
+    sent_at: float = field(default_factory=time.perf_counter)
 
     @property
     def id(self) -> int:
