@@ -31,6 +31,7 @@ from bot.storage import (
     Storage,
     StorageError,
 )
+from bot.storage._journal import encode_line
 from bot.storage._store import JOURNAL_DIR, MAIN_FILE, MEMBERS_DIR, DocumentStore
 from bot.storage._tinydb import AtomicJSONStorage
 
@@ -783,3 +784,11 @@ def test_damaged_journal_middle_is_kept_aside_with_a_clear_error(data_dir):
     with pytest.raises(StorageError, match="journal"):
         Storage.open(data_dir)
     assert list((data_dir / JOURNAL_DIR).glob("*.corrupt-*"))
+
+
+def test_journal_entry_for_a_file_that_does_not_exist_is_refused(data_dir):
+    """A checksummed but nonsensical journal entry is treated as damage, not replayed blindly."""
+    (data_dir / JOURNAL_DIR).mkdir(parents=True)
+    (data_dir / JOURNAL_DIR / "000000000001.log").write_bytes(encode_line(['[999,"guilds","1",{}]']))
+    with pytest.raises(StorageError, match="does not fit"):
+        Storage.open(data_dir)

@@ -71,8 +71,11 @@ class Journal:
                 found.append((int(path.stem), path))
         return sorted(found)
 
-    def replay(self) -> Iterator[list[Any]]:
-        """Every operation in every segment, oldest first; sets the next segment number."""
+    def replay(self) -> Iterator[tuple[Path, list[Any]]]:
+        """Every operation in every segment with the segment it came from, oldest first.
+
+        Also moves the next segment number past every existing one.
+        """
         for seq, path in self.segments():
             self.seq = max(self.seq, seq + 1)
             lines = path.read_bytes().splitlines(keepends=True)
@@ -82,7 +85,8 @@ class Journal:
                     if index != len(lines) - 1:
                         raise JournalError(path, f"line {index + 1} of {len(lines)} is damaged")
                     break  # the torn tail of a write a crash cut short: never acknowledged as durable
-                yield from ops
+                for op in ops:
+                    yield path, op
 
     def append(self, line: bytes) -> None:
         """Append one line and make it durable before returning."""

@@ -199,16 +199,24 @@ class DocumentStore:
     def _replay_journal(self) -> None:
         """Apply the journal's changes over the loaded files; the files they touch await compaction."""
         replayed = 0
-        for op in self.journal.replay():
-            index, table, key, doc = op
-            db = self.files[index]
-            int(key)
-            if doc is None:
-                db.tables.get(table, {}).pop(key, None)
-            else:
-                if table in SCHEMA:
-                    doc, _ = migrate(table, doc)
-                db.tables.setdefault(table, {})[key] = fragment(key, encode(doc))
+        for path, op in self.journal.replay():
+            try:
+                index, table, key, doc = op
+                bad_doc = doc is not None and not isinstance(doc, dict)
+                if not 0 <= index < len(self.files) or not isinstance(table, str) or bad_doc:
+                    raise ValueError(f"entry {str(op)[:80]} does not fit this database")
+                db = self.files[index]
+                int(key)
+                if doc is None:
+                    db.tables.get(table, {}).pop(key, None)
+                else:
+                    if table in SCHEMA:
+                        doc, _ = migrate(table, doc)
+                    db.tables.setdefault(table, {})[key] = fragment(key, encode(doc))
+            except MigrationError as exc:
+                raise StorageError(f"{path}: {exc}") from None
+            except (TypeError, ValueError) as exc:
+                raise JournalError(path, f"an entry is malformed ({exc})") from None
             db.dirty = True
             replayed += 1
         if replayed:
