@@ -7,6 +7,7 @@ import builtins
 import datetime as dt
 import json
 import os
+import signal
 import subprocess
 import sys
 import textwrap
@@ -664,8 +665,8 @@ def test_repository_calls_do_not_touch_the_disk(data_dir, monkeypatch):
     storage.close()
 
 
-def test_sigterm_loses_nothing(data_dir):
-    """A process stopped by SIGTERM after close_on_sigterm() has written every acknowledged change."""
+def run_until_ready_then(data_dir: Path, stop: signal.Signals) -> None:
+    """Start a writer that acknowledges 50 updates with no flush due, then stop it with `stop`."""
     script = textwrap.dedent(f"""
         import sys, time
         from pathlib import Path
@@ -677,10 +678,23 @@ def test_sigterm_loses_nothing(data_dir):
         print("ready", flush=True)
         time.sleep(60)
     """)
-    proc = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, text=True)
     assert proc.stdout.readline().strip() == "ready"
-    proc.terminate()
+    proc.send_signal(stop)
     proc.wait(timeout=30)
+
+
+def test_sigterm_loses_nothing(data_dir):
+    """A process stopped by SIGTERM after close_on_sigterm() has written every acknowledged change."""
+    run_until_ready_then(data_dir, signal.SIGTERM)
+    with open_quiet(data_dir) as storage:
+        assert storage.guilds.get(GUILD)["counter"] == 50
+
+
+def test_sigint_loses_nothing(data_dir):
+    """A process stopped by SIGINT (Ctrl-C) closes the storage at exit and loses nothing."""
+    run_until_ready_then(data_dir, signal.SIGINT)
     with open_quiet(data_dir) as storage:
         assert storage.guilds.get(GUILD)["counter"] == 50
 

@@ -7,8 +7,9 @@ Open one `Storage` per process and close it at shutdown::
         plan = storage.plans.latest(user_id)
 
 Repository calls touch only memory and are safe on the asyncio event loop; a background thread
-writes changed files atomically within `flush_interval` seconds. See `_store.py` for the design and
-`_facade.py` for what a crash can and cannot lose.
+makes changes durable (a journal append) every `flush_interval` seconds, and another folds the
+journal into the TinyDB files with atomic rewrites. See `_store.py` for the design and `_facade.py`
+for what a crash can and cannot lose.
 """
 
 from bot.storage._facade import Storage

@@ -63,7 +63,7 @@ class Storage:
 
     Repositories: `profiles`, `plans`, `checkins`, `conversations`, `guilds`, `audit` (see the
     protocols in `bot.storage._repos`). Their calls touch only memory and are safe on the event loop;
-    `open()`, `flush()`, `backup()` and `close()` do disk I/O (call them at start-up, at shutdown,
+    `open()`, `flush()`, `compact()`, `backup()` and `close()` do disk I/O (call them at start-up, at shutdown,
     or through `asyncio.to_thread`).
     """
 
