@@ -19,6 +19,8 @@ class Settings(BaseSettings):
     discord_token: SecretStr | None = Field(default=None, description="The bot token; no default.")
     dev_guild_id: int | None = Field(default=None, description="Sync commands to this server at start-up.")
     owner_ids: list[int] = Field(default_factory=list, description="Discord ids allowed owner commands.")
+    message_content: bool = Field(
+        default=False, description="Ask for the privileged Message Content intent (enable it in the portal too).")
     data_dir: Path = Field(default=ROOT / "data", description="Where the database and backups live.")
     rules_dir: Path = Field(default=ROOT / "rules", description="Default rules, catalogue and FAQ.")
     templates_dir: Path = Field(default=ROOT / "templates", description="Jinja templates.")

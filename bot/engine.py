@@ -149,6 +149,8 @@ def check_condition(expression: str) -> list[str]:
             return [f"unexpected '{token.value}' after the end of the condition"]
     except TemplateSyntaxError as exc:
         return [f"syntax error: {exc.message}"]
+    # find_all() skips the node it is called on, so search from a wrapper: the root is checked too.
+    tree = nodes.Output([tree])
     problems = []
     for name_node in tree.find_all(nodes.Name):
         if name_node.name not in VARIABLES and name_node.name not in ("true", "false", "none"):
@@ -174,7 +176,10 @@ def check_condition(expression: str) -> list[str]:
 
 def _trial_problems(expression: str) -> list[str]:
     """Run the condition against sample profiles, so `weekly_km > 'x'` fails when saved, not when used."""
-    test = SANDBOX.compile_expression(expression)
+    try:
+        test = SANDBOX.compile_expression(expression)
+    except TemplateSyntaxError as exc:  # also TemplateAssertionError (an unknown filter or test)
+        return [f"syntax error: {exc.message}"]
     for profile in _SAMPLE_PROFILES:
         try:
             test(**context_for(profile, _SAMPLE_START))

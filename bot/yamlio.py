@@ -72,5 +72,7 @@ def describe_errors(
         where = f"{source}:{line}" if line else source
         field = ".".join(str(part) for part in loc) or "(whole entry)"
         message = item["msg"].removeprefix("Value error, ")
+        if isinstance(item.get("input"), bool) and item["type"] == "string_type":
+            message += " (YAML reads yes/no/on/off/true/false as true or false: put the text in quotes)"
         lines.append(f"{where}: {label}{' ' if label else ''}field '{field}': {message}")
     return lines

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 
 from bot.catalog import Catalog
 from bot.models import DAYS, Plan
@@ -114,7 +115,7 @@ def violations(plan: Plan, catalog: Catalog) -> list[str]:
 
     # 13: no strength on consecutive days, across week boundaries too
     dates = sorted(s.date for s in all_sessions)
-    for a, b in zip(dates, dates[1:], strict=False):
+    for a, b in itertools.pairwise(dates):
         if (b - a).days <= 1:
             out.append(f"13: sessions on {a} and {b}")
 

@@ -12,9 +12,11 @@ from bot.text import CONTENT_LIMIT, embed_problems
 from tests.conftest import START
 from tests.plan_checks import missing_categories, violations
 
+ANY_PAIN = st.booleans()
+ANY_NIGGLES = st.lists(st.sampled_from(list(Niggle)), max_size=3)
 
-def profiles(sharp_pain: st.SearchStrategy[bool] = st.booleans(),
-             niggles: st.SearchStrategy = st.lists(st.sampled_from(list(Niggle)), max_size=3)) -> st.SearchStrategy:
+
+def profiles(sharp_pain: st.SearchStrategy = ANY_PAIN, niggles: st.SearchStrategy = ANY_NIGGLES) -> st.SearchStrategy:
     return st.builds(
         Profile,
         weekly_km=st.floats(min_value=0, max_value=250, allow_nan=False),

@@ -1,0 +1,86 @@
+"""The shipped data files load, and a broken one is reported with file, line and field, never half-loaded."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bot.catalog import load_catalog
+from bot.config import ROOT
+from bot.engine import load_ruleset
+from bot.yamlio import DataFileError
+
+
+@pytest.fixture
+def rules_copy(tmp_path: Path) -> Path:
+    target = tmp_path / "rules"
+    shutil.copytree(ROOT / "rules", target)
+    return target
+
+
+def test_shipped_files_load_with_every_article_exercise():
+    """The shipped catalogue has the article's exercises, three level templates and the three progressions."""
+    catalog = load_catalog(ROOT / "rules")
+    for ex in ("goblet-squat", "reverse-lunge", "calf-raise-slow", "glute-bridge", "bulgarian-split-squat",
+               "single-leg-rdl", "box-jump", "step-up-drive", "nordic-hamstring", "hamstring-curl", "back-squat",
+               "front-squat", "weighted-step-up", "bounding", "depth-jump", "eccentric-calf-lower", "clamshell",
+               "banded-lateral-walk", "dead-bug", "split-squat", "step-up"):
+        assert ex in catalog.exercises
+    for item in ("leg-swings", "strides", "foam-roll", "ankle-dorsiflexion", "hip-flexor-release", "thoracic-rotation"):
+        assert item in catalog.items
+    assert {t.level.value: t.minutes for t in catalog.templates.values()} == {
+        "beginner": (20, 30), "intermediate": (30, 40), "advanced": (40, 50)}
+    assert set(catalog.progressions) == {"build", "maintain", "hold"}
+
+
+def test_every_shipped_rule_file_is_valid_and_big_enough():
+    """All shipped rule files load together (any broken file would be listed) with at least 25 rules."""
+    ruleset = load_ruleset(ROOT / "rules")
+    assert len(ruleset.rules) >= 25
+    tags = {tag for rule in ruleset.rules for tag in rule.tags}
+    assert {"level", "volume", "goals", "race", "niggles", "equipment", "scheduling", "safety"} <= tags
+
+
+def test_typo_in_exercise_field_names_file_line_and_field(rules_copy):
+    """A mistyped field in exercises.yaml is reported with its file, line, exercise id and field."""
+    path = rules_copy / "exercises.yaml"
+    text = path.read_text().replace("    rest_seconds: 75\n    minutes_per_set: 1.5\n    cue: Hold",
+                                    "    rest_secnds: 75\n    minutes_per_set: 1.5\n    cue: Hold", 1)
+    path.write_text(text)
+    with pytest.raises(DataFileError) as info:
+        load_catalog(rules_copy)
+    line = text.splitlines().index("    rest_secnds: 75") + 1
+    assert any(f"exercises.yaml:{line}: 'goblet-squat' field 'rest_secnds'" in p for p in info.value.problems)
+
+
+def test_unknown_substitute_and_template_exercise_are_both_reported(rules_copy):
+    """Broken references in two files are all reported in one go."""
+    ex = rules_copy / "exercises.yaml"
+    ex.write_text(ex.read_text().replace("substitutes: [box-squat, bodyweight-squat]", "substitutes: [box-sqat]"))
+    ses = rules_copy / "sessions.yaml"
+    ses.write_text(ses.read_text().replace("{id: glute-bridge, sets: 2", "{id: glute-brige, sets: 2", 1))
+    with pytest.raises(DataFileError) as info:
+        load_catalog(rules_copy)
+    text = str(info.value)
+    assert "unknown exercise 'box-sqat'" in text
+    assert "unknown exercise 'glute-brige'" in text
+
+
+def test_yaml_syntax_error_gives_the_line(rules_copy):
+    """A YAML syntax error names the file and line."""
+    path = rules_copy / "progressions.yaml"
+    lines = path.read_text().splitlines()
+    lines[7] = lines[7].replace("}", "")  # an unclosed flow mapping
+    path.write_text("\n".join(lines))
+    with pytest.raises(DataFileError, match=r"progressions.yaml:\d+: YAML syntax error"):
+        load_catalog(rules_copy)
+
+
+def test_effort_targets_never_reach_failure(rules_copy):
+    """A progression with 0 reps in reserve (training to failure) is rejected."""
+    path = rules_copy / "progressions.yaml"
+    path.write_text(path.read_text().replace("rir: [1, 2]", "rir: [0, 2]", 1))
+    with pytest.raises(DataFileError, match="reps in reserve, each from 1 to 4"):
+        load_catalog(rules_copy)

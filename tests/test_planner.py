@@ -1,0 +1,163 @@
+"""The planner on concrete runners: scheduling, niggles, equipment, race weeks, taper, safety."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from bot.models import DAYS, Profile
+from bot.planner import block_start, choose_days, spread_down
+from tests.conftest import START
+from tests.plan_checks import violations
+
+BASE = dict(weekly_km=50, level="intermediate", goals=["speed"], long_run_day="sun", hard_days=["tue", "thu"],
+            equipment=["dumbbells", "box"])
+
+
+def ids(plan):
+    return {e.id for w in plan.weeks for s in w.sessions for e in s.exercises}
+
+
+def test_block_starts_on_a_monday():
+    """Plans start on the next Monday, or today when today is a Monday."""
+    assert block_start(dt.date(2026, 11, 25)) == dt.date(2026, 11, 30)
+    assert block_start(dt.date(2026, 11, 30)) == dt.date(2026, 11, 30)
+
+
+def test_sessions_avoid_the_day_before_key_runs(planner):
+    """With hard runs Tue/Thu and a Sunday long run, strength lands on free days, never Mon, Wed or Sat."""
+    plan = planner.make_plan(Profile(**BASE), START)
+    days = {s.day for w in plan.weeks for s in w.sessions}
+    assert days and days.isdisjoint({"mon", "wed", "sat"})
+    assert violations(plan, planner.catalog) == []
+
+
+def test_heavy_session_goes_on_an_easy_day_when_there_is_one(planner):
+    """A runner with a free Friday gets the heavy session on Friday, not on a hard-run day."""
+    plan = planner.make_plan(Profile(**BASE), START)
+    heavy_days = {s.day for s in plan.weeks[1].sessions if any("heavy" in e.categories for e in s.exercises)}
+    assert heavy_days == {"fri"}
+
+
+def test_consecutive_days_are_never_used_even_across_weeks():
+    """Sunday and the next Monday count as consecutive."""
+    placed = choose_days(frozenset(), frozenset(), None, frozenset(), (True, True, True))
+    days = sorted(d for d, _ in placed)
+    assert len(days) == 3
+    for a, b in zip(days, [*days[1:], days[0] + 7], strict=True):
+        assert b - a >= 2
+
+
+def test_full_running_week_withholds_with_an_explanation(planner):
+    """When every day is a key run or the day before one, the plan explains how to make room instead."""
+    profile = Profile(**{**BASE, "hard_days": ["mon", "tue", "wed", "thu", "fri", "sat"], "long_run_day": "sun"})
+    plan = planner.make_plan(profile, START)
+    assert plan.withheld and "no day for strength" in plan.withheld_reason
+
+
+def test_achilles_niggle_swaps_jumps_for_safe_work(planner):
+    """With an Achilles niggle no jumps or bounding appear, and the trace says what was swapped and why."""
+    plan = planner.make_plan(Profile(**{**BASE, "niggles": ["achilles"]}), START)
+    assert ids(plan).isdisjoint({"box-jump", "depth-jump", "bounding", "pogo-hops", "squat-jump"})
+    assert "isometric-calf-hold" in ids(plan)
+    fit = next(t for t in plan.trace if t.rule_id == "safeguard-exercise-fit")
+    assert any("Box jump ->" in c and "achilles" in c for c in fit.changes)
+    assert any("Alfredson" in n for n in plan.notes) and "niggle-achilles" in plan.fired_rules
+
+
+def test_no_equipment_means_bodyweight_everything(planner):
+    """Without equipment, every exercise is one that needs none."""
+    plan = planner.make_plan(Profile(**{**BASE, "equipment": []}), START)
+    assert all(not planner.catalog.exercises[i].equipment for i in ids(plan))
+    assert "box-squat" in ids(plan) or "bulgarian-split-squat" in ids(plan)
+
+
+def test_beginner_gets_no_heavy_or_jumps_and_eight_plus_reps(planner):
+    """Beginners: no heavy or plyometric work, and never fewer than 8 reps."""
+    plan = planner.make_plan(Profile(**{**BASE, "level": "beginner", "goals": ["power", "speed"]}), START)
+    for w in plan.weeks:
+        for s in w.sessions:
+            for e in s.exercises:
+                assert "heavy" not in e.categories and "plyometric" not in e.categories
+                assert e.unit != "reps" or e.min_reps >= 8
+
+
+def test_build_block_progresses_then_deloads(planner):
+    """A build block: weekly sets rise or hold for three weeks, then week 4 drops, same exercises."""
+    plan = planner.make_plan(Profile(**BASE), START)
+    totals = [w.working_sets for w in plan.weeks]
+    assert totals[0] < totals[1] <= totals[2] and totals[3] < totals[2]
+    assert [w.label for w in plan.weeks] == ["Introduce", "Build", "Peak", "Deload"]
+    week3 = [e.id for s in plan.weeks[2].sessions for e in s.exercises]
+    week4 = [e.id for s in plan.weeks[3].sessions for e in s.exercises]
+    assert week3 == week4
+
+
+def test_race_in_week_three_gives_race_week_and_recovery(planner):
+    """A race inside the block: one session a week, a light early race-week session, then recovery."""
+    race = START + dt.timedelta(days=7 * 2 + 5)  # Saturday of week 3
+    plan = planner.make_plan(Profile(**{**BASE, "hard_days": ["wed"], "race_date": race}), START)
+    assert [w.label for w in plan.weeks] == ["Maintain", "Maintain", "Race week", "Recover"]
+    assert all(len(w.sessions) <= 1 for w in plan.weeks)
+    race_week = plan.weeks[2]
+    assert race_week.race_day == race
+    assert all(s.kind == "light" and (race - s.date).days >= 3 for s in race_week.sessions)
+    assert violations(plan, planner.catalog) == []
+
+
+def test_race_just_after_block_tapers_week_four(planner):
+    """A race ten days after the block: week 4 is a taper at 40-60% of the peak week's sets."""
+    race = START + dt.timedelta(days=28 + 10)
+    plan = planner.make_plan(Profile(**{**BASE, "race_date": race}), START)
+    totals = [w.working_sets for w in plan.weeks]
+    assert plan.weeks[3].label == "Taper"
+    assert 0.4 * max(totals[:3]) <= totals[3] <= 0.6 * max(totals[:3])
+    assert plan.sessions_per_week == 1
+
+
+def test_sharp_pain_withholds_and_points_to_a_professional(planner):
+    """Sharp joint pain: no plan, and a clear message to see a professional."""
+    plan = planner.make_plan(Profile(**{**BASE, "sharp_pain": True}), START)
+    assert plan.withheld and plan.weeks == []
+    assert "physio" in plan.withheld_reason and "safety-sharp-pain-withhold" in plan.fired_rules
+
+
+def test_sharp_pain_without_the_withhold_rule_still_blocks_heavy_work(ruleset):
+    """If moderators disable the withhold rule, the plan has no heavy work, no jumps and no progression."""
+    from bot.engine import RuleSet
+    from bot.planner import Planner
+
+    rules = [r.model_copy(update={"enabled": False}) if r.id == "safety-sharp-pain-withhold" else r
+             for r in ruleset.rules]
+    plan = Planner(RuleSet(rules, ruleset.catalog)).make_plan(Profile(**{**BASE, "sharp_pain": True}), START)
+    assert not plan.withheld and plan.progression == "hold"
+    cats = {c for w in plan.weeks for s in w.sessions for e in s.exercises for c in e.categories}
+    assert cats.isdisjoint({"heavy", "plyometric"})
+    assert any("see a professional" in w for w in plan.warnings)
+
+
+def test_runner_choice_of_days_is_honoured(planner):
+    """A runner who asks for three strength days gets three (when the week has room)."""
+    plan = planner.make_plan(Profile(**{**BASE, "days_per_week": 3, "hard_days": ["wed"]}), START)
+    assert plan.sessions_per_week == 3
+    assert "runner-strength-days" in plan.fired_rules
+
+
+def test_session_minutes_stay_in_the_level_band(planner):
+    """Advanced sessions stay within 40-50 minutes, beginners within 20-30, whatever the rules add."""
+    for level, (low, high) in (("advanced", (40, 50)), ("beginner", (20, 30))):
+        profile = Profile(**{**BASE, "level": level, "goals": ["speed", "endurance", "hills", "injury-resilience"],
+                             "equipment": ["gym"]})
+        plan = planner.make_plan(profile, START)
+        assert all(low <= s.minutes <= high for w in plan.weeks for s in w.sessions)
+
+
+def test_spread_down_keeps_every_exercise():
+    """Deload cuts take sets from the biggest exercises first and never drop one below one set."""
+    assert spread_down([5, 3, 2, 1], 6) == [2, 2, 1, 1]
+    assert spread_down([1, 1], 1) == [1, 1]
+
+
+def test_mobility_day_follows_the_long_run(planner):
+    """The day after the long run is marked for light mobility."""
+    plan = planner.make_plan(Profile(**BASE), START)
+    assert all([m.day for m in w.mobility] == [DAYS[0]] for w in plan.weeks)
