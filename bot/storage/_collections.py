@@ -129,7 +129,7 @@ class CheckinRepo:
         item = copy.deepcopy(_check_dict(checkin, "check-in"))
         encode(item)  # refuse a value JSON cannot hold before anything changes
         db = self._store.member_file(user_id)
-        with self._store.lock:
+        with self._store.mutating():
             doc = self._store.get(db, "checkins", user_id) or {"items": []}
             doc["items"].append(item)
             self._store.put(db, "checkins", user_id, {"items": doc["items"]})
@@ -142,7 +142,7 @@ class CheckinRepo:
     def delete(self, user_id: int) -> int:
         user_id = check_id(user_id)
         db = self._store.member_file(user_id)
-        with self._store.lock:
+        with self._store.mutating():
             count = len(self.list(user_id))
             self._store.remove(db, "checkins", user_id)
         return count
@@ -203,7 +203,7 @@ class ConversationRepo:
 
     def _remove_where(self, test: Callable[[JSONDict], bool]) -> int:
         store = self._store
-        with store.lock:
+        with store.mutating():
             doomed = [doc_id for doc_id, doc in store.iter_table("conversations") if test(doc)]
             for doc_id in doomed:
                 store.remove(store.main, "conversations", doc_id)
@@ -237,7 +237,7 @@ class GuildRepo:
         quick and must not wait on anything; if it raises, nothing is changed.
         """
         guild_id = check_id(guild_id, "server id")
-        with self._store.lock:
+        with self._store.mutating():
             current = self.get(guild_id)
             result = fn(current)
             settings = current if result is None else _check_dict(result, "guild settings")
@@ -272,7 +272,7 @@ class AuditRepo:
         """Record a change; returns its change id (1, 2, 3, ... per server)."""
         guild_id = check_id(guild_id, "server id")
         entry = copy.deepcopy(_check_dict(entry, "audit entry"))
-        with self._store.lock:
+        with self._store.mutating():
             changes = self._changes.get(guild_id, [])
             change_id = changes[-1] + 1 if changes else 1
             doc = {**entry, "guild_id": guild_id, "change_id": change_id, "at": entry.get("at") or now_iso()}
@@ -312,7 +312,7 @@ class AuditRepo:
         """Replace a forgotten member's id in the entries that name them; returns how many changed."""
         changed = 0
         store = self._store
-        with store.lock:
+        with store.mutating():
             for doc_id, doc in store.iter_table("audit"):
                 fields = [name for name in AUDIT_PERSON_FIELDS if str(doc.get(name)) == str(user_id)]
                 if fields:

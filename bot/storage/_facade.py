@@ -210,7 +210,7 @@ class Storage:
             for worker in (self._flusher, self._compactor):
                 if worker.is_alive() and worker is not threading.current_thread():
                     worker.join()
-            with self._store.lock:
+            with self._store.exclusive():
                 # From here on a change is refused rather than kept in memory and silently lost.
                 self._store.closed = True
             self.flush()
@@ -249,7 +249,7 @@ class Storage:
         backups/ age out as backups rotate (backup_count x backup_interval).
         """
         user_id = check_id(user_id)
-        with self._store.lock:
+        with self._store.mutating():
             return {
                 "profiles": int(self.profiles.delete(user_id)),
                 "plans": int(self.plans.delete(user_id)),
