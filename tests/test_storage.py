@@ -18,6 +18,7 @@ import pytest
 from tinydb import TinyDB
 
 import bot.storage._tinydb as tinyfile
+from bot.config import Settings
 from bot.models import Item, Plan, Prescription, Profile, Session, TraceEntry, Week
 from bot.storage import (
     FORGOTTEN_USER,
@@ -806,3 +807,13 @@ def test_journal_entry_for_a_file_that_does_not_exist_is_refused(data_dir):
     (data_dir / JOURNAL_DIR / "000000000001.log").write_bytes(encode_line(['[999,"guilds","1",{}]']))
     with pytest.raises(StorageError, match="does not fit"):
         Storage.open(data_dir)
+
+
+def test_from_settings_opens_the_configured_folder(data_dir):
+    """Storage.from_settings uses the data folder and intervals from Settings."""
+    settings = Settings(data_dir=data_dir, flush_interval=0.25, backup_count=3, _env_file=None)
+    with Storage.from_settings(settings) as storage:
+        storage.profiles.save(ALICE, make_profile())
+        assert (storage.data_dir, storage.flush_interval, storage.backup_count) == (data_dir, 0.25, 3)
+    with open_quiet(data_dir) as storage:
+        assert storage.profiles.get(ALICE) == make_profile()

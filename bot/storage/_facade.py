@@ -126,7 +126,8 @@ class Storage:
 
             settings = get_settings()
         return cls.open(settings.data_dir, flush_interval=settings.flush_interval,
-                        backup_count=settings.backup_count, backup_interval=settings.backup_interval)
+                        backup_count=settings.backup_count, backup_interval=settings.backup_interval,
+                        compact_interval=getattr(settings, "compact_interval", 30.0))
 
     # ----------------------------------------------------------------------------------------
 
@@ -245,8 +246,9 @@ class Storage:
 
         Deletes their profile, plan, check-ins and conversations. Audit entries they authored stay
         (a server needs its moderation history) but every field naming them is replaced by
-        "forgotten-user". The change reaches the database file within one flush window; copies in
-        backups/ age out as backups rotate (backup_count x backup_interval).
+        "forgotten-user". The deletion is durable within one flush window; the database files and the
+        journal lose every earlier copy at the next compaction (at most `compact_interval` later), and
+        copies in backups/ age out as backups rotate (backup_count x backup_interval).
         """
         user_id = check_id(user_id)
         with self._store.mutating():
