@@ -467,6 +467,10 @@ class RuleSet:
         self.rules = sorted(rules, key=lambda r: (-r.priority, r.id))
         self.by_id = {rule.id: rule for rule in self.rules}
         self._compiled = [CompiledRule(r, SANDBOX.compile_expression(r.when)) for r in self.rules if r.enabled]
+        # All conditions in one template: one render per profile instead of one per rule. If any condition
+        # raises, evaluate() falls back to rule-by-rule so only the broken rule is skipped.
+        batch = "".join("{{ '1' if (%s) else '0' }}" % c.rule.when for c in self._compiled)
+        self._batch = SANDBOX.from_string(batch) if self._compiled else None
         payload = {"rules": [r.model_dump(mode="json", exclude={"then"}) | {"then": r.action_dump()}
                              for r in self.rules], "catalog": catalog.canonical()}
         digest = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
@@ -476,14 +480,21 @@ class RuleSet:
         """Run every enabled rule against the profile, highest priority first."""
         context = context_for(profile, start)
         out = Outcome()
-        for compiled in self._compiled:
+        try:
+            flags = self._batch.render(**context) if self._batch else ""
+        except Exception:
+            flags = None  # some condition is broken: find it rule by rule below
+        for index, compiled in enumerate(self._compiled):
             rule = compiled.rule
-            try:
-                fired = bool(compiled.test(**context))
-            except Exception as exc:
-                out.trace.append({"rule_id": rule.id, "description": rule.description, "status": "error",
-                                  "changes": [f"condition failed and the rule was skipped: {exc}"]})
-                continue
+            if flags is not None:
+                fired = flags[index] == "1"
+            else:
+                try:
+                    fired = bool(compiled.test(**context))
+                except Exception as exc:  # a broken condition skips its own rule, never the plan
+                    out.trace.append({"rule_id": rule.id, "description": rule.description, "status": "error",
+                                      "changes": [f"condition failed and the rule was skipped: {exc}"]})
+                    continue
             if not fired:
                 continue
             out.fired.append(rule.id)

@@ -294,9 +294,9 @@ def friendly_errors(error: ValidationError) -> list[str]:
 
 
 class Prescription(BaseModel):
-    """One exercise as prescribed in one session of one week."""
+    """One exercise as prescribed in one session of one week (immutable, so plans can share them)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     id: str
     name: str
@@ -317,6 +317,8 @@ class Prescription(BaseModel):
 
 class Item(BaseModel):
     """A warm-up, cool-down or mobility item: done, not counted as working sets."""
+
+    model_config = ConfigDict(frozen=True)
 
     id: str
     name: str

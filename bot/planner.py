@@ -387,6 +387,8 @@ class Planner:
     def __init__(self, ruleset: RuleSet) -> None:
         self.ruleset = ruleset
         self.catalog = ruleset.catalog
+        self._items: dict[str, Item] = {}
+        self._prescriptions: dict[tuple, Prescription] = {}
 
     def make_plan(self, profile: Profile, start: dt.date | None = None) -> Plan:
         start = block_start(start or dt.date.today() + dt.timedelta(days=1))
@@ -518,11 +520,7 @@ class Planner:
                 low, high = min(low, ex.caps.reps), min(high, ex.caps.reps)
             if b.profile.level is Level.BEGINNER and ex.unit == "reps" and low < 8:
                 low, high = 8, max(high, 8)  # COACHING.md 9: beginners stay at 8 reps or more
-            exercises.append(Prescription.model_construct(
-                id=ex.id, name=ex.name, sets=sets, reps=_reps_text(low, high), min_reps=low, max_reps=high,
-                per_side=ex.per_side, unit=ex.unit, tempo=ex.tempo, rest_seconds=ex.rest_seconds,
-                rir_min=rir[0], rir_max=rir[1], effort=_effort(ex, rir),
-                categories=[c.value for c in ex.categories], cue=ex.cue))
+            exercises.append(self._prescription(ex, sets, low, high, rir))
         estimate = template.warm_up.minutes + template.cool_down.minutes + sum(
             sets * slot.exercise.minutes_per_set for slot, sets in slots)
         low, high = band
@@ -538,8 +536,24 @@ class Planner:
             exercises=exercises, cool_down=cool_down)
 
     def _item(self, item_id: str) -> Item:
-        item = self.catalog.items[item_id]
-        return Item.model_construct(id=item.id, name=item.name, dose=item.dose)
+        if item_id not in self._items:
+            item = self.catalog.items[item_id]
+            self._items[item_id] = Item(id=item.id, name=item.name, dose=item.dose)
+        return self._items[item_id]
+
+    def _prescription(self, ex: Exercise, sets: int, low: int, high: int, rir: tuple[int, int]) -> Prescription:
+        """Prescriptions are immutable and repeat across weeks and runners, so each is built once."""
+        key = (ex.id, sets, low, high, rir)
+        found = self._prescriptions.get(key)
+        if found is None:
+            if len(self._prescriptions) > 50_000:
+                self._prescriptions.clear()
+            found = self._prescriptions[key] = Prescription(
+                id=ex.id, name=ex.name, sets=sets, reps=_reps_text(low, high), min_reps=low, max_reps=high,
+                per_side=ex.per_side, unit=ex.unit, tempo=ex.tempo, rest_seconds=ex.rest_seconds,
+                rir_min=rir[0], rir_max=rir[1], effort=_effort(ex, rir),
+                categories=[c.value for c in ex.categories], cue=ex.cue)
+        return found
 
     def _mobility_days(self, b: Builder, week_start: dt.date, race: int | None) -> list[MobilityDay]:
         days = []

@@ -138,13 +138,13 @@ def test_removal_beats_addition_whatever_the_priority(ruleset, planner):
 
 def test_failing_condition_skips_only_its_rule(ruleset):
     """A condition that errors at run time skips that rule, flags it in the trace, and the plan still comes."""
-    from bot.engine import SANDBOX, CompiledRule, Rule
+    from bot.engine import AddNote, Rule
 
-    rules = rules_from("rules:\n  - {id: fine, description: f, then: [{note: still here}]}\n")
-    rs = RuleSet(rules, ruleset.catalog)
-    broken = Rule(id="broken", description="b", when="true", then=[{"note": "never"}])
-    rs._compiled.insert(0, CompiledRule(broken, SANDBOX.compile_expression("weekly_km > 'x'")))
-    out = rs.evaluate(RUNNER, START)
+    # Validation would reject this condition when saved; build it directly to test the run-time safety net.
+    broken = Rule.model_construct(id="broken", description="b", priority=100, enabled=True, tags=[],
+                                  when="weekly_km > 'x'", then=[AddNote(note="never")])
+    fine = rules_from("rules:\n  - {id: fine, description: f, then: [{note: still here}]}\n")
+    out = RuleSet([broken, *fine], ruleset.catalog).evaluate(RUNNER, START)
     assert out.notes == ["still here"]
     assert out.trace[0]["rule_id"] == "broken" and out.trace[0]["status"] == "error"
 

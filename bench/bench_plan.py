@@ -1,0 +1,73 @@
+"""Benchmark: profile -> plan -> every rendered page, over 10,000 varied profiles. Run by hand; prints figures.
+
+Target (issue 2): median at most 1 ms, p99 at most 5 ms on this machine.
+Usage: .venv/bin/python bench/bench_plan.py [COUNT]
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gc
+import random
+import statistics
+import sys
+import time
+
+from bot.coach import Coach
+from bot.models import DAYS, Equipment, Goal, Level, Niggle, Profile
+
+START = dt.date(2026, 11, 30)
+
+
+def random_profile(rng: random.Random) -> Profile:
+    return Profile(
+        weekly_km=round(rng.uniform(0, 250), 1),
+        unit=rng.choice(["km", "mi"]),
+        level=rng.choice(list(Level)),
+        goals=rng.sample(list(Goal), rng.randint(1, 3)),
+        days_per_week=rng.choice([None, 1, 2, 3]),
+        long_run_day=rng.choice([None, *DAYS]),
+        hard_days=rng.sample(DAYS, rng.randint(0, 3)),
+        equipment=rng.sample(list(Equipment), rng.randint(0, 3)),
+        niggles=rng.sample(list(Niggle), rng.choice([0, 0, 0, 1, 1, 2])),
+        sharp_pain=rng.random() < 0.05,
+        race_date=None if rng.random() < 0.6 else START + dt.timedelta(days=rng.randint(-7, 120)),
+    )
+
+
+def main() -> None:
+    count = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
+    rng = random.Random(2026)
+    profiles = [random_profile(rng) for _ in range(count)]
+    coach = Coach.load()
+    renderer = coach.renderer
+    for profile in profiles[:200]:  # warm-up: compiled templates, caches
+        renderer.pages(coach.plan(profile, START))
+    timings, plan_only = [], []
+    gc.collect()
+    for profile in profiles:
+        began = time.perf_counter()
+        plan = coach.plan(profile, START)
+        middle = time.perf_counter()
+        pages = renderer.pages(plan)
+        renderer.why_text(plan)
+        ended = time.perf_counter()
+        assert pages
+        timings.append((ended - began) * 1000)
+        plan_only.append((middle - began) * 1000)
+    timings.sort()
+    plan_only.sort()
+
+    def pct(values: list[float], q: float) -> float:
+        return values[min(len(values) - 1, int(q * len(values)))]
+
+    print(f"profiles: {count} (varied: levels, goals, days, equipment, niggles, races; 5% sharp pain)")
+    print(f"profile -> plan -> all pages + why: median {statistics.median(timings):.3f} ms, "
+          f"p99 {pct(timings, 0.99):.3f} ms, max {timings[-1]:.3f} ms")
+    print(f"  of which planning (rules + planner): median {statistics.median(plan_only):.3f} ms, "
+          f"p99 {pct(plan_only, 0.99):.3f} ms")
+    print("target: median <= 1 ms, p99 <= 5 ms")
+
+
+if __name__ == "__main__":
+    main()
