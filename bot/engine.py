@@ -469,8 +469,10 @@ class RuleSet:
         self._compiled = [CompiledRule(r, SANDBOX.compile_expression(r.when)) for r in self.rules if r.enabled]
         # All conditions in one template: one render per profile instead of one per rule. If any condition
         # raises, evaluate() falls back to rule-by-rule so only the broken rule is skipped.
-        batch = "".join("{{ '1' if (%s) else '0' }}" % c.rule.when for c in self._compiled)
-        self._batch = SANDBOX.from_string(batch) if self._compiled else None
+        # Built from the parsed expressions, not pasted source, so no condition can reshape the template.
+        body = [nodes.Output([nodes.CondExpr(Parser(SANDBOX, c.rule.when, state="variable").parse_expression(),
+                                             nodes.Const("1"), nodes.Const("0"))]) for c in self._compiled]
+        self._batch = SANDBOX.from_string(nodes.Template(body, lineno=1)) if body else None
         payload = {"rules": [r.model_dump(mode="json", exclude={"then"}) | {"then": r.action_dump()}
                              for r in self.rules], "catalog": catalog.canonical()}
         digest = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()

@@ -439,21 +439,26 @@ class Planner:
             else:
                 week_sets.append(self._reduced(b, plans, week_sets, step, taper and index == WEEKS - 1))
         weeks = []
+        previous_last: dt.date | None = None
         for index, step in enumerate(steps):
             number = index + 1
             week_start = b.start + dt.timedelta(days=7 * index)
+            # Race and post-race weeks are placed week by week: keep clear of the day after last week's session.
+            after_previous = (previous_last - week_start).days + 1 if previous_last else -1
+            clear = frozenset({after_previous}) if 0 <= after_previous < 7 else frozenset()
             label, summary = step.label, step.summary
             sessions: list[Session] = []
             mobility = self._mobility_days(b, week_start, race)
             if race_week is not None and number == race_week:
                 label, summary = "Race week", ("Race week: one short, light session early in the week at most; "
                                                "arrive at the start line fresh.")
-                sessions = self._race_week_session(b, template, plans, week_start, race % 7, band)
+                sessions = self._race_week_session(b, template, plans, week_start, race % 7, band, clear)
             elif race_week is not None and number > race_week:
                 label = "Recover" if number == race_week + 1 else "Maintain"
                 summary = ("Ease back in after your race with one light session." if label == "Recover" else
                            "One steady session a week keeps your strength.")
                 forbidden = frozenset(range(0, max(0, race % 7 + 3 - 7))) if number == race_week + 1 else frozenset()
+                forbidden |= clear
                 sessions = self._after_race(b, template, plans, week_start, band, forbidden, steps[0],
                                             light=label == "Recover")
             else:
@@ -461,16 +466,32 @@ class Planner:
                     label, summary = "Taper", ("Race soon after this week: about half the sets at the same effort, "
                                                "so you keep the sharpness and shed the fatigue.")
                     step = steps[0] if maintenance else step
-                for p, sets in zip(plans, week_sets[index], strict=True):
+                # Keep two clear days before a race in or just after this week (COACHING.md 2, 11).
+                near_race = frozenset(d for d in range(7) if race is not None and 0 <= race - 7 * index - d <= 2)
+                days = self._place(b, plans, near_race | clear)
+                for p, sets, day in zip(plans, week_sets[index], days, strict=True):
                     slots = [(slot, n) for slot, n in zip(p.slots, sets, strict=True) if n > 0]
-                    sessions.append(self._session(b, template, p, slots, step.rir, week_start, band, p.kind))
-                if taper and number == WEEKS and race is not None:
-                    sessions = [s for s in sessions if (race - 7 * index) - DAYS.index(s.day) >= 2] or sessions[:0]
+                    if day is not None:
+                        sessions.append(self._session(b, template, p, slots, step.rir, week_start, band, p.kind, day))
+            sessions.sort(key=lambda session: session.date)
             self._nordic_limit(sessions, maintenance or label in ("Taper", "Race week"))
+            if sessions:
+                previous_last = max(s.date for s in sessions)
             race_day = b.profile.race_date if race_week == number else None
             weeks.append(Week.model_construct(week=number, start=week_start, label=label, summary=summary,
                                               sessions=sessions, mobility=mobility, race_day=race_day))
         return weeks
+
+    @staticmethod
+    def _place(b: Builder, plans: list[SessionPlan], forbidden: frozenset[int]) -> list[int | None]:
+        """The usual days, unless one is forbidden this week; then place the week again (maybe fewer)."""
+        if not forbidden & {p.day for p in plans}:
+            return [p.day for p in plans]
+        hard = frozenset(DAYS.index(d) for d in b.profile.hard_days)
+        long_day = DAYS.index(b.profile.long_run_day) if b.profile.long_run_day else None
+        placed = choose_days(b.key_days(), hard, long_day, forbidden, tuple(p.heavy() for p in plans))
+        days: list[int | None] = [day for day, _ in placed]
+        return days + [None] * (len(plans) - len(days))
 
     def _reduced(self, b: Builder, plans: list[SessionPlan], before: list[list[list[int]]], step: WeekStep,
                  taper: bool) -> list[list[int]]:
@@ -568,10 +589,10 @@ class Planner:
                                             items=items) for d in sorted(set(days))]
 
     def _race_week_session(self, b: Builder, template: Template, plans: list[SessionPlan], week_start: dt.date,
-                           race_day: int, band: tuple[int, int]) -> list[Session]:
+                           race_day: int, band: tuple[int, int], clear: frozenset[int]) -> list[Session]:
         """COACHING.md 2: one light session early in race week, at least three days out, or mobility only."""
         latest = race_day - 3
-        forbidden = frozenset(d for d in range(7) if d > latest)
+        forbidden = frozenset(d for d in range(7) if d > latest) | clear
         placed = choose_days(b.key_days() | {race_day}, frozenset(DAYS.index(d) for d in b.profile.hard_days),
                              None, forbidden, (False,))
         if not placed:
