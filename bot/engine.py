@@ -102,7 +102,7 @@ def context_for(profile: Profile, start: dt.date) -> dict[str, Any]:
 class RuleSandbox(ImmutableSandboxedEnvironment):
     """Jinja's immutable sandbox, with no globals, a filter whitelist and size-limited * and **."""
 
-    intercepted_binops = frozenset({"*", "**", "+"})
+    intercepted_binops = frozenset({"*", "**", "+", "%"})
 
     def __init__(self) -> None:
         super().__init__(autoescape=False)
@@ -111,6 +111,10 @@ class RuleSandbox(ImmutableSandboxedEnvironment):
         self.tests = {name: t for name, t in self.tests.items() if name in ALLOWED_TESTS}
 
     def call_binop(self, context: Any, operator_: str, left: Any, right: Any) -> Any:
+        if operator_ == "%":
+            if isinstance(left, str):
+                raise SecurityError("string formatting isn't allowed in a condition")
+            return left % right
         if operator_ == "**":
             if isinstance(right, int | float) and abs(right) > 64:
                 raise SecurityError("exponent too large")
