@@ -1,0 +1,791 @@
+"""Moderators' live tuning of rules and FAQ per server: overrides, previews, impact, audit trail, revert.
+
+Overrides live in each server's settings (`storage.guilds`):
+
+- `rule_overrides`: {rule_id: {"rule": <a whole rule as a plain dict, the shape of a YAML rule>}} for a
+  rule the server added or edited, or {rule_id: {"enabled": bool}} for a default rule switched on or off.
+- `faq_overrides`: {entry_id: {"entry": <an FAQ entry dict>}} or {entry_id: {"removed": true}}.
+
+The files in rules/ stay the defaults. A server's effective rule set is the defaults with its overrides
+on top; it is memoised on the defaults' version and a hash of the overrides, so building it costs
+once per change, not once per plan. A stored override that no longer validates (the bot owner reloaded
+defaults without an exercise it names, say) is skipped and reported in `problems`, never fatal.
+
+Every write goes through `storage.guilds.update` and appends one audit entry in the same locked step:
+{"at", "actor_id", "kind", "target", "action", "before", "after", "rules_version"} plus "scope" (which
+setting the change touched) and "override_before"/"override_after" (the raw stored values, which is
+what `revert` puts back). "before" and "after" are the readable states: a rule or entry as a plain
+dict, a role id, or None when there was none.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import difflib
+import hashlib
+import json
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Collection, Iterable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+import yaml
+from pydantic import ValidationError
+
+from bot.engine import Outcome, Rule, RuleSet, check_references, load_ruleset, parse_rule_text
+from bot.faq import FaqBase, FaqEntry, FaqError, load_faq, validate_entry
+from bot.models import Plan, Profile
+from bot.planner import Planner, block_start
+from bot.yamlio import DataFileError
+
+if TYPE_CHECKING:
+    from bot.coach import Coach
+    from bot.storage import Storage
+
+# A Discord modal's text input holds at most 4,000 characters; nothing a moderator sends is longer.
+MAX_TEXT = 4000
+# YAML a moderator writes never needs deep nesting; a deep document would only exhaust the parser.
+MAX_YAML_DEPTH = 12
+MAX_RULE_OVERRIDES = 200
+MAX_FAQ_OVERRIDES = 200
+MAX_HISTORY = 50
+_CACHE_SIZE = 64
+EXAMPLE_LIMIT = 900  # characters of the example diff an impact preview shows
+
+Origin = Literal["default", "changed", "server"]
+
+
+class TuningError(ValueError):
+    """Something a moderator asked for that can't be done; the message says why and what would work."""
+
+
+# ------------------------------------------------------------------------------------------------
+# Effective rule sets and FAQ
+
+
+def _digest(value: Any) -> str:
+    blob = json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+class _LRU:
+    """A small thread-safe least-recently-used cache (effective sets are built off the event loop too)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: OrderedDict[Any, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Any) -> Any:
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        return None
+
+    def put(self, key: Any, value: Any) -> None:
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+_RULESETS = _LRU(_CACHE_SIZE)
+_FAQS = _LRU(_CACHE_SIZE)
+
+
+class ServerRuleSet(RuleSet):
+    """A server's effective rule set: a RuleSet that also lists the stored overrides it had to skip."""
+
+    problems: list[str]
+
+
+def rule_to_dict(rule: Rule) -> dict[str, Any]:
+    """A rule as plain data, the shape a YAML rule file has (and the shape stored in overrides)."""
+    data = rule.model_dump(mode="json", exclude={"then"})
+    data["then"] = rule.action_dump()
+    return data
+
+
+def _rule_from_dict(data: Any, catalog_source: RuleSet, rule_id: str) -> Rule:
+    """Rebuild a stored rule with every check a file gets; DataFileError when it no longer holds."""
+    where = f"server rule '{rule_id}'"
+    try:
+        rule = Rule.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(part) for part in first["loc"]) or "rule"
+        raise DataFileError([f"{where} field '{field}': {first['msg'].removeprefix('Value error, ')}"]) from None
+    except (RecursionError, MemoryError, TypeError) as exc:
+        raise DataFileError([f"{where}: can't be read ({type(exc).__name__})"]) from None
+    problems = check_references([rule], catalog_source.catalog, where)
+    if problems:
+        raise DataFileError(problems)
+    return rule
+
+
+def effective_ruleset(base: RuleSet, overrides: Mapping[str, Any] | None) -> RuleSet:
+    """The defaults with a server's rule overrides applied; memoised, and `base` itself when none."""
+    if not overrides:
+        return base
+    key = (id(base), base.version, _digest(overrides))
+    cached = _RULESETS.get(key)
+    if cached is not None:
+        return cached
+    rules = dict(base.by_id)
+    problems: list[str] = []
+    for rule_id in sorted(overrides):
+        override = overrides[rule_id]
+        if not isinstance(override, Mapping):
+            problems.append(f"override for '{rule_id}' is not a mapping; skipped")
+            continue
+        if "rule" in override:
+            try:
+                rule = _rule_from_dict(override["rule"], base, rule_id)
+            except DataFileError as exc:
+                problems.extend(f"{line} (skipped)" for line in exc.problems)
+                continue
+            if rule.id != rule_id:
+                problems.append(f"override '{rule_id}' holds a rule with id '{rule.id}'; skipped")
+                continue
+            rules[rule_id] = rule
+        elif "enabled" in override:
+            if rule_id in rules:
+                rules[rule_id] = rules[rule_id].model_copy(update={"enabled": bool(override["enabled"])})
+            else:
+                problems.append(f"'{rule_id}' is no longer a default rule; its on/off switch is ignored")
+        else:
+            problems.append(f"override for '{rule_id}' has neither 'rule' nor 'enabled'; skipped")
+    result = ServerRuleSet(list(rules.values()), base.catalog, source="server rules")
+    result.problems = problems
+    _RULESETS.put(key, result)
+    return result
+
+
+def effective_faq(base: FaqBase, overrides: Mapping[str, Any] | None) -> FaqBase:
+    """The default FAQ with a server's added, edited and removed entries; memoised, `base` when none."""
+    if not overrides:
+        return base
+    key = (id(base), base.version, _digest(overrides))
+    cached = _FAQS.get(key)
+    if cached is not None:
+        return cached
+    entries: dict[str, FaqEntry] = {entry.id: entry for entry in base.entries}
+    for entry_id in sorted(overrides):
+        override = overrides[entry_id]
+        if not isinstance(override, Mapping):
+            continue
+        if override.get("removed"):
+            entries.pop(entry_id, None)
+        elif "entry" in override:
+            try:
+                entry = validate_entry(override["entry"], f"server entry '{entry_id}'")
+            except (FaqError, RecursionError, TypeError):
+                continue  # a stored entry that no longer validates is left out, never fatal
+            if entry.id == entry_id:
+                entries[entry_id] = entry
+    result = FaqBase(list(entries.values()), source="server FAQ")
+    _FAQS.put(key, result)
+    return result
+
+
+@dataclass(frozen=True)
+class RuleRow:
+    """One line of /rules list: a rule of the server's effective set and where it comes from."""
+
+    id: str
+    description: str
+    tags: tuple[str, ...]
+    priority: int
+    enabled: bool
+    origin: Origin
+
+
+def rule_rows(base: RuleSet, overrides: Mapping[str, Any] | None) -> list[RuleRow]:
+    """Every rule of the server's effective set, in priority order, marked default, changed or server."""
+    overrides = overrides or {}
+    effective = effective_ruleset(base, overrides)
+    rows = []
+    for rule in effective.rules:
+        if rule.id not in base.by_id:
+            origin: Origin = "server"
+        elif rule != base.by_id[rule.id]:
+            origin = "changed"
+        else:
+            origin = "default"
+        rows.append(RuleRow(rule.id, rule.description, tuple(rule.tags), rule.priority, rule.enabled, origin))
+    return rows
+
+
+# ------------------------------------------------------------------------------------------------
+# Reading what a moderator typed
+
+
+def _yaml_guard(text: Any, source: str) -> str:
+    """Refuse text that would make the YAML parser itself the weak point: size, nesting, aliases."""
+    if not isinstance(text, str):
+        raise DataFileError([f"{source}: expected YAML text"])
+    if len(text) > MAX_TEXT:
+        raise DataFileError([f"{source}: {len(text):,} characters is too long; keep it under {MAX_TEXT:,}"])
+    if not text.strip():
+        raise DataFileError([f"{source}: it's empty; paste the YAML of one rule"])
+    depth = 0
+    try:
+        for token in yaml.scan(text, Loader=yaml.SafeLoader):
+            if isinstance(token, yaml.AliasToken | yaml.AnchorToken):
+                line = token.start_mark.line + 1
+                raise DataFileError([f"{source}:{line}: YAML anchors and aliases (& and *) aren't accepted here; "
+                                     "write each value out"])
+            if isinstance(token, yaml.BlockMappingStartToken | yaml.BlockSequenceStartToken
+                          | yaml.FlowMappingStartToken | yaml.FlowSequenceStartToken):
+                depth += 1
+                if depth > MAX_YAML_DEPTH:
+                    line = token.start_mark.line + 1
+                    raise DataFileError([f"{source}:{line}: nested too deeply (more than {MAX_YAML_DEPTH} levels)"])
+            elif isinstance(token, yaml.BlockEndToken | yaml.FlowMappingEndToken | yaml.FlowSequenceEndToken):
+                depth -= 1
+            elif isinstance(token, yaml.TagToken):
+                line = token.start_mark.line + 1
+                raise DataFileError([f"{source}:{line}: YAML tags (!!...) aren't accepted here"])
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"{source}:{mark.line + 1}" if mark else source
+        raise DataFileError([f"{where}: YAML syntax error: {exc.problem or exc}"]) from None
+    except yaml.YAMLError as exc:
+        raise DataFileError([f"{source}: YAML error: {exc}"]) from None
+    return text
+
+
+def parse_moderator_rule(text: str, ruleset: RuleSet) -> Rule:
+    """One rule from a moderator's YAML, with every check a rule file gets plus catalogue references."""
+    source = "your rule"
+    _yaml_guard(text, source)
+    try:
+        rule = parse_rule_text(text, source)
+    except DataFileError:
+        raise
+    except (RecursionError, MemoryError) as exc:
+        raise DataFileError([f"{source}: too complex to read ({type(exc).__name__}); simplify it"]) from None
+    except ValueError as exc:  # e.g. an integer literal too long to convert
+        raise DataFileError([f"{source}: can't read it: {exc}"]) from None
+    problems = check_references([rule], ruleset.catalog, source)
+    if problems:
+        raise DataFileError(problems)
+    return rule
+
+
+def parse_moderator_entry(text: str) -> FaqEntry:
+    """One FAQ entry from a moderator's YAML, with every check the FAQ file gets."""
+    source = "your entry"
+    _yaml_guard(text, source)
+    from bot.yamlio import load_yaml
+
+    try:
+        data, _ = load_yaml(text, source)
+    except (RecursionError, ValueError) as exc:
+        if isinstance(exc, DataFileError):
+            raise
+        raise DataFileError([f"{source}: can't read it ({type(exc).__name__})"]) from None
+    if isinstance(data, list) and len(data) == 1:
+        data = data[0]
+    if not isinstance(data, dict):
+        raise DataFileError([f"{source}: an entry is a mapping with id, question, phrasings and answer"])
+    try:
+        return validate_entry(data, source)
+    except FaqError as exc:
+        raise DataFileError(str(exc).splitlines()) from None
+
+
+class _RuleDumper(yaml.SafeDumper):
+    """Block-style YAML with long text folded at spaces, so a rule reads like the shipped files."""
+
+
+def _str_presenter(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_RuleDumper.add_representer(str, _str_presenter)
+
+
+def _dump(data: Any) -> str:
+    return yaml.dump(data, Dumper=_RuleDumper, sort_keys=False, allow_unicode=True, width=100,
+                     default_flow_style=False)
+
+
+def rule_to_yaml(rule: Rule) -> str:
+    """A rule as readable YAML for the edit modal; compact flow style if block style would not fit."""
+    data = rule_to_dict(rule)
+    text = _dump(data)
+    if len(text) > MAX_TEXT:
+        text = yaml.dump(data, Dumper=_RuleDumper, sort_keys=False, allow_unicode=True, width=4000,
+                         default_flow_style=None)
+    return text
+
+
+def entry_to_yaml(entry: FaqEntry) -> str:
+    """An FAQ entry as readable YAML for the edit modal."""
+    return _dump(entry.model_dump(mode="json"))
+
+
+def export_yaml(ruleset: RuleSet) -> str:
+    """The whole effective rule set as one rule file (loadable by `rules check`)."""
+    header = (f"# LegDay rules, version {ruleset.version}: {len(ruleset.rules)} rules in priority order.\n"
+              "# The same format as the files in rules/rules/.\n")
+    return header + _dump({"rules": [rule_to_dict(rule) for rule in ruleset.rules]})
+
+
+# ------------------------------------------------------------------------------------------------
+# Impact of a change
+
+
+@dataclass(frozen=True)
+class Impact:
+    """How many of the checked profiles would get a different plan, with one readable example."""
+
+    total: int
+    changed: int
+    example: str | None = None
+
+
+def _week_exercises(plan: Plan) -> list[dict[str, str]]:
+    return [{item.id: item.name for session in week.sessions for item in session.exercises} for week in plan.weeks]
+
+
+def _listed(items: Iterable[str]) -> str:
+    return ", ".join(items)
+
+
+def plan_diff(before: Plan, after: Plan) -> list[str]:
+    """Short lines saying how `after` differs from `before` (settings, exercises, notes); no user data."""
+    lines: list[str] = []
+    if before.withheld != after.withheld:
+        lines.append("plan withheld" if after.withheld else "plan no longer withheld")
+    for name, label in (("template", "template"), ("sessions_per_week", "sessions a week"),
+                        ("progression", "progression")):
+        old, new = getattr(before, name), getattr(after, name)
+        if old != new:
+            lines.append(f"{label}: {old} → {new}")
+    old_weeks, new_weeks = _week_exercises(before), _week_exercises(after)
+    for number in range(max(len(old_weeks), len(new_weeks))):
+        old = old_weeks[number] if number < len(old_weeks) else {}
+        new = new_weeks[number] if number < len(new_weeks) else {}
+        added = [name for key, name in new.items() if key not in old]
+        removed = [name for key, name in old.items() if key not in new]
+        if added:
+            lines.append(f"week {number + 1}: adds {_listed(added)}")
+        if removed:
+            lines.append(f"week {number + 1}: drops {_listed(removed)}")
+    old_minutes = [s.minutes for w in before.weeks for s in w.sessions]
+    new_minutes = [s.minutes for w in after.weeks for s in w.sessions]
+    if old_minutes and new_minutes and max(old_minutes) != max(new_minutes):
+        lines.append(f"longest session: {max(old_minutes)} → {max(new_minutes)} min")
+    for kind, old_list, new_list in (("note", before.notes, after.notes), ("warning", before.warnings,
+                                                                            after.warnings)):
+        for text in new_list:
+            if text not in old_list:
+                lines.append(f"new {kind}: {text}")
+        for text in old_list:
+            if text not in new_list:
+                lines.append(f"{kind} gone: {text}")
+    if not lines and _comparable(before) != _comparable(after):
+        lines.append("sets, reps or days change")
+    return lines
+
+
+def _comparable(plan: Plan) -> dict[str, Any]:
+    # What a member sees; the version, the trace and the list of fired rules naturally differ.
+    return plan.model_dump(mode="json", exclude={"rules_version", "trace", "fired_rules"})
+
+
+def _decisions(outcome: Outcome) -> tuple[Any, ...]:
+    # Everything of an outcome the planner reads; the trace and the list of fired rules only explain.
+    return (outcome.settings, outcome.added, outcome.added_categories, outcome.removed,
+            outcome.removed_categories, outcome.replaced, outcome.notes, outcome.warnings, outcome.withheld)
+
+
+def _who(profile: Profile) -> str:
+    goals = ", ".join(goal.value for goal in profile.goals)
+    return f"a {profile.level.value} runner, {profile.mileage_text} a week, goals: {goals}"
+
+
+def impact(current: RuleSet, proposed: RuleSet, profiles: Iterable[Profile], start: dt.date,
+           limit: int = 2000) -> Impact:
+    """Plan each profile (at most `limit`) with both rule sets and count those whose plan would differ."""
+    if current.version == proposed.version:
+        total = sum(1 for _ in zip(range(limit), profiles, strict=False))
+        return Impact(total, 0, None)
+    start = block_start(start)
+    old, new = Planner(current), Planner(proposed)
+    total = changed = 0
+    example: str | None = None
+    for profile in profiles:
+        if total >= limit:
+            break
+        total += 1
+        # The rules' decisions decide the plan; only when they differ is it worth planning twice.
+        if _decisions(current.evaluate(profile, start)) == _decisions(proposed.evaluate(profile, start)):
+            continue
+        before, after = old.make_plan(profile, start), new.make_plan(profile, start)
+        if _comparable(before) == _comparable(after):
+            continue
+        changed += 1
+        if example is None:
+            lines = plan_diff(before, after)
+            text = f"For {_who(profile)}:\n" + "\n".join(f"- {line}" for line in lines)
+            example = text if len(text) <= EXAMPLE_LIMIT else text[: EXAMPLE_LIMIT - 1].rstrip() + "…"
+    return Impact(total, changed, example)
+
+
+# ------------------------------------------------------------------------------------------------
+# The moderators' service
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def _hint(name: str, known: Iterable[str]) -> str:
+    close = difflib.get_close_matches(name, list(known), n=1)
+    return f" Did you mean '{close[0]}'?" if close else ""
+
+
+def _check_guild(guild_id: Any) -> int:
+    if isinstance(guild_id, bool) or not isinstance(guild_id, int) or guild_id <= 0:
+        raise TuningError("Server settings can only be changed inside a server.")
+    return guild_id
+
+
+class Tuning:
+    """Per-server rules and FAQ on top of the defaults, with previews, an audit trail and revert.
+
+    Calls are synchronous and touch only memory, except `reload_defaults` (reads files) and the
+    previews (they plan every stored profile twice): run those through `asyncio.to_thread`.
+    """
+
+    def __init__(self, coach: Coach, storage: Storage, clock: Callable[[], str] = _now) -> None:
+        self.coach = coach
+        self.storage = storage
+        self._clock = clock
+        self._planners = _LRU(16)
+        self._reload_lock = threading.Lock()
+
+    # ---- reading
+
+    def _settings(self, guild_id: int | None) -> dict[str, Any]:
+        if guild_id is None:
+            return {}
+        return self.storage.guilds.get(guild_id)
+
+    def ruleset_for(self, guild_id: int | None) -> RuleSet:
+        """The server's effective rule set (the defaults outside a server)."""
+        return effective_ruleset(self.coach.ruleset, self._settings(guild_id).get("rule_overrides"))
+
+    def faq_for(self, guild_id: int | None) -> FaqBase:
+        """The server's effective FAQ (the defaults outside a server)."""
+        return effective_faq(self.coach.faq, self._settings(guild_id).get("faq_overrides"))
+
+    def plan_for(self, guild_id: int | None, profile: Profile, start: dt.date | None = None) -> Plan:
+        """A plan made with the server's effective rules; it records that rule set's version."""
+        ruleset = self.ruleset_for(guild_id)
+        if ruleset is self.coach.ruleset:
+            return self.coach.plan(profile, start)
+        planner = self._planners.get((id(ruleset), ruleset.version))
+        if planner is None:
+            planner = Planner(ruleset)
+            self._planners.put((id(ruleset), ruleset.version), planner)
+        return planner.make_plan(profile, start)
+
+    def rows(self, guild_id: int | None, tag: str | None = None) -> list[RuleRow]:
+        """The server's rules for /rules list, optionally only those with a tag."""
+        rows = rule_rows(self.coach.ruleset, self._settings(guild_id).get("rule_overrides"))
+        if tag:
+            rows = [row for row in rows if tag in row.tags]
+        return rows
+
+    def problems(self, guild_id: int | None) -> list[str]:
+        """Stored overrides that no longer apply (skipped), for moderators to fix."""
+        ruleset = self.ruleset_for(guild_id)
+        return list(getattr(ruleset, "problems", []))
+
+    def history(self, guild_id: int, limit: int = 10, before: int | None = None) -> list[dict[str, Any]]:
+        """The server's changes, newest first; `before` pages back from a change id."""
+        guild_id = _check_guild(guild_id)
+        if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_HISTORY:
+            raise TuningError(f"Ask for 1 to {MAX_HISTORY} history entries at a time.")
+        if before is not None and (isinstance(before, bool) or not isinstance(before, int) or before < 1):
+            raise TuningError("`before` is a change number from /rules history, like 12.")
+        return self.storage.audit.list(guild_id, limit, before)
+
+    # ---- previews
+
+    def _profiles(self, members: Collection[int] | None) -> Iterable[Profile]:
+        for user_id, profile in self.storage.profiles.all():
+            if members is None or user_id in members:
+                yield profile
+
+    def _start(self) -> dt.date:
+        return block_start(dt.date.today() + dt.timedelta(days=1))
+
+    def _impact(self, guild_id: int, overrides: dict[str, Any], members: Collection[int] | None) -> Impact:
+        current = self.ruleset_for(guild_id)
+        proposed = effective_ruleset(self.coach.ruleset, overrides)
+        return impact(current, proposed, self._profiles(members), self._start())
+
+    def preview_rule(self, guild_id: int, text: str,
+                     members: Collection[int] | None = None) -> tuple[Rule, Impact]:
+        """Validate a rule and say how many saved profiles would get a different plan; saves nothing.
+
+        `members` limits the count to those user ids (the server's members); all stored profiles otherwise.
+        """
+        guild_id = _check_guild(guild_id)
+        rule = parse_moderator_rule(text, self.ruleset_for(guild_id))
+        overrides = self._settings(guild_id)["rule_overrides"]
+        proposed = {**overrides, rule.id: self._rule_slot(rule)}
+        return rule, self._impact(guild_id, _drop_none(proposed), members)
+
+    def preview_toggle(self, guild_id: int, rule_id: str, enabled: bool,
+                       members: Collection[int] | None = None) -> Impact:
+        """How many saved profiles would get a different plan if the rule were switched on or off."""
+        guild_id = _check_guild(guild_id)
+        overrides = self._settings(guild_id)["rule_overrides"]
+        slot = self._toggle_slot(guild_id, rule_id, enabled)
+        return self._impact(guild_id, _drop_none({**overrides, rule_id: slot}), members)
+
+    # ---- writing
+
+    def _rule_slot(self, rule: Rule) -> dict[str, Any] | None:
+        """The override that makes the effective rule equal `rule` (None when it is the default)."""
+        default = self.coach.ruleset.by_id.get(rule.id)
+        if default is not None and rule == default:
+            return None
+        if default is not None and rule == default.model_copy(update={"enabled": rule.enabled}):
+            return {"enabled": rule.enabled}
+        return {"rule": rule_to_dict(rule)}
+
+    def _toggle_slot(self, guild_id: int, rule_id: str, enabled: bool) -> dict[str, Any] | None:
+        if not isinstance(enabled, bool):
+            raise TuningError("enabled is true or false.")
+        current = self.ruleset_for(guild_id)
+        rule = current.by_id.get(str(rule_id))
+        if rule is None:
+            hint = _hint(str(rule_id), current.by_id)
+            raise TuningError(f"There is no rule '{str(rule_id)[:60]}' on this server.{hint}")
+        if rule.enabled == enabled:
+            raise TuningError(f"Rule '{rule_id}' is already {'enabled' if enabled else 'disabled'}; nothing changed.")
+        return self._rule_slot(rule.model_copy(update={"enabled": enabled}))
+
+    def _write(self, guild_id: int, actor_id: int, kind: str, scope: str, target: str, action: str,
+               change: Callable[[dict[str, Any]], tuple[Any, Any, Any, Any]],
+               extra: dict[str, Any] | None = None) -> int:
+        """Apply `change` to the settings and append the audit entry, under the storage lock.
+
+        `change(settings)` edits settings in place and returns (override_before, override_after,
+        before, after); it raises TuningError to change nothing.
+        """
+        if isinstance(actor_id, bool) or not isinstance(actor_id, int):
+            raise TuningError("The moderator's id is missing.")
+        result: dict[str, int] = {}
+
+        def apply(settings: dict[str, Any]) -> dict[str, Any]:
+            override_before, override_after, before, after = change(settings)
+            if override_before == override_after:
+                raise TuningError("That is already the current setting; nothing changed.")
+            version = effective_ruleset(self.coach.ruleset, settings["rule_overrides"]).version
+            settings["rules_version"] = version
+            entry = {"at": self._clock(), "actor_id": actor_id, "kind": kind, "scope": scope, "target": target,
+                     "action": action, "before": before, "after": after, "rules_version": version,
+                     "override_before": override_before, "override_after": override_after, **(extra or {})}
+            # Inside update(): the store's lock nests, so the setting and its audit entry land together.
+            result["change_id"] = self.storage.audit.append(guild_id, entry)
+            return settings
+
+        self.storage.guilds.update(guild_id, apply)
+        return result["change_id"]
+
+    def _rule_state(self, base: RuleSet, overrides: Mapping[str, Any], rule_id: str) -> dict[str, Any] | None:
+        rule = effective_ruleset(base, overrides).by_id.get(rule_id)
+        return rule_to_dict(rule) if rule is not None else None
+
+    def _set_rule_slot(self, settings: dict[str, Any], rule_id: str,
+                       slot: dict[str, Any] | None) -> tuple[Any, Any, Any, Any]:
+        overrides = copy.deepcopy(settings["rule_overrides"])
+        base = self.coach.ruleset
+        before_slot = overrides.get(rule_id)
+        before = self._rule_state(base, overrides, rule_id)
+        if slot is None:
+            overrides.pop(rule_id, None)
+        else:
+            if rule_id not in overrides and len(overrides) >= MAX_RULE_OVERRIDES:
+                raise TuningError(f"This server already has {MAX_RULE_OVERRIDES} rule changes; "
+                                  "remove or reset some first.")
+            overrides[rule_id] = slot
+        settings["rule_overrides"] = overrides
+        return before_slot, slot, before, self._rule_state(base, overrides, rule_id)
+
+    def save_rule(self, guild_id: int, actor_id: int, text: str) -> int:
+        """Add a rule or replace one (by id) from a moderator's YAML; returns the change id."""
+        guild_id = _check_guild(guild_id)
+        rule = parse_moderator_rule(text, self.ruleset_for(guild_id))
+        slot = self._rule_slot(rule)
+        exists = rule.id in self.ruleset_for(guild_id).by_id
+        return self._write(guild_id, actor_id, "rule", "rule", rule.id, "edit" if exists else "add",
+                           lambda settings: self._set_rule_slot(settings, rule.id, slot))
+
+    def set_enabled(self, guild_id: int, actor_id: int, rule_id: str, enabled: bool) -> int:
+        """Switch a rule on or off for this server; returns the change id."""
+        guild_id = _check_guild(guild_id)
+        slot = self._toggle_slot(guild_id, rule_id, enabled)
+        return self._write(guild_id, actor_id, "rule", "rule", rule_id, "enable" if enabled else "disable",
+                           lambda settings: self._set_rule_slot(settings, rule_id, slot))
+
+    def remove_rule(self, guild_id: int, actor_id: int, rule_id: str) -> int:
+        """Drop the server's own version of a rule (a server rule goes, a changed one returns to default)."""
+        guild_id = _check_guild(guild_id)
+        overrides = self._settings(guild_id)["rule_overrides"]
+        if rule_id not in overrides:
+            raise TuningError(f"'{str(rule_id)[:60]}' has no server changes to remove.{_hint(str(rule_id), overrides)}")
+        return self._write(guild_id, actor_id, "rule", "rule", rule_id, "remove",
+                           lambda settings: self._set_rule_slot(settings, rule_id, None))
+
+    def reset_rules(self, guild_id: int, actor_id: int) -> int:
+        """Drop every rule override of this server (the defaults apply again); returns the change id."""
+        guild_id = _check_guild(guild_id)
+
+        def change(settings: dict[str, Any]) -> tuple[Any, Any, Any, Any]:
+            before = copy.deepcopy(settings["rule_overrides"])
+            if not before:
+                raise TuningError("This server uses the default rules already; nothing to reset.")
+            settings["rule_overrides"] = {}
+            return before, {}, sorted(before), []
+
+        return self._write(guild_id, actor_id, "reset", "rules", "rules", "reset", change)
+
+    def _set_faq_slot(self, settings: dict[str, Any], entry_id: str,
+                      slot: dict[str, Any] | None) -> tuple[Any, Any, Any, Any]:
+        overrides = copy.deepcopy(settings["faq_overrides"])
+        base = self.coach.faq
+        before_slot = overrides.get(entry_id)
+        before_entry = effective_faq(base, overrides).get(entry_id)
+        if slot is None:
+            overrides.pop(entry_id, None)
+        else:
+            if entry_id not in overrides and len(overrides) >= MAX_FAQ_OVERRIDES:
+                raise TuningError(f"This server already has {MAX_FAQ_OVERRIDES} FAQ changes; remove some first.")
+            overrides[entry_id] = slot
+        after_faq = effective_faq(base, overrides)
+        if len(after_faq) == 0:
+            raise TuningError("That would leave the FAQ empty; keep at least one entry.")
+        settings["faq_overrides"] = overrides
+        after_entry = after_faq.get(entry_id)
+        return (before_slot, slot, before_entry.model_dump(mode="json") if before_entry else None,
+                after_entry.model_dump(mode="json") if after_entry else None)
+
+    def _faq_slot(self, entry: FaqEntry | None, entry_id: str) -> dict[str, Any] | None:
+        default = self.coach.faq.get(entry_id)
+        if entry is None:
+            return {"removed": True} if default is not None else None
+        if default is not None and entry == default:
+            return None
+        return {"entry": entry.model_dump(mode="json")}
+
+    def save_faq_entry(self, guild_id: int, actor_id: int, text: str) -> int:
+        """Add an FAQ entry or replace one (by id) from a moderator's YAML; returns the change id."""
+        guild_id = _check_guild(guild_id)
+        entry = parse_moderator_entry(text)
+        exists = entry.id in self.faq_for(guild_id)
+        slot = self._faq_slot(entry, entry.id)
+        return self._write(guild_id, actor_id, "faq", "faq", entry.id, "edit" if exists else "add",
+                           lambda settings: self._set_faq_slot(settings, entry.id, slot))
+
+    def remove_faq_entry(self, guild_id: int, actor_id: int, entry_id: str) -> int:
+        """Remove an FAQ entry from this server (a default one is hidden, a server one deleted)."""
+        guild_id = _check_guild(guild_id)
+        faq = self.faq_for(guild_id)
+        if entry_id not in faq:
+            known = [entry.id for entry in faq.entries]
+            hint = _hint(str(entry_id), known)
+            raise TuningError(f"There is no FAQ entry '{str(entry_id)[:60]}' on this server.{hint}")
+        slot = self._faq_slot(None, entry_id)
+        return self._write(guild_id, actor_id, "faq", "faq", entry_id, "remove",
+                           lambda settings: self._set_faq_slot(settings, entry_id, slot))
+
+    def set_mod_role(self, guild_id: int, actor_id: int, role_id: int | None) -> int:
+        """Set (or clear, with None) the role whose members may tune this server; returns the change id."""
+        guild_id = _check_guild(guild_id)
+        if role_id is not None and (isinstance(role_id, bool) or not isinstance(role_id, int) or role_id <= 0):
+            raise TuningError("The moderator role is a role of this server (or none to clear it).")
+
+        def change(settings: dict[str, Any]) -> tuple[Any, Any, Any, Any]:
+            before = settings.get("mod_role_id")
+            settings["mod_role_id"] = role_id
+            return before, role_id, before, role_id
+
+        return self._write(guild_id, actor_id, "settings", "modrole", "mod_role_id", "modrole", change)
+
+    def revert(self, guild_id: int, actor_id: int, change_id: int) -> int:
+        """Put back what was there before change `change_id`, as a new change; returns its id."""
+        guild_id = _check_guild(guild_id)
+        if isinstance(change_id, bool) or not isinstance(change_id, int):
+            raise TuningError("Give the change number shown in /rules history, like 12.")
+        entry = self.storage.audit.get(guild_id, change_id)
+        if entry is None:
+            raise TuningError(f"There is no change #{change_id} on this server; see /rules history.")
+        scope, target, restore = entry.get("scope"), str(entry.get("target")), entry.get("override_before")
+
+        if scope == "rule":
+            if restore is not None and "rule" in restore:
+                try:
+                    _rule_from_dict(restore["rule"], self.coach.ruleset, target)
+                except DataFileError as exc:
+                    raise TuningError("That change can't be undone: the earlier rule no longer works with "
+                                      f"today's defaults ({exc.problems[0]}).") from None
+
+            def change(settings: dict[str, Any]) -> tuple[Any, Any, Any, Any]:
+                return self._set_rule_slot(settings, target, restore)
+        elif scope == "faq":
+            def change(settings: dict[str, Any]) -> tuple[Any, Any, Any, Any]:
+                return self._set_faq_slot(settings, target, restore)
+        elif scope == "rules":
+            def change(settings: dict[str, Any]) -> tuple[Any, Any, Any, Any]:
+                before = copy.deepcopy(settings["rule_overrides"])
+                settings["rule_overrides"] = copy.deepcopy(restore or {})
+                return before, settings["rule_overrides"], sorted(before), sorted(settings["rule_overrides"])
+        elif scope == "modrole":
+            def change(settings: dict[str, Any]) -> tuple[Any, Any, Any, Any]:
+                before = settings.get("mod_role_id")
+                settings["mod_role_id"] = restore
+                return before, restore, before, restore
+        else:
+            raise TuningError(f"Change #{change_id} can't be reverted.")
+        return self._write(guild_id, actor_id, "revert", str(scope), target, "revert", change,
+                           {"reverts": change_id})
+
+    # ---- the bot owner's reload
+
+    def reload_defaults(self) -> str:
+        """Re-read rules/ and faq.yaml, validated first; swap them in only if all is well. Returns the version."""
+        with self._reload_lock:
+            rules_dir = self.coach.rules_dir
+            ruleset = load_ruleset(rules_dir)
+            try:
+                faq = load_faq(rules_dir / "faq.yaml")
+            except FaqError as exc:
+                raise DataFileError(str(exc).splitlines()) from None
+            planner = Planner(ruleset)
+            # cached_property values live in the instance dict: replacing them swaps all three together.
+            self.coach.ruleset = ruleset
+            self.coach.__dict__["planner"] = planner
+            self.coach.__dict__["faq"] = faq
+            return ruleset.version
+
+
+def _drop_none(overrides: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in overrides.items() if value is not None}
