@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -57,6 +58,7 @@ class ItemDef(Strict):
     dose: str = Field(min_length=1, max_length=60)
 
 
+@lru_cache(maxsize=1024)
 def parse_reps(text: str) -> tuple[int, int]:
     """'8' -> (8, 8); '6-8' -> (6, 8); anything else is a ValueError with what is accepted."""
     match = _REPS.match(str(text).strip())

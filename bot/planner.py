@@ -82,6 +82,7 @@ class Builder:
     start: dt.date
     guards: list[TraceEntry] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    _blocked: dict[tuple[str, bool], str | None] = field(default_factory=dict)
 
     # -- decisions -------------------------------------------------------------------------
 
@@ -148,7 +149,13 @@ class Builder:
     # -- exercises -------------------------------------------------------------------------
 
     def blocked(self, ex: Exercise, no_heavy: bool = False) -> str | None:
-        """Why an exercise can't be used for this runner, or None."""
+        """Why an exercise can't be used for this runner, or None (memoised per plan)."""
+        key = (ex.id, no_heavy)
+        if key not in self._blocked:
+            self._blocked[key] = self._why_blocked(ex, no_heavy)
+        return self._blocked[key]
+
+    def _why_blocked(self, ex: Exercise, no_heavy: bool) -> str | None:
         if ex.id in self.outcome.removed:
             return f"removed by rule '{self.outcome.removed[ex.id]}'"
         for cat in ex.categories:

@@ -81,8 +81,22 @@ class Renderer:
 
     def __init__(self, templates_dir: Path) -> None:
         self.env = make_environment(templates_dir)
+        # Exercise lines repeat across weeks and runners (prescriptions are shared), so each distinct
+        # line is rendered through its template once; the layout still lives in exercise.md.j2.
+        self._lines: dict[tuple, str] = {}
+        self.env.filters["exercise_line"] = self._exercise_line
         self._templates = {name: self.env.get_template(name) for name in
-                           ("week.md.j2", "overview.md.j2", "why.md.j2", "plan.md.j2", "withheld.md.j2")}
+                           ("week.md.j2", "overview.md.j2", "why.md.j2", "plan.md.j2", "withheld.md.j2",
+                            "exercise.md.j2")}
+
+    def _exercise_line(self, ex: Any, cues: bool) -> str:
+        key = (ex.id, ex.sets, ex.reps, ex.rir_min, ex.rir_max, cues)
+        line = self._lines.get(key)
+        if line is None:
+            if len(self._lines) > 50_000:
+                self._lines.clear()
+            line = self._lines[key] = self._templates["exercise.md.j2"].render(ex=ex, cues=cues)
+        return line
 
     def _render(self, name: str, **context: Any) -> str:
         return _tidy(self._templates[name].render(**context))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 # Discord's documented limits (COACHING.md invariant 22).
 CONTENT_LIMIT = 2000
@@ -26,6 +27,7 @@ def neutralise_mentions(text: str) -> str:
     return _MENTION_RE.sub(lambda m: m.group(0)[0] + "\u200b" + m.group(0)[1:], text)
 
 
+@lru_cache(maxsize=8192)  # rule descriptions and notes repeat across every plan
 def escape_user_text(text: str) -> str:
     """Text that came from a person (a member or a moderator): no markdown effects, no pings."""
     escaped = _LINE_START_RE.sub(r"\1\\\2", _MARKDOWN_RE.sub(r"\\\1", str(text)))
