@@ -26,6 +26,8 @@ class Settings(BaseSettings):
     templates_dir: Path = Field(default=ROOT / "templates", description="Jinja templates.")
     log_level: str = "INFO"
     flush_interval: float = Field(default=0.5, gt=0, le=1.0, description="Seconds between storage flushes.")
+    compact_interval: float = Field(default=30.0, gt=0, description="Seconds between folding the journal "
+                                     "into the database files.")
     backup_count: int = Field(default=5, ge=0, le=100)
     backup_interval: float = Field(default=3600.0, gt=0, description="Seconds between database backups.")
 

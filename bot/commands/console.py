@@ -33,5 +33,5 @@ def handle(args: argparse.Namespace) -> int:
     from bot.config import get_settings
     from bot.storage import Storage
 
-    with Storage.from_settings(get_settings()) as storage:
+    with Storage.from_settings(get_settings(), recover=True) as storage:
         return run_console(storage=storage, today=args.today)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import functools
 import logging
 import signal
 import sys
@@ -73,7 +74,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
 
-    storage = await asyncio.to_thread(Storage.from_settings, settings)
+    storage = await asyncio.to_thread(functools.partial(Storage.from_settings, settings, recover=True))
     try:
         coach = Coach.load(settings)
         bot = LegDayBot(settings=settings, coach=coach, storage=storage)

@@ -119,15 +119,30 @@ class Storage:
         return storage
 
     @classmethod
-    def from_settings(cls, settings: Settings | None = None) -> Storage:
-        """Open the database where the settings say, with their flush and backup choices."""
+    def from_settings(cls, settings: Settings | None = None, *, recover: bool = False) -> Storage:
+        """Open the database where the settings say, with their flush and backup choices.
+
+        With `recover`, a damaged file (already moved aside by `open` with a timestamp) is reported in the
+        log and the database starts without it, as a running bot should; anything else still raises.
+        """
         if settings is None:
             from bot.config import get_settings
 
             settings = get_settings()
-        return cls.open(settings.data_dir, flush_interval=settings.flush_interval,
-                        backup_count=settings.backup_count, backup_interval=settings.backup_interval,
-                        compact_interval=getattr(settings, "compact_interval", 30.0))
+
+        def attempt() -> Storage:
+            return cls.open(settings.data_dir, flush_interval=settings.flush_interval,
+                            backup_count=settings.backup_count, backup_interval=settings.backup_interval,
+                            compact_interval=settings.compact_interval)
+
+        try:
+            return attempt()
+        except StorageError as exc:
+            if not recover:
+                raise
+            logging.getLogger("legday.storage").error(
+                "%s The damaged file was kept aside; starting without it (restore from backups/ if needed).", exc)
+            return attempt()
 
     # ----------------------------------------------------------------------------------------
 
