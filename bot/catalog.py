@@ -6,9 +6,9 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from bot.models import Category, Equipment, Level, Niggle
 from bot.yamlio import DataFileError, describe_errors, line_of, read_yaml
@@ -71,18 +71,21 @@ def parse_reps(text: str) -> tuple[int, int]:
     return low, high
 
 
+def _checked_reps(value: Any) -> str:
+    parse_reps(str(value))
+    return str(value)
+
+
+# Reps as written in YAML ("8", "6-8"; a bare number is fine), checked wherever a dose is given.
+Reps = Annotated[str, BeforeValidator(_checked_reps)]
+
+
 class Slot(Strict):
     """One exercise in a session template, at its week-2 dose."""
 
     id: str = Field(pattern=_ID)
     sets: int = Field(ge=2, le=6)
-    reps: str
-
-    @field_validator("reps", mode="before")
-    @classmethod
-    def _reps(cls, value: Any) -> str:
-        parse_reps(str(value))
-        return str(value)
+    reps: Reps
 
 
 class SessionDef(Strict):

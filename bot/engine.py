@@ -25,19 +25,23 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from jinja2 import TemplateSyntaxError, nodes
+from jinja2 import Environment, TemplateSyntaxError, nodes, pass_eval_context
+from jinja2 import filters as jinja_filters
+from jinja2.compiler import CodeGenerator, Frame
 from jinja2.exceptions import SecurityError
 from jinja2.parser import Parser
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from bot.catalog import Catalog, parse_reps
+from bot.catalog import Catalog, Reps
 from bot.models import DAYS, Category, Equipment, Goal, Level, Niggle, Profile
 from bot.yamlio import DataFileError, describe_errors, line_of, load_yaml, read_yaml
 
 _ID = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 MAX_SEQUENCE = 10_000  # the longest string or list an expression may build
 MAX_EXPRESSION = 500  # characters in one condition
+MAX_INT_BITS = 4096  # the largest whole number an expression may build (about 1,200 digits)
+MAX_DEPTH = 40  # nesting of brackets and operators in one condition
 
 
 # ------------------------------------------------------------------------------------------
@@ -99,10 +103,45 @@ def context_for(profile: Profile, start: dt.date) -> dict[str, Any]:
     }
 
 
-class RuleSandbox(ImmutableSandboxedEnvironment):
-    """Jinja's immutable sandbox, with no globals, a filter whitelist and size-limited * and **."""
+class _BoundedCodeGenerator(CodeGenerator):
+    """Compiles `~` into a call that checks the joined length first (Jinja joins it unchecked)."""
+
+    def visit_Concat(self, node: nodes.Concat, frame: Frame) -> None:
+        self.write("environment.bounded_concat((")
+        for arg in node.nodes:
+            self.visit(arg, frame)
+            self.write(", ")
+        self.write("))")
+
+
+class BoundedSandbox(ImmutableSandboxedEnvironment):
+    """Jinja's immutable sandbox where nothing an expression builds can outgrow `max_sequence`.
+
+    `*`, `**`, `+`, `%`, `~`, `join` and `list` check the size of their result before building it, and
+    whole numbers are capped at MAX_INT_BITS, so memory and time per operation stay bounded. Used by
+    rule conditions and by FAQ answer templates.
+    """
 
     intercepted_binops = frozenset({"*", "**", "+", "%"})
+    code_generator_class = _BoundedCodeGenerator
+    max_sequence = MAX_SEQUENCE
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        limit_filters(self)
+
+    def call_binop(self, context: Any, operator_: str, left: Any, right: Any) -> Any:
+        return limited_binop(operator_, left, right, self.max_sequence)
+
+    def bounded_concat(self, values: tuple[Any, ...]) -> str:
+        parts = [str(value) for value in values]
+        if sum(len(part) for part in parts) > self.max_sequence:
+            raise SecurityError("that would build a text that is too long")
+        return "".join(parts)
+
+
+class RuleSandbox(BoundedSandbox):
+    """The bounded sandbox for rule conditions: no globals, and only whitelisted filters and tests."""
 
     def __init__(self) -> None:
         super().__init__(autoescape=False)
@@ -110,25 +149,69 @@ class RuleSandbox(ImmutableSandboxedEnvironment):
         self.filters = {name: f for name, f in self.filters.items() if name in ALLOWED_FILTERS}
         self.tests = {name: t for name, t in self.tests.items() if name in ALLOWED_TESTS}
 
-    def call_binop(self, context: Any, operator_: str, left: Any, right: Any) -> Any:
-        if operator_ == "%":
-            if isinstance(left, str):
-                raise SecurityError("string formatting isn't allowed in a condition")
-            return left % right
-        if operator_ == "**":
-            if isinstance(right, int | float) and abs(right) > 64:
-                raise SecurityError("exponent too large")
-            return left**right
-        if operator_ == "*":
-            for seq, count in ((left, right), (right, left)):
-                too_long = isinstance(count, int) and len(seq) * count > MAX_SEQUENCE
-                if isinstance(seq, str | list | tuple) and too_long:
-                    raise SecurityError("that would build a sequence that is too long")
-            return operator.mul(left, right)
-        result = operator.add(left, right)
-        if isinstance(result, str | list | tuple) and len(result) > MAX_SEQUENCE:
+
+def limit_filters(env: Environment) -> None:
+    """Swap `join` and `list` for versions that refuse to build more than the sandbox's limit."""
+    # The sync implementations: the registered filters are async-aware wrappers expecting an environment.
+    join, to_list = jinja_filters.sync_do_join, jinja_filters.sync_do_list
+    limit = getattr(env, "max_sequence", MAX_SEQUENCE)
+
+    @pass_eval_context
+    def limited_join(eval_ctx: Any, value: Any, d: str = "", attribute: Any = None) -> Any:
+        if attribute is not None:
+            raise SecurityError("join by attribute isn't allowed")
+        items = list(value)
+        size = 0
+        for item in items:
+            size += len(item if isinstance(item, str) else str(item)) + len(str(d))
+            if size > limit:
+                raise SecurityError("that would build a text that is too long")
+        return join(eval_ctx, items, d)
+
+    def limited_list(value: Any) -> list[Any]:
+        if hasattr(value, "__len__") and len(value) > limit:
             raise SecurityError("that would build a sequence that is too long")
-        return result
+        return to_list(value)
+
+    env.filters["join"] = limited_join
+    env.filters["list"] = limited_list
+
+
+def _too_big_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > MAX_INT_BITS
+
+
+def limited_binop(operator_: str, left: Any, right: Any, max_sequence: int = MAX_SEQUENCE) -> Any:
+    """`*`, `**`, `+` and `%` with every result's size bounded before it is built.
+
+    Nothing here loops: each check is arithmetic on lengths and bit counts, so a hostile operand costs
+    no more than a normal one.
+    """
+    if operator_ == "%":
+        if isinstance(left, str):
+            raise SecurityError("string formatting with % isn't allowed")
+        return left % right
+    if operator_ == "**":
+        if isinstance(right, int | float) and abs(right) > 64:
+            raise SecurityError("exponent too large")
+        if isinstance(left, int) and isinstance(right, int) and right > 0 and \
+                left.bit_length() * right > MAX_INT_BITS:
+            raise SecurityError("that would build a number that is too large")
+        return left**right
+    if operator_ == "*":
+        for seq, count in ((left, right), (right, left)):
+            if isinstance(seq, str | list | tuple) and isinstance(count, int) and len(seq) * count > max_sequence:
+                raise SecurityError("that would build a sequence that is too long")
+        if isinstance(left, int) and isinstance(right, int) and \
+                left.bit_length() + right.bit_length() > MAX_INT_BITS:
+            raise SecurityError("that would build a number that is too large")
+        return operator.mul(left, right)
+    if _too_big_int(left) or _too_big_int(right):
+        raise SecurityError("that number is too large")
+    result = operator.add(left, right)
+    if isinstance(result, str | list | tuple) and len(result) > max_sequence:
+        raise SecurityError("that would build a sequence that is too long")
+    return result
 
 
 SANDBOX = RuleSandbox()
@@ -145,6 +228,30 @@ def check_condition(expression: str) -> list[str]:
     """Everything wrong with a condition, found before it ever runs: syntax, names, filters, vocabulary."""
     if len(expression) > MAX_EXPRESSION:
         return [f"the condition is {len(expression)} characters long; keep it under {MAX_EXPRESSION}"]
+    depth = _bracket_depth(expression)
+    if depth > MAX_DEPTH:
+        return [f"the condition nests {depth} levels deep; keep it under {MAX_DEPTH}"]
+    try:
+        return _check_condition(expression)
+    except (RecursionError, MemoryError, SyntaxError, OverflowError) as exc:
+        # A parser or Python's compiler gave up on the expression itself: too deep or too big.
+        return [f"the condition is too complex to check ({type(exc).__name__}); simplify it"]
+
+
+def _bracket_depth(expression: str) -> int:
+    """How deep brackets and runs of unary operators go, counted without parsing (parsers recurse)."""
+    depth = deepest = run = 0
+    for char in expression:
+        if char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth -= 1
+        run = run + 1 if char in "-+" else (run if char.isspace() else 0)
+        deepest = max(deepest, depth + run)
+    return deepest
+
+
+def _check_condition(expression: str) -> list[str]:
     try:
         parser = Parser(SANDBOX, expression, state="variable")
         tree = parser.parse_expression()
@@ -169,6 +276,10 @@ def check_condition(expression: str) -> list[str]:
             problems.append(f"test '{test_node.name}' isn't allowed; use one of {sorted(SANDBOX.tests)}")
     for getattr_node in tree.find_all(nodes.Getattr):
         problems.append(f"attribute access ('.{getattr_node.attr}') isn't allowed in a condition")
+    for getitem_node in tree.find_all(nodes.Getitem):
+        if isinstance(getitem_node.arg, nodes.Const) and isinstance(getitem_node.arg.value, str):
+            problems.append(f"looking up ['{getitem_node.arg.value[:30]}'] isn't allowed in a condition; "
+                            "only positions like goals[0]")
     for _ in tree.find_all(nodes.Call):
         problems.append("calling functions isn't allowed in a condition")
         break
@@ -247,13 +358,7 @@ class ExerciseRef(_Action):
     session: str | None = Field(default=None, pattern=r"^[A-Z]$",
                                 description="A, B or C; absent means the week's last session")
     sets: int = Field(default=2, ge=1, le=5)
-    reps: str = "10"
-
-    @field_validator("reps", mode="before")
-    @classmethod
-    def _reps(cls, value: Any) -> str:
-        parse_reps(str(value))
-        return str(value)
+    reps: Reps = "10"
 
 
 class AddExercise(_Action):
@@ -282,7 +387,7 @@ class CategoryRef(_Action):
     category: Category
     session: str | None = Field(default=None, pattern=r"^[A-Z]$")
     sets: int = Field(default=2, ge=1, le=5)
-    reps: str = "10"
+    reps: Reps = "10"
 
 
 class AddCategory(_Action):

@@ -21,6 +21,14 @@ from bot.models import (
 )
 
 
+def iso_date(text: str) -> dt.date:
+    """An argparse type for YYYY-MM-DD dates, with a message that shows the accepted form."""
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text[:20]}' isn't a date; use YYYY-MM-DD, like 2027-01-17") from None
+
+
 def add_profile_arguments(parser: argparse.ArgumentParser, *, required: bool = False) -> None:
     """Add --mileage, --level, --goal, ... to a parser; `required` makes mileage, level and goal mandatory."""
     group = parser.add_argument_group("runner profile")

@@ -3,15 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 from typing import Any
 
-
-def _date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text[:20]}' isn't a date; use YYYY-MM-DD, like 2026-02-10") from None
+from bot.commands._profile_args import iso_date
 
 
 def register(subparsers: Any) -> None:
@@ -19,7 +13,7 @@ def register(subparsers: Any) -> None:
         "console", help="talk to LegDay in the terminal (no token needed)",
         description="Tell LegDay about your running in plain words, answer its questions, and read your plan.",
     )
-    parser.add_argument("--today", type=_date, default=None, help="pretend today is this date (YYYY-MM-DD)")
+    parser.add_argument("--today", type=iso_date, default=None, help="pretend today is this date (YYYY-MM-DD)")
     parser.add_argument("--save-profile", action="store_true",
                         help="keep the profile and an unfinished conversation in the data folder")
     parser.set_defaults(func=handle)

@@ -8,15 +8,9 @@ import json
 import sys
 from typing import Any
 
+from bot.commands._profile_args import iso_date
 from bot.intake import classify_message, parse_message
 from bot.models import FIELD_LABELS
-
-
-def _date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text[:20]}' isn't a date; use YYYY-MM-DD, like 2026-02-10") from None
 
 
 def register(subparsers: Any) -> None:
@@ -26,7 +20,8 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("text", help="the message, in quotes")
     parser.add_argument("--json", action="store_true", help="print JSON: fields, missing, problems, kind")
-    parser.add_argument("--today", type=_date, default=None, help="the date to read relative dates from (YYYY-MM-DD)")
+    parser.add_argument("--today", type=iso_date, default=None,
+                        help="the date to read relative dates from (YYYY-MM-DD)")
     parser.set_defaults(func=handle)
 
 

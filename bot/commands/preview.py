@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import sys
 
-from bot.commands._profile_args import add_profile_arguments, profile_from_args
+from bot.commands._profile_args import add_profile_arguments, iso_date, profile_from_args
 from bot.models import Profile
 from bot.yamlio import DataFileError
 
@@ -20,8 +19,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                             description="Make a 4-week plan from a profile given as options. Without options, "
                                         "an example runner (30 mi a week, intermediate, speed and hills).")
     add_profile_arguments(parser)
-    parser.add_argument("--start", metavar="YYYY-MM-DD", help="first day of the block (moved to a Monday); "
-                        "default: next Monday")
+    parser.add_argument("--start", metavar="YYYY-MM-DD", type=iso_date,
+                        help="first day of the block (moved to a Monday); default: next Monday")
     form = parser.add_mutually_exclusive_group()
     form.add_argument("--markdown", action="store_true", help="print the whole plan as Markdown")
     form.add_argument("--json", action="store_true", help="print the plan as JSON for scripts")
@@ -29,27 +28,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
-def parse_start(value: str | None) -> dt.date | None:
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        print(f"error: --start '{value}' isn't a date. Use YYYY-MM-DD, like 2027-01-04.", file=sys.stderr)
-        raise SystemExit(2) from None
-
-
 def run(args: argparse.Namespace) -> int:
     from bot.coach import Coach
 
     profile = profile_from_args(args) or EXAMPLE
-    start = parse_start(args.start)
     try:
         coach = Coach.load()
     except DataFileError as exc:
         print("error: the rule files are broken:\n" + str(exc), file=sys.stderr)
         return 1
-    plan = coach.plan(profile, start)
+    plan = coach.plan(profile, args.start)
     if args.json:
         print(json.dumps(plan.to_json(), indent=2, ensure_ascii=False))
     elif args.markdown:

@@ -45,11 +45,18 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(func=handle)
 
 
+def has_token(settings: Settings) -> bool:
+    """True when a token is set; otherwise print how to get one (never the token itself)."""
+    if settings.discord_token is None or not settings.discord_token.get_secret_value().strip():
+        print(NO_TOKEN_HELP, file=sys.stderr)
+        return False
+    return True
+
+
 def handle(args: argparse.Namespace) -> int:
     """Run the bot until it is stopped; 2 when no token is set, 1 when Discord refuses it."""
     settings = get_settings()
-    if settings.discord_token is None or not settings.discord_token.get_secret_value().strip():
-        print(NO_TOKEN_HELP, file=sys.stderr)
+    if not has_token(settings):
         return 2
     import discord
 

@@ -28,11 +28,10 @@ def register(subparsers: Any) -> None:
 
 def handle(args: argparse.Namespace) -> int:
     """Log in with the token, sync, print what was published; 2 without a token, 1 if refused."""
-    settings = get_settings()
-    if settings.discord_token is None or not settings.discord_token.get_secret_value().strip():
-        from bot.commands.run import NO_TOKEN_HELP
+    from bot.commands.run import has_token
 
-        print(NO_TOKEN_HELP, file=sys.stderr)
+    settings = get_settings()
+    if not has_token(settings):
         return 2
     import discord
 
