@@ -18,6 +18,7 @@ import functools
 import hashlib
 import math
 import re
+import time
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -162,7 +163,9 @@ ANSWER_FILTERS = frozenset({
 MAX_LOOP_DEPTH = 2
 MAX_LOOP_LITERAL = 20  # items in a literal list an answer loops over
 RENDER_LIMIT = 4 * ANSWER_LIMIT  # raw characters generated before a render is cut
-RENDER_SECONDS = 0.5
+RENDER_SECONDS = 0.25  # one member's answer
+CHECK_SECONDS = 1.0  # all the check renders of one answer when it is saved
+_SPECIAL_NAMES = {"self", "caller", "varargs", "kwargs"}
 _FORBIDDEN_NODES = {
     nodes.Macro: "macros", nodes.CallBlock: "call blocks", nodes.Include: "includes",
     nodes.Import: "imports", nodes.FromImport: "imports", nodes.Extends: "extends", nodes.Block: "blocks",
@@ -207,8 +210,14 @@ def _structure_problems(parsed: nodes.Template) -> list[str]:
             problems.append(f"attribute access ('.{node.attr[:30]}') isn't allowed in answers (only loop.index "
                             "and the like)")
     for node in parsed.find_all(nodes.Getitem):
-        if isinstance(node.arg, nodes.Const) and isinstance(node.arg.value, str) and "_" in node.arg.value:
-            problems.append(f"looking up ['{node.arg.value[:30]}'] isn't allowed in answers")
+        if isinstance(node.arg, nodes.Const) and isinstance(node.arg.value, str):
+            problems.append(f"looking up ['{node.arg.value[:30]}'] isn't allowed in answers; only positions")
+    for node in parsed.find_all(nodes.Const):
+        if isinstance(node.value, str) and "__" in node.value:
+            problems.append("text with '__' isn't allowed inside {{ }} or {% %}")
+    for node in parsed.find_all(nodes.Filter):
+        if any(kwarg.key == "attribute" for kwarg in node.kwargs):
+            problems.append(f"'{node.name}' by attribute isn't available in answers")
     for node in parsed.find_all(nodes.Filter | nodes.Test):
         known = _ENV.filters if isinstance(node, nodes.Filter) else _ENV.tests
         if node.name not in known:
@@ -217,6 +226,8 @@ def _structure_problems(parsed: nodes.Template) -> list[str]:
     for node in parsed.find_all(nodes.Name):
         if node.ctx in ("store", "param") and node.name in ANSWER_VARIABLES:
             problems.append(f"'{node.name}' is a profile variable; it can't be assigned")
+        if node.name in _SPECIAL_NAMES:
+            problems.append(f"'{node.name}' isn't available in answers")
     problems.extend(_loop_problems(parsed, 0))
     return list(dict.fromkeys(problems))
 
@@ -238,12 +249,13 @@ def _loop_problems(node: nodes.Node, depth: int) -> list[str]:
     return problems
 
 
-def render_capped(template: Any, context: dict[str, Any]) -> tuple[str, str | None]:
-    """Render with generate(), stopping at RENDER_LIMIT characters or RENDER_SECONDS: (text, problem)."""
+def render_capped(template: Any, context: dict[str, Any],
+                  seconds: float = RENDER_SECONDS) -> tuple[str, str | None]:
+    """Render with generate(), stopping at RENDER_LIMIT characters or `seconds`: (text, problem)."""
     parts: list[str] = []
     size = 0
     try:
-        with time_budget(RENDER_SECONDS):
+        with time_budget(seconds):
             for chunk in template.generate(context):
                 parts.append(chunk)
                 size += len(chunk)
@@ -329,9 +341,10 @@ def _checked_template(answer: str) -> tuple[Any, tuple[str, ...]]:
     except (TemplateSyntaxError, RecursionError, SyntaxError) as exc:
         return None, (f"template can't be compiled: {exc}",)
     problems: list[str] = []
+    deadline = time.monotonic() + CHECK_SECONDS
     for profile in _CHECK_PROFILES:
         who = "without a profile" if profile is None else f"for a {profile.level.value} profile"
-        raw, failure = render_capped(template, answer_context(profile))
+        raw, failure = render_capped(template, answer_context(profile), max(deadline - time.monotonic(), 0.0))
         if failure is not None:  # any failure of a moderator's template is reported, never raised
             problems.append(f"fails to render {who}: {failure}")
             continue
