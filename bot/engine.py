@@ -19,7 +19,10 @@ import difflib
 import hashlib
 import json
 import operator
-from collections.abc import Callable, Mapping
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -131,9 +134,11 @@ class BoundedSandbox(ImmutableSandboxedEnvironment):
         limit_filters(self)
 
     def call_binop(self, context: Any, operator_: str, left: Any, right: Any) -> Any:
+        check_deadline()
         return limited_binop(operator_, left, right, self.max_sequence)
 
     def bounded_concat(self, values: tuple[Any, ...]) -> str:
+        check_deadline()
         parts = [str(value) for value in values]
         if sum(len(part) for part in parts) > self.max_sequence:
             raise SecurityError("that would build a text that is too long")
@@ -150,6 +155,33 @@ class RuleSandbox(BoundedSandbox):
         self.tests = {name: t for name, t in self.tests.items() if name in ALLOWED_TESTS}
 
 
+# Set by `time_budget` around a render: the monotonic time after which bounded operations give up.
+# Only templates (FAQ answers) can loop; a loop doing real work goes through the bounded operations,
+# so checking here stops it even when it prints nothing.
+_DEADLINE: ContextVar[float | None] = ContextVar("legday_sandbox_deadline", default=None)
+
+
+class OutOfTime(SecurityError):
+    """A sandboxed render used up its time budget."""
+
+
+def check_deadline() -> None:
+    """Raise OutOfTime when the current render's time budget is spent."""
+    deadline = _DEADLINE.get()
+    if deadline is not None and time.monotonic() > deadline:
+        raise OutOfTime("it took too long to work out")
+
+
+@contextmanager
+def time_budget(seconds: float) -> Iterator[None]:
+    """Give sandboxed rendering inside the block `seconds` of wall time."""
+    token = _DEADLINE.set(time.monotonic() + seconds)
+    try:
+        yield
+    finally:
+        _DEADLINE.reset(token)
+
+
 def limit_filters(env: Environment) -> None:
     """Swap `join` and `list` for versions that refuse to build more than the sandbox's limit."""
     # The sync implementations: the registered filters are async-aware wrappers expecting an environment.
@@ -158,6 +190,7 @@ def limit_filters(env: Environment) -> None:
 
     @pass_eval_context
     def limited_join(eval_ctx: Any, value: Any, d: str = "", attribute: Any = None) -> Any:
+        check_deadline()
         if attribute is not None:
             raise SecurityError("join by attribute isn't allowed")
         items = list(value)
@@ -169,6 +202,7 @@ def limit_filters(env: Environment) -> None:
         return join(eval_ctx, items, d)
 
     def limited_list(value: Any) -> list[Any]:
+        check_deadline()
         if hasattr(value, "__len__") and len(value) > limit:
             raise SecurityError("that would build a sequence that is too long")
         return to_list(value)
