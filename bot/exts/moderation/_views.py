@@ -1,0 +1,123 @@
+"""Moderator UI pieces: paged embeds, Confirm / Cancel, and the YAML modal that can be reopened."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+
+import discord
+
+from bot.client import respond
+from bot.exts._ui import LegDayModal, OwnedView
+from bot.exts.moderation._checks import NOT_MODERATOR, is_moderator
+
+log = logging.getLogger("legday.discord.moderation")
+
+YAML_LIMIT = 4000  # a modal text input holds at most 4,000 characters
+CANCELLED = "Cancelled. Nothing was changed."
+
+# Called with the submitting interaction and the text typed into the modal.
+Submit = Callable[[discord.Interaction, str], Awaitable[None]]
+# Does the confirmed change and returns what to tell the moderator.
+Apply = Callable[[discord.Interaction], Awaitable[str]]
+
+
+class PagesView(OwnedView):
+    """Embeds to flip through with previous and next, disabled at the ends, for the invoker only."""
+
+    def __init__(self, owner_id: int, embeds: Sequence[discord.Embed], command_hint: str) -> None:
+        super().__init__(owner_id)
+        self.command_hint = command_hint
+        self.embeds = list(embeds)
+        self.page = 0
+        if len(self.embeds) == 1:
+            self.clear_items()
+        self._refresh()
+
+    def _refresh(self) -> None:
+        self.previous.disabled = self.page == 0
+        self.next.disabled = self.page >= len(self.embeds) - 1
+        self.counter.label = f"{self.page + 1} / {len(self.embeds)}"
+
+    @property
+    def embed(self) -> discord.Embed:
+        return self.embeds[self.page]
+
+    async def _show(self, interaction: discord.Interaction, page: int) -> None:
+        self.page = max(0, min(page, len(self.embeds) - 1))
+        self._refresh()
+        await interaction.response.edit_message(embed=self.embed, view=self)
+
+    @discord.ui.button(label="Previous", style=discord.ButtonStyle.secondary, custom_id="mod:prev")
+    async def previous(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
+        await self._show(interaction, self.page - 1)
+
+    @discord.ui.button(label="1 / 1", style=discord.ButtonStyle.secondary, custom_id="mod:page", disabled=True)
+    async def counter(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
+        await interaction.response.defer()
+
+    @discord.ui.button(label="Next", style=discord.ButtonStyle.secondary, custom_id="mod:next")
+    async def next(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
+        await self._show(interaction, self.page + 1)
+
+
+async def send_pages(interaction: discord.Interaction, embeds: Sequence[discord.Embed], command_hint: str) -> None:
+    """Answer privately with the first page and its buttons (none when there is one page)."""
+    view = PagesView(interaction.user.id, embeds, command_hint)
+    view.interaction = interaction
+    await respond(interaction, embed=view.embed, view=view if view.children else None)
+
+
+class ConfirmView(OwnedView):
+    """Confirm / Cancel for a change; the moderator check runs again on Confirm, since time has passed."""
+
+    def __init__(self, owner_id: int, apply: Apply, command_hint: str) -> None:
+        super().__init__(owner_id)
+        self.apply = apply
+        self.command_hint = command_hint
+
+    @discord.ui.button(label="Confirm", style=discord.ButtonStyle.danger, custom_id="mod:confirm")
+    async def confirm(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
+        if not is_moderator(interaction):
+            await interaction.response.send_message(NOT_MODERATOR, ephemeral=True)
+            return
+        self.stop()
+        await interaction.response.defer()
+        message = await self.apply(interaction)
+        await interaction.edit_original_response(content=message, view=None)
+
+    @discord.ui.button(label="Cancel", style=discord.ButtonStyle.secondary, custom_id="mod:cancel")
+    async def cancel(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
+        self.stop()
+        await interaction.response.edit_message(content=CANCELLED, view=None)
+
+
+class YamlModal(LegDayModal):
+    """One paragraph input holding the YAML of a rule or a FAQ entry."""
+
+    def __init__(self, title: str, label: str, submit: Submit, *, text: str = "", placeholder: str = "") -> None:
+        super().__init__(title=title[:45], custom_id="mod:yaml", timeout=None)
+        self.submit = submit
+        self.text: discord.ui.TextInput = discord.ui.TextInput(
+            label=label[:45], custom_id="mod:yaml:text", style=discord.TextStyle.paragraph,
+            default=text[:YAML_LIMIT] or None, placeholder=placeholder[:100] or None,
+            required=True, max_length=YAML_LIMIT,
+        )
+        self.add_item(self.text)
+
+    async def on_submit(self, interaction: discord.Interaction) -> None:
+        await self.submit(interaction, self.text.value)
+
+
+class ReopenView(OwnedView):
+    """After a validation error: one button that opens the modal again holding what was typed."""
+
+    def __init__(self, owner_id: int, reopen: Callable[[], YamlModal], command_hint: str) -> None:
+        super().__init__(owner_id)
+        self.reopen = reopen
+        self.command_hint = command_hint
+
+    @discord.ui.button(label="Edit the YAML again", style=discord.ButtonStyle.primary, custom_id="mod:reopen")
+    async def again(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
+        self.stop()
+        await interaction.response.send_modal(self.reopen())
