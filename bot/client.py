@@ -15,6 +15,7 @@ from discord.ext import commands, tasks
 from pydantic import ValidationError
 
 from bot.models import MileageError, friendly_errors
+from bot.tuning import Tuning
 
 if TYPE_CHECKING:
     from bot.coach import Coach
@@ -31,6 +32,7 @@ EXTENSIONS: tuple[str, ...] = (
     "bot.exts.faq",
     "bot.exts.profile",
     "bot.exts.chat",
+    "bot.exts.moderation",
 )
 
 HEARTBEAT_FILE = "heartbeat"
@@ -205,6 +207,10 @@ class LegDayBot(commands.Bot):
         self.settings = settings
         self.coach = coach
         self.storage = storage
+        # Per-server rules and FAQ live in storage, so without it every server gets the defaults.
+        self.tuning: Tuning | None = None
+        if coach is not None and storage is not None:
+            self.tuning = Tuning(coach, storage)
         self.extension_names = extensions
         self.sync_on_start = sync_on_start
         self.heartbeat_path = Path(settings.data_dir) / HEARTBEAT_FILE

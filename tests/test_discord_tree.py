@@ -19,7 +19,17 @@ EXPECTED = {
                 {"show": (SUB, False), "edit": (SUB, False), "forget": (SUB, False)}),
     "sync": ("Owner only: publish LegDay's slash commands.", discord.Permissions(administrator=True).value,
              {"scope": (STRING, False)}),
+    "rules": ("Moderators: see, test and tune the rules LegDay plans with here.",
+              discord.Permissions(manage_guild=True).value,
+              {name: (SUB, False) for name in ("list", "show", "history", "export", "test", "impact", "enable",
+                                               "disable", "add", "edit", "revert", "reset", "reload")}),
+    "faq-admin": ("Moderators: add, edit and remove this server's FAQ answers.",
+                  discord.Permissions(manage_guild=True).value,
+                  {name: (SUB, False) for name in ("list", "history", "add", "edit", "remove")}),
+    "settings": ("Administrators: LegDay's settings for this server.", discord.Permissions(administrator=True).value,
+                 {"modrole": (SUB, False)}),
 }
+MODERATOR_GROUPS = ("rules", "faq-admin", "settings")
 
 
 @pytest.fixture
@@ -114,3 +124,17 @@ async def test_ask_question_is_length_limited(harness):
     """/ask accepts a question of 1 to 300 characters."""
     option = (await synced_payload(harness))["ask"]["options"][0]
     assert (option["min_length"], option["max_length"]) == (1, 300)
+
+
+@pytest.mark.parametrize("name", MODERATOR_GROUPS)
+async def test_moderator_groups_are_server_only(harness, name):
+    """The moderator groups are offered in servers only, never in DMs."""
+    command = (await synced_payload(harness))[name]
+    assert command["contexts"] == [0]
+
+
+@pytest.mark.parametrize("name", MODERATOR_GROUPS)
+async def test_every_moderator_subcommand_checks_at_run_time(harness, name):
+    """Each moderator subcommand carries a run-time check, since the permission hint can be changed."""
+    group = harness.bot.tree.get_command(name)
+    assert all(command.checks for command in group.walk_commands())

@@ -17,7 +17,7 @@ from discord.ext import commands, tasks
 from bot.client import report_failure
 from bot.conversation import DEFAULT_TTL, Conversation, Question
 from bot.exts._ui import MemberCooldown, bot_of
-from bot.exts.faq import message_reply
+from bot.exts.faq import faq_for, message_reply
 from bot.exts.plans._pages import deliver_plan
 from bot.intake import classify_message
 from bot.models import FIELD_LABELS
@@ -325,7 +325,8 @@ class Chat(commands.Cog):
         log.info("chat user=%s kind=%s", user_id, kind)
         if kind == "question":
             profile = self.bot.storage.profiles.get(user_id) if self.bot.storage else None
-            await self._send(message, **message_reply(self.bot.coach.faq, text, profile))
+            faq = faq_for(self.bot, message.guild.id if message.guild else None)
+            await self._send(message, **message_reply(faq, text, profile))
             return
         if kind == "smalltalk":
             await self._send(message, content=f"{lead}\n{SMALLTALK}".strip())

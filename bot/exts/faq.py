@@ -28,8 +28,15 @@ PERSONAL_FOOTER = "Answer tailored to your saved profile."
 GENERAL_FOOTER = "Tip: make a plan with /plan and answers will use your details."
 
 
+def faq_for(bot: Any, guild_id: int | None) -> FaqBase:
+    """The FAQ a server's members get: the defaults with the server's moderators' changes."""
+    if getattr(bot, "tuning", None) is not None:
+        return bot.tuning.faq_for(guild_id)
+    return bot.coach.faq
+
+
 def faq_of(interaction: discord.Interaction) -> FaqBase:
-    return bot_of(interaction).coach.faq
+    return faq_for(bot_of(interaction), interaction.guild_id)
 
 
 def answer_embed(faq: FaqBase, entry_id: str, profile: Profile | None) -> discord.Embed:

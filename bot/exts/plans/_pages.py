@@ -103,6 +103,14 @@ class PlanView(OwnedView):
         )
 
 
+def make_plan(bot: Any, guild_id: int | None, profile: Profile) -> Plan:
+    """A plan with the server's effective rules (the defaults in DMs); it records their version."""
+    tuning = getattr(bot, "tuning", None)
+    if tuning is not None:
+        return tuning.plan_for(guild_id, profile)
+    return bot.coach.plan(profile)
+
+
 async def deliver_plan(interaction: discord.Interaction, profile: Profile, *, in_place: bool = True) -> None:
     """Save the profile, build and save the plan, and show its first page.
 
@@ -115,7 +123,7 @@ async def deliver_plan(interaction: discord.Interaction, profile: Profile, *, in
         await interaction.response.defer()
     else:
         await interaction.response.defer(ephemeral=True, thinking=True)
-    plan = await asyncio.to_thread(bot.coach.plan, profile)
+    plan = await asyncio.to_thread(make_plan, bot, interaction.guild_id, profile)
     if bot.storage is not None:
         bot.storage.profiles.save(interaction.user.id, profile)
         bot.storage.plans.save(interaction.user.id, plan)
