@@ -236,6 +236,16 @@ async def test_rules_list_filters_by_tag(harness):
     assert ids and all("goals" in harness.bot.coach.ruleset.by_id[i].tags for i in ids)
 
 
+async def test_rules_list_flags_saved_changes_that_no_longer_apply(harness):
+    """A stored rule that stopped validating is skipped and flagged on the list for moderators."""
+    broken = yaml.safe_load(CLUB_RULE) | {"then": [{"add_exercise": {"id": "moon-squats"}}]}
+    harness.bot.storage.guilds.update(GUILD_ID, lambda s: s | {"rule_overrides": {"club-hills": {"rule": broken}}})
+    run = await harness.command("rules list")
+    field = run.response.embeds[0]["fields"][0]
+    assert field["name"].startswith("1 saved change(s) no longer apply")
+    assert "moon-squats" in field["value"]
+
+
 async def test_someone_else_cannot_page_the_list(harness):
     """Another moderator pressing Next on my list is told to use the command themselves."""
     await harness.command("rules list")

@@ -37,7 +37,7 @@ from bot.exts.moderation._format import (
 from bot.exts.moderation._views import YAML_LIMIT, ConfirmView, ReopenView, Submit, YamlModal, send_pages
 from bot.faq import FaqError
 from bot.models import Level, MileageError, Profile, parse_mileage
-from bot.text import CONTENT_LIMIT, EMBED_DESCRIPTION_LIMIT, escape_user_text
+from bot.text import CONTENT_LIMIT, EMBED_DESCRIPTION_LIMIT, EMBED_FIELD_VALUE_LIMIT, escape_user_text
 from bot.tuning import TuningError, export_yaml, rule_to_yaml
 from bot.yamlio import DataFileError
 
@@ -147,7 +147,15 @@ class Rules(commands.Cog):
         tuning = tuning_of(interaction)
         rows = tuning.rows(_guild(interaction), tag)
         version = tuning.ruleset_for(_guild(interaction)).version
-        await send_pages(interaction, rule_pages(rows, tag, version), "/rules list")
+        embeds = rule_pages(rows, tag, version)
+        problems = tuning.problems(_guild(interaction))
+        if problems:
+            # A stored change that stopped validating (after a reload of the defaults) is skipped, not fatal:
+            # moderators see it here so they can fix or revert it.
+            embeds[0].add_field(name=f"{len(problems)} saved change(s) no longer apply and are skipped",
+                                value=code_block("\n".join(problems), EMBED_FIELD_VALUE_LIMIT, language=""),
+                                inline=False)
+        await send_pages(interaction, embeds, "/rules list")
 
     @rules.command(name="show", description="One rule as YAML, as it applies in this server.")
     @app_commands.describe(rule="The rule's id; start typing to search.")
