@@ -129,6 +129,11 @@ async def deliver_plan(interaction: discord.Interaction, profile: Profile, *, in
         bot.storage.plans.save(interaction.user.id, plan)
     log.info("plan user=%s template=%s withheld=%s rules=%s", interaction.user.id, plan.template,
              plan.withheld, plan.rules_version)
+    failed = [entry.rule_id for entry in plan.trace if entry.status == "error"]
+    if failed:
+        # The member still got a plan; the rule's condition broke on their profile and was skipped.
+        log.warning("rules skipped after failing: guild=%s rules=%s version=%s", interaction.guild_id,
+                    ",".join(failed), plan.rules_version)
     await show_plan(interaction, plan)
 
 
