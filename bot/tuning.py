@@ -38,7 +38,7 @@ from bot.engine import Outcome, Rule, RuleSet, check_references, load_ruleset, p
 from bot.faq import FaqBase, FaqEntry, FaqError, load_faq, validate_entry
 from bot.models import Plan, Profile
 from bot.planner import Planner, block_start
-from bot.yamlio import DataFileError
+from bot.yamlio import DataFileError, load_yaml
 
 if TYPE_CHECKING:
     from bot.coach import Coach
@@ -114,7 +114,7 @@ def rule_to_dict(rule: Rule) -> dict[str, Any]:
     return data
 
 
-def _rule_from_dict(data: Any, catalog_source: RuleSet, rule_id: str) -> Rule:
+def _rule_from_dict(data: Any, base: RuleSet, rule_id: str) -> Rule:
     """Rebuild a stored rule with every check a file gets; DataFileError when it no longer holds."""
     where = f"server rule '{rule_id}'"
     try:
@@ -125,7 +125,7 @@ def _rule_from_dict(data: Any, catalog_source: RuleSet, rule_id: str) -> Rule:
         raise DataFileError([f"{where} field '{field}': {first['msg'].removeprefix('Value error, ')}"]) from None
     except (RecursionError, MemoryError, TypeError) as exc:
         raise DataFileError([f"{where}: can't be read ({type(exc).__name__})"]) from None
-    problems = check_references([rule], catalog_source.catalog, where)
+    problems = check_references([rule], base.catalog, where)
     if problems:
         raise DataFileError(problems)
     return rule
@@ -285,8 +285,6 @@ def parse_moderator_entry(text: str) -> FaqEntry:
     """One FAQ entry from a moderator's YAML, with every check the FAQ file gets."""
     source = "your entry"
     _yaml_guard(text, source)
-    from bot.yamlio import load_yaml
-
     try:
         data, _ = load_yaml(text, source)
     except (RecursionError, ValueError) as exc:
