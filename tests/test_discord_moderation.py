@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
+
 import discord
 import pytest
 import yaml
@@ -22,6 +25,7 @@ from discord_helpers import (
 
 from bot.engine import parse_rules
 from bot.exts.moderation._checks import NOT_ADMIN, NOT_MODERATOR, NOT_OWNER
+from bot.exts.moderation._rules import BUSY
 from bot.exts.moderation._settings import EVERYONE_REFUSED
 from bot.exts.moderation._views import CANCELLED
 from bot.exts.plans._pages import PLAN_READY
@@ -328,6 +332,26 @@ async def test_impact_counts_without_saving(harness):
     assert "**1 of 2** saved profiles" in run.last.embeds[0]["description"]
     assert run.last.custom_ids == []
     assert overrides(harness) == {}
+
+
+async def test_a_second_preview_waits_for_the_first(harness, monkeypatch):
+    """While one impact preview runs for a server, another is refused politely instead of piling up."""
+    entered, release = threading.Event(), threading.Event()
+    slow = harness.bot.tuning.preview_toggle
+
+    def held(*args, **kwargs):
+        entered.set()
+        release.wait(5)
+        return slow(*args, **kwargs)
+
+    monkeypatch.setattr(harness.bot.tuning, "preview_toggle", held)
+    first = await harness.command("rules impact", rule="goal-speed", settle=False)
+    await asyncio.to_thread(entered.wait, 5)  # the first command is now inside its preview
+    second = await harness.command("rules impact", rule="goal-hills")
+    release.set()
+    await harness.settle()
+    assert second.last.content == BUSY
+    assert "If goal-speed were disabled" in first.last.embeds[0]["title"]
 
 
 # ---- add / edit through the modal --------------------------------------------------------------------

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import difflib
 import io
 import logging
+from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Literal
 
 import discord
@@ -14,7 +16,6 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.client import FriendlyError, respond
-from bot.exts._ui import member_cooldown
 from bot.exts.moderation._checks import (
     MODERATOR_HINT,
     SERVER_ONLY,
@@ -53,6 +54,7 @@ HISTORY_FETCH = 50  # the newest changes /rules history pages through
 CHOICES_LIMIT = 25
 RULE_PLACEHOLDER = "id: trail-hills\ndescription: ...\npriority: 300\nwhen: \"'hills' in goals\"\nthen: [...]"
 SAVED = "Saved as change #{change}. Plans made in this server from now on use it (rules {version})."
+BUSY = "Another preview is still running for this server. Please try again in a few seconds."
 RELOAD_FAILED = "The default rule files have problems, so nothing was changed:"
 
 Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
@@ -136,6 +138,19 @@ class Rules(commands.Cog):
 
     def __init__(self, bot: LegDayBot) -> None:
         self.bot = bot
+        self._previewing: set[int] = set()
+
+    @contextlib.asynccontextmanager
+    async def previewing(self, interaction: discord.Interaction) -> AsyncIterator[None]:
+        """One impact preview at a time per server: each plans every saved profile twice (seconds of CPU)."""
+        guild_id = _guild(interaction)
+        if guild_id in self._previewing:
+            raise FriendlyError(BUSY)
+        self._previewing.add(guild_id)
+        try:
+            yield
+        finally:
+            self._previewing.discard(guild_id)
 
     # ---- reading
 
@@ -176,7 +191,6 @@ class Rules(commands.Cog):
 
     @rules.command(name="export", description="This server's effective rules as a YAML file.")
     @moderator_only()
-    @member_cooldown()
     async def export(self, interaction: discord.Interaction) -> None:
         ruleset = tuning_of(interaction).ruleset_for(_guild(interaction))
         data = export_yaml(ruleset).encode("utf-8")
@@ -195,7 +209,6 @@ class Rules(commands.Cog):
         niggles="e.g. achilles, knee.", sharp_pain="Sharp joint pain now?", race_date="Race date, YYYY-MM-DD.",
     )
     @moderator_only()
-    @member_cooldown()
     async def test(
         self, interaction: discord.Interaction, mileage: app_commands.Range[str, 1, 40], level: Level,
         goals: app_commands.Range[str, 1, 200], days: app_commands.Range[int, 1, 3] | None = None,
@@ -217,12 +230,12 @@ class Rules(commands.Cog):
     @app_commands.describe(rule="The rule's id; start typing to search.")
     @app_commands.autocomplete(rule=rule_choices)
     @moderator_only()
-    @member_cooldown()
     async def impact(self, interaction: discord.Interaction, rule: str) -> None:
         tuning = tuning_of(interaction)
         found = _find_rule(tuning.ruleset_for(_guild(interaction)), rule)
         await interaction.response.defer(ephemeral=True, thinking=True)
-        result = await asyncio.to_thread(tuning.preview_toggle, _guild(interaction), found.id, not found.enabled)
+        async with self.previewing(interaction):
+            result = await asyncio.to_thread(tuning.preview_toggle, _guild(interaction), found.id, not found.enabled)
         verb = "disabled" if found.enabled else "enabled"
         embed = impact_embed(f"If {found.id} were {verb}", result,
                              f"Nothing was changed. Use /rules {verb[:-1]} to do it.")
@@ -250,7 +263,8 @@ class Rules(commands.Cog):
         found = _find_rule(tuning.ruleset_for(guild_id), rule_id)
         await interaction.response.defer(ephemeral=True, thinking=True)
         try:
-            result = await asyncio.to_thread(tuning.preview_toggle, guild_id, found.id, enabled)
+            async with self.previewing(interaction):
+                result = await asyncio.to_thread(tuning.preview_toggle, guild_id, found.id, enabled)
         except MODERATOR_ERRORS as error:
             await respond(interaction, str(error)[:CONTENT_LIMIT])
             return
@@ -301,7 +315,8 @@ class Rules(commands.Cog):
         guild_id = _guild(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)
         try:
-            rule, result = await asyncio.to_thread(tuning.preview_rule, guild_id, text)
+            async with self.previewing(interaction):
+                rule, result = await asyncio.to_thread(tuning.preview_rule, guild_id, text)
         except MODERATOR_ERRORS as error:
             view = ReopenView(interaction.user.id, lambda: self._modal(title, text), "/rules add")
             view.interaction = interaction
