@@ -98,6 +98,9 @@ class _LRU:
 
 
 _RULESETS = _LRU(_CACHE_SIZE)
+# Stored rules already validated (condition trial runs included), by a hash of their data: a change to
+# one rule of a server with many rebuilds the set without re-checking all the others.
+_PARSED_RULES = _LRU(2048)
 _FAQS = _LRU(_CACHE_SIZE)
 
 
@@ -117,18 +120,26 @@ def rule_to_dict(rule: Rule) -> dict[str, Any]:
 def _rule_from_dict(data: Any, base: RuleSet, rule_id: str) -> Rule:
     """Rebuild a stored rule with every check a file gets; DataFileError when it no longer holds."""
     where = f"server rule '{rule_id}'"
+    key = _digest(data)
+    rule = _PARSED_RULES.get(key)
+    if rule is None:
+        rule = _validated_rule(data, where)
+        _PARSED_RULES.put(key, rule)
+    problems = check_references([rule], base.catalog, where)
+    if problems:
+        raise DataFileError(problems)
+    return rule
+
+
+def _validated_rule(data: Any, where: str) -> Rule:
     try:
-        rule = Rule.model_validate(data)
+        return Rule.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
         field = ".".join(str(part) for part in first["loc"]) or "rule"
         raise DataFileError([f"{where} field '{field}': {first['msg'].removeprefix('Value error, ')}"]) from None
     except (RecursionError, MemoryError, TypeError) as exc:
         raise DataFileError([f"{where}: can't be read ({type(exc).__name__})"]) from None
-    problems = check_references([rule], base.catalog, where)
-    if problems:
-        raise DataFileError(problems)
-    return rule
 
 
 def effective_ruleset(base: RuleSet, overrides: Mapping[str, Any] | None) -> RuleSet:
@@ -605,6 +616,11 @@ class Tuning:
             result["change_id"] = self.storage.audit.append(guild_id, entry)
             return settings
 
+        # A dry run on a copy first: it raises the moderator's errors early and builds (and caches) the new
+        # effective sets, so the locked step below holds the storage lock only for cache hits.
+        trial = copy.deepcopy(self.storage.guilds.get(guild_id))
+        change(trial)
+        effective_ruleset(self.coach.ruleset, trial["rule_overrides"])
         self.storage.guilds.update(guild_id, apply)
         return result["change_id"]
 
