@@ -247,6 +247,14 @@ def _yaml_guard(text: Any, source: str) -> str:
         raise DataFileError([f"{source}: {len(text):,} characters is too long; keep it under {MAX_TEXT:,}"])
     if not text.strip():
         raise DataFileError([f"{source}: it's empty; paste the YAML of one rule"])
+    # The scanner looks ahead at every opening bracket, so a wall of them is slow before it is deep:
+    # a plain count (quotes ignored, so it can only over-count) turns that away first.
+    depth = deepest = 0
+    for char in text:
+        depth += (char in "[{") - (char in "]}")
+        deepest = max(deepest, depth)
+    if deepest > 3 * MAX_YAML_DEPTH:
+        raise DataFileError([f"{source}: nested too deeply (more than {MAX_YAML_DEPTH} levels)"])
     depth = 0
     try:
         for token in yaml.scan(text, Loader=yaml.SafeLoader):
