@@ -151,6 +151,8 @@ def _alias_bomb() -> str:
 HOSTILE_YAML = {
     "alias bomb": _alias_bomb(),
     "deep nesting": "id: deep\ndescription: x\nthen: " + "[" * 1500 + "]" * 1500 + "\n",
+    "deep block nesting": "id: deep\ndescription: x\nthen:\n" + "".join(
+        "  " * (level + 1) + f"k{level}:\n" for level in range(20)) + "  " * 21 + "end\n",
     "huge number": "id: big\ndescription: x\npriority: " + "9" * 3900 + "\nthen:\n  - note: x\n",
     "python tag": "id: tag\ndescription: !!python/object/apply:os.system ['true']\nthen:\n  - note: x\n",
     "too long": "id: long\ndescription: " + "x" * 5000 + "\nthen:\n  - note: x\n",
