@@ -30,6 +30,7 @@ from bot.exts.moderation._settings import EVERYONE_REFUSED
 from bot.exts.moderation._views import CANCELLED
 from bot.exts.plans._pages import PLAN_READY
 from bot.models import Profile
+from bot.text import CONTENT_LIMIT, embed_problems
 
 MOD_ID = 1500000000000000050
 ADMIN_ID = 1500000000000000060
@@ -602,6 +603,24 @@ async def test_faq_autocomplete_for_moderators(harness):
     """/faq-admin edit suggests entry ids as the moderator types."""
     run = await harness.autocomplete("faq-admin edit", "entry", "")
     assert run.response.json["data"]["choices"]
+
+
+def long_rule() -> str:
+    notes = "".join(f"  - note: {'Hill reps build strength for the trails. ' * 9}({n})\n" for n in range(8))
+    return CLUB_RULE.split("then:")[0] + "then:\n" + notes
+
+
+async def test_long_rules_still_fit_discord_limits(harness):
+    """A rule near the form's 4,000 characters is shown, listed and logged within Discord's limits."""
+    text = long_rule()
+    assert 3000 < len(text) <= 4000
+    harness.bot.tuning.save_rule(GUILD_ID, MOD_ID, text)
+    harness.bot.tuning.save_rule(GUILD_ID, MOD_ID, text.replace("(0)", "(changed)"))
+    calls = [(await harness.command(name, **options)).last for name, options in (
+        ("rules show", {"rule": "club-hills"}), ("rules history", {}), ("rules list", {}))]
+    for call in calls:
+        assert len(call.content or "") <= CONTENT_LIMIT
+        assert all(embed_problems(embed) == [] for embed in call.embeds)
 
 
 async def test_mentions_in_moderator_text_never_ping(harness):
