@@ -543,8 +543,10 @@ class Tuning:
 
     # ---- previews
 
-    def _profiles(self, members: Collection[int] | None) -> Iterable[Profile]:
-        for user_id, profile in self.storage.profiles.all():
+    def _profiles(self, guild_id: int, members: Collection[int] | None) -> Iterable[Profile]:
+        """The profiles a preview counts: the given members, else those who made a plan in this server."""
+        stored = self.storage.profiles.all() if members is not None else self.storage.profiles.all(guild_id)
+        for user_id, profile in stored:
             if members is None or user_id in members:
                 yield profile
 
@@ -554,13 +556,13 @@ class Tuning:
     def _impact(self, guild_id: int, overrides: dict[str, Any], members: Collection[int] | None) -> Impact:
         current = self.ruleset_for(guild_id)
         proposed = effective_ruleset(self.coach.ruleset, overrides)
-        return impact(current, proposed, self._profiles(members), self._start())
+        return impact(current, proposed, self._profiles(guild_id, members), self._start())
 
     def preview_rule(self, guild_id: int, text: str,
                      members: Collection[int] | None = None) -> tuple[Rule, Impact]:
-        """Validate a rule and say how many saved profiles would get a different plan; saves nothing.
+        """Validate a rule and say how many of the server's planners would get a different plan; saves nothing.
 
-        `members` limits the count to those user ids (the server's members); all stored profiles otherwise.
+        `members` limits the count to those user ids; otherwise it counts members who made a plan here.
         """
         guild_id = _check_guild(guild_id)
         rule = parse_moderator_rule(text, self.ruleset_for(guild_id))
@@ -570,7 +572,7 @@ class Tuning:
 
     def preview_toggle(self, guild_id: int, rule_id: str, enabled: bool,
                        members: Collection[int] | None = None) -> Impact:
-        """How many saved profiles would get a different plan if the rule were switched on or off."""
+        """How many of the server's planners would get a different plan if the rule were switched on or off."""
         guild_id = _check_guild(guild_id)
         overrides = self._settings(guild_id)["rule_overrides"]
         slot = self._toggle_slot(guild_id, rule_id, enabled)

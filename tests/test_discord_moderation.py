@@ -279,7 +279,7 @@ async def test_unknown_rule_suggests_the_closest(harness):
 
 def seed_profiles(h, profiles):
     for number, profile in enumerate(profiles):
-        h.bot.storage.profiles.save(1800000000000000000 + number, profile)
+        h.bot.storage.profiles.save(1800000000000000000 + number, profile, guild_id=GUILD_ID)
 
 
 async def test_disable_previews_the_impact_on_saved_profiles(harness):
@@ -287,7 +287,7 @@ async def test_disable_previews_the_impact_on_saved_profiles(harness):
     seed_profiles(harness, [SPEEDY, SPEEDY.model_copy(update={"weekly_km": 55.0}), EASY])
     run = await harness.command("rules disable", rule="goal-speed")
     preview = run.followups[-1]
-    assert "**2 of 3** saved profiles" in preview.embeds[0]["description"]
+    assert "**2 of 3** members who made a plan in this server" in preview.embeds[0]["description"]
     assert preview.embeds[0]["fields"][0]["value"].startswith("```diff\n")
     assert preview.custom_ids == ["mod:confirm", "mod:cancel"]
     assert overrides(harness) == {}
@@ -330,7 +330,7 @@ async def test_impact_counts_without_saving(harness):
     """/rules impact reports the count for switching the rule over, and changes nothing."""
     seed_profiles(harness, [HILLY, EASY])
     run = await harness.command("rules impact", rule="goal-hills")
-    assert "**1 of 2** saved profiles" in run.last.embeds[0]["description"]
+    assert "**1 of 2** members who made a plan in this server" in run.last.embeds[0]["description"]
     assert run.last.custom_ids == []
     assert overrides(harness) == {}
 

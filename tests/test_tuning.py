@@ -68,8 +68,12 @@ def edited(rule_id: str, coach: Coach, **changes: object) -> str:
     return rule_to_yaml(rule)
 
 
-def seeded_profiles(storage: Storage, count: int = 50) -> int:
-    """Save `count` varied profiles; every fifth is a hill runner. Returns how many hill runners."""
+def seeded_profiles(storage: Storage, count: int = 50, guild_id: int | None = None) -> int:
+    """Save `count` varied profiles of members who planned in the server; every fifth is a hill runner.
+
+    Returns how many hill runners.
+    """
+    guild_id = GUILD if guild_id is None else guild_id
     levels = ["beginner", "intermediate", "advanced"]
     other_goals = ["speed", "endurance", "injury-resilience", "power", "general"]
     hills = 0
@@ -82,7 +86,7 @@ def seeded_profiles(storage: Storage, count: int = 50) -> int:
             days_per_week=[None, 1, 2, 3][number % 4], long_run_day=["sun", "sat", None][number % 3],
             hard_days=[[], ["tue"], ["tue", "thu"]][number % 3], equipment=[[], ["dumbbells"], ["gym"]][number % 3],
             niggles=[[], ["knee"], ["achilles"]][number % 3],
-        ))
+        ), guild_id=guild_id)
     return hills
 
 
@@ -349,6 +353,14 @@ def test_impact_counts_exactly_the_hill_runners(tuning: Tuning, storage: Storage
     hills = seeded_profiles(storage)
     _, found = tuning.preview_rule(GUILD, HILL_RULE)
     assert (found.total, found.changed) == (50, hills)
+
+
+def test_impact_counts_only_members_who_planned_in_this_server(tuning: Tuning, storage: Storage) -> None:
+    """Profiles of members who only planned in another server are not counted in this server's preview."""
+    hills = seeded_profiles(storage, 20)
+    storage.profiles.save(9999, Profile(weekly_km=40, level="beginner", goals=["hills"]), guild_id=GUILD + 1)
+    _, found = tuning.preview_rule(GUILD, HILL_RULE)
+    assert (found.total, found.changed) == (20, hills)
 
 
 def test_impact_example_is_readable_and_anonymous(tuning: Tuning, storage: Storage) -> None:

@@ -65,20 +65,34 @@ class ProfileRepo:
             log.warning("Stored profile of %s no longer validates: %s", user_id, exc)
             return None
 
-    def save(self, user_id: int, profile: Profile) -> None:
+    def save(self, user_id: int, profile: Profile, guild_id: int | None = None) -> None:
+        """Store a member's profile; `guild_id` adds a server they made a plan in (kept across saves).
+
+        Moderators' impact previews count a server's members only, through `all(guild_id)`.
+        """
         user_id = check_id(user_id)
         if not isinstance(profile, Profile):
             raise ValueError(f"profiles.save takes a Profile, not {type(profile).__name__}.")
-        doc = {"profile": profile.model_dump(mode="json"), "saved_at": now_iso()}
-        self._store.put(self._store.member_file(user_id), "profiles", user_id, doc)
+        path = self._store.member_file(user_id)
+        old = self._store.get(path, "profiles", user_id) or {}
+        guilds = set(old.get("guilds", []))
+        if guild_id is not None:
+            guilds.add(check_id(guild_id))
+        doc = {"profile": profile.model_dump(mode="json"), "saved_at": now_iso(), "guilds": sorted(guilds)}
+        self._store.put(path, "profiles", user_id, doc)
 
     def delete(self, user_id: int) -> bool:
         user_id = check_id(user_id)
         return self._store.remove(self._store.member_file(user_id), "profiles", user_id)
 
-    def all(self) -> Iterator[tuple[int, Profile]]:
-        """Every stored profile, from a snapshot taken file by file (safe while others write)."""
+    def all(self, guild_id: int | None = None) -> Iterator[tuple[int, Profile]]:
+        """Every stored profile, or those of members who planned in `guild_id`.
+
+        Read from a snapshot taken file by file, so it is safe while others write.
+        """
         for user_id, doc in self._store.iter_table("profiles"):
+            if guild_id is not None and guild_id not in doc.get("guilds", ()):
+                continue
             try:
                 yield user_id, Profile.model_validate(doc["profile"])
             except (ValidationError, KeyError) as exc:

@@ -146,12 +146,12 @@ def history_pages(entries: Sequence[dict[str, Any]], title: str) -> list[discord
 
 
 def impact_embed(title: str, impact: Impact, extra: str = "") -> discord.Embed:
-    """How many saved profiles would get a different plan, with one example diff."""
+    """How many members who planned in this server would get a different plan, with one example diff."""
     if impact.total == 0:
-        summary = "No member of this server has a saved profile yet, so no plan would change."
+        summary = "No member has made a plan in this server yet, so no plan would change."
     else:
-        summary = (f"**{impact.changed} of {impact.total}** saved profiles would get a different plan "
-                   "if this is saved.")
+        summary = (f"**{impact.changed} of {impact.total}** members who made a plan in this server would get "
+                   "a different plan if this is saved.")
     description = f"{extra}\n\n{summary}".strip()
     embed = discord.Embed(title=truncate(title, 256), description=description, colour=MOD_COLOUR)
     if impact.example:

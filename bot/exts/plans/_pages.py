@@ -125,7 +125,7 @@ async def deliver_plan(interaction: discord.Interaction, profile: Profile, *, in
         await interaction.response.defer(ephemeral=True, thinking=True)
     plan = await asyncio.to_thread(make_plan, bot, interaction.guild_id, profile)
     if bot.storage is not None:
-        bot.storage.profiles.save(interaction.user.id, profile)
+        bot.storage.profiles.save(interaction.user.id, profile, guild_id=interaction.guild_id)
         bot.storage.plans.save(interaction.user.id, plan)
     log.info("plan user=%s template=%s withheld=%s rules=%s", interaction.user.id, plan.template,
              plan.withheld, plan.rules_version)

@@ -1,4 +1,4 @@
-"""Start-up with a damaged database: the bot keeps the bad file aside, says so, and starts."""
+"""Storage as the bot uses it: recovery from a damaged file at start-up, and server membership of profiles."""
 
 from __future__ import annotations
 
@@ -25,3 +25,17 @@ def test_recover_keeps_the_bad_file_and_starts(tmp_path, caplog):
         assert storage.profiles.get(5) is not None  # member files were not damaged
     assert any("kept aside" in record.getMessage() for record in caplog.records)
     assert list(tmp_path.glob("legday.json.corrupt-*"))
+
+
+def test_profiles_remember_the_servers_a_member_planned_in(tmp_path):
+    """Saving with a guild id records it (and keeps earlier ones); all(guild_id) lists only those members."""
+    profile = Profile(weekly_km=10, level="beginner", goals=["general"])
+    with Storage.open(tmp_path) as storage:
+        storage.profiles.save(1, profile, guild_id=100)
+        storage.profiles.save(1, profile)  # a later save from DMs keeps the server
+        storage.profiles.save(2, profile, guild_id=200)
+        storage.profiles.save(3, profile)
+        assert [uid for uid, _ in storage.profiles.all(guild_id=100)] == [1]
+        assert sorted(uid for uid, _ in storage.profiles.all()) == [1, 2, 3]
+    with Storage.open(tmp_path) as storage:
+        assert [uid for uid, _ in storage.profiles.all(guild_id=200)] == [2]
