@@ -26,8 +26,9 @@ from bot.models import DAYS, Goal, Level, Niggle, Profile
 from bot.text import CONTENT_LIMIT
 
 LABELLED = Path(__file__).parent / "data" / "faq_labelled.yaml"
-# Written by another engineer without seeing the entries or the matcher; never tuned on.
-BLIND = Path(__file__).parent / "data" / "faq_blind.yaml"
+# Written by another engineer without seeing the entries or the matcher; never tuned on. (The first blind
+# set, faq_blind.yaml, was measured once and then merged into the development set.)
+BLIND = Path(__file__).parent / "data" / "faq_blind2.yaml"
 REQUIRED_IDS = {
     "how-often", "bulky", "scheduling", "warm-up", "soreness-vs-pain", "nutrition", "cross-training",
     "eccentric", "plyometrics", "single-leg", "race-week", "missed-session", "no-equipment", "mobility",
@@ -269,10 +270,16 @@ def test_labelled_set_is_big_and_varied_enough(labelled):
     assert sum(1 for _, i in dev if i is None) >= 50
 
 
-def test_labelled_ids_exist(base, labelled, blind):
-    """Every expected id in the labelled and blind sets is a real entry."""
+def test_labelled_ids_exist(base, labelled):
+    """Every expected id in the labelled set is a real entry."""
     ids = {entry_id for entry_id, _ in base.topics()}
-    assert {i for items in [*labelled.values(), blind] for _, i in items if i} <= ids
+    assert {i for items in labelled.values() for _, i in items if i} <= ids
+
+
+def test_blind_ids_exist(base, blind):
+    """Every expected id in the blind set is a real entry."""
+    ids = {entry_id for entry_id, _ in base.topics()}
+    assert {i for _, i in blind if i} <= ids
 
 
 def test_accuracy_targets_on_the_blind_set(base, blind):
@@ -298,14 +305,46 @@ def test_most_blind_on_topic_questions_get_a_confident_answer(base, blind):
 
 
 def test_dev_figures(base, labelled):
-    """The development set, which the matcher was tuned on: its figures are printed, and only a floor
-    below the targets is asserted, since they flatter the matcher (the targets are for unseen questions).
+    """The development set, which the matcher was tuned on (the first blind set included): its figures
+    flatter the matcher, so they must stay well above the targets, which are for unseen questions.
     """
     figures = measure(base, labelled["dev"])
     report("dev set (tuned on)", figures)
-    assert figures["top1"] >= 0.85
+    assert figures["top1"] >= 0.95
     assert figures["answered_right"] >= 0.6
-    assert figures["off_topic_answered"] <= 0.10
+    assert figures["off_topic_answered"] <= 0.02
+
+
+@pytest.mark.parametrize("question", [
+    "how often should i run intervals",  # a frame and running words
+    "how long should a taper be",
+    "what pace should a beginner run",  # a level word
+    "how hard should my tempo run feel",
+    "missed three runs this week because of work",  # running, for an entry about strength work
+    "can i run with a sore knee",
+    "how do i do a pull up",  # a tag that was an idiom ("pulling something")
+])
+def test_running_questions_with_a_frame_are_not_answered(base, question):
+    """A question frame ("how often", "how long"), a level word or a word an entry is about, with only
+    running around it, is a question about running: no confident answer.
+    """
+    assert base.match(question).status != "answer"
+
+
+@pytest.mark.parametrize(("question", "expected"), [
+    ("how often should runners lift", "how-often"),
+    ("how long should a squat workout take", "session-length"),
+    ("beginner or advanced", "which-level"),
+    ("am i a beginner at lifting", "which-level"),
+    ("how hard should my squat sets be", "effort"),
+    ("can i squat the day before a race", "scheduling"),
+    ("is yoga good for runners", "mobility"),
+    ("how often shuld i lift", "how-often"),  # a misspelt filler word
+])
+def test_frames_about_strength_work_are_answered(base, question, expected):
+    """The same frames are answered once the question names strength work or the entry's subject."""
+    found = base.match(question)
+    assert (found.status, found.entry_id) == ("answer", expected)
 
 
 @pytest.mark.parametrize("question", ["what's the weather tomorrow?", "recommend a running watch",
