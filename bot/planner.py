@@ -13,6 +13,9 @@ import itertools
 import math
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
 
 from bot.catalog import Catalog, Exercise, Template, WeekStep, parse_reps
 from bot.engine import Outcome, RuleSet
@@ -30,10 +33,26 @@ from bot.models import (
     Week,
 )
 
+M = TypeVar("M", bound=BaseModel)
 WEEKS = 4
 TAPER_WINDOW_DAYS = 14  # a race this close after the block gets a taper in week 4 (COACHING.md 6)
 MOBILITY_ITEMS = ("foam-roll", "ankle-dorsiflexion", "hip-flexor-release", "thoracic-rotation")
 FILL_ITEMS = ("ankle-dorsiflexion", "hip-flexor-release", "thoracic-rotation")
+
+
+def trusted(model: type[M], **values: Any) -> M:
+    """A model from values the planner itself built and guarantees: no validation, every field given.
+
+    About 15 models a plan; pydantic's model_construct() fills defaults field by field and cost ~10% of
+    planning. tests/test_planner.py round-trips every kind of plan through full validation, so a pydantic
+    change that broke this would fail there.
+    """
+    obj = model.__new__(model)
+    object.__setattr__(obj, "__dict__", values)
+    object.__setattr__(obj, "__pydantic_fields_set__", set(values))
+    object.__setattr__(obj, "__pydantic_extra__", None)
+    object.__setattr__(obj, "__pydantic_private__", None)
+    return obj
 
 
 def block_start(today: dt.date) -> dt.date:
@@ -402,7 +421,7 @@ class Planner:
         outcome = self.ruleset.evaluate(profile, start)
         builder = Builder(profile, self.catalog, outcome, start)
         template = builder.template()
-        trace = [TraceEntry.model_validate(entry) for entry in outcome.trace]
+        trace = [trusted(TraceEntry, **entry) for entry in outcome.trace]
         common = {
             "profile": profile, "start": start, "template": template.id, "level": profile.level,
             "fired_rules": outcome.fired, "notes": list(outcome.notes), "warnings": list(outcome.warnings),
@@ -428,8 +447,8 @@ class Planner:
 
         weeks = self._weeks(builder, template, progression.weeks, plans, band)
         notes = common.pop("notes") + builder.notes
-        return Plan(**common, notes=notes, sessions_per_week=len(plans), progression=progression.id,
-                    weeks=weeks, trace=trace + builder.guards)
+        return trusted(Plan, **common, notes=notes, sessions_per_week=len(plans), progression=progression.id,
+                       weeks=weeks, trace=trace + builder.guards, withheld=False, withheld_reason=None)
 
     # -- weeks -----------------------------------------------------------------------------
 
@@ -485,7 +504,7 @@ class Planner:
             if sessions:
                 previous_last = max(s.date for s in sessions)
             race_day = b.profile.race_date if race_week == number else None
-            weeks.append(Week.model_construct(week=number, start=week_start, label=label, summary=summary,
+            weeks.append(trusted(Week, week=number, start=week_start, label=label, summary=summary,
                                               sessions=sessions, mobility=mobility, race_day=race_day))
         return weeks
 
@@ -558,8 +577,8 @@ class Planner:
             cool_down += [self._item(i) for i in spare[: max(1, math.ceil((low - estimate) / 3))]]
         minutes = round(estimate) if kind == "light" else min(high, max(low, round(estimate)))
         focus = f"{plan.focus} (after your run)" if on_run_day else plan.focus
-        return Session.model_construct(
-            day=DAYS[day], date=week_start + dt.timedelta(days=day), focus=focus, kind=kind, minutes=minutes,
+        return trusted(
+            Session, day=DAYS[day], date=week_start + dt.timedelta(days=day), focus=focus, kind=kind, minutes=minutes,
             after_run=on_run_day, warm_up=[self._item(i) for i in template.warm_up.items],
             exercises=exercises, cool_down=cool_down)
 
@@ -592,7 +611,7 @@ class Planner:
             if 0 <= offset < 7:
                 days.append(offset)
         items = [self._item(i) for i in MOBILITY_ITEMS]
-        return [MobilityDay.model_construct(day=DAYS[d], date=week_start + dt.timedelta(days=d), minutes=12,
+        return [trusted(MobilityDay, day=DAYS[d], date=week_start + dt.timedelta(days=d), minutes=12,
                                             items=items) for d in sorted(set(days))]
 
     def _race_week_session(self, b: Builder, template: Template, plans: list[SessionPlan], week_start: dt.date,

@@ -24,6 +24,8 @@ _MENTION_RE = re.compile(r"@(everyone|here)|<(@[!&]?|#)(\d+)>")
 
 def neutralise_mentions(text: str) -> str:
     """Make @everyone, @here and <@id>/<@&id>/<#id> inert, by a zero-width space after the '@' or '<'."""
+    if "@" not in text and "<" not in text:  # the common case, without a regex pass
+        return text
     return _MENTION_RE.sub(lambda m: m.group(0)[0] + "\u200b" + m.group(0)[1:], text)
 
 

@@ -7,7 +7,7 @@ import datetime as dt
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.models import DAYS, Equipment, Goal, Level, Niggle, Profile
+from bot.models import DAYS, Equipment, Goal, Level, Niggle, Plan, Profile
 from bot.text import CONTENT_LIMIT, embed_problems
 from tests.conftest import START
 from tests.plan_checks import missing_categories, violations
@@ -60,6 +60,13 @@ def test_every_page_fits_discord(coach, profile):
     for page in [*coach.renderer.pages(plan), coach.renderer.why_embed(plan)]:
         assert embed_problems(page) == []
     assert len(coach.renderer.overview_text(plan)) <= CONTENT_LIMIT * 2  # console only; Discord uses the embed
+
+
+@given(profile=profiles())
+def test_every_plan_passes_full_validation(planner, profile):
+    """Plans are assembled without re-validation for speed; every one must survive full validation unchanged."""
+    plan = planner.make_plan(profile, START)
+    assert Plan.model_validate(plan.to_json()).to_json() == plan.to_json()
 
 
 @settings(max_examples=50)
