@@ -102,6 +102,7 @@ class Builder:
     guards: list[TraceEntry] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     _blocked: dict[tuple[str, bool], str | None] = field(default_factory=dict)
+    _key_days: frozenset[int] | None = None
 
     # -- decisions -------------------------------------------------------------------------
 
@@ -320,10 +321,13 @@ class Builder:
     # -- calendar --------------------------------------------------------------------------
 
     def key_days(self) -> frozenset[int]:
-        days = {DAYS.index(day) for day in self.profile.hard_days}
-        if self.profile.long_run_day:
-            days.add(DAYS.index(self.profile.long_run_day))
-        return frozenset(days)
+        """Days (0=Mon) of the runner's hard runs and long run."""
+        if self._key_days is None:
+            days = {DAYS.index(day) for day in self.profile.hard_days}
+            if self.profile.long_run_day:
+                days.add(DAYS.index(self.profile.long_run_day))
+            self._key_days = frozenset(days)
+        return self._key_days
 
     def schedule(self, plans: list[SessionPlan], forbidden: frozenset[int] = frozenset()) -> list[SessionPlan]:
         long_day = DAYS.index(self.profile.long_run_day) if self.profile.long_run_day else None
@@ -414,6 +418,7 @@ class Planner:
         self.ruleset = ruleset
         self.catalog = ruleset.catalog
         self._items: dict[str, Item] = {}
+        self._template_blocks: dict[str, tuple[list[Item], list[Item]]] = {}
         self._prescriptions: dict[tuple, Prescription] = {}
 
     def make_plan(self, profile: Profile, start: dt.date | None = None) -> Plan:
@@ -554,7 +559,7 @@ class Planner:
                  rir: tuple[int, int], week_start: dt.date, band: tuple[int, int], kind: str,
                  day: int | None = None) -> Session:
         day = plan.day if day is None else day
-        on_run_day = DAYS[day] in b.profile.hard_days or DAYS[day] == b.profile.long_run_day
+        on_run_day = day in b.key_days()
         if on_run_day:
             slots = [(slot, sets) for slot, sets in slots if not slot.exercise.is_heavy()]  # COACHING.md 12
         if b.profile.level is Level.BEGINNER:
@@ -571,16 +576,23 @@ class Planner:
         estimate = template.warm_up.minutes + template.cool_down.minutes + sum(
             sets * slot.exercise.minutes_per_set for slot, sets in slots)
         low, high = band
-        cool_down = [self._item(i) for i in template.cool_down.items]
+        warm_up, cool_down = self._blocks(template)
         if kind != "light" and estimate < low:
             spare = [i for i in FILL_ITEMS if i not in template.cool_down.items]
-            cool_down += [self._item(i) for i in spare[: max(1, math.ceil((low - estimate) / 3))]]
+            cool_down = cool_down + [self._item(i) for i in spare[: max(1, math.ceil((low - estimate) / 3))]]
         minutes = round(estimate) if kind == "light" else min(high, max(low, round(estimate)))
         focus = f"{plan.focus} (after your run)" if on_run_day else plan.focus
         return trusted(
             Session, day=DAYS[day], date=week_start + dt.timedelta(days=day), focus=focus, kind=kind, minutes=minutes,
-            after_run=on_run_day, warm_up=[self._item(i) for i in template.warm_up.items],
+            after_run=on_run_day, warm_up=warm_up,
             exercises=exercises, cool_down=cool_down)
+
+    def _blocks(self, template: Template) -> tuple[list[Item], list[Item]]:
+        """A template's warm-up and cool-down items; shared between sessions, which never change them."""
+        if template.id not in self._template_blocks:
+            self._template_blocks[template.id] = ([self._item(i) for i in template.warm_up.items],
+                                                  [self._item(i) for i in template.cool_down.items])
+        return self._template_blocks[template.id]
 
     def _item(self, item_id: str) -> Item:
         if item_id not in self._items:
