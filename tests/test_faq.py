@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 import textwrap
 from pathlib import Path
 
@@ -26,11 +27,10 @@ from bot.models import DAYS, Goal, Level, Niggle, Profile
 from bot.text import CONTENT_LIMIT
 
 LABELLED = Path(__file__).parent / "data" / "faq_labelled.yaml"
-# Written by another engineer without seeing the entries or the matcher; never tuned on. (The first blind
-# set, faq_blind.yaml, was measured once and then merged into the development set.) First and only run,
-# with the matcher of commit 3f20fd3: top-1 89.3% (109/122), one short of the 90% target; off-topic
-# answered confidently 1.8% (1/57), within the 5% target; answered right 68.0% (83/122), wrong 4.1% (5/122).
-BLIND = Path(__file__).parent / "data" / "faq_blind2.yaml"
+# Written by another engineer without seeing the entries, the matcher or the earlier sets; never tuned on.
+# (The first two blind sets, faq_blind.yaml and faq_blind2.yaml, were each measured once and then merged
+# into the development set; faq_blind2.yaml's run, with the matcher of 3f20fd3, gave top-1 89.3%.)
+BLIND = Path(__file__).parent / "data" / "faq_blind3.yaml"
 REQUIRED_IDS = {
     "how-often", "bulky", "scheduling", "warm-up", "soreness-vs-pain", "nutrition", "cross-training",
     "eccentric", "plyometrics", "single-leg", "race-week", "missed-session", "no-equipment", "mobility",
@@ -284,6 +284,12 @@ def test_blind_ids_exist(base, blind):
     assert {i for _, i in blind if i} <= ids
 
 
+def test_blind_set_is_big_enough(blind):
+    """The blind set has at least 252 on-topic questions (nine per entry) and 70 off-topic ones."""
+    assert sum(1 for _, i in blind if i) >= 252
+    assert sum(1 for _, i in blind if not i) >= 70
+
+
 def test_accuracy_targets_on_the_blind_set(base, blind):
     """On questions written without seeing the entries or the matcher, the best match is right for at
     least 90% of on-topic ones, and at most 5% of off-topic ones get a confident (wrong) answer.
@@ -307,14 +313,57 @@ def test_most_blind_on_topic_questions_get_a_confident_answer(base, blind):
 
 
 def test_dev_figures(base, labelled):
-    """The development set, which the matcher was tuned on (the first blind set included): its figures
-    flatter the matcher, so they must stay well above the targets, which are for unseen questions.
+    """The development set, which the matcher was tuned on (the first two blind sets included): its
+    figures flatter the matcher, so they must stay well above the targets, which are for unseen questions.
     """
     figures = measure(base, labelled["dev"])
     report("dev set (tuned on)", figures)
-    assert figures["top1"] >= 0.95
+    assert figures["top1"] >= 0.97
     assert figures["answered_right"] >= 0.6
-    assert figures["off_topic_answered"] <= 0.02
+    assert figures["off_topic_answered"] <= 0.01
+
+
+def one_typo(question: str, rng: random.Random) -> str:
+    """The question with one slip in one word of four letters or more: two letters swapped, one left
+    out, one added or one changed."""
+    words = question.split()
+    candidates = [n for n, word in enumerate(words) if len(word) >= 4 and word.isalpha()]
+    if not candidates:
+        return question
+    n = rng.choice(candidates)
+    word, at, letter = words[n], rng.randrange(1, len(words[n]) - 1), rng.choice("abcdefghijklmnopqrstuvwxyz")
+    words[n] = [
+        word[:at] + word[at + 1] + word[at] + word[at + 2:],
+        word[:at] + word[at + 1:],
+        word[:at] + letter + word[at:],
+        word[:at] + letter + word[at + 1:],
+    ][rng.randrange(4)]
+    return " ".join(words)
+
+
+def shuffled(question: str, rng: random.Random) -> str:
+    words = question.split()
+    rng.shuffle(words)
+    return " ".join(words)
+
+
+@pytest.mark.parametrize(("change", "floor"), [(one_typo, 0.93), (shuffled, 0.87)])
+def test_dev_variants_stay_matched(base, labelled, change, floor):
+    """Dev questions with one typo added, or their words shuffled, still find their entry: the floors sit
+    just under the figures when they were set (top-1 94.2% with a typo, 87.6% shuffled) and above those
+    of the matcher before (90.8%, 86.4%). Off-topic variants stay unanswered too.
+    """
+    tops, offs = [], []
+    for seed in range(3):
+        rng = random.Random(seed)
+        items = [(change(q, rng), i) for q, i in labelled["dev"]]
+        figures = measure(base, items)
+        tops.append(figures["top1"])
+        offs.append(figures["off_topic_answered"])
+    print(f"\nFAQ dev, {change.__name__}: top-1 {[f'{x:.1%}' for x in tops]}, off-topic answered "
+          f"{[f'{x:.1%}' for x in offs]}")
+    assert sum(tops) / len(tops) >= floor
+    assert max(offs) <= 0.02
 
 
 @pytest.mark.parametrize("question", [
@@ -349,8 +398,36 @@ def test_frames_about_strength_work_are_answered(base, question, expected):
     assert (found.status, found.entry_id) == ("answer", expected)
 
 
+@pytest.mark.parametrize(("question", "expected"), [
+    # a rare subject word outweighs a question frame ("three times a week")
+    ("do i need to eat more protein now that i squat three times a week", "nutrition"),
+    # a race on a given day, or the last weeks before one, is race week; every distance is a race
+    ("is it ok to do squats on thursday if my 10k is on sunday", "race-week"),
+    ("should i stop lifting in the final week before my half", "race-week"),
+    ("will deadlifts help me run a faster 5k time", "faster"),
+    ("does strength work help my marathon time or just prevent injuries", "faster"),
+    # soreness or an injury; an injury, a knee or a shin is the subject, not running talk
+    ("knee feels sore after lunges, is it an injury or just doms", "soreness-vs-pain"),
+    ("can i keep squatting while my achilles is injured", "niggles"),
+    ("coming back from a calf strain, which leg exercises are ok", "niggles"),
+    # over time, spent, ramping mileage, a choice of days, one run then the lift
+    ("how do i keep my squats getting heavier over time", "progression"),
+    ("should i be completely gassed at the end of every set", "effort"),
+    ("mileage is ramping up for my ultra, what about the gym", "mileage-jumps"),
+    ("do lifting sessions go on run days or rest days", "scheduling"),
+    ("long run then gym or gym then long run on saturday", "same-day-order"),
+])
+def test_subject_words_outweigh_frames_and_context(base, question, expected):
+    """The words that carry a question's topic decide its entry, not the frame or running talk around
+    them.
+    """
+    found = base.match(question)
+    assert (found.status, found.entry_id) == ("answer", expected)
+
+
 @pytest.mark.parametrize("question", ["what's the weather tomorrow?", "recommend a running watch",
-                                      "how do I fix my bike"])
+                                      "how do I fix my bike", "how do i get better at push ups",
+                                      "best exercises for bigger arms"])
 def test_near_miss_questions_are_not_answered(base, question):
     """Questions near the topic but not about it get no confident answer."""
     assert base.match(question).status != "answer"
