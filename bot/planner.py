@@ -9,6 +9,7 @@ the runner's key runs, deload and race taper. Every safeguard that changed somet
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 import itertools
 import math
 from dataclasses import dataclass, field
@@ -391,11 +392,16 @@ def choose_days(key_days: frozenset[int], hard: frozenset[int], long_day: int | 
 def spread_down(sets: list[int], target: int, floor: int = 1) -> list[int]:
     """Take sets away, largest first (later exercises first on ties), until the total reaches target."""
     sets = list(sets)
-    while sum(sets) > target:
-        index = max(range(len(sets)), key=lambda k: (sets[k], k))
-        if sets[index] <= floor:
+    total = sum(sets)
+    heap = [(-n, -k) for k, n in enumerate(sets)]  # the biggest, then the latest, comes out first
+    heapq.heapify(heap)
+    while total > target and heap:
+        n, k = heapq.heappop(heap)
+        if -n <= floor:
             break
-        sets[index] -= 1
+        sets[-k] -= 1
+        total -= 1
+        heapq.heappush(heap, (n + 1, k))
     return sets
 
 
