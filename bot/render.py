@@ -88,9 +88,13 @@ class Renderer:
         # line is rendered through its template once; the layout still lives in exercise.md.j2.
         self._lines: dict[tuple, str] = {}
         self.env.filters["exercise_line"] = self._exercise_line
+        # Likewise a session's body (about 90% of bodies repeat across runners); its header, with the
+        # date and focus, is rendered per plan in week.md.j2.
+        self._bodies: dict[tuple, str] = {}
+        self.env.filters["session_body"] = self._session_body
         self._templates = {name: self.env.get_template(name) for name in
                            ("week.md.j2", "overview.md.j2", "why.md.j2", "plan.md.j2", "withheld.md.j2",
-                            "exercise.md.j2")}
+                            "exercise.md.j2", "session.md.j2")}
 
     def _exercise_line(self, ex: Any, cues: bool) -> str:
         key = (ex.id, ex.sets, ex.reps, ex.rir_min, ex.rir_max, cues)
@@ -100,6 +104,16 @@ class Renderer:
                 self._lines.clear()
             line = self._lines[key] = self._templates["exercise.md.j2"].render(ex=ex, cues=cues)
         return line
+
+    def _session_body(self, session: Any, cues: bool) -> str:
+        key = (tuple((e.id, e.sets, e.reps, e.rir_min, e.rir_max) for e in session.exercises),
+               tuple(item.id for item in session.warm_up), tuple(item.id for item in session.cool_down), cues)
+        body = self._bodies.get(key)
+        if body is None:
+            if len(self._bodies) > 20_000:
+                self._bodies.clear()
+            body = self._bodies[key] = self._templates["session.md.j2"].render(s=session, cues=cues)
+        return body
 
     def _render(self, name: str, **context: Any) -> str:
         return _tidy(self._templates[name].render(**context))

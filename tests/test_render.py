@@ -85,7 +85,7 @@ def test_withheld_plan_renders_the_safety_message(coach):
 def test_templates_fail_loudly_on_undefined_names(settings, tmp_path):
     """Templates use StrictUndefined: a misspelt variable is an error, never a silent blank."""
     (tmp_path / "week.md.j2").write_text("{{ week.sumary }}")
-    for name in ("overview.md.j2", "why.md.j2", "plan.md.j2", "withheld.md.j2", "exercise.md.j2"):
+    for name in ("overview.md.j2", "why.md.j2", "plan.md.j2", "withheld.md.j2", "exercise.md.j2", "session.md.j2"):
         (tmp_path / name).write_text("x")
     renderer = Renderer(tmp_path)
     plan = Planner(RuleSet([], load_catalog(settings.rules_dir))).make_plan(RUNNER, START)
