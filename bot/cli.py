@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import os
 import sys
 from collections.abc import Sequence
 
@@ -39,6 +38,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
-        command = "run" if os.environ.get("DISCORD_TOKEN") else "console"
+        from bot.config import get_settings
+
+        # The token may come from the environment or from .env: the settings read both.
+        token = get_settings().discord_token
+        command = "run" if token is not None and token.get_secret_value().strip() else "console"
         args = parser.parse_args([command])
     return int(args.func(args) or 0)

@@ -77,3 +77,31 @@ def test_rules_schema_is_json(capsys):
     """`rules schema` prints a JSON Schema."""
     assert main(["rules", "schema"]) == 0
     assert json.loads(capsys.readouterr().out)["title"] == "LegDay rule file"
+
+
+def test_main_job_picks_the_bot_when_dotenv_has_a_token(tmp_path, monkeypatch):
+    """With no command, a token from .env (not only the environment) starts the bot, else the console."""
+    from bot import cli
+    from bot.config import get_settings
+
+    chosen = []
+    monkeypatch.setattr(cli, "build_parser", lambda real=cli.build_parser: _recording(real(), chosen))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("DISCORD_TOKEN", raising=False)
+    get_settings.cache_clear()
+    try:
+        main([])
+        (tmp_path / ".env").write_text("DISCORD_TOKEN=abc.def.ghi\n")
+        get_settings.cache_clear()
+        main([])
+    finally:
+        get_settings.cache_clear()
+    assert chosen == ["console", "run"]
+
+
+def _recording(parser, chosen):
+    """Replace every subcommand's handler by one that records which command ran."""
+    for action in parser._subparsers._group_actions:
+        for name, sub in action.choices.items():
+            sub.set_defaults(func=lambda args, name=name: chosen.append(name) or 0)
+    return parser
