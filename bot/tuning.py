@@ -38,7 +38,7 @@ from bot.engine import Outcome, Rule, RuleSet, check_references, load_ruleset, p
 from bot.faq import FaqBase, FaqEntry, FaqError, load_faq, validate_entry
 from bot.models import Plan, Profile
 from bot.planner import Planner, block_start
-from bot.yamlio import DataFileError, load_yaml
+from bot.yamlio import DataFileError, load_yaml, yaml_errors
 
 if TYPE_CHECKING:
     from bot.coach import Coach
@@ -256,7 +256,7 @@ def _yaml_guard(text: Any, source: str) -> str:
     if deepest > 3 * MAX_YAML_DEPTH:
         raise DataFileError([f"{source}: nested too deeply (more than {MAX_YAML_DEPTH} levels)"])
     depth = 0
-    try:
+    with yaml_errors(source):
         for token in yaml.scan(text, Loader=yaml.SafeLoader):
             if isinstance(token, yaml.AliasToken | yaml.AnchorToken):
                 line = token.start_mark.line + 1
@@ -273,12 +273,6 @@ def _yaml_guard(text: Any, source: str) -> str:
             elif isinstance(token, yaml.TagToken):
                 line = token.start_mark.line + 1
                 raise DataFileError([f"{source}:{line}: YAML tags (!!...) aren't accepted here"])
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = f"{source}:{mark.line + 1}" if mark else source
-        raise DataFileError([f"{where}: YAML syntax error: {exc.problem or exc}"]) from None
-    except yaml.YAMLError as exc:
-        raise DataFileError([f"{source}: YAML error: {exc}"]) from None
     return text
 
 

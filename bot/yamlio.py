@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -18,17 +19,24 @@ class DataFileError(ValueError):
         super().__init__("\n".join(self.problems))
 
 
-def load_yaml(text: str, source: str) -> tuple[Any, yaml.Node | None]:
-    """Parse YAML text into plain data plus its node tree (for line numbers); syntax errors name the line."""
+@contextmanager
+def yaml_errors(source: str) -> Iterator[None]:
+    """Turn PyYAML's errors inside the block into a DataFileError naming the source and line."""
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        yield
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"{source}:{mark.line + 1}" if mark else source
         raise DataFileError([f"{where}: YAML syntax error: {exc.problem or exc}"]) from None
     except yaml.YAMLError as exc:
         raise DataFileError([f"{source}: YAML error: {exc}"]) from None
+
+
+def load_yaml(text: str, source: str) -> tuple[Any, yaml.Node | None]:
+    """Parse YAML text into plain data plus its node tree (for line numbers); syntax errors name the line."""
+    with yaml_errors(source):
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
     return data, node
 
 
