@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from bot.config import Settings, get_settings
 from bot.engine import RuleSet, load_ruleset
@@ -46,6 +46,3 @@ class Coach:
         """A plan for the profile; `ruleset` lets a server use its own effective rules."""
         planner = self.planner if ruleset is None or ruleset is self.ruleset else Planner(ruleset)
         return planner.make_plan(profile, start)
-
-    def plan_json(self, plan: Plan) -> dict[str, Any]:
-        return plan.to_json()

@@ -41,3 +41,13 @@ def ruleset(coach: Coach) -> RuleSet:
 @pytest.fixture(scope="session")
 def planner(ruleset: RuleSet) -> Planner:
     return Planner(ruleset)
+
+
+@pytest.fixture
+async def harness(tmp_path):
+    """The bot, logged in offline through discord.py with HTTP recorded (tests/discord_helpers.py)."""
+    from discord_helpers import start_harness, stop_harness  # only Discord tests load discord
+
+    h = await start_harness(tmp_path)
+    yield h
+    await stop_harness(h)

@@ -2,19 +2,11 @@
 
 from __future__ import annotations
 
-import pytest
-from discord_helpers import MESSAGE, MODAL, start_harness, stop_harness, user_payload
+from discord_helpers import MESSAGE, MODAL, user_payload
 
 from bot.models import Profile
 
 BURST = 300
-
-
-@pytest.fixture
-async def harness(tmp_path):
-    h = await start_harness(tmp_path)
-    yield h
-    await stop_harness(h)
 
 
 async def test_burst_of_plan_commands_all_answered(harness):

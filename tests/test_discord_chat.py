@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pytest
 from discord_helpers import (
     BOT_ID,
     CHANNEL_ID,
@@ -20,13 +19,6 @@ from discord_helpers import (
 from bot.exts.chat import CONFIRM_TITLE, EXPIRED, GONE, NOT_YOURS, SMALLTALK, conversation_key
 
 KEY = conversation_key(MEMBER_ID, CHANNEL_ID, is_dm=False)
-
-
-@pytest.fixture
-async def harness(tmp_path):
-    h = await start_harness(tmp_path)
-    yield h
-    await stop_harness(h)
 
 
 def last_reply(h):

@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
-import pytest
-from discord_helpers import AUTOCOMPLETE_RESULT, MEMBER_ID, MODAL, UPDATE, start_harness, stop_harness
+from discord_helpers import AUTOCOMPLETE_RESULT, MEMBER_ID, MODAL, UPDATE
 
 from bot.exts.faq import GENERAL_FOOTER, PERSONAL_FOOTER
 from bot.exts.profile import FORGET_ASK, FORGOTTEN, KEPT, NO_PROFILE
 from bot.models import Profile
 
 PROFILE = Profile(weekly_km=40, level="beginner", goals=["speed"], long_run_day="sun")
-
-
-@pytest.fixture
-async def harness(tmp_path):
-    h = await start_harness(tmp_path)
-    yield h
-    await stop_harness(h)
 
 
 def first_topic(h):

@@ -6,7 +6,6 @@ import datetime as dt
 import logging
 
 import discord
-import pytest
 from discord import app_commands
 from discord_helpers import (
     EPHEMERAL,
@@ -14,20 +13,11 @@ from discord_helpers import (
     MESSAGE,
     OWNER_ID,
     UNKNOWN_INTERACTION,
-    start_harness,
-    stop_harness,
     user_payload,
 )
 
 from bot.client import GENERIC_FAILURE, FriendlyError, respond
 from bot.exts.help import HELP_TEXT, HELP_TITLE
-
-
-@pytest.fixture
-async def harness(tmp_path):
-    h = await start_harness(tmp_path)
-    yield h
-    await stop_harness(h)
 
 
 def add_failing_command(harness, name, error):

@@ -12,21 +12,12 @@ from discord_helpers import (
     MESSAGE,
     MODAL,
     UPDATE,
-    start_harness,
-    stop_harness,
     user_payload,
 )
 
 from bot.exts.plans._form import PAGE_ONE, PAGE_TWO
 from bot.exts.plans._pages import DM_CLOSED, DM_SENT, PLAN_READY
 from bot.models import Profile
-
-
-@pytest.fixture
-async def harness(tmp_path):
-    h = await start_harness(tmp_path)
-    yield h
-    await stop_harness(h)
 
 
 async def fill_form(h, mileage="30mi", days="2", race="", sharp_pain="no"):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import discord
 import pytest
-from discord_helpers import APP_ID, GUILD_ID, Harness, make_settings, start_harness, stop_harness
+from discord_helpers import APP_ID, GUILD_ID, Harness, make_settings
 
 from bot.client import EXTENSIONS, build_intents
 
@@ -30,13 +30,6 @@ EXPECTED = {
                  {"modrole": (SUB, False)}),
 }
 MODERATOR_GROUPS = ("rules", "faq-admin", "settings")
-
-
-@pytest.fixture
-async def harness(tmp_path):
-    h = await start_harness(tmp_path)
-    yield h
-    await stop_harness(h)
 
 
 async def synced_payload(harness):
