@@ -57,6 +57,14 @@ class Niggle(StrEnum):
     LOWER_BACK = "lower-back"
 
 
+class RaceDistance(StrEnum):
+    FIVE_K = "5k"
+    TEN_K = "10k"
+    HALF = "half"
+    MARATHON = "marathon"
+    ULTRA = "ultra"
+
+
 class Category(StrEnum):
     STRENGTH = "strength"
     SINGLE_LEG = "single-leg"
@@ -104,6 +112,14 @@ NIGGLE_LABELS = {
     Niggle.SHIN: "Shin",
     Niggle.FOOT: "Foot",
     Niggle.LOWER_BACK: "Lower back",
+}
+
+RACE_DISTANCE_LABELS = {
+    RaceDistance.FIVE_K: "5 km",
+    RaceDistance.TEN_K: "10 km",
+    RaceDistance.HALF: "Half marathon",
+    RaceDistance.MARATHON: "Marathon",
+    RaceDistance.ULTRA: "Ultra",
 }
 
 _MILEAGE_RE = re.compile(
@@ -189,8 +205,9 @@ class Profile(BaseModel):
     niggles: list[Niggle] = Field(default_factory=list)
     sharp_pain: bool = False
     race_date: dt.date | None = None
+    race_distance: RaceDistance | None = None
 
-    @field_validator("level", mode="before")
+    @field_validator("level", "race_distance", mode="before")
     @classmethod
     def _level(cls, value: Any) -> Any:
         return _lower(value)
@@ -251,6 +268,7 @@ FIELD_LABELS = {
     "niggles": "Niggles",
     "sharp_pain": "Sharp joint pain",
     "race_date": "Race date",
+    "race_distance": "Race distance",
 }
 FIELD_ACCEPTS = {
     "weekly_km": MILEAGE_HELP,
@@ -264,6 +282,7 @@ FIELD_ACCEPTS = {
     "niggles": "Choose from: " + ", ".join(item.value for item in Niggle) + ".",
     "sharp_pain": "Answer yes or no.",
     "race_date": "Use a date like 2027-01-17.",
+    "race_distance": "Choose one of: " + ", ".join(item.value for item in RaceDistance) + ".",
 }
 
 
