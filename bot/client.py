@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import inspect
 import logging
 import time
@@ -15,6 +16,7 @@ from discord.ext import commands, tasks
 from pydantic import ValidationError
 
 from bot.models import MileageError, friendly_errors
+from bot.storage import MemberForgotten, set_write_origin
 from bot.tuning import Tuning
 
 if TYPE_CHECKING:
@@ -81,6 +83,24 @@ def describe_interaction(interaction: discord.Interaction) -> str:
     return " ".join(part for part in parts if part)
 
 
+def interaction_origin(interaction: discord.Interaction) -> dt.datetime:
+    """When the work behind an interaction began: the message its button or form sits on, else itself.
+
+    A button pressed on a message from before the member's forget is stale work, however late it is
+    pressed; storage refuses its member writes (see bot.storage.set_write_origin).
+    """
+    message = interaction.message
+    if message is not None and interaction.type in (discord.InteractionType.component,
+                                                    discord.InteractionType.modal_submit):
+        return message.created_at
+    return interaction.created_at
+
+
+def bind_write_origin(interaction: discord.Interaction) -> None:
+    """Mark the current task's storage writes as begun when this interaction's work began."""
+    set_write_origin(interaction_origin(interaction))
+
+
 def _token_gone(error: discord.HTTPException) -> bool:
     return isinstance(error, discord.NotFound) or error.code in EXPIRED_TOKEN_CODES
 
@@ -127,7 +147,7 @@ def friendly_message(error: Exception) -> str | None:
     ):
         # A transformer that validated with our own rules already wrote the member-facing message.
         error = error.__cause__
-    if isinstance(error, FriendlyError | MileageError):
+    if isinstance(error, FriendlyError | MileageError | MemberForgotten):
         return str(error)
     if isinstance(error, ValidationError):
         return "\n".join(friendly_errors(error))
@@ -179,6 +199,11 @@ async def report_failure(interaction: discord.Interaction, error: Exception) -> 
 
 class LegDayTree(app_commands.CommandTree):
     """The command tree, with one error handler that turns every failure into a friendly answer."""
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        # Runs in the task that runs the command, so the origin covers everything the command saves.
+        bind_write_origin(interaction)
+        return True
 
     async def on_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
         await report_failure(interaction, error)

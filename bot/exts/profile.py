@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import TYPE_CHECKING
 
@@ -13,6 +14,7 @@ from bot.client import respond
 from bot.exts._ui import OwnedView, bot_of, member_cooldown, profile_embed, saved_profile
 from bot.exts.plans._form import FormState
 from bot.exts.plans._pages import deliver_plan
+from bot.storage import ForgetReceipt, writes_from
 
 if TYPE_CHECKING:
     from bot.client import LegDayBot
@@ -26,7 +28,7 @@ FORGET_ASK = (
     "This deletes everything LegDay stored about you: your profile, your plan, check-ins and any "
     "conversation in progress. It can't be undone. Delete it all?"
 )
-FORGOTTEN = "Done: I've deleted everything I stored about you. You can start again any time with /plan."
+FORGOTTEN = "Done. {receipt} You can start again any time with /plan."
 KEPT = "Nothing was deleted."
 
 
@@ -54,9 +56,15 @@ class ForgetView(OwnedView):
     async def forget(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
         self.stop()
         storage = bot_of(interaction).storage
-        removed = storage.forget_member(interaction.user.id) if storage is not None else {}
-        log.info("forget user=%s removed=%s", interaction.user.id, removed)
-        await interaction.response.edit_message(content=FORGOTTEN, view=None)
+        if storage is None:
+            await interaction.response.edit_message(content=FORGOTTEN.format(receipt=ForgetReceipt(
+                forgotten_at=discord.utils.utcnow()).summary()), view=None)
+            return
+        # Rewrites the member's database file and the backups (tens of ms) before answering, so the
+        # answer is true on disk when the member reads it.
+        receipt = await asyncio.to_thread(storage.forget_member, interaction.user.id)
+        log.info("forget user=%s removed=%s", interaction.user.id, receipt.counts())
+        await interaction.response.edit_message(content=FORGOTTEN.format(receipt=receipt.summary()), view=None)
 
     @discord.ui.button(label="Keep it", style=discord.ButtonStyle.secondary, custom_id="profile:keep")
     async def keep(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
@@ -98,7 +106,14 @@ class ProfileCog(commands.Cog):
         if profile is None:
             await respond(interaction, NO_PROFILE)
             return
-        state = FormState(interaction.user.id, save_edit, profile, finish_label="Save")
+        began = interaction.created_at
+
+        async def save_if_not_forgotten(submitted: discord.Interaction, edited: Profile) -> None:
+            # The form was opened by this command: a forget in between makes the save stale.
+            with writes_from(began):
+                await save_edit(submitted, edited)
+
+        state = FormState(interaction.user.id, save_if_not_forgotten, profile, finish_label="Save")
         await interaction.response.send_modal(state.modal())
 
     @group.command(name="forget", description="Delete everything LegDay stored about you.")

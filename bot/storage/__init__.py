@@ -13,6 +13,7 @@ for what a crash can and cannot lose.
 """
 
 from bot.storage._facade import Storage
+from bot.storage._lock import DataDirBusy
 from bot.storage._migrations import MIGRATIONS, SCHEMA, MigrationError, migration
 from bot.storage._repos import (
     FORGOTTEN_USER,
@@ -20,11 +21,15 @@ from bot.storage._repos import (
     AuditRepository,
     CheckinRepository,
     ConversationRepository,
+    ForgetReceipt,
     GuildRepository,
     PlanRepository,
     ProfileRepository,
+    set_write_origin,
+    write_origin,
+    writes_from,
 )
-from bot.storage._store import StorageError
+from bot.storage._store import MemberForgotten, StorageError
 
 __all__ = [
     "FORGOTTEN_USER",
@@ -34,11 +39,17 @@ __all__ = [
     "AuditRepository",
     "CheckinRepository",
     "ConversationRepository",
+    "DataDirBusy",
+    "ForgetReceipt",
     "GuildRepository",
+    "MemberForgotten",
     "MigrationError",
     "PlanRepository",
     "ProfileRepository",
     "Storage",
     "StorageError",
     "migration",
+    "set_write_origin",
+    "write_origin",
+    "writes_from",
 ]
