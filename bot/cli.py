@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 
 # Each module exposes `register(subparsers)` and sets `func` on its parser; see bot/commands/.
-COMMAND_MODULES = ("run", "console", "preview", "faq", "parse", "rules", "sync")
+COMMAND_MODULES = ("run", "console", "preview", "faq", "parse", "rules", "sync", "storage")
 
 
 class FriendlyParser(argparse.ArgumentParser):

@@ -22,6 +22,9 @@ class Settings(BaseSettings):
     message_content: bool = Field(
         default=False, description="Ask for the privileged Message Content intent (enable it in the portal too).")
     data_dir: Path = Field(default=ROOT / "data", description="Where the database and backups live.")
+    database_url: SecretStr | None = Field(
+        default=None, description="postgresql://user:password@host:5432/db: store everything in PostgreSQL, "
+        "so several bot processes can share it. Unset: TinyDB files in DATA_DIR, one process.")
     rules_dir: Path = Field(default=ROOT / "rules", description="Default rules, catalogue and FAQ.")
     templates_dir: Path = Field(default=ROOT / "templates", description="Jinja templates.")
     log_level: str = "INFO"

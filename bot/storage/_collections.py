@@ -270,8 +270,9 @@ class ConversationRepo:
 class GuildRepo:
     """Per-server settings with registered defaults, so a read never fails on a missing key."""
 
-    def __init__(self, store: DocumentStore) -> None:
+    def __init__(self, store: DocumentStore, audit: AuditRepo) -> None:
         self._store = store
+        self._audit = audit
         self._defaults: JSONDict = copy.deepcopy(GUILD_DEFAULTS)
 
     def register_defaults(self, defaults: JSONDict) -> None:
@@ -300,6 +301,24 @@ class GuildRepo:
             settings = current if result is None else _check_dict(result, "guild settings")
             self._store.put(self._store.main, "guilds", guild_id, {"settings": settings})
             return copy.deepcopy(settings)
+
+    def change(self, guild_id: int, fn: Callable[[JSONDict], JSONDict]) -> tuple[JSONDict, int]:
+        """A moderator's change and its audit entry as one step, under the store's lock.
+
+        `fn` edits the settings in place and returns the audit entry; returns the new settings and the
+        entry's change id. If `fn` raises, neither is written.
+        """
+        with self._store.mutating():
+            result: dict[str, int] = {}
+
+            def apply(settings: JSONDict) -> JSONDict:
+                entry = fn(settings)
+                _check_dict(entry, "audit entry")
+                encode(settings)
+                result["change_id"] = self._audit.append(guild_id, entry)
+                return settings
+
+            return self.update(guild_id, apply), result["change_id"]
 
 
 class AuditRepo:
