@@ -16,7 +16,7 @@ from discord.ext import commands, tasks
 from pydantic import ValidationError
 
 from bot.models import MileageError, friendly_errors
-from bot.storage import MemberForgotten, set_write_origin
+from bot.storage import DatabaseUnavailable, MemberForgotten, set_write_origin
 from bot.tuning import Tuning
 
 if TYPE_CHECKING:
@@ -147,6 +147,9 @@ def friendly_message(error: Exception) -> str | None:
     ):
         # A transformer that validated with our own rules already wrote the member-facing message.
         error = error.__cause__
+    if isinstance(error, DatabaseUnavailable):
+        log.warning("database unreachable: %s", error.detail)
+        return str(error)
     if isinstance(error, FriendlyError | MileageError | MemberForgotten):
         return str(error)
     if isinstance(error, ValidationError):
@@ -235,7 +238,8 @@ class LegDayBot(commands.Bot):
         # Per-server rules and FAQ live in storage, so without it every server gets the defaults.
         self.tuning: Tuning | None = None
         if coach is not None and storage is not None:
-            self.tuning = Tuning(coach, storage)
+            # Tuning's calls are plain calls, often in worker threads: it gets the blocking API.
+            self.tuning = Tuning(coach, getattr(storage, "sync", None) or storage)
         self.extension_names = extensions
         self.sync_on_start = sync_on_start
         self.heartbeat_path = Path(settings.data_dir) / HEARTBEAT_FILE

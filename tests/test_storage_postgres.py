@@ -209,3 +209,32 @@ def test_migrate_to_postgres_without_a_url_exits_2(tmp_path):
                           str(tmp_path)], cwd=ROOT, capture_output=True, text=True, timeout=60,
                          env={"PATH": "/usr/bin:/bin", "DATABASE_URL": ""})
     assert run.returncode == 2 and "--database-url" in run.stderr
+
+
+async def test_open_storage_picks_the_backend_from_the_settings(tmp_path, pg_url):
+    """No DATABASE_URL: TinyDB in DATA_DIR (unchanged default); with it: PostgreSQL plus a blocking bridge."""
+    from bot.config import Settings
+    from bot.storage import Storage, close_storage, open_storage
+
+    tiny = await open_storage(Settings(_env_file=None, data_dir=tmp_path / "data"))
+    assert isinstance(tiny, Storage) and tiny.sync is tiny
+    await close_storage(tiny)
+    pg = await open_storage(Settings(_env_file=None, data_dir=tmp_path / "data", database_url=pg_url))
+    try:
+        assert isinstance(pg, PostgresStorage)
+        await pg.profiles.save(11, PROFILE, guild_id=GUILD)
+        # The blocking bridge works from a worker thread and from the event loop's own thread.
+        assert await asyncio.to_thread(pg.sync.profiles.get, 11) == PROFILE
+        assert [uid for uid, _ in pg.sync.profiles.all(GUILD)] == [11]
+        pg.sync.guilds.update(GUILD, lambda g: {**g, "mod_role_id": 5})
+        assert (await pg.guilds.get(GUILD))["mod_role_id"] == 5
+    finally:
+        await close_storage(pg)
+
+
+async def test_the_bot_answers_try_again_while_the_database_is_down():
+    """The tree's error handler turns DatabaseUnavailable into the polite message, not the generic one."""
+    from bot.client import friendly_message
+    from bot.storage import DatabaseUnavailable as Unavailable
+
+    assert "try again in a minute" in friendly_message(Unavailable("ConnectionRefusedError"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 from typing import TYPE_CHECKING
 
@@ -62,7 +63,9 @@ class ForgetView(OwnedView):
             return
         # Rewrites the member's database file and the backups (tens of ms) before answering, so the
         # answer is true on disk when the member reads it.
-        receipt = await asyncio.to_thread(storage.forget_member, interaction.user.id)
+        forget = storage.forget_member
+        receipt = (await forget(interaction.user.id) if inspect.iscoroutinefunction(forget)
+                   else await asyncio.to_thread(forget, interaction.user.id))
         log.info("forget user=%s removed=%s", interaction.user.id, receipt.counts())
         await interaction.response.edit_message(content=FORGOTTEN.format(receipt=receipt.summary()), view=None)
 

@@ -15,6 +15,7 @@ for what a crash can and cannot lose.
 from bot.storage._facade import Storage
 from bot.storage._lock import DataDirBusy
 from bot.storage._migrations import MIGRATIONS, SCHEMA, MigrationError, migration
+from bot.storage._open import close_storage, open_storage
 from bot.storage._repos import (
     FORGOTTEN_USER,
     GUILD_DEFAULTS,
@@ -29,7 +30,7 @@ from bot.storage._repos import (
     write_origin,
     writes_from,
 )
-from bot.storage._store import MemberForgotten, StorageError
+from bot.storage._store import DatabaseUnavailable, MemberForgotten, StorageError
 
 __all__ = [
     "FORGOTTEN_USER",
@@ -40,6 +41,7 @@ __all__ = [
     "CheckinRepository",
     "ConversationRepository",
     "DataDirBusy",
+    "DatabaseUnavailable",
     "ForgetReceipt",
     "GuildRepository",
     "MemberForgotten",
@@ -48,7 +50,9 @@ __all__ = [
     "ProfileRepository",
     "Storage",
     "StorageError",
+    "close_storage",
     "migration",
+    "open_storage",
     "set_write_origin",
     "write_origin",
     "writes_from",

@@ -163,6 +163,13 @@ class Storage:
 
     # ----------------------------------------------------------------------------------------
 
+    backend = "tinydb"
+
+    @property
+    def sync(self) -> Storage:
+        """Plain (blocking) calls: TinyDB's calls already are, so this is the storage itself."""
+        return self
+
     @property
     def closed(self) -> bool:
         return self._closed

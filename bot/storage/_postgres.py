@@ -36,23 +36,14 @@ from bot.models import Plan, Profile
 from bot.storage._collections import AUDIT_PERSON_FIELDS, MAX_KEY_LENGTH, _parse_time, tombstone_id, user_from_key
 from bot.storage._pgschema import migrate
 from bot.storage._repos import FORGOTTEN_USER, GUILD_DEFAULTS, ForgetReceipt, JSONDict, is_stale, write_origin
-from bot.storage._store import MemberForgotten, StorageError, check_id, encode
+from bot.storage._store import DatabaseUnavailable, MemberForgotten, StorageError, check_id, encode
 
 log = logging.getLogger("bot.storage.postgres")
 
-TRY_AGAIN = "I can't reach my database right now, so nothing was saved. Please try again in a minute."
 # Errors that mean "the server is not there (now)", as opposed to a bug in a query.
 UNREACHABLE = (OSError, asyncio.TimeoutError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError,
                asyncpg.CannotConnectNowError, asyncpg.TooManyConnectionsError)
 BIGINT_MAX = (1 << 63) - 1
-
-
-class DatabaseUnavailable(StorageError):
-    """PostgreSQL cannot be reached; str() is the polite message for members, `detail` is for the log."""
-
-    def __init__(self, detail: str) -> None:
-        super().__init__(TRY_AGAIN)
-        self.detail = detail
 
 
 def db_id(value: Any, what: str = "user id") -> int:
@@ -395,6 +386,8 @@ class PostgresStorage:
         self.conversations = PgConversationRepo(self)
         self.guilds = PgGuildRepo(self)
         self.audit = PgAuditRepo(self)
+        # Blocking calls for code that is not async (a SyncPostgres, set by open_storage).
+        self.sync: Any = None
 
     @classmethod
     async def open(cls, url: str, *, attempts: int = 5, first_delay: float = 0.5, min_size: int = 1,

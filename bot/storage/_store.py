@@ -68,6 +68,15 @@ class StorageError(RuntimeError):
     """The database cannot be opened or written; the message says what happened and what to do."""
 
 
+class DatabaseUnavailable(StorageError):
+    """The database server cannot be reached; str() is the polite message for members, `detail` the log's."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__("I can't reach my database right now, so nothing was saved. "
+                         "Please try again in a minute.")
+        self.detail = detail
+
+
 class MemberForgotten(StorageError):
     """A write for a member that began before they asked to be forgotten: refused, so nothing comes back."""
 

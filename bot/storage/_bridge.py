@@ -1,0 +1,89 @@
+"""Blocking calls into PostgreSQL for code that is not async (rule previews in worker threads, the CLI).
+
+`SyncPostgres` runs its own event loop on a private thread with its own connection pool, so a plain
+call from any thread (even the bot's event-loop thread) waits only for its query, never for the bot's
+loop. The bot's own hot paths await the async repositories instead; this keeps every older caller
+working behind the same calls (a loopback query blocks its caller for about a millisecond).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Coroutine
+from typing import Any
+
+from bot.storage._postgres import PostgresStorage
+
+# How long a blocking call waits for its query before giving up (the pool retries connections).
+CALL_TIMEOUT = 15.0
+
+
+class _SyncRepo:
+    """One repository's calls, each run to completion on the bridge's loop."""
+
+    _SYNC = frozenset({"register_defaults"})
+
+    def __init__(self, bridge: SyncPostgres, repo: Any) -> None:
+        self._bridge = bridge
+        self._repo = repo
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._repo, name)
+        if name.startswith("_") or not callable(attr) or name in self._SYNC:
+            return attr
+        if name == "all":
+            async def collect(*args: Any, **kwargs: Any) -> list[Any]:
+                return [item async for item in attr(*args, **kwargs)]
+
+            return lambda *args, **kwargs: iter(self._bridge.run(collect(*args, **kwargs)))
+        return lambda *args, **kwargs: self._bridge.run(attr(*args, **kwargs))
+
+
+class SyncPostgres:
+    """The PostgreSQL storage behind plain (blocking) calls: `sync.profiles.get(user_id)`, and so on."""
+
+    backend = "postgres"
+
+    def __init__(self) -> None:
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="storage-pg-bridge", daemon=True)
+        self._thread.start()
+        self._storage: PostgresStorage | None = None
+
+    @classmethod
+    def open(cls, url: str, **options: Any) -> SyncPostgres:
+        """Connect (with PostgresStorage.open's retries) on the bridge's own loop."""
+        bridge = cls()
+        try:
+            bridge._storage = bridge.run(PostgresStorage.open(url, **options), timeout=None)
+        except BaseException:
+            bridge._stop()
+            raise
+        for name in ("profiles", "plans", "checkins", "conversations", "guilds", "audit"):
+            setattr(bridge, name, _SyncRepo(bridge, getattr(bridge._storage, name)))
+        return bridge
+
+    def run(self, coro: Coroutine[Any, Any, Any], timeout: float | None = CALL_TIMEOUT) -> Any:
+        """Run one coroutine on the bridge's loop and wait for its result."""
+        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout)
+
+    def forget_member(self, user_id: int) -> Any:
+        assert self._storage is not None
+        return self.run(self._storage.forget_member(user_id))
+
+    @property
+    def sync(self) -> SyncPostgres:
+        return self
+
+    def _stop(self) -> None:
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(5)
+
+    def close(self) -> None:
+        """Close the bridge's pool and stop its thread. Safe to call more than once."""
+        if self._storage is not None:
+            self.run(self._storage.close(), timeout=30)
+            self._storage = None
+        if self._thread.is_alive():
+            self._stop()
