@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 
 # Each module exposes `register(subparsers)` and sets `func` on its parser; see bot/commands/.
-COMMAND_MODULES = ("run", "console", "preview", "faq", "parse", "rules", "sync", "storage")
+COMMAND_MODULES = ("run", "console", "preview", "faq", "parse", "rules", "sync", "storage", "launch")
 
 
 class FriendlyParser(argparse.ArgumentParser):

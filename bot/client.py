@@ -38,6 +38,8 @@ EXTENSIONS: tuple[str, ...] = (
 )
 
 HEARTBEAT_FILE = "heartbeat"
+# The change topic a `/rules reload` announces, so every process reloads the shipped rules.
+RULES_RELOADED = "rules:reload"
 HEARTBEAT_SECONDS = 30.0
 
 # Discord error codes that mean the interaction token can no longer be used (expired or already gone).
@@ -212,8 +214,12 @@ class LegDayTree(app_commands.CommandTree):
         await report_failure(interaction, error)
 
 
-class LegDayBot(commands.Bot):
-    """The LegDay bot: holds the coach, storage and settings its extensions translate to and from."""
+class LegDayBot(commands.AutoShardedBot):
+    """The LegDay bot: holds the coach, storage and settings its extensions translate to and from.
+
+    Sharded: it runs the shards the settings name (SHARD_IDS/SHARD_COUNT or CLUSTER_INDEX/CLUSTER_COUNT),
+    or, with none set, as many as Discord advises, all in this process (one shard for a small bot).
+    """
 
     def __init__(
         self,
@@ -224,7 +230,10 @@ class LegDayBot(commands.Bot):
         extensions: tuple[str, ...] = EXTENSIONS,
         sync_on_start: bool = True,
     ) -> None:
+        shard_ids, shard_count = settings.shards() if hasattr(settings, "shards") else (None, None)
         super().__init__(
+            shard_ids=shard_ids,
+            shard_count=shard_count,
             # No text commands: members use slash commands, and mentions go to chat intake.
             command_prefix=commands.when_mentioned,
             help_command=None,
@@ -242,17 +251,27 @@ class LegDayBot(commands.Bot):
             self.tuning = Tuning(coach, getattr(storage, "sync", None) or storage)
         self.extension_names = extensions
         self.sync_on_start = sync_on_start
-        self.heartbeat_path = Path(settings.data_dir) / HEARTBEAT_FILE
+        # One heartbeat file per cluster, so each process's health is checked on its own.
+        cluster = getattr(settings, "cluster_index", None)
+        self.heartbeat_path = Path(settings.data_dir) / (HEARTBEAT_FILE if cluster is None
+                                                         else f"{HEARTBEAT_FILE}-{cluster}")
+        # Syncs commands and runs the once-per-bot jobs; the other clusters only serve their shards.
+        self.is_primary = bool(getattr(settings, "is_primary", True))
         self.started_at = time.monotonic()
 
     async def setup_hook(self) -> None:
         for name in self.extension_names:
             await self.load_extension(name)
         self._heartbeat.start()
+        changes = getattr(self.storage, "changes", None)
+        if changes is not None:
+            # Another process's `/rules reload` reloads the shipped rules here too (see `announce`).
+            changes.subscribe(RULES_RELOADED, self._reload_rules)
+            await changes.start()
         guild_id = self.settings.dev_guild_id
         # Only the dev server is synced at start-up: global sync is rate limited and slow to spread,
         # so it is done on purpose (`python -m bot sync` or /sync), never on every start.
-        if self.sync_on_start and guild_id:
+        if self.sync_on_start and guild_id and self.is_primary:
             guild = discord.Object(id=guild_id)
             self.tree.copy_global_to(guild=guild)
             synced = await self.tree.sync(guild=guild)
@@ -260,6 +279,26 @@ class LegDayBot(commands.Bot):
 
     async def on_message(self, message: discord.Message) -> None:
         """Text commands are off; the chat extension listens to messages itself."""
+
+    async def announce(self, topic: str) -> None:
+        """Tell every other process sharing the database about a change made here (no-op on TinyDB)."""
+        changes = getattr(self.storage, "changes", None)
+        if changes is not None:
+            await changes.announce(topic)
+
+    async def _reload_rules(self, topic: str, version: int) -> None:
+        if self.tuning is not None:
+            loaded = await asyncio.to_thread(self.tuning.reload_defaults)
+            log.info("rules reloaded after a change elsewhere (change %s): %s", version, loaded)
+
+    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
+        """Space IDENTIFYs across every process sharing the database; one process alone uses discord.py's."""
+        identify_turn = getattr(self.storage, "identify_turn", None)
+        if identify_turn is None:
+            await super().before_identify_hook(shard_id, initial=initial)
+            return
+        # One bucket (max_concurrency 1, every bot's default): one IDENTIFY per 5 s for the whole bot.
+        await identify_turn(0)
 
     async def is_owner(self, user: discord.abc.User) -> bool:
         if user.id in self.settings.owner_ids:

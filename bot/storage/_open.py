@@ -22,12 +22,14 @@ async def open_storage(settings: Settings) -> Any:
     if settings.database_url is None or not settings.database_url.get_secret_value().strip():
         return await asyncio.to_thread(functools.partial(Storage.from_settings, settings, recover=True))
     from bot.storage._bridge import SyncPostgres
+    from bot.storage._changes import ChangeFeed
     from bot.storage._postgres import PostgresStorage
 
     url = settings.database_url.get_secret_value().strip()
     storage = await PostgresStorage.open(url)
     try:
         storage.sync = await asyncio.to_thread(SyncPostgres.open, url, max_size=4)
+        storage.changes = ChangeFeed(url)
     except BaseException:
         await storage.close()
         raise
@@ -39,5 +41,7 @@ async def close_storage(storage: Any) -> None:
     if isinstance(storage, Storage):
         await asyncio.to_thread(storage.close)
         return
+    if storage.changes is not None:
+        await storage.changes.stop()
     await asyncio.to_thread(storage.sync.close)
     await storage.close()

@@ -33,6 +33,7 @@ import asyncpg
 from pydantic import ValidationError
 
 from bot.models import Plan, Profile
+from bot.storage._changes import bump
 from bot.storage._collections import AUDIT_PERSON_FIELDS, MAX_KEY_LENGTH, _parse_time, tombstone_id, user_from_key
 from bot.storage._pgschema import migrate
 from bot.storage._repos import FORGOTTEN_USER, GUILD_DEFAULTS, ForgetReceipt, JSONDict, is_stale, write_origin
@@ -44,6 +45,9 @@ log = logging.getLogger("bot.storage.postgres")
 UNREACHABLE = (OSError, asyncio.TimeoutError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError,
                asyncpg.CannotConnectNowError, asyncpg.TooManyConnectionsError)
 BIGINT_MAX = (1 << 63) - 1
+# Discord: one IDENTIFY per bucket (shard_id % max_concurrency) every 5 seconds, across all processes.
+IDENTIFY_SPACING = 5.0
+IDENTIFY_LOCK = 0x4C6567446964 << 8
 
 
 def db_id(value: Any, what: str = "user id") -> int:
@@ -311,7 +315,9 @@ class PgGuildRepo(_Repo):
         async with self._tx() as conn:
             current = await self._locked(conn, guild_id)
             result = fn(current)
-            return await self._write(conn, guild_id, current if result is None else result)
+            written = await self._write(conn, guild_id, current if result is None else result)
+            await bump(conn, f"guild:{guild_id}")  # other processes drop what they cached of this server
+            return written
 
     async def change(self, guild_id: int, fn: Callable[[JSONDict], JSONDict]) -> tuple[JSONDict, int]:
         """A moderator's change and its audit entry in one transaction.
@@ -325,6 +331,7 @@ class PgGuildRepo(_Repo):
             entry = fn(current)
             settings = await self._write(conn, guild_id, current)
             change_id = await self._owner.audit.append_in(conn, guild_id, entry)
+            await bump(conn, f"guild:{guild_id}")
             return settings, change_id
 
 
@@ -386,8 +393,10 @@ class PostgresStorage:
         self.conversations = PgConversationRepo(self)
         self.guilds = PgGuildRepo(self)
         self.audit = PgAuditRepo(self)
-        # Blocking calls for code that is not async (a SyncPostgres, set by open_storage).
+        # Blocking calls for code that is not async (a SyncPostgres), and the change feed that tells this
+        # process about other processes' changes (a ChangeFeed); both set by open_storage.
         self.sync: Any = None
+        self.changes: Any = None
 
     @classmethod
     async def open(cls, url: str, *, attempts: int = 5, first_delay: float = 0.5, min_size: int = 1,
@@ -424,6 +433,23 @@ class PostgresStorage:
         if applied:
             log.info("Migrated the PostgreSQL schema: %s", ", ".join(applied))
         return cls(pool, url)
+
+    async def identify_turn(self, bucket: int, spacing: float = IDENTIFY_SPACING) -> None:
+        """Wait for this process's turn to IDENTIFY to Discord, spaced `spacing` seconds across processes.
+
+        Discord allows one IDENTIFY per rate-limit bucket every 5 seconds for the whole bot, whichever
+        process sends it; the bucket's advisory lock and its last time in `change_versions` enforce that.
+        """
+        topic = f"identify:{bucket}"
+        async with self.profiles._tx() as conn:
+            await conn.execute("SELECT pg_advisory_xact_lock($1)", IDENTIFY_LOCK + bucket)
+            last = await conn.fetchval("SELECT version FROM change_versions WHERE topic = $1", topic)
+            now_ms = int(await conn.fetchval("SELECT extract(epoch FROM clock_timestamp()) * 1000"))
+            if last is not None and now_ms - last < spacing * 1000:
+                await asyncio.sleep((spacing * 1000 - (now_ms - last)) / 1000)
+                now_ms = int(await conn.fetchval("SELECT extract(epoch FROM clock_timestamp()) * 1000"))
+            await conn.execute("INSERT INTO change_versions (topic, version) VALUES ($1, $2) "
+                               "ON CONFLICT (topic) DO UPDATE SET version = EXCLUDED.version", topic, now_ms)
 
     async def close(self) -> None:
         """Close every connection; each change was already committed when its call returned."""
