@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import discord
 from discord import app_commands
 
-from bot.client import bind_write_origin, describe_interaction, report_failure
+from bot.client import bind_write_origin, describe_interaction, maybe_await, report_failure
 from bot.text import escape_user_text
 
 if TYPE_CHECKING:
@@ -54,10 +54,10 @@ def bot_of(interaction: discord.Interaction) -> LegDayBot:
     return interaction.client  # type: ignore[return-value]
 
 
-def saved_profile(interaction: discord.Interaction) -> Profile | None:
+async def saved_profile(interaction: discord.Interaction) -> Profile | None:
     """The member's saved profile, or None (also when storage is not open)."""
     storage = bot_of(interaction).storage
-    return storage.profiles.get(interaction.user.id) if storage is not None else None
+    return await maybe_await(storage.profiles.get(interaction.user.id)) if storage is not None else None
 
 
 def member_name(user: discord.abc.User) -> str:

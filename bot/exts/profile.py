@@ -11,7 +11,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.client import respond
+from bot.client import maybe_await, respond
 from bot.exts._ui import OwnedView, bot_of, member_cooldown, profile_embed, saved_profile
 from bot.exts.plans._form import FormState
 from bot.exts.plans._pages import deliver_plan
@@ -79,7 +79,7 @@ async def save_edit(interaction: discord.Interaction, profile: Profile) -> None:
     """Finish /profile edit: save the profile and offer a fresh plan."""
     storage = bot_of(interaction).storage
     if storage is not None:
-        storage.profiles.save(interaction.user.id, profile)
+        await maybe_await(storage.profiles.save(interaction.user.id, profile))
     view = RebuildView(interaction.user.id, profile)
     view.interaction = interaction
     await interaction.response.edit_message(content=SAVED, embed=profile_embed(profile), view=view)
@@ -96,7 +96,7 @@ class ProfileCog(commands.Cog):
     @group.command(name="show", description="See the profile your plans are made from.")
     @member_cooldown()
     async def show(self, interaction: discord.Interaction) -> None:
-        profile = saved_profile(interaction)
+        profile = await saved_profile(interaction)
         if profile is None:
             await respond(interaction, NO_PROFILE)
             return
@@ -105,7 +105,7 @@ class ProfileCog(commands.Cog):
     @group.command(name="edit", description="Change your saved profile.")
     @member_cooldown()
     async def edit(self, interaction: discord.Interaction) -> None:
-        profile = saved_profile(interaction)
+        profile = await saved_profile(interaction)
         if profile is None:
             await respond(interaction, NO_PROFILE)
             return
