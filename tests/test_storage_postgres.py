@@ -238,3 +238,28 @@ async def test_the_bot_answers_try_again_while_the_database_is_down():
     from bot.storage import DatabaseUnavailable as Unavailable
 
     assert "try again in a minute" in friendly_message(Unavailable("ConnectionRefusedError"))
+
+
+async def test_bridge_update_with_its_audit_entry_commits_together_or_not_at_all(pg_url):
+    """Through the blocking bridge, an audit entry appended inside update() joins its transaction."""
+    from bot.storage._bridge import SyncPostgres
+
+    bridge = await asyncio.to_thread(SyncPostgres.open, pg_url)
+    try:
+        def change(settings):
+            settings["mod_role_id"] = 3
+            bridge.audit.append(GUILD, {"actor_id": 1, "action": "settings.mod_role"})
+            return settings
+
+        def refused(settings):
+            settings["mod_role_id"] = 4
+            bridge.audit.append(GUILD, {"actor_id": 1, "action": "settings.mod_role"})
+            raise ValueError("refused after the entry")
+
+        await asyncio.to_thread(bridge.guilds.update, GUILD, change)
+        with pytest.raises(ValueError, match="refused"):
+            await asyncio.to_thread(bridge.guilds.update, GUILD, refused)
+        assert (await asyncio.to_thread(bridge.guilds.get, GUILD))["mod_role_id"] == 3
+        assert [e["change_id"] for e in await asyncio.to_thread(bridge.audit.list, GUILD)] == [1]
+    finally:
+        await asyncio.to_thread(bridge.close)

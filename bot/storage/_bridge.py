@@ -9,11 +9,15 @@ working behind the same calls (a loopback query blocks its caller for about a mi
 from __future__ import annotations
 
 import asyncio
+import copy
+import queue
 import threading
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any
 
-from bot.storage._postgres import PostgresStorage
+from bot.storage._changes import bump
+from bot.storage._postgres import PostgresStorage, db_id
+from bot.storage._repos import JSONDict
 
 # How long a blocking call waits for its query before giving up (the pool retries connections).
 CALL_TIMEOUT = 15.0
@@ -40,6 +44,27 @@ class _SyncRepo:
         return lambda *args, **kwargs: self._bridge.run(attr(*args, **kwargs))
 
 
+class _SyncGuilds(_SyncRepo):
+    """Guild updates whose `fn` runs in the caller's thread while the bridge holds the row lock.
+
+    `fn` may record its audit entry (`audit.append`) as TinyDB callers do inside `update`: the entry
+    then joins the same transaction, so the change and its entry commit together or not at all.
+    """
+
+    def update(self, guild_id: int, fn: Callable[[JSONDict], JSONDict | None]) -> JSONDict:
+        return self._bridge.update_guild(guild_id, fn)
+
+
+class _SyncAudit(_SyncRepo):
+    """Audit calls; an append made inside a guild update joins that update's transaction."""
+
+    def append(self, guild_id: int, entry: JSONDict) -> int:
+        conn = getattr(self._bridge._local, "conn", None)
+        if conn is None:
+            return self._bridge.run(self._repo.append(guild_id, entry))
+        return self._bridge.run(self._repo.append_in(conn, db_id(guild_id, "server id"), copy.deepcopy(entry)))
+
+
 class SyncPostgres:
     """The PostgreSQL storage behind plain (blocking) calls: `sync.profiles.get(user_id)`, and so on."""
 
@@ -50,6 +75,8 @@ class SyncPostgres:
         self._thread = threading.Thread(target=self._loop.run_forever, name="storage-pg-bridge", daemon=True)
         self._thread.start()
         self._storage: PostgresStorage | None = None
+        # The connection of the guild update running in this thread, if any (see update_guild).
+        self._local = threading.local()
 
     @classmethod
     def open(cls, url: str, **options: Any) -> SyncPostgres:
@@ -60,9 +87,47 @@ class SyncPostgres:
         except BaseException:
             bridge._stop()
             raise
-        for name in ("profiles", "plans", "checkins", "conversations", "guilds", "audit"):
+        for name in ("profiles", "plans", "checkins", "conversations"):
             setattr(bridge, name, _SyncRepo(bridge, getattr(bridge._storage, name)))
+        bridge.guilds = _SyncGuilds(bridge, bridge._storage.guilds)
+        bridge.audit = _SyncAudit(bridge, bridge._storage.audit)
         return bridge
+
+    def update_guild(self, guild_id: int, fn: Callable[[JSONDict], JSONDict | None]) -> JSONDict:
+        """Lock the guild row on the bridge's loop, run `fn` here, then write and commit (or roll back)."""
+        assert self._storage is not None
+        repo = self._storage.guilds
+        guild_id = db_id(guild_id, "server id")
+        handoff: queue.Queue[tuple[Any, ...]] = queue.Queue()
+
+        async def hold() -> JSONDict:
+            reply: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
+            async with repo._tx() as conn:
+                current = await repo._locked(conn, guild_id)
+                handoff.put((current, conn, reply))
+                kind, value = await reply.get()
+                if kind == "error":
+                    raise value
+                written = await repo._write(conn, guild_id, value)
+                await bump(conn, f"guild:{guild_id}")
+                return written
+
+        future = asyncio.run_coroutine_threadsafe(hold(), self._loop)
+        try:
+            current, conn, reply = handoff.get(timeout=CALL_TIMEOUT)
+        except queue.Empty:
+            future.cancel()
+            raise
+        self._local.conn = conn
+        try:
+            result = fn(current)
+            outcome: tuple[str, Any] = ("ok", current if result is None else result)
+        except BaseException as exc:
+            outcome = ("error", exc)
+        finally:
+            self._local.conn = None
+        self._loop.call_soon_threadsafe(reply.put_nowait, outcome)
+        return future.result(CALL_TIMEOUT)
 
     def run(self, coro: Coroutine[Any, Any, Any], timeout: float | None = CALL_TIMEOUT) -> Any:
         """Run one coroutine on the bridge's loop and wait for its result."""
