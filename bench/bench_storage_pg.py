@@ -5,7 +5,8 @@ Uses DATABASE_URL when set (an empty database!), else starts a throwaway server 
 tests do (tests/pg_server.py). Prints figures; asserts nothing. Members are filled by one INSERT ... SELECT, then
 `profiles.save`/`profiles.get` are timed one call at a time from one asyncio task (each call is one
 transaction on a pooled loopback connection). Propagation = `ChangeFeed.announce` in one client to the
-callback in another (LISTEN/NOTIFY, then the version read).
+callback in another (LISTEN/NOTIFY, then the version read). Storm = two processes appending check-ins
+to one member, one killed with SIGKILL each round: acknowledged (committed) writes missing afterwards.
 """
 
 from __future__ import annotations
@@ -84,6 +85,52 @@ async def bench_propagation(url: str, rounds: int = 100) -> None:
     print(f"change propagation (announce -> other process's callback, {rounds} rounds): {stats(latencies)}")
 
 
+STORM_WRITER = """
+import asyncio, sys
+from bot.storage._postgres import PostgresStorage
+async def main():
+    storage = await PostgresStorage.open(sys.argv[1])
+    me = int(sys.argv[2])
+    n = 0
+    while True:
+        n += 1
+        await storage.checkins.add(7, {"writer": me, "n": n})
+        print(n, flush=True)  # acknowledged: the transaction has committed
+asyncio.run(main())
+"""
+
+
+async def bench_storm(url: str, rounds: int = 5, seconds: float = 1.5) -> None:
+    """Two processes append to one member; one is killed with SIGKILL mid-storm; count acknowledged losses."""
+    import signal
+    import subprocess
+
+    lost = acknowledged = 0
+    for round_ in range(rounds):
+        storage = await PostgresStorage.open(url)
+        async with storage.pool.acquire() as conn:
+            await conn.execute("TRUNCATE checkins")
+        procs = [subprocess.Popen([sys.executable, "-c", STORM_WRITER, url, str(me)], cwd=ROOT,
+                                  stdout=subprocess.PIPE, text=True) for me in (1, 2)]
+        await asyncio.sleep(seconds)
+        victim = procs[round_ % 2]
+        victim.send_signal(signal.SIGKILL)
+        survivor = procs[1 - round_ % 2]
+        survivor.terminate()
+        for proc in procs:
+            out, _ = proc.communicate()
+            acks = [int(line) for line in out.split()]
+            me = 1 if proc is procs[0] else 2
+            stored = await storage.pool.fetchval(
+                "SELECT count(*) FROM checkins WHERE user_id = 7 AND (item->>'writer')::int = $1 "
+                "AND (item->>'n')::int <= $2", me, max(acks, default=0))
+            acknowledged += len(acks)
+            lost += len(acks) - stored
+        await storage.close()
+    print(f"kill -9 write storm, two processes, {rounds} rounds: {acknowledged} acknowledged check-ins, "
+          f"{lost} lost")
+
+
 async def run(url: str, sizes: list[int], ops: int) -> None:
     storage = await PostgresStorage.open(url)
     try:
@@ -92,6 +139,7 @@ async def run(url: str, sizes: list[int], ops: int) -> None:
     finally:
         await storage.close()
     await bench_propagation(url)
+    await bench_storm(url)
 
 
 def main() -> None:
