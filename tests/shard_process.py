@@ -23,6 +23,21 @@ from bot.storage import close_storage, open_storage
 PROFILE = Profile(weekly_km=40, level="beginner", goals=["speed"], long_run_day="sun")
 
 
+async def plan_flow(h: Harness, user: dict | None):
+    """The /plan form walked as a member taps through it (as tests/test_discord_plans.py's fill_form)."""
+    opened = await h.command("plan", user=user)
+    await h.submit(opened.response, {"plan:form:mileage": "30mi", "plan:form:days": "2",
+                                     "plan:form:race_date": ""}, user=user)
+    for custom_id, values in (("plan:level", ["intermediate"]), ("plan:goals", ["speed", "hills"]),
+                              ("plan:long_run_day", ["sun"]), ("plan:hard_days", ["tue", "thu"])):
+        await h.select(custom_id, values, user=user)
+    await h.click("plan:next", user=user)
+    for custom_id, values in (("plan:equipment", ["dumbbells", "box"]), ("plan:niggles", ["none"]),
+                              ("plan:sharp_pain", ["no"])):
+        await h.select(custom_id, values, user=user)
+    return await h.click("plan:build", user=user)
+
+
 async def main() -> None:
     data_dir, url, index, count = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
     settings = make_settings(Path(data_dir), database_url=url, cluster_index=index, cluster_count=count)
@@ -36,9 +51,8 @@ async def main() -> None:
         command = json.loads(line)
         op, answer = command["op"], {}
         if op == "plan":
-            from test_discord_plans import fill_form
-
-            *_, built = await fill_form(harness)
+            user = user_payload(command["user"]) if "user" in command else None
+            built = await plan_flow(harness, user)
             answer = {"content": built.last.content}
         elif op == "show":
             user = user_payload(command["user"]) if "user" in command else None
