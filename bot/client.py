@@ -298,7 +298,12 @@ class LegDayBot(commands.AutoShardedBot):
             await super().before_identify_hook(shard_id, initial=initial)
             return
         # One bucket (max_concurrency 1, every bot's default): one IDENTIFY per 5 s for the whole bot.
-        await identify_turn(0)
+        try:
+            await identify_turn(0)
+        except DatabaseUnavailable as exc:
+            # Without the database the turn cannot be shared: wait discord.py's own 5 s instead.
+            log.warning("IDENTIFY spacing without the database (%s)", exc.detail)
+            await super().before_identify_hook(shard_id, initial=False)
 
     async def is_owner(self, user: discord.abc.User) -> bool:
         if user.id in self.settings.owner_ids:

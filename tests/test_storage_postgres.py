@@ -263,3 +263,22 @@ async def test_bridge_update_with_its_audit_entry_commits_together_or_not_at_all
         assert [e["change_id"] for e in await asyncio.to_thread(bridge.audit.list, GUILD)] == [1]
     finally:
         await asyncio.to_thread(bridge.close)
+
+
+async def test_bridge_says_try_again_when_the_server_is_gone(postgres_server, pg_url):
+    """Blocking calls while PostgreSQL refuses connections raise DatabaseUnavailable, not a hang or a crash."""
+    from bot.storage._bridge import SyncPostgres
+
+    bridge = await asyncio.to_thread(SyncPostgres.open, pg_url)
+    try:
+        name = pg_url.rsplit("/", 1)[1]
+        postgres_server.sql(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS false')
+        postgres_server.sql(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'")
+        with pytest.raises(DatabaseUnavailable):
+            for _ in range(12):  # every pooled connection was cut; new ones are refused
+                await asyncio.to_thread(bridge.guilds.update, GUILD, lambda g: g)
+        with pytest.raises(StorageError):
+            await asyncio.to_thread(bridge.profiles.get, 1)
+    finally:
+        postgres_server.sql(f'ALTER DATABASE "{pg_url.rsplit("/", 1)[1]}" WITH ALLOW_CONNECTIONS true')
+        await asyncio.to_thread(bridge.close)

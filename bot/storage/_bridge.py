@@ -9,15 +9,18 @@ working behind the same calls (a loopback query blocks its caller for about a mi
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import copy
 import queue
 import threading
+import time
 from collections.abc import Callable, Coroutine
 from typing import Any
 
 from bot.storage._changes import bump
 from bot.storage._postgres import PostgresStorage, db_id
 from bot.storage._repos import JSONDict
+from bot.storage._store import DatabaseUnavailable
 
 # How long a blocking call waits for its query before giving up (the pool retries connections).
 CALL_TIMEOUT = 15.0
@@ -113,11 +116,17 @@ class SyncPostgres:
                 return written
 
         future = asyncio.run_coroutine_threadsafe(hold(), self._loop)
-        try:
-            current, conn, reply = handoff.get(timeout=CALL_TIMEOUT)
-        except queue.Empty:
-            future.cancel()
-            raise
+        deadline = time.monotonic() + CALL_TIMEOUT
+        while True:
+            try:
+                current, conn, reply = handoff.get(timeout=0.05)
+                break
+            except queue.Empty:
+                if future.done():
+                    future.result()  # raises what stopped the transaction (DatabaseUnavailable, ...)
+                if time.monotonic() > deadline:
+                    future.cancel()
+                    raise DatabaseUnavailable(f"no answer from PostgreSQL within {CALL_TIMEOUT:.0f}s") from None
         self._local.conn = conn
         try:
             result = fn(current)
@@ -130,8 +139,13 @@ class SyncPostgres:
         return future.result(CALL_TIMEOUT)
 
     def run(self, coro: Coroutine[Any, Any, Any], timeout: float | None = CALL_TIMEOUT) -> Any:
-        """Run one coroutine on the bridge's loop and wait for its result."""
-        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout)
+        """Run one coroutine on the bridge's loop and wait for its result (DatabaseUnavailable if too slow)."""
+        future = asyncio.run_coroutine_threadsafe(coro, self._loop)
+        try:
+            return future.result(timeout)
+        except concurrent.futures.TimeoutError:
+            future.cancel()
+            raise DatabaseUnavailable(f"no answer from PostgreSQL within {timeout:.0f}s") from None
 
     def forget_member(self, user_id: int) -> Any:
         assert self._storage is not None

@@ -82,11 +82,19 @@ class _Repo:
 
     @contextlib.asynccontextmanager
     async def _tx(self) -> AsyncIterator[asyncpg.Connection]:
+        pool = self._owner.pool
         try:
-            async with self._owner.pool.acquire() as conn, conn.transaction():
+            conn = await pool.acquire()
+        except (*UNREACHABLE, asyncpg.PostgresError) as exc:
+            # No connection to be had, whatever the reason the server gave: the database is unavailable.
+            raise DatabaseUnavailable(f"{type(exc).__name__}: {exc}") from exc
+        try:
+            async with conn.transaction():
                 yield conn
         except UNREACHABLE as exc:
             raise DatabaseUnavailable(f"{type(exc).__name__}: {exc}") from exc
+        finally:
+            await pool.release(conn)
 
     @staticmethod
     async def _lock_member(conn: asyncpg.Connection, user_id: int) -> None:
