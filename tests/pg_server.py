@@ -84,10 +84,43 @@ class PostgresServer:
             return ""
 
 
+PREFIX = "legday-pg-"
+OWNER_FILE = "owner.pid"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def reap_orphans(bin_dir: Path) -> None:
+    """Stop and remove servers left by an earlier run that was killed before it could stop them."""
+    for root in Path(tempfile.gettempdir()).glob(f"{PREFIX}*"):
+        try:
+            owner = int((root / OWNER_FILE).read_text())
+        except (OSError, ValueError):
+            continue
+        if _alive(owner):
+            continue
+        if (root / "data" / "postmaster.pid").exists():
+            user = root.owner() if os.geteuid() == 0 else None
+            kwargs = {"user": user} if user and user != "root" else {}
+            subprocess.run([str(bin_dir / "pg_ctl"), "-D", str(root / "data"), "-m", "immediate", "-w", "stop"],
+                           capture_output=True, timeout=60, check=False, **kwargs)
+        shutil.rmtree(root, ignore_errors=True)
+
+
 def start_server() -> PostgresServer:
-    """Start a throwaway server; the caller stops it."""
+    """Start a throwaway server; the caller stops it (and removes `root`)."""
     bin_dir = find_bin_dir()
-    root = Path(tempfile.mkdtemp(prefix="legday-pg-"))
+    reap_orphans(bin_dir)
+    root = Path(tempfile.mkdtemp(prefix=PREFIX))
+    (root / OWNER_FILE).write_text(str(os.getpid()))
     user = None
     if os.geteuid() == 0:
         user = "nobody"
