@@ -26,10 +26,11 @@ VOLUME ["/data"]
 
 USER legday
 
-# The bot touches /data/heartbeat every 30 s while it is connected to Discord; a file older than
-# two minutes (or missing) means the process is stuck or disconnected, not merely alive.
+# The bot touches /data/heartbeat (heartbeat-<cluster> with CLUSTER_INDEX set; HEARTBEAT_NAME says
+# which) every 30 s while it is connected to Discord; a file older than two minutes (or missing)
+# means the process is stuck or disconnected, not merely alive.
 HEALTHCHECK --interval=60s --timeout=5s --start-period=90s --retries=3 \
-  CMD python -c "import os,sys,time; p=os.path.join(os.environ.get('DATA_DIR','/data'),'heartbeat'); sys.exit(0 if time.time()-os.path.getmtime(p)<120 else 1)"
+  CMD python -c "import os,sys,time; p=os.path.join(os.environ.get('DATA_DIR','/data'),os.environ.get('HEARTBEAT_NAME','heartbeat')); sys.exit(0 if time.time()-os.path.getmtime(p)<120 else 1)"
 
 # `docker stop` sends SIGTERM; the bot closes its connection and flushes storage before exiting.
 STOPSIGNAL SIGTERM

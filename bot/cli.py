@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 
 # Each module exposes `register(subparsers)` and sets `func` on its parser; see bot/commands/.
-COMMAND_MODULES = ("run", "console", "preview", "faq", "parse", "rules", "sync")
+COMMAND_MODULES = ("run", "console", "preview", "faq", "parse", "rules", "sync", "storage", "launch")
 
 
 class FriendlyParser(argparse.ArgumentParser):
@@ -44,4 +44,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         token = get_settings().discord_token
         command = "run" if token is not None and token.get_secret_value().strip() else "console"
         args = parser.parse_args([command])
-    return int(args.func(args) or 0)
+    from bot.storage import StorageError
+
+    try:
+        return int(args.func(args) or 0)
+    except StorageError as exc:
+        # The database cannot be opened (busy folder, unreadable file): the message says what to do.
+        print(f"{parser.prog}: {exc}", file=sys.stderr)
+        return 1

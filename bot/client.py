@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import inspect
 import logging
 import time
@@ -15,6 +16,7 @@ from discord.ext import commands, tasks
 from pydantic import ValidationError
 
 from bot.models import MileageError, friendly_errors
+from bot.storage import DatabaseUnavailable, MemberForgotten, set_write_origin
 from bot.tuning import Tuning
 
 if TYPE_CHECKING:
@@ -36,6 +38,8 @@ EXTENSIONS: tuple[str, ...] = (
 )
 
 HEARTBEAT_FILE = "heartbeat"
+# The change topic a `/rules reload` announces, so every process reloads the shipped rules.
+RULES_RELOADED = "rules:reload"
 HEARTBEAT_SECONDS = 30.0
 
 # Discord error codes that mean the interaction token can no longer be used (expired or already gone).
@@ -79,6 +83,24 @@ def describe_interaction(interaction: discord.Interaction) -> str:
         f"channel={interaction.channel_id}",
     ]
     return " ".join(part for part in parts if part)
+
+
+def interaction_origin(interaction: discord.Interaction) -> dt.datetime:
+    """When the work behind an interaction began: the message its button or form sits on, else itself.
+
+    A button pressed on a message from before the member's forget is stale work, however late it is
+    pressed; storage refuses its member writes (see bot.storage.set_write_origin).
+    """
+    message = interaction.message
+    if message is not None and interaction.type in (discord.InteractionType.component,
+                                                    discord.InteractionType.modal_submit):
+        return message.created_at
+    return interaction.created_at
+
+
+def bind_write_origin(interaction: discord.Interaction) -> None:
+    """Mark the current task's storage writes as begun when this interaction's work began."""
+    set_write_origin(interaction_origin(interaction))
 
 
 def _token_gone(error: discord.HTTPException) -> bool:
@@ -127,7 +149,10 @@ def friendly_message(error: Exception) -> str | None:
     ):
         # A transformer that validated with our own rules already wrote the member-facing message.
         error = error.__cause__
-    if isinstance(error, FriendlyError | MileageError):
+    if isinstance(error, DatabaseUnavailable):
+        log.warning("database unreachable: %s", error.detail)
+        return str(error)
+    if isinstance(error, FriendlyError | MileageError | MemberForgotten):
         return str(error)
     if isinstance(error, ValidationError):
         return "\n".join(friendly_errors(error))
@@ -180,12 +205,21 @@ async def report_failure(interaction: discord.Interaction, error: Exception) -> 
 class LegDayTree(app_commands.CommandTree):
     """The command tree, with one error handler that turns every failure into a friendly answer."""
 
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        # Runs in the task that runs the command, so the origin covers everything the command saves.
+        bind_write_origin(interaction)
+        return True
+
     async def on_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
         await report_failure(interaction, error)
 
 
-class LegDayBot(commands.Bot):
-    """The LegDay bot: holds the coach, storage and settings its extensions translate to and from."""
+class LegDayBot(commands.AutoShardedBot):
+    """The LegDay bot: holds the coach, storage and settings its extensions translate to and from.
+
+    Sharded: it runs the shards the settings name (SHARD_IDS/SHARD_COUNT or CLUSTER_INDEX/CLUSTER_COUNT),
+    or, with none set, as many as Discord advises, all in this process (one shard for a small bot).
+    """
 
     def __init__(
         self,
@@ -196,7 +230,10 @@ class LegDayBot(commands.Bot):
         extensions: tuple[str, ...] = EXTENSIONS,
         sync_on_start: bool = True,
     ) -> None:
+        shard_ids, shard_count = settings.shards() if hasattr(settings, "shards") else (None, None)
         super().__init__(
+            shard_ids=shard_ids,
+            shard_count=shard_count,
             # No text commands: members use slash commands, and mentions go to chat intake.
             command_prefix=commands.when_mentioned,
             help_command=None,
@@ -210,20 +247,31 @@ class LegDayBot(commands.Bot):
         # Per-server rules and FAQ live in storage, so without it every server gets the defaults.
         self.tuning: Tuning | None = None
         if coach is not None and storage is not None:
-            self.tuning = Tuning(coach, storage)
+            # Tuning's calls are plain calls, often in worker threads: it gets the blocking API.
+            self.tuning = Tuning(coach, getattr(storage, "sync", None) or storage)
         self.extension_names = extensions
         self.sync_on_start = sync_on_start
-        self.heartbeat_path = Path(settings.data_dir) / HEARTBEAT_FILE
+        # One heartbeat file per cluster, so each process's health is checked on its own.
+        cluster = getattr(settings, "cluster_index", None)
+        self.heartbeat_path = Path(settings.data_dir) / (HEARTBEAT_FILE if cluster is None
+                                                         else f"{HEARTBEAT_FILE}-{cluster}")
+        # Syncs commands and runs the once-per-bot jobs; the other clusters only serve their shards.
+        self.is_primary = bool(getattr(settings, "is_primary", True))
         self.started_at = time.monotonic()
 
     async def setup_hook(self) -> None:
         for name in self.extension_names:
             await self.load_extension(name)
         self._heartbeat.start()
+        changes = getattr(self.storage, "changes", None)
+        if changes is not None:
+            # Another process's `/rules reload` reloads the shipped rules here too (see `announce`).
+            changes.subscribe(RULES_RELOADED, self._reload_rules)
+            await changes.start()
         guild_id = self.settings.dev_guild_id
         # Only the dev server is synced at start-up: global sync is rate limited and slow to spread,
         # so it is done on purpose (`python -m bot sync` or /sync), never on every start.
-        if self.sync_on_start and guild_id:
+        if self.sync_on_start and guild_id and self.is_primary:
             guild = discord.Object(id=guild_id)
             self.tree.copy_global_to(guild=guild)
             synced = await self.tree.sync(guild=guild)
@@ -231,6 +279,31 @@ class LegDayBot(commands.Bot):
 
     async def on_message(self, message: discord.Message) -> None:
         """Text commands are off; the chat extension listens to messages itself."""
+
+    async def announce(self, topic: str) -> None:
+        """Tell every other process sharing the database about a change made here (no-op on TinyDB)."""
+        changes = getattr(self.storage, "changes", None)
+        if changes is not None:
+            await changes.announce(topic)
+
+    async def _reload_rules(self, topic: str, version: int) -> None:
+        if self.tuning is not None:
+            loaded = await asyncio.to_thread(self.tuning.reload_defaults)
+            log.info("rules reloaded after a change elsewhere (change %s): %s", version, loaded)
+
+    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
+        """Space IDENTIFYs across every process sharing the database; one process alone uses discord.py's."""
+        identify_turn = getattr(self.storage, "identify_turn", None)
+        if identify_turn is None:
+            await super().before_identify_hook(shard_id, initial=initial)
+            return
+        # One bucket (max_concurrency 1, every bot's default): one IDENTIFY per 5 s for the whole bot.
+        try:
+            await identify_turn(0)
+        except DatabaseUnavailable as exc:
+            # Without the database the turn cannot be shared: wait discord.py's own 5 s instead.
+            log.warning("IDENTIFY spacing without the database (%s)", exc.detail)
+            await super().before_identify_hook(shard_id, initial=False)
 
     async def is_owner(self, user: discord.abc.User) -> bool:
         if user.id in self.settings.owner_ids:

@@ -51,3 +51,54 @@ async def harness(tmp_path):
     h = await start_harness(tmp_path)
     yield h
     await stop_harness(h)
+
+
+# ------------------------------------------------------------------------------------------------
+# A real PostgreSQL server, started once per session (tests/pg_server.py)
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """The session's PostgreSQL server; in CI a missing server FAILS the tests that need it, never skips them."""
+    import shutil
+
+    from pg_server import NoPostgres, start_server
+
+    try:
+        server = start_server()
+    except NoPostgres as exc:
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL tests must run in CI, but: {exc}")
+        pytest.skip(f"PostgreSQL tests skipped (CI is not set): {exc}")
+    yield server
+    server.stop()
+    shutil.rmtree(server.root, ignore_errors=True)
+
+
+@pytest.fixture
+def pg_url(postgres_server):
+    """A fresh, empty database on the session's server, dropped after the test."""
+    import uuid
+
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    postgres_server.sql(f'CREATE DATABASE "{name}"')
+    yield postgres_server.url(name)
+    postgres_server.sql(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["tinydb", "postgres"])
+async def any_storage(request, tmp_path):
+    """The storage contract's subject: the TinyDB storage, then the PostgreSQL one, behind the same calls."""
+    if request.param == "tinydb":
+        from bot.storage import Storage
+
+        storage = Storage.open(tmp_path / "data", flush_interval=3600, backup_count=0)
+        yield storage
+        storage.close()
+    else:
+        from bot.storage._postgres import PostgresStorage
+
+        url = request.getfixturevalue("pg_url")
+        storage = await PostgresStorage.open(url)
+        yield storage
+        await storage.close()

@@ -87,6 +87,11 @@ def open_quiet(data_dir: Path, **options) -> Storage:
     return Storage.open(data_dir, **options)
 
 
+def crash(storage: Storage) -> None:
+    """Abandon a storage as a killed process would: the kernel releases its folder lock, nothing is written."""
+    storage._lock.release()
+
+
 def write_raw(path: Path, data: dict) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(data))
@@ -213,6 +218,7 @@ def test_failed_replace_keeps_the_old_file(data_dir, monkeypatch):
     monkeypatch.undo()
     path = member_file(data_dir, ALICE)
     assert list(path.parent.glob("*.tmp")) == []
+    crash(storage)
     with open_quiet(data_dir) as reopened:
         assert reopened.profiles.get(ALICE).weekly_km == 30
     storage.close()
@@ -485,9 +491,9 @@ def test_forget_member_removes_everything_about_them(data_dir):
     """forget_member deletes profile, plan, check-ins and conversations and reports the counts."""
     with open_quiet(data_dir) as storage:
         fill_member(storage, ALICE)
-        counts = storage.forget_member(ALICE)
+        counts = storage.forget_member(ALICE).counts()
         assert counts == {"profiles": 1, "plans": 1, "checkins": 2, "conversations": 2,
-                          "audit_entries_anonymised": 0}
+                          "audit_entries_anonymised": 0, "backups_rewritten": 0}
     with open_quiet(data_dir) as storage:
         assert storage.profiles.get(ALICE) is None
         assert storage.plans.latest(ALICE) is None
@@ -513,7 +519,7 @@ def test_forget_member_keeps_their_audit_entries_with_a_tombstone(data_dir):
     with open_quiet(data_dir) as storage:
         change = storage.audit.append(GUILD, {"actor_id": ALICE, "action": "rule.disable", "rule": "r1"})
         other = storage.audit.append(GUILD, {"actor_id": BOB, "action": "faq.edit"})
-        assert storage.forget_member(ALICE)["audit_entries_anonymised"] == 1
+        assert storage.forget_member(ALICE).audit_entries_anonymised == 1
         entry = storage.audit.get(GUILD, change)
         assert entry["actor_id"] == FORGOTTEN_USER
         assert entry["action"] == "rule.disable"
@@ -778,6 +784,7 @@ def test_torn_journal_tail_is_ignored(data_dir):
     storage.guilds.update(GUILD, increment)
     storage.flush()
     storage._store.close_journal()
+    crash(storage)
     (segment,) = journal_segments(data_dir)
     with segment.open("ab") as handle:
         handle.write(b'0badc0de [[0,"guilds","1",{"sett')
@@ -792,6 +799,7 @@ def test_damaged_journal_middle_is_kept_aside_with_a_clear_error(data_dir):
         storage.guilds.update(GUILD, increment)
         storage.flush()
     storage._store.close_journal()
+    crash(storage)
     (segment,) = journal_segments(data_dir)
     lines = segment.read_bytes().splitlines(keepends=True)
     lines[1] = lines[1].replace(b"counter", b"cuonter")

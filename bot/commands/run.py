@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import functools
 import logging
 import signal
 import sys
@@ -72,7 +71,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
     """Open the core, run the bot until `stop` is set (by SIGTERM/SIGINT), then close the bot and storage."""
     from bot.client import LegDayBot
     from bot.coach import Coach
-    from bot.storage import Storage
+    from bot.storage import close_storage, open_storage
 
     token = settings.discord_token.get_secret_value().strip() if settings.discord_token else ""
     stop = stop or asyncio.Event()
@@ -81,7 +80,8 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
 
-    storage = await asyncio.to_thread(functools.partial(Storage.from_settings, settings, recover=True))
+    # TinyDB in DATA_DIR, or PostgreSQL when DATABASE_URL is set (retried with backoff while unreachable).
+    storage = await open_storage(settings)
     try:
         coach = Coach.load(settings)
         bot = LegDayBot(settings=settings, coach=coach, storage=storage)
@@ -99,6 +99,6 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
             runner.cancel()
     finally:
         # Flushes everything still in memory, so a SIGTERM from `docker stop` loses nothing.
-        await asyncio.to_thread(storage.close)
+        await close_storage(storage)
         log.info("storage closed")
     return 0

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import discord
 from discord import app_commands
 
-from bot.client import describe_interaction, report_failure
+from bot.client import bind_write_origin, describe_interaction, maybe_await, report_failure
 from bot.text import escape_user_text
 
 if TYPE_CHECKING:
@@ -54,10 +54,10 @@ def bot_of(interaction: discord.Interaction) -> LegDayBot:
     return interaction.client  # type: ignore[return-value]
 
 
-def saved_profile(interaction: discord.Interaction) -> Profile | None:
+async def saved_profile(interaction: discord.Interaction) -> Profile | None:
     """The member's saved profile, or None (also when storage is not open)."""
     storage = bot_of(interaction).storage
-    return storage.profiles.get(interaction.user.id) if storage is not None else None
+    return await maybe_await(storage.profiles.get(interaction.user.id)) if storage is not None else None
 
 
 def member_name(user: discord.abc.User) -> str:
@@ -79,6 +79,7 @@ class OwnedView(discord.ui.View):
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
         if interaction.user.id == self.owner_id:
             self.interaction = interaction
+            bind_write_origin(interaction)  # a view from before a forget cannot save the member back
             return True
         await interaction.response.send_message(NOT_YOURS.format(command=self.command_hint), ephemeral=True)
         return False

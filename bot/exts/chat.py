@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import discord
 from discord.ext import commands, tasks
 
-from bot.client import report_failure
+from bot.client import maybe_await, report_failure
 from bot.conversation import DEFAULT_TTL, Conversation, Question
 from bot.exts._ui import MemberCooldown, bot_of
 from bot.exts.faq import faq_for, message_reply
@@ -50,21 +50,21 @@ def key_for(interaction: discord.Interaction) -> str:
     return conversation_key(interaction.user.id, interaction.channel_id, interaction.guild_id is None)
 
 
-def load(bot: LegDayBot, key: str) -> Conversation | None:
+async def load(bot: LegDayBot, key: str) -> Conversation | None:
     if bot.storage is None:
         return None
-    state = bot.storage.conversations.get(key)
+    state = await maybe_await(bot.storage.conversations.get(key))
     return Conversation.model_validate(state) if state else None
 
 
-def save(bot: LegDayBot, conversation: Conversation) -> None:
+async def save(bot: LegDayBot, conversation: Conversation) -> None:
     if bot.storage is not None:
-        bot.storage.conversations.save(conversation.key, conversation.model_dump(mode="json"))
+        await maybe_await(bot.storage.conversations.save(conversation.key, conversation.model_dump(mode="json")))
 
 
-def forget(bot: LegDayBot, key: str) -> None:
+async def forget(bot: LegDayBot, key: str) -> None:
     if bot.storage is not None:
-        bot.storage.conversations.delete(key)
+        await maybe_await(bot.storage.conversations.delete(key))
 
 
 def next_step(conversation: Conversation, user_id: int, lead: str = "") -> dict[str, Any]:
@@ -101,7 +101,7 @@ class _Owned:
         if interaction.user.id != self.user_id:
             await interaction.response.send_message(NOT_YOURS, ephemeral=True)
             return None
-        conversation = load(bot_of(interaction), key_for(interaction))
+        conversation = await load(bot_of(interaction), key_for(interaction))
         if conversation is None or conversation.is_expired(discord.utils.utcnow()):
             await interaction.response.send_message(GONE, ephemeral=True)
             return None
@@ -111,7 +111,7 @@ class _Owned:
                      error: str | None) -> None:
         bot = bot_of(interaction)
         conversation.updated_at = discord.utils.utcnow()
-        save(bot, conversation)
+        await save(bot, conversation)
         step = next_step(conversation, self.user_id, lead=error or "")
         await interaction.response.send_message(**{k: v for k, v in step.items() if v is not None})
 
@@ -201,7 +201,7 @@ class ConfirmButton(_Owned, discord.ui.DynamicItem[discord.ui.Button], template=
             if error:
                 await self._reply(interaction, conversation, error)
                 return
-            forget(bot_of(interaction), conversation.key)
+            await forget(bot_of(interaction), conversation.key)
             log.info("chat intake done user=%s key=%s", interaction.user.id, conversation.key)
             await deliver_plan(interaction, conversation.to_profile(), in_place=False)
         except Exception as error:
@@ -276,8 +276,8 @@ class Chat(commands.Cog):
     @tasks.loop(minutes=EXPIRE_EVERY_MINUTES)
     async def expire_old(self) -> None:
         # Abandoned conversations are removed so storage does not keep half-told profiles forever.
-        if self.bot.storage is not None:
-            removed = self.bot.storage.conversations.expire(discord.utils.utcnow() - DEFAULT_TTL)
+        if self.bot.storage is not None and getattr(self.bot, "is_primary", True):
+            removed = await maybe_await(self.bot.storage.conversations.expire(discord.utils.utcnow() - DEFAULT_TTL))
             if removed:
                 log.info("expired %d abandoned conversations", removed)
 
@@ -294,7 +294,7 @@ class Chat(commands.Cog):
         key = conversation_key(message.author.id, message.channel.id, is_dm)
         text = MENTION_RE.sub(" ", message.content).strip()
         addressed = self._addressed(message)
-        ongoing = load(self.bot, key) if (addressed or text) else None
+        ongoing = await load(self.bot, key) if (addressed or text) else None
         # Without a mention in a server, only a reply to an ongoing conversation is ours to read.
         if not addressed and ongoing is None:
             return
@@ -314,17 +314,17 @@ class Chat(commands.Cog):
         user_id = message.author.id
         lead = ""
         if ongoing is not None and ongoing.is_expired(now):
-            forget(self.bot, key)
+            await forget(self.bot, key)
             ongoing, lead = None, EXPIRED
         if ongoing is not None:
             error = ongoing.answer(text, now)
-            save(self.bot, ongoing)
+            await save(self.bot, ongoing)
             await self._send(message, **next_step(ongoing, user_id, lead=error or ""))
             return
         kind = classify_message(text)
         log.info("chat user=%s kind=%s", user_id, kind)
         if kind == "question":
-            profile = self.bot.storage.profiles.get(user_id) if self.bot.storage else None
+            profile = await maybe_await(self.bot.storage.profiles.get(user_id)) if self.bot.storage else None
             faq = faq_for(self.bot, message.guild.id if message.guild else None)
             await self._send(message, **message_reply(faq, text, profile))
             return
@@ -332,7 +332,7 @@ class Chat(commands.Cog):
             await self._send(message, content=f"{lead}\n{SMALLTALK}".strip())
             return
         conversation = Conversation.start(key, text, now)
-        save(self.bot, conversation)
+        await save(self.bot, conversation)
         await self._send(message, **next_step(conversation, user_id, lead=lead))
 
     async def _send(self, message: discord.Message, **kwargs: Any) -> None:

@@ -98,7 +98,7 @@ def related_topics(faq: FaqBase, entry_id: str) -> list[str]:
 async def send_topic(interaction: discord.Interaction, entry_id: str) -> None:
     """Answer one known topic, privately, with buttons for the closest others."""
     faq = faq_of(interaction)
-    profile = saved_profile(interaction)
+    profile = await saved_profile(interaction)
     embed = answer_embed(faq, entry_id, profile)
     await respond(interaction, embed=embed, view=topics_view(faq, related_topics(faq, entry_id), entry_id))
 
@@ -106,7 +106,7 @@ async def send_topic(interaction: discord.Interaction, entry_id: str) -> None:
 async def send_question(interaction: discord.Interaction, question: str) -> None:
     """Answer a question in the member's words: the answer, a 'did you mean', or a polite no."""
     faq = faq_of(interaction)
-    profile = saved_profile(interaction)
+    profile = await saved_profile(interaction)
     reply = faq.answer(question, profile)
     log.info("ask user=%s status=%s entry=%s", interaction.user.id, reply.status, reply.entry_id)
     if reply.status == "answer" and reply.entry_id is not None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import logging
 from typing import TYPE_CHECKING
 
@@ -9,10 +11,11 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.client import respond
+from bot.client import maybe_await, respond
 from bot.exts._ui import OwnedView, bot_of, member_cooldown, profile_embed, saved_profile
 from bot.exts.plans._form import FormState
 from bot.exts.plans._pages import deliver_plan
+from bot.storage import ForgetReceipt, writes_from
 
 if TYPE_CHECKING:
     from bot.client import LegDayBot
@@ -26,7 +29,7 @@ FORGET_ASK = (
     "This deletes everything LegDay stored about you: your profile, your plan, check-ins and any "
     "conversation in progress. It can't be undone. Delete it all?"
 )
-FORGOTTEN = "Done: I've deleted everything I stored about you. You can start again any time with /plan."
+FORGOTTEN = "Done. {receipt} You can start again any time with /plan."
 KEPT = "Nothing was deleted."
 
 
@@ -54,9 +57,17 @@ class ForgetView(OwnedView):
     async def forget(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
         self.stop()
         storage = bot_of(interaction).storage
-        removed = storage.forget_member(interaction.user.id) if storage is not None else {}
-        log.info("forget user=%s removed=%s", interaction.user.id, removed)
-        await interaction.response.edit_message(content=FORGOTTEN, view=None)
+        if storage is None:
+            await interaction.response.edit_message(content=FORGOTTEN.format(receipt=ForgetReceipt(
+                forgotten_at=discord.utils.utcnow()).summary()), view=None)
+            return
+        # Rewrites the member's database file and the backups (tens of ms) before answering, so the
+        # answer is true on disk when the member reads it.
+        forget = storage.forget_member
+        receipt = (await forget(interaction.user.id) if inspect.iscoroutinefunction(forget)
+                   else await asyncio.to_thread(forget, interaction.user.id))
+        log.info("forget user=%s removed=%s", interaction.user.id, receipt.counts())
+        await interaction.response.edit_message(content=FORGOTTEN.format(receipt=receipt.summary()), view=None)
 
     @discord.ui.button(label="Keep it", style=discord.ButtonStyle.secondary, custom_id="profile:keep")
     async def keep(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
@@ -68,7 +79,7 @@ async def save_edit(interaction: discord.Interaction, profile: Profile) -> None:
     """Finish /profile edit: save the profile and offer a fresh plan."""
     storage = bot_of(interaction).storage
     if storage is not None:
-        storage.profiles.save(interaction.user.id, profile)
+        await maybe_await(storage.profiles.save(interaction.user.id, profile))
     view = RebuildView(interaction.user.id, profile)
     view.interaction = interaction
     await interaction.response.edit_message(content=SAVED, embed=profile_embed(profile), view=view)
@@ -85,7 +96,7 @@ class ProfileCog(commands.Cog):
     @group.command(name="show", description="See the profile your plans are made from.")
     @member_cooldown()
     async def show(self, interaction: discord.Interaction) -> None:
-        profile = saved_profile(interaction)
+        profile = await saved_profile(interaction)
         if profile is None:
             await respond(interaction, NO_PROFILE)
             return
@@ -94,11 +105,18 @@ class ProfileCog(commands.Cog):
     @group.command(name="edit", description="Change your saved profile.")
     @member_cooldown()
     async def edit(self, interaction: discord.Interaction) -> None:
-        profile = saved_profile(interaction)
+        profile = await saved_profile(interaction)
         if profile is None:
             await respond(interaction, NO_PROFILE)
             return
-        state = FormState(interaction.user.id, save_edit, profile, finish_label="Save")
+        began = interaction.created_at
+
+        async def save_if_not_forgotten(submitted: discord.Interaction, edited: Profile) -> None:
+            # The form was opened by this command: a forget in between makes the save stale.
+            with writes_from(began):
+                await save_edit(submitted, edited)
+
+        state = FormState(interaction.user.id, save_if_not_forgotten, profile, finish_label="Save")
         await interaction.response.send_modal(state.modal())
 
     @group.command(name="forget", description="Delete everything LegDay stored about you.")

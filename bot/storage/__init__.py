@@ -13,18 +13,24 @@ for what a crash can and cannot lose.
 """
 
 from bot.storage._facade import Storage
+from bot.storage._lock import DataDirBusy
 from bot.storage._migrations import MIGRATIONS, SCHEMA, MigrationError, migration
+from bot.storage._open import close_storage, open_storage
 from bot.storage._repos import (
     FORGOTTEN_USER,
     GUILD_DEFAULTS,
     AuditRepository,
     CheckinRepository,
     ConversationRepository,
+    ForgetReceipt,
     GuildRepository,
     PlanRepository,
     ProfileRepository,
+    set_write_origin,
+    write_origin,
+    writes_from,
 )
-from bot.storage._store import StorageError
+from bot.storage._store import DatabaseUnavailable, MemberForgotten, StorageError
 
 __all__ = [
     "FORGOTTEN_USER",
@@ -34,11 +40,20 @@ __all__ = [
     "AuditRepository",
     "CheckinRepository",
     "ConversationRepository",
+    "DataDirBusy",
+    "DatabaseUnavailable",
+    "ForgetReceipt",
     "GuildRepository",
+    "MemberForgotten",
     "MigrationError",
     "PlanRepository",
     "ProfileRepository",
     "Storage",
     "StorageError",
+    "close_storage",
     "migration",
+    "open_storage",
+    "set_write_origin",
+    "write_origin",
+    "writes_from",
 ]

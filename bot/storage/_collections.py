@@ -11,14 +11,16 @@ import copy
 import datetime as dt
 import logging
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
 from bot.models import Plan, Profile
 from bot.storage._migrations import pack, unpack_bytes
-from bot.storage._repos import FORGOTTEN_USER, GUILD_DEFAULTS, JSONDict
-from bot.storage._store import DocumentStore, check_id, encode, key_doc_id
+from bot.storage._repos import FORGOTTEN_USER, GUILD_DEFAULTS, JSONDict, is_stale, write_origin
+from bot.storage._store import MAIN_FILE, DocumentStore, MemberForgotten, check_id, encode, key_doc_id
+from bot.storage._tinydb import AtomicJSONStorage
 
 log = logging.getLogger("bot.storage")
 
@@ -47,11 +49,37 @@ def _parse_time(value: Any) -> dt.datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
+def tombstone_id(user_id: int) -> int:
+    """The tombstone's doc id: a hash, so the tombstone does not keep the member's id in clear."""
+    return key_doc_id(f"forgotten:{user_id}")
+
+
+class Tombstones:
+    """When each forgotten member asked to be forgotten, so work begun earlier cannot write them back."""
+
+    def __init__(self, store: DocumentStore) -> None:
+        self._store = store
+
+    def forgotten_at(self, user_id: int) -> dt.datetime | None:
+        doc = self._store.get(self._store.main, "tombstones", tombstone_id(user_id))
+        return None if doc is None else _parse_time(doc.get("at"))
+
+    def mark(self, user_id: int, at: dt.datetime) -> None:
+        self._store.put(self._store.main, "tombstones", tombstone_id(user_id), {"at": at.isoformat()})
+
+    def guard(self, user_id: int, *origins: dt.datetime | None) -> None:
+        """Raise MemberForgotten when this write began before the member's forget (call under the lock)."""
+        at = self.forgotten_at(user_id)
+        if at is not None and any(is_stale(origin, at) for origin in (write_origin(), *origins)):
+            raise MemberForgotten(at)
+
+
 class ProfileRepo:
     """Profiles in the member files, one document per Discord user id."""
 
     def __init__(self, store: DocumentStore) -> None:
         self._store = store
+        self._tombstones = Tombstones(store)
 
     def get(self, user_id: int) -> Profile | None:
         user_id = check_id(user_id)
@@ -73,13 +101,17 @@ class ProfileRepo:
         user_id = check_id(user_id)
         if not isinstance(profile, Profile):
             raise ValueError(f"profiles.save takes a Profile, not {type(profile).__name__}.")
-        path = self._store.member_file(user_id)
-        old = self._store.get(path, "profiles", user_id) or {}
-        guilds = set(old.get("guilds", []))
         if guild_id is not None:
-            guilds.add(check_id(guild_id))
-        doc = {"profile": profile.model_dump(mode="json"), "saved_at": now_iso(), "guilds": sorted(guilds)}
-        self._store.put(path, "profiles", user_id, doc)
+            guild_id = check_id(guild_id, "server id")
+        path = self._store.member_file(user_id)
+        with self._store.mutating():
+            self._tombstones.guard(user_id)
+            old = self._store.get(path, "profiles", user_id) or {}
+            guilds = set(old.get("guilds", []))
+            if guild_id is not None:
+                guilds.add(guild_id)
+            doc = {"profile": profile.model_dump(mode="json"), "saved_at": now_iso(), "guilds": sorted(guilds)}
+            self._store.put(path, "profiles", user_id, doc)
 
     def delete(self, user_id: int) -> bool:
         user_id = check_id(user_id)
@@ -107,6 +139,7 @@ class PlanRepo:
 
     def __init__(self, store: DocumentStore) -> None:
         self._store = store
+        self._tombstones = Tombstones(store)
 
     def latest(self, user_id: int) -> Plan | None:
         user_id = check_id(user_id)
@@ -125,7 +158,9 @@ class PlanRepo:
             raise ValueError(f"plans.save takes a Plan, not {type(plan).__name__}.")
         doc = {"rules_version": plan.rules_version, "saved_at": now_iso(),
                "plan_z": pack(plan.model_dump(mode="json"))}
-        self._store.put(self._store.member_file(user_id), "plans", user_id, doc)
+        with self._store.mutating():
+            self._tombstones.guard(user_id)
+            self._store.put(self._store.member_file(user_id), "plans", user_id, doc)
 
     def delete(self, user_id: int) -> bool:
         user_id = check_id(user_id)
@@ -137,6 +172,7 @@ class CheckinRepo:
 
     def __init__(self, store: DocumentStore) -> None:
         self._store = store
+        self._tombstones = Tombstones(store)
 
     def add(self, user_id: int, checkin: JSONDict) -> None:
         user_id = check_id(user_id)
@@ -144,6 +180,7 @@ class CheckinRepo:
         encode(item)  # refuse a value JSON cannot hold before anything changes
         db = self._store.member_file(user_id)
         with self._store.mutating():
+            self._tombstones.guard(user_id)
             doc = self._store.get(db, "checkins", user_id) or {"items": []}
             doc["items"].append(item)
             self._store.put(db, "checkins", user_id, {"items": doc["items"]})
@@ -177,6 +214,7 @@ class ConversationRepo:
 
     def __init__(self, store: DocumentStore) -> None:
         self._store = store
+        self._tombstones = Tombstones(store)
 
     @staticmethod
     def _check_key(key: Any) -> str:
@@ -194,8 +232,13 @@ class ConversationRepo:
     def save(self, key: str, state: JSONDict) -> None:
         key = self._check_key(key)
         state = _check_dict(state, "conversation state")
-        doc = {"key": key, "user_id": user_from_key(key, state), "state": state, "saved_at": now_iso()}
-        self._store.put(self._store.main, "conversations", key_doc_id(key), doc)
+        user_id = user_from_key(key, state)
+        doc = {"key": key, "user_id": user_id, "state": state, "saved_at": now_iso()}
+        with self._store.mutating():
+            if user_id is not None:
+                # A conversation begun before the member's forget is stale whoever saves it.
+                self._tombstones.guard(user_id, _parse_time(state.get("created_at")))
+            self._store.put(self._store.main, "conversations", key_doc_id(key), doc)
 
     def delete(self, key: str) -> bool:
         key = self._check_key(key)
@@ -227,8 +270,9 @@ class ConversationRepo:
 class GuildRepo:
     """Per-server settings with registered defaults, so a read never fails on a missing key."""
 
-    def __init__(self, store: DocumentStore) -> None:
+    def __init__(self, store: DocumentStore, audit: AuditRepo) -> None:
         self._store = store
+        self._audit = audit
         self._defaults: JSONDict = copy.deepcopy(GUILD_DEFAULTS)
 
     def register_defaults(self, defaults: JSONDict) -> None:
@@ -257,6 +301,24 @@ class GuildRepo:
             settings = current if result is None else _check_dict(result, "guild settings")
             self._store.put(self._store.main, "guilds", guild_id, {"settings": settings})
             return copy.deepcopy(settings)
+
+    def change(self, guild_id: int, fn: Callable[[JSONDict], JSONDict]) -> tuple[JSONDict, int]:
+        """A moderator's change and its audit entry as one step, under the store's lock.
+
+        `fn` edits the settings in place and returns the audit entry; returns the new settings and the
+        entry's change id. If `fn` raises, neither is written.
+        """
+        with self._store.mutating():
+            result: dict[str, int] = {}
+
+            def apply(settings: JSONDict) -> JSONDict:
+                entry = fn(settings)
+                _check_dict(entry, "audit entry")
+                encode(settings)
+                result["change_id"] = self._audit.append(guild_id, entry)
+                return settings
+
+            return self.update(guild_id, apply), result["change_id"]
 
 
 class AuditRepo:
@@ -335,3 +397,39 @@ class AuditRepo:
                     store.put(store.main, "audit", doc_id, doc)
                     changed += 1
         return changed
+
+
+def scrub_backup(folder: Path, user_id: int, member_file: Path) -> bool:
+    """Rewrite one backup folder without a forgotten member; True when it held anything about them.
+
+    Their documents go from the member file, their conversations from the main file, and audit
+    fields naming them become "forgotten-user", exactly as `forget_member` does to the live files.
+    """
+    changed_any = False
+    member_path = folder / member_file
+    data = AtomicJSONStorage(member_path, create_dirs=False).read() if member_path.exists() else None
+    if data:
+        changed = False
+        for docs in data.values():
+            if isinstance(docs, dict) and docs.pop(str(user_id), None) is not None:
+                changed = True
+        if changed:
+            AtomicJSONStorage(member_path, create_dirs=False).write(data)
+            changed_any = True
+    main_path = folder / MAIN_FILE
+    data = AtomicJSONStorage(main_path, create_dirs=False).read() if main_path.exists() else None
+    if data:
+        changed = False
+        conversations = data.get("conversations", {})
+        for doc_id in [k for k, doc in conversations.items() if doc.get("user_id") == user_id]:
+            del conversations[doc_id]
+            changed = True
+        for doc in data.get("audit", {}).values():
+            for name in AUDIT_PERSON_FIELDS:
+                if str(doc.get(name)) == str(user_id):
+                    doc[name] = FORGOTTEN_USER
+                    changed = True
+        if changed:
+            AtomicJSONStorage(main_path, create_dirs=False).write(data)
+            changed_any = True
+    return changed_any

@@ -33,7 +33,11 @@ from bot.storage._collections import (
     GuildRepo,
     PlanRepo,
     ProfileRepo,
+    Tombstones,
+    scrub_backup,
 )
+from bot.storage._lock import DataDirBusy, DataDirLock
+from bot.storage._repos import ForgetReceipt
 from bot.storage._store import DocumentStore, StorageError, check_id
 from bot.storage._tinydb import BACKUP_DIR, list_backups, make_backup
 
@@ -79,12 +83,14 @@ class Storage:
         self.plans = PlanRepo(store)
         self.checkins = CheckinRepo(store)
         self.conversations = ConversationRepo(store)
-        self.guilds = GuildRepo(store)
         self.audit = AuditRepo(store)
+        self.guilds = GuildRepo(store, self.audit)
+        self.tombstones = Tombstones(store)
         self._stop = threading.Event()
         self._close_lock = threading.Lock()
         self._closed = False
         self._last_backup = _last_backup_time(self.data_dir)
+        self._lock: DataDirLock | None = None
         self.last_error: str | None = None
         self._compact_soon = threading.Event()
         self._flusher = threading.Thread(target=self._run_flusher, name="storage-flusher", daemon=True)
@@ -95,7 +101,9 @@ class Storage:
              backup_interval: float = 3600.0, compact_interval: float = 30.0) -> Storage:
         """Load the database in `data_dir` (creating it if new) and start the flusher.
 
-        Raises StorageError, after moving any unreadable file aside as `<name>.corrupt-<UTC time>`;
+        Takes the folder's exclusive lock first: a second process on the same folder gets DataDirBusy
+        (a StorageError naming the other process). Raises StorageError, after moving any unreadable
+        file aside as `<name>.corrupt-<UTC time>`;
         opening again then starts those parts empty (and the caller should log that it did).
         """
         if not flush_interval > 0:
@@ -106,13 +114,20 @@ class Storage:
             raise ValueError("backup_interval is a number of seconds above 0.")
         if not compact_interval > 0:
             raise ValueError("compact_interval is a number of seconds above 0.")
-        store = DocumentStore(Path(data_dir))
-        store.load()
+        lock = DataDirLock(Path(data_dir))
+        lock.acquire()
+        try:
+            store = DocumentStore(Path(data_dir))
+            store.load()
+        except BaseException:
+            lock.release()
+            raise
         staging = store.data_dir / BACKUP_DIR
         for leftover in staging.glob(".staging-*") if staging.is_dir() else ():
             shutil.rmtree(leftover, ignore_errors=True)
         storage = cls(store, flush_interval=flush_interval, backup_count=backup_count,
                       backup_interval=backup_interval, compact_interval=compact_interval)
+        storage._lock = lock
         storage._flusher.start()
         storage._compactor.start()
         atexit.register(storage.close)
@@ -137,6 +152,8 @@ class Storage:
 
         try:
             return attempt()
+        except DataDirBusy:
+            raise  # nothing is damaged: another process has the folder, and retrying cannot help
         except StorageError as exc:
             if not recover:
                 raise
@@ -145,6 +162,13 @@ class Storage:
             return attempt()
 
     # ----------------------------------------------------------------------------------------
+
+    backend = "tinydb"
+
+    @property
+    def sync(self) -> Storage:
+        """Plain (blocking) calls: TinyDB's calls already are, so this is the storage itself."""
+        return self
 
     @property
     def closed(self) -> bool:
@@ -233,6 +257,8 @@ class Storage:
             self.compact()
             self._store.close_journal()
             self._closed = True
+            if self._lock is not None:
+                self._lock.release()
             atexit.unregister(self.close)
 
     def __enter__(self) -> Self:
@@ -256,24 +282,32 @@ class Storage:
 
     # ----------------------------------------------------------------------------------------
 
-    def forget_member(self, user_id: int) -> dict[str, int]:
-        """Remove everything stored about one member; returns how much of each kind was removed.
+    def forget_member(self, user_id: int) -> ForgetReceipt:
+        """Remove everything stored about one member, on disk and in backups too; says what and when.
 
-        Deletes their profile, plan, check-ins and conversations. Audit entries they authored stay
-        (a server needs its moderation history) but every field naming them is replaced by
-        "forgotten-user". The deletion is durable within one flush window; the database files and the
-        journal lose every earlier copy at the next compaction (at most `compact_interval` later), and
-        copies in backups/ age out as backups rotate (backup_count x backup_interval).
+        Deletes their profile, plan, check-ins and conversations and records a tombstone (a hash of
+        their id and the time), so a write begun before this moment (a stale view, an in-flight /plan, a
+        pending conversation) is refused with MemberForgotten instead of bringing the data back. Audit
+        entries they authored stay (a server needs its moderation history) but every field naming them
+        becomes "forgotten-user". Then the database files are rewritten and the journal emptied, and
+        every backup is rewritten without them, before this returns: disk I/O, so call it off the
+        event loop (`asyncio.to_thread`).
         """
         user_id = check_id(user_id)
         with self._store.mutating():
-            return {
+            at = dt.datetime.now(dt.UTC)
+            self.tombstones.mark(user_id, at)
+            counts = {
                 "profiles": int(self.profiles.delete(user_id)),
                 "plans": int(self.plans.delete(user_id)),
                 "checkins": self.checkins.delete(user_id),
                 "conversations": self.conversations.delete_for_user(user_id),
                 "audit_entries_anonymised": self.audit.anonymise(user_id),
             }
+        self.compact()
+        rewritten = sum(scrub_backup(folder, user_id, self._store.member_file(user_id).storage.path
+                                     .relative_to(self.data_dir)) for folder in list_backups(self.data_dir))
+        return ForgetReceipt(forgotten_at=at, backups_rewritten=rewritten, **counts)
 
 
 __all__ = ["Storage", "StorageError"]

@@ -26,6 +26,7 @@ SCHEMA: dict[str, int] = {
     "conversations": 1,
     "guilds": 1,
     "audit": 1,
+    "tombstones": 1,
 }
 
 # MIGRATIONS[collection][n] turns a version-n document into a version-(n + 1) document.

@@ -1,15 +1,19 @@
 """The repository interface: what callers may ask of storage, whatever database is behind it.
 
-Each collection is a `typing.Protocol`. The TinyDB implementation in `_collections.py` is the only one
-today; a server database (for several shard processes) can implement the same calls later without
-any caller changing. Every method is a plain synchronous call: implementations must keep them cheap
-and free of blocking I/O, so the Discord event loop can call them directly.
+Each collection is a `typing.Protocol`, implemented over TinyDB (`_collections.py`, the default)
+and over PostgreSQL (`_postgres.py`, when DATABASE_URL is set). Member writes honour the write origin
+below: once a member is forgotten, a write begun before that moment is refused (MemberForgotten).
+The TinyDB calls are plain synchronous calls that touch only memory, so the event loop can call them
+directly.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import Callable, Iterator
+from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 from bot.models import Plan, Profile
@@ -26,6 +30,81 @@ GUILD_DEFAULTS: JSONDict = {
     "faq_overrides": {},
     "rules_version": None,
 }
+
+
+# When the work now writing began: the interaction or the message a view sits on (set by the Discord
+# layer). A member write whose origin is not after the member's forget is refused (MemberForgotten).
+_WRITE_ORIGIN: ContextVar[dt.datetime | None] = ContextVar("legday_write_origin", default=None)
+
+
+def set_write_origin(moment: dt.datetime | None) -> None:
+    """Declare when the work in this task (and tasks it starts) began; naive times are taken as UTC."""
+    if moment is not None and moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    _WRITE_ORIGIN.set(moment)
+
+
+def write_origin() -> dt.datetime | None:
+    """When the current work began, if the caller said (see `set_write_origin`)."""
+    return _WRITE_ORIGIN.get()
+
+
+@contextlib.contextmanager
+def writes_from(moment: dt.datetime | None) -> Iterator[None]:
+    """Within the block, member writes count as begun at `moment` (for callbacks that outlive their task)."""
+    token = _WRITE_ORIGIN.set(moment if moment is None or moment.tzinfo else moment.replace(tzinfo=dt.UTC))
+    try:
+        yield
+    finally:
+        _WRITE_ORIGIN.reset(token)
+
+
+def is_stale(origin: dt.datetime | None, forgotten_at: dt.datetime | None) -> bool:
+    """Whether work begun at `origin` predates the member's forget (unknown origins count as new)."""
+    return forgotten_at is not None and origin is not None and origin <= forgotten_at
+
+
+@dataclass(frozen=True)
+class ForgetReceipt:
+    """What one forget removed, and when: what the member is told, word for word."""
+
+    forgotten_at: dt.datetime
+    profiles: int = 0
+    plans: int = 0
+    checkins: int = 0
+    conversations: int = 0
+    audit_entries_anonymised: int = 0
+    backups_rewritten: int = 0
+
+    def counts(self) -> dict[str, int]:
+        """The numbers alone, by kind."""
+        return {"profiles": self.profiles, "plans": self.plans, "checkins": self.checkins,
+                "conversations": self.conversations, "audit_entries_anonymised": self.audit_entries_anonymised,
+                "backups_rewritten": self.backups_rewritten}
+
+    def summary(self) -> str:
+        """A plain sentence: each kind that was deleted with its number, and the UTC time."""
+
+        def many(n: int, one: str, more: str) -> str:
+            return f"{n} {one if n == 1 else more}"
+
+        parts = []
+        if self.profiles:
+            parts.append("your profile")
+        if self.plans:
+            parts.append("your plan")
+        if self.checkins:
+            parts.append(many(self.checkins, "check-in", "check-ins"))
+        if self.conversations:
+            parts.append(many(self.conversations, "conversation in progress", "conversations in progress"))
+        what = ", ".join(parts) if parts else "nothing (I had nothing stored about you)"
+        text = f"At {self.forgotten_at:%H:%M:%S} UTC on {self.forgotten_at:%d %b %Y} I deleted {what}."
+        if self.backups_rewritten:
+            text += f" I also removed you from {many(self.backups_rewritten, 'backup', 'backups')}."
+        if self.audit_entries_anonymised:
+            text += (f" Your id was replaced by '{FORGOTTEN_USER}' in "
+                     f"{many(self.audit_entries_anonymised, 'moderator log entry', 'moderator log entries')}.")
+        return text + " Nothing started before this moment can save it back."
 
 
 @runtime_checkable
@@ -74,6 +153,7 @@ class GuildRepository(Protocol):
 
     def get(self, guild_id: int) -> JSONDict: ...
     def update(self, guild_id: int, fn: Callable[[JSONDict], JSONDict | None]) -> JSONDict: ...
+    def change(self, guild_id: int, fn: Callable[[JSONDict], JSONDict]) -> tuple[JSONDict, int]: ...
 
 
 @runtime_checkable

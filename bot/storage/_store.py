@@ -9,7 +9,7 @@ lookup, whatever the number of members.
 
 Layout on disk (all TinyDB files):
 
-- ``legday.json``: ``_meta``, ``guilds``, ``audit`` and ``conversations``;
+- ``legday.json``: ``_meta``, ``guilds``, ``audit``, ``conversations`` and ``tombstones`` (see `forget_member`);
 - ``members/members-NN.json``: ``profiles``, ``plans`` and ``checkins`` for the members whose id
   hashes to NN (``MEMBER_FILES`` files). Splitting members keeps a compaction proportional to what
   changed: a plan save rewrites one file of 1/64th of the members, not every member's plan. All of
@@ -35,6 +35,7 @@ reads the files, then replays the journal over them.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import hashlib
 import json
 import logging
@@ -55,7 +56,7 @@ MEMBERS_DIR = "members"
 JOURNAL_DIR = "journal"
 MEMBER_FILES = 64
 MEMBER_TABLES = ("profiles", "plans", "checkins")
-MAIN_TABLES = ("_meta", "guilds", "audit", "conversations")
+MAIN_TABLES = ("_meta", "guilds", "audit", "conversations", "tombstones")
 FORMAT = 1
 # Fibonacci hashing: Discord snowflakes' low bits are a per-millisecond counter that is mostly 0, so
 # `id % 64` would pile members into one file; the top bits of id * 2^64/phi spread them evenly.
@@ -65,6 +66,26 @@ _MASK64 = (1 << 64) - 1
 
 class StorageError(RuntimeError):
     """The database cannot be opened or written; the message says what happened and what to do."""
+
+
+class DatabaseUnavailable(StorageError):
+    """The database server cannot be reached; str() is the polite message for members, `detail` the log's."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__("I can't reach my database right now, so nothing was saved. "
+                         "Please try again in a minute.")
+        self.detail = detail
+
+
+class MemberForgotten(StorageError):
+    """A write for a member that began before they asked to be forgotten: refused, so nothing comes back."""
+
+    def __init__(self, forgotten_at: dt.datetime) -> None:
+        self.forgotten_at = forgotten_at
+        super().__init__(
+            f"You asked me to forget you at {forgotten_at:%H:%M} UTC on {forgotten_at:%d %b %Y}, after this "
+            "was started, so I didn't save it. Start again with /plan whenever you like."
+        )
 
 
 def encode(doc: dict[str, Any]) -> str:

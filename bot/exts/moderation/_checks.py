@@ -48,7 +48,7 @@ def moderator_role_id(interaction: discord.Interaction) -> int | None:
     storage = getattr(interaction.client, "storage", None)
     if storage is None or interaction.guild_id is None:
         return None
-    role_id = storage.guilds.get(interaction.guild_id).get("mod_role_id")
+    role_id = storage.sync.guilds.get(interaction.guild_id).get("mod_role_id")
     return role_id if isinstance(role_id, int) else None
 
 

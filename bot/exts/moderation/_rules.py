@@ -15,7 +15,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.client import FriendlyError, respond
+from bot.client import RULES_RELOADED, FriendlyError, respond
 from bot.exts.moderation._checks import (
     MODERATOR_HINT,
     SERVER_ONLY,
@@ -402,6 +402,7 @@ class Rules(commands.Cog):
             await respond(interaction, problems_message(error, RELOAD_FAILED))
             return
         log.info("defaults reloaded by user=%s: rules %s", interaction.user.id, version)
+        await interaction.client.announce(RULES_RELOADED)  # every other process reloads too
         await respond(interaction, f"Reloaded the default rules and FAQ (rules {version}).")
 
 

@@ -25,7 +25,7 @@ class Plans(commands.Cog):
     @app_commands.command(name="plan", description="Get your personal 4-week leg strength plan.")
     @member_cooldown()
     async def plan(self, interaction: discord.Interaction) -> None:
-        profile = saved_profile(interaction)
+        profile = await saved_profile(interaction)
         if profile is None:
             await interaction.response.send_modal(FormState(interaction.user.id, deliver_plan).modal())
             return

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
-from bot.client import describe_interaction, respond
+from bot.client import describe_interaction, maybe_await, respond
 from bot.exts._ui import OwnedView, bot_of, member_name
 
 if TYPE_CHECKING:
@@ -125,8 +125,8 @@ async def deliver_plan(interaction: discord.Interaction, profile: Profile, *, in
         await interaction.response.defer(ephemeral=True, thinking=True)
     plan = await asyncio.to_thread(make_plan, bot, interaction.guild_id, profile)
     if bot.storage is not None:
-        bot.storage.profiles.save(interaction.user.id, profile, guild_id=interaction.guild_id)
-        bot.storage.plans.save(interaction.user.id, plan)
+        await maybe_await(bot.storage.profiles.save(interaction.user.id, profile, guild_id=interaction.guild_id))
+        await maybe_await(bot.storage.plans.save(interaction.user.id, plan))
     log.info("plan user=%s template=%s withheld=%s rules=%s", interaction.user.id, plan.template,
              plan.withheld, plan.rules_version)
     failed = [entry.rule_id for entry in plan.trace if entry.status == "error"]
