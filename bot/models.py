@@ -123,7 +123,7 @@ RACE_DISTANCE_LABELS = {
 }
 
 _MILEAGE_RE = re.compile(
-    r"^\s*(?P<num>[+-]?\d+(?:[.,]\d+)?)\s*(?P<unit>km|kms|k|kilometers?|kilometres?|mi|mis|miles?|m)?\s*"
+    r"^\s*(?P<num>[+-]?(?:\d{1,3}(?:_\d{3})+|\d+(?:[.,]\d+)?))\s*(?P<unit>km|kms|k|kilometers?|kilometres?|mi|mis|miles?|m)?\s*"
     r"(?:/\s*(?:wk|week)|a week|per week|pw)?\s*$",
     re.IGNORECASE,
 )
@@ -150,8 +150,10 @@ def parse_mileage(text: str | float | int, default_unit: str | None = None) -> t
         match = _MILEAGE_RE.match(str(text))
         if not match:
             raise MileageError(f"I couldn't read '{shown}' as a distance. {MILEAGE_HELP}")
-        raw = float(match["num"].replace(",", "."))
+        # "1_000" is Python's way of writing 1000; "27,5" is a decimal comma.
+        raw = float(match["num"].replace("_", "").replace(",", "."))
         unit = match["unit"] or default_unit
+    raw += 0.0  # -0.0 becomes 0.0, so nothing ever shows "-0 km"
     if raw < 0:
         raise MileageError(f"Weekly mileage can't be negative ({raw:g}). {MILEAGE_HELP}")
     if unit is None:
