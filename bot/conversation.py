@@ -25,6 +25,7 @@ from bot.models import (
     LEVEL_LABELS,
     MILEAGE_HELP,
     NIGGLE_LABELS,
+    RACE_DISTANCE_LABELS,
     MileageError,
     Profile,
     friendly_errors,
@@ -36,9 +37,9 @@ Stage = Literal["collecting", "confirming", "done"]
 # The order questions are asked in: what a plan cannot do without first, then the safety question.
 ORDER: tuple[str, ...] = (
     "weekly_km", "level", "goals", "long_run_day", "hard_days", "equipment", "niggles", "sharp_pain",
-    "days_per_week", "race_date",
+    "days_per_week", "race_date", "race_distance",
 )
-OPTIONAL = frozenset({"days_per_week", "race_date"})
+OPTIONAL = frozenset({"days_per_week", "race_date", "race_distance"})
 MULTI = frozenset({"goals", "hard_days", "equipment", "niggles"})
 DEFAULT_TTL = dt.timedelta(minutes=30)
 
@@ -61,7 +62,9 @@ _PROMPTS = {
     "niggles": "Any niggles or old injuries I should plan around? Pick any, or none.",
     "sharp_pain": "Do you get sharp joint pain (not just soreness) when you run or lift?",
     "days_per_week": "How many strength sessions a week can you fit in? Two suits most runners.",
-    "race_date": "Is there a key race coming up? Give its date, like 2027-01-17, `Jan 17` or `in 6 weeks`.",
+    "race_date": "Is there a key race coming up? Give its date, like 2027-01-17, `Jan 17` or `in 6 weeks`, "
+                 "or say `no race`.",
+    "race_distance": "How long is that race?",
 }
 # Loose words a runner may use for a field when they ask to change it ("change my mileage").
 _FIELD_WORDS = {
@@ -75,6 +78,7 @@ _FIELD_WORDS = {
     "sharp_pain": ("pain", "sharp", "sharp pain"),
     "days_per_week": ("days", "sessions", "days per week", "strength days"),
     "race_date": ("race", "race date", "date"),
+    "race_distance": ("race distance", "distance of the race", "how far"),
 }
 
 
@@ -115,6 +119,8 @@ def _options(field: str) -> list[Option]:
             return [Option(value="yes", label="Yes, sharp pain"), Option(value="no", label="No")]
         case "days_per_week":
             return [Option(value=str(n), label=f"{n} a week") for n in (1, 2, 3)]
+        case "race_distance":
+            return [Option(value=k.value, label=v) for k, v in RACE_DISTANCE_LABELS.items()]
     return []
 
 
@@ -204,6 +210,9 @@ class Conversation(BaseModel):
         if field == "sharp_pain":
             # The safety question is asked even when the opening message seemed to say "no pain".
             return field not in self.answered and self.fields.get(field) is not True
+        if field == "race_distance":
+            # Asked only about a race with a date; "no race" or a skipped date means no distance either.
+            return bool(self.fields.get("race_date")) and field not in self.fields and field not in self.skipped
         if field in OPTIONAL:
             return field not in self.fields and field not in self.skipped
         return field not in self.fields
@@ -258,6 +267,8 @@ class Conversation(BaseModel):
                 return False, None
             return None, "Please answer yes or no: do you get sharp joint pain, not just soreness?"
         if field == "race_date":
+            if intake.says_no_race(cleaned):
+                return None, None
             found, problems = intake.read_race_date(cleaned, today, loose=True)
             if found:
                 return found, None
@@ -303,6 +314,9 @@ class Conversation(BaseModel):
                 # Answering "which niggles?" a body part alone is enough; no "sore" needed.
                 found = [n for n, pattern in intake.NIGGLE_PATTERNS.items() if re.search(pattern, cleaned)]
                 return found or None
+            case "race_distance":
+                distance = intake.read_race_distance(cleaned)
+                return [distance] if distance else None
             case "days_per_week":
                 words = {"once": "1", "one": "1", "twice": "2", "two": "2", "three": "3", "thrice": "3"}
                 hits = [words[w] for w in _tokens(cleaned) if w in words]
@@ -421,17 +435,20 @@ class Conversation(BaseModel):
 
     # ------------------------------------------------------------------ confirming
 
+    def summary_rows(self) -> list[tuple[str, str]]:
+        """(label, value shown) for each field read so far, in the order they are asked."""
+        return [(FIELD_LABELS[field], self._shown(field)) for field in ORDER
+                if field in self.fields or field in self.skipped]
+
     def summary(self) -> str:
         """Markdown lines of what I have read, for the confirm card."""
-        lines = []
-        for field in ORDER:
-            if field not in self.fields and field not in self.skipped:
-                continue
-            lines.append(f"**{FIELD_LABELS[field]}:** {self._shown(field)}")
-        return "\n".join(lines) if lines else "Nothing yet."
+        rows = self.summary_rows()
+        return "\n".join(f"**{label}:** {value}" for label, value in rows) if rows else "Nothing yet."
 
     def _shown(self, field: str) -> str:
         value = self.fields.get(field)
+        if field == "race_date" and field in self.fields and value is None:
+            return "no race planned"
         if field in self.skipped or (field in OPTIONAL and value is None):
             return "not given"
         match field:
@@ -458,6 +475,8 @@ class Conversation(BaseModel):
                 return f"{value} a week"
             case "race_date":
                 return dt.date.fromisoformat(value).strftime("%a %d %b %Y")
+            case "race_distance":
+                return RACE_DISTANCE_LABELS.get(value, str(value))
         return str(value)
 
     def confirm(self) -> str | None:
@@ -500,3 +519,87 @@ class Conversation(BaseModel):
     def to_profile(self) -> Profile:
         """The finished profile; raises pydantic.ValidationError (a ValueError) while fields are missing."""
         return Profile.model_validate({k: v for k, v in self.fields.items() if k in Profile.model_fields})
+
+
+# --------------------------------------------------------------------------------------------
+# The conversation service: one turn in, plain replies out, for Discord and the console alike.
+
+ReplyKind = Literal["question", "confirm", "faq", "help", "done"]
+
+HELP_LINE = (
+    "Tell me about your running in a sentence, like \"I run 30 km a week, new to lifting, want to get faster\", "
+    "and I'll build you a 4-week leg strength plan. Or ask me a question about strength work for runners."
+)
+EXPIRED = "Our last chat went quiet, so I started fresh."
+RESTARTED = "Starting over."
+_RESTART_WORDS = {"new", "restart", "start over", "reset", "new plan"}
+# Fields whose answers are health details: a reply showing them is for the member's eyes only.
+HEALTH_FIELDS = frozenset({"niggles", "sharp_pain"})
+
+
+class Reply(BaseModel):
+    """One message for a front-end to render: a question, the summary to confirm, an FAQ answer to give...
+
+    Kinds: `question`, `confirm` (the summary), `faq` (answer `asked` from the FAQ), `help` (what to say),
+    `done` (the finished profile: save it, make and save the plan, show it).
+    """
+
+    kind: ReplyKind
+    lead: str = ""
+    question: Question | None = None
+    summary: list[tuple[str, str]] = Field(default_factory=list)
+    asked: str | None = None
+    profile: Profile | None = None
+    health: bool = False
+
+    @property
+    def text(self) -> str:
+        """The reply as plain lines (light markdown: `code`, **bold**), for any front-end."""
+        parts = [self.lead] if self.lead else []
+        if self.question is not None:
+            parts.append(self.question.prompt)
+        if self.summary:
+            parts.append("\n".join(f"**{label}:** {value}" for label, value in self.summary))
+        return "\n".join(parts)
+
+
+def step(conversation: Conversation, lead: str = "") -> Reply:
+    """What the conversation needs next: its question, or its summary to confirm."""
+    question = conversation.next_question()
+    if question is not None:
+        return Reply(kind="question", lead=lead, question=question)
+    summary = conversation.summary_rows()
+    health = any(conversation.fields.get(field) for field in HEALTH_FIELDS)
+    return Reply(kind="confirm", lead=lead, summary=summary, health=health)
+
+
+def respond(conversation: Conversation | None, key: str, text: str,
+            now: dt.datetime) -> tuple[Conversation | None, list[Reply]]:
+    """Take one message from a runner: the conversation afterwards (None when there is none) and the replies.
+
+    A question asked in the middle of the conversation is answered (an `faq` reply) and the pending
+    question asked again; nothing the runner said is dropped.
+    """
+    lead = ""
+    if conversation is not None and (conversation.is_expired(now) or conversation.stage == "done"):
+        conversation, lead = None, EXPIRED if conversation.stage != "done" else ""
+    cleaned = _clean(text)
+    if conversation is not None and cleaned in _RESTART_WORDS:
+        return None, [Reply(kind="help", lead=RESTARTED, asked=None)]
+    if conversation is None:
+        kind = intake.classify_message(text)
+        if kind == "question":
+            return None, [Reply(kind="faq", lead=lead, asked=text)]
+        if kind == "smalltalk":
+            return None, [Reply(kind="help", lead=lead)]
+        conversation = Conversation.start(key, text, now)
+        notes = [lead, *conversation.notes]
+        return conversation, [step(conversation, "\n".join(note for note in notes if note))]
+    error = conversation.answer(text, now)
+    if conversation.stage == "done":
+        return None, [Reply(kind="done", profile=conversation.to_profile())]
+    if error is None:
+        return conversation, [step(conversation)]
+    if intake.classify_message(text) == "question":
+        return conversation, [Reply(kind="faq", asked=text), step(conversation)]
+    return conversation, [step(conversation, error)]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import itertools
 import re
 from typing import Any, Literal
 
@@ -76,17 +77,32 @@ def _normalise(text: str) -> str:
     return alpha2digit(text, "en")
 
 
-def _sentences(text: str) -> list[str]:
+_SENTENCE_END_RE = re.compile(r"(?<!\d)[.!?;\n]+|[.!?;\n]+(?!\d)")
+_CLAUSE_END_RE = re.compile(r",|\bbut\b|\s-\s|\(|\)")
+_PART_END_RE = re.compile(rf"{_SENTENCE_END_RE.pattern}|{_CLAUSE_END_RE.pattern}")
+
+
+@functools.lru_cache(maxsize=256)
+def _split_sentences(text: str) -> tuple[str, ...]:
     # A full stop inside a number ("27.5", "1.5x") is not a sentence end.
-    return [part for part in re.split(r"(?<!\d)[.!?;\n]+|[.!?;\n]+(?!\d)", text) if part.strip()]
+    return tuple(part for part in _SENTENCE_END_RE.split(text) if part.strip())
+
+
+def _sentences(text: str) -> list[str]:
+    return list(_split_sentences(text))
+
+
+@functools.lru_cache(maxsize=256)
+def _split_clauses(text: str) -> tuple[str, ...]:
+    parts: list[str] = []
+    for sentence in _split_sentences(text):
+        parts.extend(p for p in _CLAUSE_END_RE.split(sentence) if p.strip())
+    return tuple(parts)
 
 
 def _clauses(text: str) -> list[str]:
     """Comma, 'but' and sentence boundaries: the span within which a word describes its neighbour."""
-    parts: list[str] = []
-    for sentence in _sentences(text):
-        parts.extend(p for p in re.split(r",|\bbut\b|\s-\s|\(|\)", sentence) if p.strip())
-    return parts
+    return list(_split_clauses(text))
 
 
 # --------------------------------------------------------------------------------------------
@@ -149,6 +165,8 @@ _UNITLESS_WEEKLY_RE = re.compile(
 _DAY_DISTANCE_RE = re.compile(
     rf"\b(?P<day>{_DAY_RE.pattern[3:-3]})\b\s*[:=-]?\s*(?P<num>\d+(?:[.,]\d+)?)\s*(?P<unit>{_UNIT})?\b"
 )
+# Distances weighed per message: a real message names a handful; a bound on the cost of "5k 5k 5k ...".
+MAX_DISTANCES = 16
 # A distance with no word around it ("48km, beginner") is the week when it is too far for one everyday run.
 _STANDALONE_MIN_KM = 15.0
 
@@ -237,7 +255,8 @@ def _day_by_day(text: str) -> tuple[float, str, str] | None:
 def read_mileage(text: str, loose: bool = False) -> tuple[tuple[float, str] | None, list[str]]:
     """Find the weekly running distance: ((km, unit) or None, problems). `loose` takes any distance given."""
     text = _normalise(text)
-    scored = [(found, m) for m in _DISTANCE_RE.finditer(text) if (found := _score_distance(text, m)) is not None]
+    distances = itertools.islice(_DISTANCE_RE.finditer(text), MAX_DISTANCES)
+    scored = [(found, m) for m in distances if (found := _score_distance(text, m)) is not None]
     best = max(((s, i) for i, (s, _) in enumerate(scored) if s[0] + loose >= 1), default=None,
                key=lambda pair: (pair[0][0], -pair[1]))
     chosen: tuple[float, str] | None = None
@@ -294,37 +313,49 @@ _BEGINNER_RES = [
 
 
 @functools.lru_cache(maxsize=1)
-def _classifiers() -> dict[str, TextClassifier]:
-    """Level and goal classifiers trained from rules/intake_examples.yaml (once per process)."""
+def _classifier() -> TextClassifier:
+    """One classifier over 'level:<level>', 'goals:<goal>' and 'none', trained from rules/intake_examples.yaml.
+
+    One model for both fields, so a message costs one pass over its clauses (bench/bench_intake.py).
+    """
     data, _ = read_yaml(RULES_DIR / "intake_examples.yaml")
-    made: dict[str, TextClassifier] = {}
+    texts: list[str] = []
+    labels: list[str] = []
     for name in ("level", "goals"):
-        texts = [text for label, examples in data[name].items() for text in examples]
-        labels = [label for label, examples in data[name].items() for _ in examples]
-        made[name] = TextClassifier.fit(texts, labels, vocabulary())
-    return made
+        for label, examples in data[name].items():
+            texts.extend(examples)
+            labels.extend(["none" if label == "none" else f"{name}:{label}"] * len(examples))
+    return TextClassifier.fit(texts, labels, vocabulary())
+
+
+@functools.lru_cache(maxsize=128)
+def _clause_labels(text: str) -> tuple[tuple[str, float], ...]:
+    """Each clause's most likely label other than `none`, with its probability (cached per message)."""
+    clauses = [c.strip()[:MAX_CLAUSE_CHARS] for c in _clauses(text) if len(c.strip()) > 2][:MAX_CLAUSES]
+    if not clauses:
+        return ()
+    model = _classifier()
+    found: list[tuple[str, float]] = []
+    for row in model.probabilities(clauses):
+        best = max(range(len(row)), key=lambda i: row[i])
+        if model.labels[best] != "none":
+            found.append((model.labels[best], float(row[best])))
+    return tuple(found)
 
 
 # A clause must make its label this likely before the reader takes it; below, the conversation asks.
 LEVEL_CONFIDENCE = 0.55
 GOAL_CONFIDENCE = 0.5
 # Clauses a message is judged on: enough for any real message, and a bound on the cost of a long one.
-MAX_CLAUSES = 40
+MAX_CLAUSES = 24
+MAX_CLAUSE_CHARS = 200
 
 
 def _classified(name: str, text: str, confidence: float) -> list[tuple[str, float]]:
-    """Each clause's best label other than `none`, when the classifier is at least `confidence` sure."""
-    clauses = [c.strip() for c in _clauses(text) if len(c.strip()) > 2][:MAX_CLAUSES]
-    if not clauses:
-        return []
-    model = _classifiers()[name]
-    found: list[tuple[str, float]] = []
-    for row in model.probabilities(clauses):
-        best = max(range(len(row)), key=lambda i: row[i])
-        label = model.labels[best]
-        if label != "none" and row[best] >= confidence:
-            found.append((label, float(row[best])))
-    return found
+    """The clauses' labels for one field ('level' or 'goals') that the classifier is `confidence` sure of."""
+    prefix = f"{name}:"
+    return [(label.removeprefix(prefix), p) for label, p in _clause_labels(text)
+            if label.startswith(prefix) and p >= confidence]
 
 
 def read_level(text: str) -> str | None:
@@ -338,16 +369,22 @@ def read_level(text: str) -> str | None:
     return max(hits, key=lambda hit: hit[1])[0] if hits else None
 
 
+_NOT_BEGINNER_RE = re.compile(_NEGATED + r"(?:beginner|novice|new to (?:lifting|the gym|strength))")
+_NEGATED_BEFORE_RE = re.compile(_NEGATED + r"$")
+_LEVEL_RES = {level: re.compile("|".join(f"(?:{p})" for p in patterns)) for level, patterns in (
+    ("advanced", _ADVANCED_RES), ("advanced-described", _ADVANCED_RES[1:]), ("beginner", _BEGINNER_RES),
+    ("intermediate", _INTERMEDIATE_RES))}
+
+
 def _read_level_words(text: str) -> str | None:
-    if re.search(_NEGATED + r"(?:beginner|novice|new to (?:lifting|the gym|strength))", text):
-        return "advanced" if any(re.search(p, text) for p in _ADVANCED_RES[1:]) else "intermediate"
-    advanced = [m for p in _ADVANCED_RES for m in re.finditer(p, text)]
-    advanced = [m for m in advanced if not re.search(_NEGATED + r"$", text[: m.start()])]
-    if advanced:
-        return "advanced"
-    if any(re.search(p, text) for p in _BEGINNER_RES):
+    if _NOT_BEGINNER_RE.search(text):
+        return "advanced" if _LEVEL_RES["advanced-described"].search(text) else "intermediate"
+    for match in _LEVEL_RES["advanced"].finditer(text):
+        if not _NEGATED_BEFORE_RE.search(text[max(0, match.start() - 40): match.start()]):
+            return "advanced"
+    if _LEVEL_RES["beginner"].search(text):
         return "beginner"
-    if any(re.search(p, text) for p in _INTERMEDIATE_RES):
+    if _LEVEL_RES["intermediate"].search(text):
         return "intermediate"
     return None
 
@@ -384,12 +421,13 @@ _GOAL_RES: dict[str, list[str]] = {
     ],
 }
 _GOAL_ORDER = list(_GOAL_RES)
+_GOAL_COMPILED = {goal: re.compile("|".join(f"(?:{p})" for p in patterns)) for goal, patterns in _GOAL_RES.items()}
 
 
 def read_goals(text: str) -> list[str]:
     """Goal ids named or implied ('PR' is speed, 'fells' is hills, 'break 50 min' is speed), in vocabulary order."""
     text = _normalise(text)
-    found = {goal for goal, patterns in _GOAL_RES.items() if any(re.search(p, text) for p in patterns)}
+    found = {goal for goal, pattern in _GOAL_COMPILED.items() if pattern.search(text)}
     if not found:
         found = {goal for goal, _ in _classified("goals", text, GOAL_CONFIDENCE)}
     return [goal for goal in _GOAL_ORDER if goal in found]
@@ -411,6 +449,9 @@ _DAY_GROUP_RE = re.compile(
 )
 
 
+_NEAR = 60
+
+
 def _gap_cost(gap: str) -> int:
     cost = 2 * len(re.findall(r"[,.]", gap))
     cost += sum(1 for word in re.findall(r"[\w'=:-]+", gap) if word not in _FILLER)
@@ -428,11 +469,16 @@ def _day_roles(text: str) -> dict[str, list[list[str]]]:
     roles: dict[str, list[list[str]]] = {"long": [], "hard": [], "strength": []}
     kinds = (("long", _LONG_KW), ("hard", _HARD_KW), ("strength", _STRENGTH_KW), ("other", _OTHER_KW))
     for sentence in _sentences(text):
+        groups = list(_DAY_GROUP_RE.finditer(sentence))
+        if not groups:
+            continue
         keywords = [(kind, m) for kind, pattern in kinds for m in re.finditer(pattern, sentence)]
-        for group in _DAY_GROUP_RE.finditer(sentence):
+        for group in groups:
             days = [_DAY_WORDS[m.group(1)] for m in _DAY_RE.finditer(group.group(0))]
             best: tuple[int, int, str] | None = None
             for kind, kw in keywords:
+                if kw.end() < group.start() - _NEAR or kw.start() > group.end() + _NEAR:
+                    continue  # too far to describe this day: more than a few words between them
                 if kw.end() <= group.start():
                     cost, side = _gap_cost(sentence[kw.end(): group.start()]), 0
                 elif kw.start() >= group.end():
@@ -504,6 +550,10 @@ _NOT_HAVING_RE = re.compile(
 )
 
 
+_EQUIPMENT_COMPILED = {item: re.compile(pattern) for item, pattern in _EQUIPMENT_RES.items()}
+_EQUIPMENT_ANY_RE = re.compile("|".join(f"(?:{pattern})" for pattern in _EQUIPMENT_RES.values()))
+
+
 def read_equipment(text: str) -> list[str] | None:
     """Equipment the runner has; [] when they say they have none; None when they don't say."""
     text = _normalise(text)
@@ -512,8 +562,10 @@ def read_equipment(text: str) -> list[str] | None:
     for clause in _clauses(text):
         if _NO_EQUIPMENT_RE.search(clause):
             said_none = True
-        for item, pattern in _EQUIPMENT_RES.items():
-            for match in re.finditer(pattern, clause):
+        if not _EQUIPMENT_ANY_RE.search(clause):
+            continue
+        for item, pattern in _EQUIPMENT_COMPILED.items():
+            for match in pattern.finditer(clause):
                 if _NOT_HAVING_RE.search(clause[: match.start()]):
                     continue
                 found.add(item)
@@ -549,18 +601,25 @@ _NO_NIGGLES_RE = re.compile(
 )
 
 
+_NIGGLE_COMPILED = {niggle: re.compile(pattern) for niggle, pattern in NIGGLE_PATTERNS.items()}
+_NIGGLE_ANY_RE = re.compile("|".join(f"(?:{pattern})" for pattern in NIGGLE_PATTERNS.values()))
+_CUE_OR_SYNDROME_RE = re.compile(f"{_CUE_RE}|{_SYNDROME_RE}")
+# "no knee pain", "stop getting shin splints": the body part is named, but there is no niggle now.
+_NOT_A_NIGGLE_BEFORE_RE = re.compile(
+    r"\bno\s+(?:\w+\s+)?$|\b(?:stop|avoid|prevent)\w*\s+(?:getting\s+|having\s+)?(?:\w+\s+)?$"
+)
+
+
 def read_niggles(text: str) -> list[str] | None:
     """Body areas with a niggle ('dodgy knee', 'shin splints'); [] for 'no injuries'; None when not said."""
     text = _normalise(text)
     found: set[str] = set()
     for clause in _clauses(text):
-        has_cue = re.search(_CUE_RE, clause) or re.search(_SYNDROME_RE, clause)
-        if not has_cue:
+        if not _NIGGLE_ANY_RE.search(clause) or not _CUE_OR_SYNDROME_RE.search(clause):
             continue
-        for niggle, pattern in NIGGLE_PATTERNS.items():
-            for match in re.finditer(pattern, clause):
-                if re.search(r"\bno\s+(?:\w+\s+)?$|\b(?:stop|avoid|prevent)\w*\s+(?:getting\s+|having\s+)?(?:\w+\s+)?$",
-                             clause[: match.start()]):
+        for niggle, pattern in _NIGGLE_COMPILED.items():
+            for match in pattern.finditer(clause):
+                if _NOT_A_NIGGLE_BEFORE_RE.search(clause[: match.start()]):
                     continue
                 found.add(niggle)
     if found:
@@ -630,57 +689,69 @@ def _parse_span(span: str, today: dt.date) -> dt.date | None:
     return parsed.date() if parsed else None
 
 
-def read_date(text: str, today: dt.date, loose: bool = False) -> tuple[dt.date | None, list[str]]:
-    """A future date written in a message or an answer; `loose` takes a relative date with no race named."""
-    text = _normalise(str(text or ""))
-    found: dt.date | None = None
-    shown = ""
-    try:
-        if match := _ISO_RE.search(text):
-            shown = match.group(0)
-            found = dt.date(int(match[1]), int(match[2]), int(match[3]))
-        elif (match := _DAY_MONTH_RE.search(text)) or (match := _MONTH_DAY_RE.search(text)):
-            shown = match.group(0)
-            if match.re is _DAY_MONTH_RE:
-                day, month, year = int(match[1]), _MONTHS[match[2]], match[3]
-            else:
-                day, month, year = int(match[2]), _MONTHS[match[1]], match[3]
-            found = dt.date(int(year) if year else today.year, month, day)
-            if not year and found < today:
-                found = found.replace(year=today.year + 1)
-    except ValueError:
-        return None, [f"'{shown or text[:20]}' isn't a real date. {DATE_HELP}"]
+def _around(text: str, start: int, end: int, boundary: re.Pattern[str]) -> str:
+    """The stretch of text around [start, end) up to the nearest `boundary` on each side."""
+    before = text[max(0, start - 200): start]
+    cut = max((m.end() for m in boundary.finditer(before)), default=0)
+    after = text[end: end + 200]
+    stop = boundary.search(after)
+    return before[cut:] + text[start:end] + (after[: stop.start()] if stop else after)
+
+
+def _find_date(text: str, today: dt.date, loose: bool) -> tuple[dt.date | None, list[str], tuple[int, int]]:
+    """The first date written in `text`, the problems with it, and where it was written."""
+    where = (-1, -1)
+    if match := _ISO_RE.search(text):
+        try:
+            return dt.date(int(match[1]), int(match[2]), int(match[3])), [], match.span()
+        except ValueError:
+            return None, [f"'{match.group(0)}' isn't a real date. {DATE_HELP}"], match.span()
+    if (match := _DAY_MONTH_RE.search(text)) or (match := _MONTH_DAY_RE.search(text)):
+        found = _parse_span(match.group(0), today)
+        if found is None:
+            return None, [f"'{match.group(0)}' isn't a real date. {DATE_HELP}"], match.span()
+        return found, [], match.span()
+    for match in itertools.islice(_RELATIVE_RE.finditer(text), MAX_CLAUSES):
+        if not (loose or _RACE_CONTEXT_RE.search(_around(text, *match.span(), _SENTENCE_END_RE))):
+            continue
+        raw = match["n"] or match["n2"] or "2"
+        unit = match["unit"] or match["unit2"] or "weeks"
+        amount = 1 if raw in ("a", "an", "one") else int(raw)
+        days = amount * (30 if unit.startswith("m") else 7 if unit.startswith("w") else 1)
+        if days > _MAX_DAYS_AHEAD:
+            return None, [f"'{match.group(0)}' is more than three years away. "
+                          "Give a race date in the next year or two."], match.span()
+        found = _parse_span(match.group(0) if not match["fortnight"] else "in 2 weeks", today)
+        if found is None:
+            return None, [f"I couldn't work out the date '{match.group(0)}' from today. {DATE_HELP}"], match.span()
+        return found, [], match.span()
+    for match in itertools.islice(_WEEKDAY_RE.finditer(text), MAX_CLAUSES):
+        if _RACE_WORD_RE.search(_around(text, *match.span(), _SENTENCE_END_RE)):
+            span = match.group(0).replace("on ", "").replace("coming ", "next ")
+            return _parse_span(span, today), [], match.span()
+    return None, [], where
+
+
+def _date_and_place(text: str, today: dt.date, loose: bool) -> tuple[dt.date | None, list[str], tuple[int, int]]:
+    found, problems, where = _find_date(text, today, loose)
     if found is None:
-        for sentence in _sentences(text)[:MAX_CLAUSES]:
-            if not (loose or _RACE_CONTEXT_RE.search(sentence)):
-                continue
-            if match := _RELATIVE_RE.search(sentence):
-                raw = match["n"] or match["n2"] or "2"
-                unit = match["unit"] or match["unit2"] or "weeks"
-                amount = 1 if raw in ("a", "an", "one") else int(raw)
-                days = amount * (30 if unit.startswith("m") else 7 if unit.startswith("w") else 1)
-                if days > _MAX_DAYS_AHEAD:
-                    return None, [f"'{match.group(0)}' is more than three years away. "
-                                  "Give a race date in the next year or two."]
-                found = _parse_span(match.group(0) if not match["fortnight"] else "in 2 weeks", today)
-                if found is None:
-                    return None, [f"I couldn't work out the date '{match.group(0)}' from today. {DATE_HELP}"]
-            elif (match := _WEEKDAY_RE.search(sentence)) and _RACE_WORD_RE.search(sentence):
-                found = _parse_span(match.group(0).replace("on ", "").replace("coming ", "next "), today)
-            if found is not None:
-                shown = match.group(0) if match else ""
-                break
-    if found is None:
-        return None, []
+        return None, problems, where
     try:
         limit = today + dt.timedelta(days=_MAX_DAYS_AHEAD)
     except OverflowError:
         limit = dt.date.max
     if found < today:
-        return None, [f"{found.isoformat()} has already passed. Give the date of a race that's still to come."]
+        return None, [f"{found.isoformat()} has already passed. Give the date of a race that's still to come."], where
     if found > limit:
-        return None, [f"{found.isoformat()} is more than three years away. Give a race date in the next year or two."]
-    return found, []
+        return None, [f"{found.isoformat()} is more than three years away. "
+                      "Give a race date in the next year or two."], where
+    return found, [], where
+
+
+def read_date(text: str, today: dt.date, loose: bool = False) -> tuple[dt.date | None, list[str]]:
+    """A future date written in a message or an answer; `loose` takes a relative date with no race named."""
+    found, problems, _ = _date_and_place(_normalise(str(text or "")), today, loose)
+    return found, problems
 
 
 def read_race_date(text: str, today: dt.date, loose: bool = False) -> tuple[dt.date | None, list[str]]:
@@ -705,7 +776,7 @@ def read_race_distance(text: str) -> str | None:
 
 def warm_up() -> None:
     """Load the vocabulary, train the classifiers and load dateparser's data now, not on a member's message."""
-    _classifiers()
+    _classifier()
     _parse_span("in 1 week", dt.date(2026, 1, 1))
     _parse_span("jan 10", dt.date(2026, 1, 1))
 
@@ -776,15 +847,15 @@ def _parse_message(text: str, today: dt.date) -> ParseResult:
     sharp = read_sharp_pain(norm)
     if sharp is not None:
         fields["sharp_pain"] = sharp
-    race, found_problems = read_race_date(norm, today)
+    race, found_problems, where = _date_and_place(norm, today, loose=False)
     problems += found_problems
     if race:
         fields["race_date"] = race
         # The distance is the one named where the date is ("marathon on jan 10"), else in that sentence.
-        for part in [*_clauses(norm)[:MAX_CLAUSES], *_sentences(norm)[:MAX_CLAUSES]]:
-            if read_date(part, today, loose=True)[0] == race and (distance := read_race_distance(part)):
-                fields["race_distance"] = distance
-                break
+        distance = read_race_distance(_around(norm, *where, _PART_END_RE)) or read_race_distance(
+            _around(norm, *where, _SENTENCE_END_RE))
+        if distance:
+            fields["race_distance"] = distance
     elif says_no_race(norm):
         fields["race_date"] = None
     if (week := _day_by_day(norm)) and week[2] and "long_run_day" not in fields:
