@@ -15,17 +15,10 @@ from rapidfuzz import fuzz, process
 
 from bot import intake
 from bot.models import (
-    DAY_NAMES,
-    DAYS,
-    EQUIPMENT_LABELS,
     FIELD_ACCEPTS,
     FIELD_LABELS,
-    GOAL_LABELS,
-    KM_PER_MILE,
-    LEVEL_LABELS,
+    FIELDS,
     MILEAGE_HELP,
-    NIGGLE_LABELS,
-    RACE_DISTANCE_LABELS,
     MileageError,
     Profile,
     friendly_errors,
@@ -52,20 +45,6 @@ _NO_WORDS = {"no", "n", "nope", "nah", "never", "false", "not really", "none", "
 _CONFIRM_WORDS = {"yes", "y", "yep", "yeah", "looks right", "looks good", "correct", "confirm", "ok", "okay",
                   "right", "that's right", "thats right", "good", "sure", "perfect", "all good", "go", "👍"}
 
-_PROMPTS = {
-    "weekly_km": "How far do you run in a typical week? A number with km or mi, like `30mi` or `45km`.",
-    "level": "How much strength training have you done?",
-    "goals": "What should strength work help you with? Pick one or more.",
-    "long_run_day": "Which day is your long run?",
-    "hard_days": "Which days are your hard runs (intervals, tempo, races)? Pick any, or none.",
-    "equipment": "What equipment can you use? Pick any, or none for bodyweight only.",
-    "niggles": "Any niggles or old injuries I should plan around? Pick any, or none.",
-    "sharp_pain": "Do you get sharp joint pain (not just soreness) when you run or lift?",
-    "days_per_week": "How many strength sessions a week can you fit in? Two suits most runners.",
-    "race_date": "Is there a key race coming up? Give its date, like 2027-01-17, `Jan 17` or `in 6 weeks`, "
-                 "or say `no race`.",
-    "race_distance": "How long is that race?",
-}
 # Loose words a runner may use for a field when they ask to change it ("change my mileage").
 _FIELD_WORDS = {
     "weekly_km": ("mileage", "distance", "weekly", "km", "miles", "volume"),
@@ -100,28 +79,12 @@ class Question(BaseModel):
 
 
 def _options(field: str) -> list[Option]:
-    days = [Option(value=day, label=DAY_NAMES[day]) for day in DAYS]
-    match field:
-        case "level":
-            return [Option(value=k.value, label=v) for k, v in LEVEL_LABELS.items()]
-        case "goals":
-            return [Option(value=k.value, label=v) for k, v in GOAL_LABELS.items()]
-        case "long_run_day":
-            return [*days, Option(value="none", label="No fixed long-run day")]
-        case "hard_days":
-            return [*days, Option(value="none", label="No hard days")]
-        case "equipment":
-            return [Option(value=k.value, label=v) for k, v in EQUIPMENT_LABELS.items()]
-        case "niggles":
-            return [*(Option(value=k.value, label=v) for k, v in NIGGLE_LABELS.items()),
-                    Option(value="none", label="No niggles")]
-        case "sharp_pain":
-            return [Option(value="yes", label="Yes, sharp pain"), Option(value="no", label="No")]
-        case "days_per_week":
-            return [Option(value=str(n), label=f"{n} a week") for n in (1, 2, 3)]
-        case "race_distance":
-            return [Option(value=k.value, label=v) for k, v in RACE_DISTANCE_LABELS.items()]
-    return []
+    """The question's choices, from the field registry, with its 'none' choice last."""
+    spec = FIELDS[field]
+    options = [Option(value=value, label=label) for value, label in spec.choices]
+    if spec.none_label:
+        options.append(Option(value="none", label=spec.none_label))
+    return options
 
 
 def _clean(text: str) -> str:
@@ -236,7 +199,7 @@ class Conversation(BaseModel):
         field = self.pending
         return Question(
             field=field,
-            prompt=_PROMPTS[field],
+            prompt=FIELDS[field].question,
             options=_options(field),
             multi=field in MULTI,
             optional=field in OPTIONAL,
@@ -447,37 +410,9 @@ class Conversation(BaseModel):
 
     def _shown(self, field: str) -> str:
         value = self.fields.get(field)
-        if field == "race_date" and field in self.fields and value is None:
-            return "no race planned"
-        if field in self.skipped or (field in OPTIONAL and value is None):
+        if field in self.skipped:
             return "not given"
-        match field:
-            case "weekly_km":
-                km = float(value)
-                if self.fields.get("unit") == "mi":
-                    return f"{km / KM_PER_MILE:.1f} mi ({km:.0f} km)"
-                return f"{km:g} km"
-            case "level":
-                return f"{value} ({LEVEL_LABELS.get(value, '')})" if value in LEVEL_LABELS else str(value)
-            case "goals":
-                return ", ".join(GOAL_LABELS.get(goal, goal) for goal in value)
-            case "long_run_day":
-                return DAY_NAMES.get(value, "no fixed day") if value else "no fixed day"
-            case "hard_days":
-                return ", ".join(DAY_NAMES[day] for day in value) or "none"
-            case "equipment":
-                return ", ".join(EQUIPMENT_LABELS.get(item, item) for item in value) or "none (bodyweight)"
-            case "niggles":
-                return ", ".join(NIGGLE_LABELS.get(item, item) for item in value) or "none"
-            case "sharp_pain":
-                return "yes: the plan will stay gentle, and please see a professional" if value else "no"
-            case "days_per_week":
-                return f"{value} a week"
-            case "race_date":
-                return dt.date.fromisoformat(value).strftime("%a %d %b %Y")
-            case "race_distance":
-                return RACE_DISTANCE_LABELS.get(value, str(value))
-        return str(value)
+        return FIELDS[field].shown(value, self.fields.get("unit"))
 
     def confirm(self) -> str | None:
         """The runner agrees the summary is right: the conversation is done; else what is still needed."""

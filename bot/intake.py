@@ -13,7 +13,7 @@ from text_to_num import alpha2digit
 
 from bot.classify import TextClassifier
 from bot.config import ROOT
-from bot.models import DAYS, KM_PER_MILE, MileageError, parse_mileage
+from bot.models import DAYS, FIELDS, KM_PER_MILE, MileageError, parse_mileage
 from bot.vocabulary import Vocabulary, load_vocabulary
 from bot.yamlio import read_yaml
 
@@ -666,7 +666,7 @@ _NO_RACE_RE = re.compile(
 _MAX_DAYS_AHEAD = 3 * 365
 _DATE_SETTINGS: dict[str, Any] = {"PREFER_DATES_FROM": "future", "RETURN_AS_TIMEZONE_AWARE": False,
                                   "PARSERS": ["relative-time", "absolute-time"]}
-DATE_HELP = "Use a date like 2027-01-17, `Jan 17`, `next saturday` or `in 6 weeks`."
+DATE_HELP = FIELDS["race_date"].accepts
 
 RACE_DISTANCE_WORDS: tuple[tuple[str, str], ...] = (
     ("half", r"\bhalf(?:[- ]marathon)?\b|\bhm\b|21(?:[.,]1)?\s*k\b|13(?:[.,]1)?\s*mi"),

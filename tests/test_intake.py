@@ -454,3 +454,17 @@ def test_parse_command_far_today_exits_cleanly():
     done = _run_parse("marathon in 6 weeks, I run 30km a week", "--today", "9999-12-20")
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stderr
+
+
+def _run_preview(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "bot", "preview", "--mileage", "30km", "--level", "beginner",
+                           "--goal", "speed", *args], capture_output=True, text=True, cwd=ROOT, timeout=60)
+
+
+def test_cli_race_date_uses_the_shared_reader_and_race_distance_is_checked():
+    """`--race-date 'in 8 weeks' --race-distance half` is accepted; a bad distance or date exits 2, no traceback."""
+    assert _run_preview("--race-date", "in 8 weeks", "--race-distance", "half").returncode == 0
+    for bad in (("--race-distance", "3k"), ("--race-date", "tomorrowish"), ("--race-date", "in 100000 months")):
+        done = _run_preview(*bad)
+        assert done.returncode == 2, bad
+        assert "Traceback" not in done.stderr and "error:" in done.stderr
