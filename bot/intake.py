@@ -135,10 +135,12 @@ _RACE_BEFORE_RE = re.compile(
 # "faster at 10k", "a PR over 5k": a race word just before the distance makes it a race, not a week.
 _RACE_WORD_NEAR_RE = re.compile(r"\b(?:faster|quicker|pb|pr|personal best|sub|race|racing)\b[\w\s]{0,6}$")
 _RACE_AFTER_RE = re.compile(r"^\s*(?:-?\s*)?(?:ultra|race|pb|pr|time|run\b|runner|trail|marathon|er\b|r\b)")
-_NOW_RE = re.compile(r"\b(?:now|currently|these days|at the moment|at present|right now|nowadays)\b")
+_NOW_RE = re.compile(
+    r"\b(?:now|currently|these days|at the moment|at present|right now|nowadays|usually|normally|typically)\b"
+)
 _PAST_RE = re.compile(
     r"\b(?:used to|at uni|in college|at college|back (?:in|when)|years ago|previously|was|were|peaked|"
-    r"in my (?:twenties|thirties|prime)|before (?:the|my) (?:injury|baby|fracture))\b"
+    r"in my (?:twenties|thirties|prime)|before (?:the|my) (?:injury|baby|fracture)|big block|peak\w*|at most)\b"
 )
 _LONG_BEFORE_RE = re.compile(
     r"\blong(?:est)?(?:\s+(?:runs?|ones?))?(?:\s+(?:is|of|was|are|usually|normally|~|about|around|up to)){0,3}\s*$"
@@ -151,6 +153,8 @@ _TIMES_AFTER_RE = re.compile(
     r"^\s*,?\s*(?:each\s+)?(?P<n>\d+)\s*(?:x|times|days|runs?|sessions?)\s*(?:a|per|/|each|every)\s*(?:week|wk)\b"
 )
 _DAILY_AFTER_RE = re.compile(r"^\s*(?:every\s?day|a day|per day|daily|each day)\b")
+_DAYS_A_WEEK_RE = re.compile(r"^[\s,]*(?:and\s+|for\s+)?(?P<n>\d)\s*(?:days|x|times)\s*(?:a|per|/)\s*(?:week|wk)\b")
+_DAILY_BEFORE_RE = re.compile(r"\b(?:every ?day|daily|each day)\s*,?\s*(?:for\s+)?(?:about|around|~)?\s*$")
 _WEEKDAYS_AFTER_RE = re.compile(r"^\s*(?:on\s+|every\s+|each\s+)?weekdays?\b")
 _TIMES_BEFORE_RE = re.compile(
     r"(?P<n>\d+)\s*(?:x|times|days|runs?|sessions?)\s*(?:a|per|/|each|every)\s*(?:week|wk)\b"
@@ -165,6 +169,12 @@ _UNITLESS_WEEKLY_RE = re.compile(
 _DAY_DISTANCE_RE = re.compile(
     rf"\b(?P<day>{_DAY_RE.pattern[3:-3]})\b\s*[:=-]?\s*(?P<num>\d+(?:[.,]\d+)?)\s*(?P<unit>{_UNIT})?\b"
 )
+PAST = -100
+_NOW_NUMBER_RE = re.compile(
+    r"\b(?:now|currently|these days|nowadays|usually|normally|typically)\s+"
+    rf"(?:just|only|about|around|~|at|doing|running)?\s*(?P<num>{_NUM})\b(?!\s*(?:{_UNIT})\b)"
+)
+_RUNS_A_WEEK_RE = re.compile(r"\b(?P<n>[2-7])\s*(?:runs?|x)\s*(?:a|per|/)\s*(?:week|wk)\b")
 # Distances weighed per message: a real message names a handful; a bound on the cost of "5k 5k 5k ...".
 MAX_DISTANCES = 16
 # A distance with no word around it ("48km, beginner") is the week when it is too far for one everyday run.
@@ -221,7 +231,11 @@ def _score_distance(text: str, match: re.Match[str]) -> tuple[int, float, str] |
     factor = 1
     if times:
         factor = int(times["n"])
-    elif _DAILY_AFTER_RE.match(after):
+    elif daily := _DAILY_AFTER_RE.match(after):
+        # "8 miles a day, six days a week": the days named, else every day.
+        days = _DAYS_A_WEEK_RE.match(after[daily.end():])
+        factor = int(days["n"]) if days and 1 <= int(days["n"]) <= 7 else 7
+    elif _DAILY_BEFORE_RE.search(before):
         factor = 7
     elif _WEEKDAYS_AFTER_RE.match(after):
         factor = 5
@@ -234,7 +248,7 @@ def _score_distance(text: str, match: re.Match[str]) -> tuple[int, float, str] |
     if raced or _RACE_WORD_NEAR_RE.search(before[-14:]) or _RACE_AFTER_RE.match(after):
         return None
     if _PAST_RE.search(clause_before + " " + clause_after) and not _NOW_RE.search(clause_before):
-        score -= 4
+        score = PAST  # what they used to run is not this week's running, however it is worded
     elif _NOW_RE.search(clause_before):
         score += 2
     return score, amount, _unit(unit_word)
@@ -252,6 +266,17 @@ def _day_by_day(text: str) -> tuple[float, str, str] | None:
     return sum(p[1] for p in pairs), unit, _DAY_WORDS[longest[0]]
 
 
+def _run_by_run(text: str) -> tuple[float, str] | None:
+    """'3 runs a week: 5k, 5k and a 10k long run': the week is the runs listed, when there are that many."""
+    for match in itertools.islice(_RUNS_A_WEEK_RE.finditer(text), MAX_DISTANCES):
+        rest = text[match.end(): match.end() + 120]
+        stop = re.search(r"[.!?;\n]", rest)
+        runs = list(itertools.islice(_DISTANCE_RE.finditer(rest[: stop.start()] if stop else rest), 8))
+        if len(runs) == int(match["n"]) and not any(run["sign"] or run["num2"] for run in runs):
+            return sum(_number(run["num"]) for run in runs), _unit(runs[0]["unit"])
+    return None
+
+
 def read_mileage(text: str, loose: bool = False) -> tuple[tuple[float, str] | None, list[str]]:
     """Find the weekly running distance: ((km, unit) or None, problems). `loose` takes any distance given."""
     text = _normalise(text)
@@ -266,6 +291,12 @@ def read_mileage(text: str, loose: bool = False) -> tuple[tuple[float, str] | No
             chosen = week[0], week[1]
     if chosen is None and best is not None:
         chosen = best[0][1], best[0][2]
+    past = [s for s, _ in scored if s[0] == PAST]
+    if chosen is None and past and (now := _NOW_NUMBER_RE.search(text)):
+        # "used to do 60 miles a week, now just 15": the number now, in the unit of the one before.
+        chosen = _number(now["num"]), past[0][2]
+    if chosen is None:
+        chosen = _run_by_run(text)
     if chosen is None:
         # "48km, beginner", "45 miles.": the only distance there is, and too far for one everyday run.
         plain = [s for s, _ in scored
@@ -295,11 +326,13 @@ _NEGATED = r"(?:not|n't|never)\s+(?:a|an|really|quite|exactly|totally|complete(?
 _ADVANCED_RES = [
     r"\badvanced\b", r"comfortable with heavy", r"heavy (?:squats?|lifts?|deadlifts?|barbell\w*) (?:are|is) fine",
     r"\b(?:squat|lift|deadlift)\w*\s+heavy", r"experienced (?:lifter|in the gym|with (?:heavy|barbell))",
-    r"(?:squat|deadlift|bench)\w*\s+[\d.]+\s*x\s*(?:my\s+)?(?:body ?weight|bw)", r"powerlift", r"olympic lift",
+    r"(?:squat|deadlift|bench)\w*\s+(?:~|about|around|over|nearly)?\s*[\d.]+\s*x\s*(?:my\s+)?(?:body ?weight|bw)",
+    r"powerlift", r"olympic lift",
 ]
 _INTERMEDIATE_RES = [
     r"\bintermediate\b", r"lift(?:ing|ed)? regularly", r"(?:some|a bit of|bit of) (?:gym|lifting|strength)",
-    r"lifting for (?:a|\d+|a few|a couple|years|months)", r"lifted (?:for|twice|once|\d|on and off|regularly)",
+    r"lifting for (?:a|\d+|a few|a couple|years|months)", r"\blift(?:ing|ed)? (?:for )?\d+ (?:years?|months)\b",
+    r"lifted (?:for|twice|once|\d|on and off|regularly)",
     r"\b(?:i've been|been) lift(?:ing)?\b", r"\blift(?:ing)? weights\b", r"in the gym for", r"\bgym \d+ times",
     r"(?<!should )(?<!can )(?<!could )(?<!do )(?<!when )(?<!if )\bi lift\b",
 ]
@@ -366,7 +399,9 @@ def read_level(text: str) -> str | None:
         return found
     # Descriptions ("never touched a barbell", "bench 100kg"): the classifier's most confident clause.
     hits = _classified("level", text, LEVEL_CONFIDENCE)
-    return max(hits, key=lambda hit: hit[1])[0] if hits else None
+    if len({level for level, _ in hits}) != 1:
+        return None  # nothing said, or clauses that disagree: ask rather than guess
+    return hits[0][0]
 
 
 _NOT_BEGINNER_RE = re.compile(_NEGATED + r"(?:beginner|novice|new to (?:lifting|the gym|strength))")
@@ -394,7 +429,8 @@ def _read_level_words(text: str) -> str | None:
 
 _GOAL_RES: dict[str, list[str]] = {
     "speed": [
-        r"\bfaster\b", r"\bquicker\b", r"(?<!top-end )(?<!top end )\bspeed\b(?!\s*(?:work|sessions?|workouts?|day))",
+        r"\bfaster\b", r"\bquicker\b", r"\bbreak(?:ing)? (?:\d|the \d)", r"\bunder \d+(?::\d+)? ?(?:hours?|hrs?|min)",
+        r"(?<!top-end )(?<!top end )\bspeed\b(?!\s*(?:work|sessions?|workouts?|day))",
         r"\bp[rb]s?\b", r"personal best", r"\bsub[- ]?\d", r"\bbq\b", r"time goal", r"\bspeedier\b",
     ],
     "endurance": [
