@@ -154,6 +154,8 @@ _TIMES_AFTER_RE = re.compile(
 )
 _DAILY_AFTER_RE = re.compile(r"^\s*(?:every\s?day|a day|per day|daily|each day)\b")
 _DAYS_A_WEEK_RE = re.compile(r"^[\s,]*(?:and\s+|for\s+)?(?P<n>\d)\s*(?:days|x|times)\s*(?:a|per|/)\s*(?:week|wk)\b")
+# "10k every other day": runs of this length, but how many a week is a guess; ask instead.
+_SOME_DAYS_AFTER_RE = re.compile(r"^\s*(?:every (?:other|second|few|couple of) days?|most days|some days|a few times)")
 _DAILY_BEFORE_RE = re.compile(r"\b(?:every ?day|daily|each day)\s*,?\s*(?:for\s+)?(?:about|around|~)?\s*$")
 _WEEKDAYS_AFTER_RE = re.compile(r"^\s*(?:on\s+|every\s+|each\s+)?weekdays?\b")
 _TIMES_BEFORE_RE = re.compile(
@@ -216,7 +218,7 @@ def _score_distance(text: str, match: re.Match[str]) -> tuple[int, float, str] |
     amount = high if match["num2"] and _FROM_BEFORE_RE.search(before) else (low + high) / 2
     if match["sign"]:
         amount = -amount
-    if _LONG_BEFORE_RE.search(clause_before) or _LONG_AFTER_RE.match(after):
+    if _LONG_BEFORE_RE.search(clause_before) or _LONG_AFTER_RE.match(after) or _SOME_DAYS_AFTER_RE.match(after):
         return None
     score = 0
     if unit_word in ("mpw", "kpw") or _WEEK_AFTER_RE.match(after):
@@ -477,7 +479,7 @@ _HARD_KW = (
     r"intervals?|\btrack\b|tempo|speed ?work|\bspeed\b|workouts?|sessions?|hill reps|\breps\b|fartlek|threshold"
     r"|hard (?:runs?|days?|sessions?|efforts?)|quality|parkrun|club (?:nights?|runs?)|race pace|repeats"
 )
-_STRENGTH_KW = r"strength|\blift\w*|\bgym\b|weights"
+_STRENGTH_KW = r"strength|\blift\w*|\bgym\b|weights|\bsquat\w*|\bdeadlift\w*"
 _OTHER_KW = r"\brest\b|\boff\b|\beasy\b|recovery|\brace\b"
 _FILLER = {"on", "is", "are", "usually", "normally", "every", "my", "a", "the", "=", ":", "-", "mornings", "morning"}
 _DAY_GROUP_RE = re.compile(
@@ -534,7 +536,7 @@ def _day_roles(text: str) -> dict[str, list[list[str]]]:
 _FREQ_RE = re.compile(
     r"\b(?P<freq>once|twice|three times|thrice|four times"
     r"|(?P<n>\d+)\s*(?:x|times|(?:(?:strength|lifting|gym|weights?)\s+)?(?:sessions?|days?)))"
-    r"\s*(?:a|per|/|each|every)?\s*(?:week|wk)\b"
+    r"\s*(?:(?:a|per|/|each|every)?\s*(?:week|wk)\b|weekly\b)"
 )
 _FREQ_WORDS = {"once": 1, "twice": 2, "three times": 3, "thrice": 3, "four times": 4}
 
@@ -551,6 +553,7 @@ def read_strength_days(text: str) -> tuple[int | None, list[str]]:
                 continue
             if re.search(r"\bruns?\b|running", clause[match.start(): match.end() + 3]):
                 continue
+            # "I've lifted twice a week for years" tells their history, not what they can fit in now.
             if re.search(r"for (?:years|\d+ years|a long time|ages)|used to|\bbeen\b", clause):
                 continue
             if not 1 <= count <= 3:
@@ -581,8 +584,10 @@ _NO_EQUIPMENT_RE = re.compile(
 )
 
 
+# "no barbell", "never touched a barbell", "comfortable with barbell work": a mention, not a thing they have.
 _NOT_HAVING_RE = re.compile(
-    r"\b(?:no|not|without|don't have(?: a| any)?|never (?:touched|used|lifted|held)(?: a| an| the)?)\s+(?:\w+\s+)?$"
+    r"\b(?:no|not|without|don't have(?: a| any)?|never (?:touched|used|lifted|held)(?: a| an| the)?"
+    r"|(?:comfortable|experience|experienced|familiar|confident) with(?: a| the)?)\s+(?:\w+\s+)?$"
 )
 
 
@@ -629,7 +634,7 @@ _SYNDROME_RE = r"shin splints|plantar fasciitis|runner'?s knee|\bitbs\b|it band 
 _CUE_RE = (
     r"dodgy|\bbad\b|sore|tight|niggl\w*|pain\w*|\bache\w*|achy|aching|hurt\w*|issues?|problems?|injur\w*"
     r"|strain\w*|tweak\w*|grumpy|cranky|tendin\w*|splints|fasciitis|syndrome|rehab\w*|flare\w*|twinge\w*"
-    r"|playing up|\btear\b|torn|sprain\w*|gets? sore"
+    r"|playing up|\btear\b|torn|sprain\w*|gets? sore|killing|bothering|acting up|giving me grief|\bworse\b"
 )
 _NO_NIGGLES_RE = re.compile(
     r"\bno (?:injuries|injury|niggles|issues|pain|problems)\b|nothing hurts|niggles:\s*none|(?<!stay )(?<!be )"
@@ -826,6 +831,7 @@ _QUESTION_START_RE = re.compile(
     r"|^\s*(?:should|can|could|will|would|does|do|is|are|am)\s+"
     r"(?:i|you|it|we|they|my|a|an|the|there|this|that|strength|lifting|squats?|runners?|heavy|\w+ing)\b"
 )
+_QUESTION_SPLIT_RE = re.compile(r"(?<=[.!?\n])\s+")
 _FIRST_PERSON_RE = re.compile(r"\b(?:i|i'm|im|i've|ive|i'd|my|me)\b")
 
 
@@ -850,7 +856,11 @@ def _parse_message(text: str, today: dt.date) -> ParseResult:
     fields: dict[str, Any] = {}
     # A general question ("should a beginner lift heavy?") describes nobody; only read facts about the writer.
     if _is_question(norm) and not _FIRST_PERSON_RE.search(norm):
-        return ParseResult(fields={}, missing=list(REQUIRED), problems=problems)
+        # ...but "Just finished couch to 5k! running 3x a week. What now?" tells facts around its question.
+        norm = " . ".join(part for part in _QUESTION_SPLIT_RE.split(norm)
+                          if part.strip() and not _is_question(part.strip()))
+        if not norm:
+            return ParseResult(fields={}, missing=list(REQUIRED), problems=problems)
 
     mileage, found_problems = read_mileage(norm)
     problems += found_problems
