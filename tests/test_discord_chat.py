@@ -257,3 +257,13 @@ async def test_bot_ignores_other_bots(harness):
     """Messages from bots never get a reply."""
     await harness.message("I run 40 km a week", user=user_payload(BOT_ID + 7, "otherbot", bot=True))
     assert harness.fake.channel_messages() == []
+
+
+async def test_a_flood_beyond_the_queue_is_ignored_not_answered(harness, monkeypatch):
+    """Spam: messages beyond the per-member queue get no reply, and the queued ones are still answered."""
+    import bot.exts.chat as chat
+
+    monkeypatch.setattr(chat, "MAX_QUEUED", 2)
+    harness.bot.get_cog("Chat").cooldown = MemberCooldown(rate=1, per=0.2)
+    await asyncio.gather(*(harness.message("hello", dm=True) for _ in range(5)))
+    assert [c.content for c in harness.fake.channel_messages(DM_ID)] == [SMALLTALK] * 2
