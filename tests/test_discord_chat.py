@@ -116,7 +116,16 @@ async def test_fast_answers_are_all_taken_with_no_slow_down(harness):
 async def test_messages_over_the_limit_wait_their_turn(harness):
     """New questions beyond the per-member pace are queued and answered, never refused."""
     harness.bot.get_cog("Chat").cooldown = MemberCooldown(rate=1, per=0.2)
-    await asyncio.gather(*(harness.message("hello", dm=True) for _ in range(3)))
+    settle = harness.settle
+
+    async def no_wait(timeout: float = 10.0) -> None:
+        return None
+
+    harness.settle = no_wait  # all three arrive while the first is still being read
+    for _ in range(3):
+        await harness.message("hello", dm=True)
+    harness.settle = settle
+    await harness.settle()
     replies = [c.content for c in harness.fake.channel_messages(DM_ID)]
     assert replies == [SMALLTALK] * 3
 
@@ -261,9 +270,20 @@ async def test_bot_ignores_other_bots(harness):
 
 async def test_a_flood_beyond_the_queue_is_ignored_not_answered(harness, monkeypatch):
     """Spam: messages beyond the per-member queue get no reply, and the queued ones are still answered."""
-    import bot.exts.chat as chat
+    import sys
 
-    monkeypatch.setattr(chat, "MAX_QUEUED", 2)
-    harness.bot.get_cog("Chat").cooldown = MemberCooldown(rate=1, per=0.2)
-    await asyncio.gather(*(harness.message("hello", dm=True) for _ in range(5)))
+    cog = harness.bot.get_cog("Chat")
+    # The module discord.py loaded the extension from (it loads a fresh copy for each bot).
+    monkeypatch.setattr(sys.modules[type(cog).__module__], "MAX_QUEUED", 2)
+    cog.cooldown = MemberCooldown(rate=1, per=0.2)
+    settle = harness.settle
+
+    async def no_wait(timeout: float = 10.0) -> None:
+        return None
+
+    harness.settle = no_wait  # deliver all five before the bot has read any of them
+    for _ in range(5):
+        await harness.message("hello", dm=True)
+    harness.settle = settle
+    await harness.settle()
     assert [c.content for c in harness.fake.channel_messages(DM_ID)] == [SMALLTALK] * 2
