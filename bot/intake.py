@@ -139,7 +139,8 @@ _NOW_RE = re.compile(
     r"\b(?:now|currently|these days|at the moment|at present|right now|nowadays|usually|normally|typically)\b"
 )
 _PAST_RE = re.compile(
-    r"\b(?:used to|at uni|in college|at college|back (?:in|when)|years ago|previously|was|were|peaked|"
+    r"\b(?:used to|at uni|in college|at college|back when|back in (?:the day|\d{4}|college|uni|school|my)"
+    r"|years ago|previously|was|were|peaked|"
     r"in my (?:twenties|thirties|prime)|before (?:the|my) (?:injury|baby|fracture)|big block|peak\w*|at most)\b"
 )
 _LONG_BEFORE_RE = re.compile(
@@ -155,7 +156,10 @@ _TIMES_AFTER_RE = re.compile(
 _DAILY_AFTER_RE = re.compile(r"^\s*(?:every\s?day|a day|per day|daily|each day)\b")
 _DAYS_A_WEEK_RE = re.compile(r"^[\s,]*(?:and\s+|for\s+)?(?P<n>\d)\s*(?:days|x|times)\s*(?:a|per|/)\s*(?:week|wk)\b")
 # "10k every other day": runs of this length, but how many a week is a guess; ask instead.
-_SOME_DAYS_AFTER_RE = re.compile(r"^\s*(?:every (?:other|second|few|couple of) days?|most days|some days|a few times)")
+_SOME_DAYS_AFTER_RE = re.compile(
+    r"^\s*(?:every (?:other|second|few|couple of) days?|most (?:days|mornings|evenings|nights)|some days|a few times)"
+)
+_N_X_BEFORE_RE = re.compile(r"\b(?P<n>\d)\s*x\s*$")
 _DAILY_BEFORE_RE = re.compile(r"\b(?:every ?day|daily|each day)\s*,?\s*(?:for\s+)?(?:about|around|~)?\s*$")
 _WEEKDAYS_AFTER_RE = re.compile(r"^\s*(?:on\s+|every\s+|each\s+)?weekdays?\b")
 _TIMES_BEFORE_RE = re.compile(
@@ -237,6 +241,8 @@ def _score_distance(text: str, match: re.Match[str]) -> tuple[int, float, str] |
         # "8 miles a day, six days a week": the days named, else every day.
         days = _DAYS_A_WEEK_RE.match(after[daily.end():])
         factor = int(days["n"]) if days and 1 <= int(days["n"]) <= 7 else 7
+    elif (times_before := _N_X_BEFORE_RE.search(before)) and 2 <= int(times_before["n"]) <= 7:
+        factor = int(times_before["n"])  # "4 x 8k a week"
     elif _DAILY_BEFORE_RE.search(before):
         factor = 7
     elif _WEEKDAYS_AFTER_RE.match(after):
@@ -326,9 +332,9 @@ def read_mileage(text: str, loose: bool = False) -> tuple[tuple[float, str] | No
 
 _NEGATED = r"(?:not|n't|never)\s+(?:a|an|really|quite|exactly|totally|complete(?:ly)?)?\s*"
 _ADVANCED_RES = [
-    r"\badvanced\b", r"comfortable with heavy", r"heavy (?:squats?|lifts?|deadlifts?|barbell\w*) (?:are|is) fine",
+    r"\badvanced\b", r"comfortable (?:with|doing|squatting|lifting) (?:heavy|barbell|the barbell)",
+    r"heavy (?:squats?|lifts?|deadlifts?|barbell\w*) (?:are|is) fine",
     r"\b(?:squat|lift|deadlift)\w*\s+heavy", r"experienced (?:lifter|in the gym|with (?:heavy|barbell))",
-    r"(?:squat|deadlift|bench)\w*\s+(?:~|about|around|over|nearly)?\s*[\d.]+\s*x\s*(?:my\s+)?(?:body ?weight|bw)",
     r"powerlift", r"olympic lift",
 ]
 _INTERMEDIATE_RES = [
@@ -339,7 +345,8 @@ _INTERMEDIATE_RES = [
     r"(?<!should )(?<!can )(?<!could )(?<!do )(?<!when )(?<!if )\bi lift\b",
 ]
 _BEGINNER_RES = [
-    r"\bbeginner\b", r"\bnovice\b", r"new to (?:lifting|the gym|gym|strength|weights|all this|lifting weights)",
+    r"\bbeginner\b(?!\s+runner)", r"\bnovice\b(?!\s+runner)",
+    r"new to (?:lifting|the gym|gym|strength|weights|all this|lifting weights)",
     r"\bnever (?:really )?(?:lifted|done (?:any )?(?:strength|weights|lifting|gym)|been (?:to|in) (?:a|the) gym)",
     r"first[- ]time lifter", r"\bno (?:lifting|strength|gym|weights?) (?:background|experience)",
     r"\b(?:haven't|have not|not) (?:really )?lifted", r"nothing for years", r"lift(?:ed)? occasionally",
@@ -413,7 +420,17 @@ _LEVEL_RES = {level: re.compile("|".join(f"(?:{p})" for p in patterns)) for leve
     ("intermediate", _INTERMEDIATE_RES))}
 
 
+# "squat 1.5x bodyweight": strong enough for heavy work from 1.5x (squat) or 1.75x (deadlift); below, regular lifting.
+_BODYWEIGHT_LIFT_RE = re.compile(
+    r"\b(?P<lift>squat|deadlift|dead lift|bench|press)\w*\s+(?:~|about|around|over|nearly|almost)?\s*"
+    r"(?P<times>\d+(?:\.\d+)?)\s*x\s*(?:my\s+)?(?:bodyweight|body weight|bw)"
+)
+_ADVANCED_MULTIPLE = {"squat": 1.5, "deadlift": 1.75, "dead lift": 1.75, "bench": 1.25, "press": 0.75}
+
+
 def _read_level_words(text: str) -> str | None:
+    if lift := _BODYWEIGHT_LIFT_RE.search(text):
+        return "advanced" if float(lift["times"]) >= _ADVANCED_MULTIPLE[lift["lift"]] else "intermediate"
     if _NOT_BEGINNER_RE.search(text):
         return "advanced" if _LEVEL_RES["advanced-described"].search(text) else "intermediate"
     for match in _LEVEL_RES["advanced"].finditer(text):
@@ -436,7 +453,7 @@ _GOAL_RES: dict[str, list[str]] = {
         r"\bp[rb]s?\b", r"personal best", r"\bsub[- ]?\d", r"\bbq\b", r"time goal", r"\bspeedier\b",
     ],
     "endurance": [
-        r"marathon", r"\bultras?\b", r"go(?:ing)? longer", r"longer (?:distances?|races?|runs?)",
+        r"marathon", r"\bultras?\b", r"go(?:ing)? longer", r"longer (?:distances?|races?)",
         r"\bfad(?:e|es|ing)\b",
         r"hold (?:pace|form)", r"stamina", r"endurance", r"blow(?:ing)? up", r"hit(?:ting)? the wall",
     ],
@@ -446,6 +463,7 @@ _GOAL_RES: dict[str, list[str]] = {
     ],
     "injury-resilience": [
         r"stop getting (?:hurt|injured)", r"stay(?:ing)? healthy",
+        r"\b(?:not|never|stop|avoid|prevent)\w*\s+(?:to\s+)?(?:get(?:ting)?\s+)?(?:injur\w*|hurt|shin splints|niggles)",
         r"injury[- ]?(?:free|prevention|resilien\w*|resistan\w*|proof)",
         r"prevent(?:ing)? injur", r"avoid(?:ing)? injur", r"not get(?:ting)? (?:hurt|injured)",
         r"without getting (?:hurt|injured)",
@@ -477,7 +495,7 @@ def read_goals(text: str) -> list[str]:
 _LONG_KW = r"\blong(?:\s+(?:runs?|ones?))?\b|\blr\b"
 _HARD_KW = (
     r"intervals?|\btrack\b|tempo|speed ?work|\bspeed\b|workouts?|sessions?|hill reps|\breps\b|fartlek|threshold"
-    r"|hard (?:runs?|days?|sessions?|efforts?)|quality|parkrun|club (?:nights?|runs?)|race pace|repeats"
+    r"|hard (?:runs?|days?|sessions?|efforts?)|\bhard\b|quality|parkrun|club (?:nights?|runs?)|race pace|repeats"
 )
 _STRENGTH_KW = r"strength|\blift\w*|\bgym\b|weights|\bsquat\w*|\bdeadlift\w*"
 _OTHER_KW = r"\brest\b|\boff\b|\beasy\b|recovery|\brace\b"
@@ -579,7 +597,7 @@ _EQUIPMENT_RES = {
 }
 _NO_EQUIPMENT_RE = re.compile(
     r"no equipment|nothing at home|body ?weight only|just body ?weight|no kit\b|no weights"
-    r"|\bno gym\b(?! experience| background| history)"
+    r"|\bno (?:gym|weights) (?:and no|or) (?:weights|equipment|gym)\b"
     r"|don't have (?:any )?equipment|without equipment|equipment:\s*none"
 )
 
@@ -647,7 +665,7 @@ _NIGGLE_ANY_RE = re.compile("|".join(f"(?:{pattern})" for pattern in NIGGLE_PATT
 _CUE_OR_SYNDROME_RE = re.compile(f"{_CUE_RE}|{_SYNDROME_RE}")
 # "no knee pain", "stop getting shin splints": the body part is named, but there is no niggle now.
 _NOT_A_NIGGLE_BEFORE_RE = re.compile(
-    r"\bno\s+(?:\w+\s+)?$|\b(?:stop|avoid|prevent)\w*\s+(?:getting\s+|having\s+)?(?:\w+\s+)?$"
+    r"\bno\s+(?:\w+\s+)?$|\b(?:stop|avoid|prevent|not|never)\w*\s+(?:to\s+)?(?:get(?:ting)?\s+|having\s+)?(?:\w+\s+)?$"
 )
 
 
