@@ -116,7 +116,7 @@ _NUM = r"\d{1,3}(?:_\d{3})+|\d+(?:[.,]\d+)?"
 _UNIT = r"kilometres|kilometers|kilometre|kilometer|miles|mile|kms|km|mpw|kpw|mi|k"
 # A dash glued to the number after a space is a minus sign ("-5km"); after a word it is a hyphen ("sub-20").
 _DISTANCE_RE = re.compile(
-    rf"(?:(?P<sign>(?<![\w-])-)|(?<![\w.,-]))(?P<num>{_NUM})(?:\s*(?:-|to)\s*(?P<num2>{_NUM}))?\s*"
+    rf"(?:(?P<sign>(?<![\w-])-)|(?<![\w.,-]))(?P<num>{_NUM})\+?(?:\s*(?:-|to)\s*(?P<num2>{_NUM}))?\s*"
     rf"(?P<unit>{_UNIT})\b"
 )
 _WEEK_AFTER_RE = re.compile(
@@ -160,6 +160,8 @@ _SOME_DAYS_AFTER_RE = re.compile(
     r"^\s*(?:every (?:other|second|few|couple of) days?|most (?:days|mornings|evenings|nights)|some days|a few times)"
 )
 _N_X_BEFORE_RE = re.compile(r"\b(?P<n>\d)\s*x\s*$")
+_DAYS_A_WEEK_BEFORE_RE = re.compile(r"\b(?P<n>\d)\s*days?\s*(?:a|per|/)\s*(?:week|wk)\b")
+_TIMES_RIGHT_BEFORE_RE = re.compile(r"\b(?P<n>[2-7])\s*(?:x|times|runs)\s*(?:a|per|/)\s*(?:week|wk)\s+$")
 _DAILY_BEFORE_RE = re.compile(r"\b(?:every ?day|daily|each day)\s*,?\s*(?:for\s+)?(?:about|around|~)?\s*$")
 _WEEKDAYS_AFTER_RE = re.compile(r"^\s*(?:on\s+|every\s+|each\s+)?weekdays?\b")
 _TIMES_BEFORE_RE = re.compile(
@@ -179,6 +181,7 @@ PAST = -100
 _NOW_NUMBER_RE = re.compile(
     r"\b(?:now|currently|these days|nowadays|usually|normally|typically)\s+"
     rf"(?:just|only|about|around|~|at|doing|running)?\s*(?P<num>{_NUM})\b(?!\s*(?:{_UNIT})\b)"
+    rf"|\b(?:at|doing|running)\s+(?:about|around|~)?\s*(?P<num_now>{_NUM})\s+(?:now|currently|these days)\b"
 )
 _RUNS_A_WEEK_RE = re.compile(r"\b(?P<n>[2-7])\s*(?:runs?|x)\s*(?:a|per|/)\s*(?:week|wk)\b")
 # Distances weighed per message: a real message names a handful; a bound on the cost of "5k 5k 5k ...".
@@ -239,7 +242,7 @@ def _score_distance(text: str, match: re.Match[str]) -> tuple[int, float, str] |
         factor = int(times["n"])
     elif daily := _DAILY_AFTER_RE.match(after):
         # "8 miles a day, six days a week": the days named, else every day.
-        days = _DAYS_A_WEEK_RE.match(after[daily.end():])
+        days = _DAYS_A_WEEK_RE.match(after[daily.end():]) or _DAYS_A_WEEK_BEFORE_RE.search(before)
         factor = int(days["n"]) if days and 1 <= int(days["n"]) <= 7 else 7
     elif (times_before := _N_X_BEFORE_RE.search(before)) and 2 <= int(times_before["n"]) <= 7:
         factor = int(times_before["n"])  # "4 x 8k a week"
@@ -249,6 +252,8 @@ def _score_distance(text: str, match: re.Match[str]) -> tuple[int, float, str] |
         factor = 5
     elif (each := _TIMES_BEFORE_RE.search(before)) and (_EACH_AFTER_RE.match(after) or _AT_BEFORE_RE.search(before)):
         factor = int(each["n"])
+    elif adjacent := _TIMES_RIGHT_BEFORE_RE.search(before):
+        factor = int(adjacent["n"])  # "2x a week 3 miles": the runs, then the distance of each
     if factor > 1:
         amount *= factor
         score += 3
@@ -302,7 +307,7 @@ def read_mileage(text: str, loose: bool = False) -> tuple[tuple[float, str] | No
     past = [s for s, _ in scored if s[0] == PAST]
     if chosen is None and past and (now := _NOW_NUMBER_RE.search(text)):
         # "used to do 60 miles a week, now just 15": the number now, in the unit of the one before.
-        chosen = _number(now["num"]), past[0][2]
+        chosen = _number(now["num"] or now["num_now"]), past[0][2]
     if chosen is None:
         chosen = _run_by_run(text)
     if chosen is None:
@@ -453,7 +458,9 @@ _GOAL_RES: dict[str, list[str]] = {
         r"\bp[rb]s?\b", r"personal best", r"\bsub[- ]?\d", r"\bbq\b", r"time goal", r"\bspeedier\b",
     ],
     "endurance": [
-        r"marathon", r"\bultras?\b", r"go(?:ing)? longer", r"longer (?:distances?|races?)",
+        r"marathon", r"\bultras?\b",
+        r"\b(?:50|80|100)\s*(?:k|km|miles?|mi)\b(?:\s+trail)?\s+(?:race|ultra)",
+        r"go(?:ing)? longer", r"longer (?:distances?|races?)",
         r"\bfad(?:e|es|ing)\b",
         r"hold (?:pace|form)", r"stamina", r"endurance", r"blow(?:ing)? up", r"hit(?:ting)? the wall",
     ],
@@ -463,6 +470,7 @@ _GOAL_RES: dict[str, list[str]] = {
     ],
     "injury-resilience": [
         r"stop getting (?:hurt|injured)", r"stay(?:ing)? healthy",
+        r"(?:scared|afraid|worried|nervous) (?:of|about) (?:getting )?(?:hurt|injur\w*)",
         r"\b(?:not|never|stop|avoid|prevent)\w*\s+(?:to\s+)?(?:get(?:ting)?\s+)?(?:injur\w*|hurt|shin splints|niggles)",
         r"injury[- ]?(?:free|prevention|resilien\w*|resistan\w*|proof)",
         r"prevent(?:ing)? injur", r"avoid(?:ing)? injur", r"not get(?:ting)? (?:hurt|injured)",
@@ -718,7 +726,7 @@ _RACE_CONTEXT_RE = re.compile(
 # A weekday alone ("on saturday") is a race day only when a race is named, not a distance ("long run of 16k").
 _RACE_WORD_RE = re.compile(r"\brac(?:e|es|ing)\b|marathon|\bultra|parkrun|\bevent\b|\b\d+\s*k race")
 _NO_RACE_RE = re.compile(
-    r"\bno (?:races?|target race|race goal|events?)\b(?!\s+(?:pace|shoes|day))"
+    r"\bno (?:races?|racing|target race|race goal|events?)\b(?!\s+(?:pace|shoes|day))"
     r"|nothing (?:coming up|planned|booked|on the calendar)"
     r"|not (?:racing|training for (?:a|any) race)|no plans? to race|don'?t race|no upcoming race|race date:\s*none"
 )
@@ -918,6 +926,9 @@ def _parse_message(text: str, today: dt.date) -> ParseResult:
         # The distance is the one named where the date is ("marathon on jan 10"), else in that sentence.
         distance = read_race_distance(_around(norm, *where, _PART_END_RE)) or read_race_distance(
             _around(norm, *where, _SENTENCE_END_RE))
+        # ...else the one race distance the message names, if it names only one ("a faster marathon").
+        named = {name for name, pattern in RACE_DISTANCE_WORDS if re.search(pattern, norm)}
+        distance = distance or (named.pop() if len(named) == 1 else None)
         if distance:
             fields["race_distance"] = distance
     elif says_no_race(norm):
