@@ -834,7 +834,8 @@ def says_no_race(text: str) -> bool:
 def read_race_distance(text: str) -> str | None:
     """The race's distance named in the text ('half', 'marathon', '10k'...), the first one named; else None."""
     text = _normalise(str(text or ""))
-    hits = [(m.start(), name) for name, pattern in RACE_DISTANCE_WORDS if (m := re.search(pattern, text))]
+    hits = [(m.start(), name) for name, pattern in RACE_DISTANCE_WORDS for m in re.finditer(pattern, text)
+            if not _WEEK_AFTER_RE.match(text[m.end(): m.end() + 20])]  # "10 km a week" is the week, not a race
     if not hits:
         return None
     # "half marathon" names both half and marathon at the same place: the longer phrase (half) comes first.
@@ -927,7 +928,8 @@ def _parse_message(text: str, today: dt.date) -> ParseResult:
         distance = read_race_distance(_around(norm, *where, _PART_END_RE)) or read_race_distance(
             _around(norm, *where, _SENTENCE_END_RE))
         # ...else the one race distance the message names, if it names only one ("a faster marathon").
-        named = {name for name, pattern in RACE_DISTANCE_WORDS if re.search(pattern, norm)}
+        named = {name for name, pattern in RACE_DISTANCE_WORDS for m in re.finditer(pattern, norm)
+                 if not _WEEK_AFTER_RE.match(norm[m.end(): m.end() + 20])}
         distance = distance or (named.pop() if len(named) == 1 else None)
         if distance:
             fields["race_distance"] = distance

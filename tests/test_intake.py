@@ -468,3 +468,15 @@ def test_cli_race_date_uses_the_shared_reader_and_race_distance_is_checked():
         done = _run_preview(*bad)
         assert done.returncode == 2, bad
         assert "Traceback" not in done.stderr and "error:" in done.stderr
+
+
+def test_weekly_distance_is_not_the_race_distance():
+    """'10 km a week, race on May 3' gives a race date and no race distance (10 km is the week)."""
+    got = fields("I run 10 km a week, race on May 3, beginner")
+    assert got["race_date"] == dt.date(2026, 5, 3)
+    assert "race_distance" not in got
+
+
+def test_race_distance_named_away_from_the_date():
+    """'want to run a faster marathon. race day is oct 11': the one distance named is the race's."""
+    assert fields("want to run a faster marathon. race day is oct 11")["race_distance"] == "marathon"
