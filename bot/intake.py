@@ -63,6 +63,9 @@ def vocabulary() -> Vocabulary:
     return load_vocabulary(RULES_DIR / "vocabulary.yaml")
 
 
+_ISH_RE = re.compile(r"(\d)\s*-?ish\b")
+
+
 @functools.lru_cache(maxsize=256)
 def _normalise(text: str) -> str:
     """Lower-case; plain quotes and dashes; slang folded by the shared vocabulary; spelt-out numbers as digits.
@@ -72,7 +75,7 @@ def _normalise(text: str) -> str:
     text = text.lower()
     for fancy, plain in (("’", "'"), ("‘", "'"), ("–", "-"), ("—", " - "), ("“", '"'), ("”", '"')):
         text = text.replace(fancy, plain)
-    text = vocabulary().normalise(text)
+    text = _ISH_RE.sub(r"\1", vocabulary().normalise(text))  # "50-ish miles" is 50 miles
     # "thirty miles", "twenty five km": text2num writes them as digits ("one"/"a" are left alone).
     return alpha2digit(text, "en")
 
@@ -439,13 +442,19 @@ def _read_level_words(text: str) -> str | None:
     if _NOT_BEGINNER_RE.search(text):
         return "advanced" if _LEVEL_RES["advanced-described"].search(text) else "intermediate"
     for match in _LEVEL_RES["advanced"].finditer(text):
-        if not _NEGATED_BEFORE_RE.search(text[max(0, match.start() - 40): match.start()]):
+        if not _NEGATED_BEFORE_RE.search(text[max(0, match.start() - 40): match.start()]) and not _in_past(text, match):
             return "advanced"
     if _LEVEL_RES["beginner"].search(text):
         return "beginner"
-    if _LEVEL_RES["intermediate"].search(text):
+    if any(not _in_past(text, match) for match in _LEVEL_RES["intermediate"].finditer(text)):
         return "intermediate"
     return None
+
+
+def _in_past(text: str, match: re.Match[str]) -> bool:
+    """True when the clause around a match tells the past ('lifted 3x a week in college')."""
+    clause = _around(text, match.start(), match.end(), _PART_END_RE)
+    return bool(_PAST_RE.search(clause)) and not _NOW_RE.search(clause)
 
 
 # --------------------------------------------------------------------------------------------
@@ -471,7 +480,8 @@ _GOAL_RES: dict[str, list[str]] = {
     "injury-resilience": [
         r"stop getting (?:hurt|injured)", r"stay(?:ing)? healthy",
         r"(?:scared|afraid|worried|nervous) (?:of|about) (?:getting )?(?:hurt|injur\w*)",
-        r"\b(?:not|never|stop|avoid|prevent)\w*\s+(?:to\s+)?(?:get(?:ting)?\s+)?(?:injur\w*|hurt|shin splints|niggles)",
+        r"\b(?:stop|avoid|prevent)\w*\s+(?:getting\s+|having\s+)?(?:\w+\s+)?(?:injur\w*|hurt|splints|niggles|strains?|falls)",
+        r"\b(?:not|never)\s+(?:to\s+)?get(?:ting)?\s+(?:\w+\s+)?(?:injur\w*|hurt|splints|niggles|strains?)",
         r"injury[- ]?(?:free|prevention|resilien\w*|resistan\w*|proof)",
         r"prevent(?:ing)? injur", r"avoid(?:ing)? injur", r"not get(?:ting)? (?:hurt|injured)",
         r"without getting (?:hurt|injured)",
@@ -567,6 +577,9 @@ _FREQ_RE = re.compile(
 _FREQ_WORDS = {"once": 1, "twice": 2, "three times": 3, "thrice": 3, "four times": 4}
 
 
+_HISTORY_RE = re.compile(r"for (?:years|\d+ years|a long time|ages)|used to|\bbeen\b")
+
+
 def read_strength_days(text: str) -> tuple[int | None, list[str]]:
     """Strength sessions a week the runner can do ('can lift twice a week'), not running days."""
     text = _normalise(text)
@@ -580,7 +593,7 @@ def read_strength_days(text: str) -> tuple[int | None, list[str]]:
             if re.search(r"\bruns?\b|running", clause[match.start(): match.end() + 3]):
                 continue
             # "I've lifted twice a week for years" tells their history, not what they can fit in now.
-            if re.search(r"for (?:years|\d+ years|a long time|ages)|used to|\bbeen\b", clause):
+            if _PAST_RE.search(clause) or _HISTORY_RE.search(clause):
                 continue
             if not 1 <= count <= 3:
                 return None, [f"LegDay plans 1 to 3 strength sessions a week, so I can't plan {count}. "
@@ -599,7 +612,7 @@ _EQUIPMENT_RES = {
     "barbell": r"\bbarbell\b|squat rack|power rack|\brack\b|olympic bar",
     "box": r"plyo box|\bbox(?:es)?\b(?!\s*jumps?)|\bstep\b(?!-|\s*ups?)",
     "bands": r"(?<!it )(?<!it-)\b(?:resistance |mini ?|loop )?bands?\b(?!\s*syndrome)|theraband",
-    "gym": r"gym membership|full gym|gym access|access to a gym|(?:my|local|work|home|commercial) gym\b"
+    "gym": r"gym membership|full gym|gym access|access to a gym|(?:my|local|work|commercial) gym\b"
            r"|gym at (?:work|home)|go to the gym|(?<!newbie )(?<!beginner )(?<!new )at the gym"
            r"|^\s*(?:a |the )?gym\s*$|equipment:\s*gym",
 }
@@ -663,7 +676,8 @@ _CUE_RE = (
     r"|playing up|\btear\b|torn|sprain\w*|gets? sore|killing|bothering|acting up|giving me grief|\bworse\b"
 )
 _NO_NIGGLES_RE = re.compile(
-    r"\bno (?:injuries|injury|niggles|issues|pain|problems)\b|nothing hurts|niggles:\s*none|(?<!stay )(?<!be )"
+    r"\bno (?:injuries|injury|niggles|issues|pain|problems)\b|nothing hurts|\bnot (?:currently )?injured\b"
+    r"|niggles:\s*none|(?<!stay )(?<!be )"
     r"(?<!stay )injury[- ]free (?:at the moment|right now|currently)|currently injury[- ]free|\bno pain\b"
 )
 
