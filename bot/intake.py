@@ -381,7 +381,9 @@ def _classifier() -> TextClassifier:
 @functools.lru_cache(maxsize=128)
 def _clause_labels(text: str) -> tuple[tuple[str, float], ...]:
     """Each clause's most likely label other than `none`, with its probability (cached per message)."""
-    clauses = [c.strip()[:MAX_CLAUSE_CHARS] for c in _clauses(text) if len(c.strip()) > 2][:MAX_CLAUSES]
+    # A clause needs a word to describe lifting or a goal: "5k 5k 5k" or "40" is left to the extractors.
+    clauses = [c.strip()[:MAX_CLAUSE_CHARS] for c in _clauses(text) if _WORD_RE.search(c[:MAX_CLAUSE_CHARS])]
+    clauses = clauses[:MAX_CLAUSES]
     if not clauses:
         return ()
     model = _classifier()
@@ -399,6 +401,7 @@ GOAL_CONFIDENCE = 0.5
 # Clauses a message is judged on: enough for any real message, and a bound on the cost of a long one.
 MAX_CLAUSES = 24
 MAX_CLAUSE_CHARS = 200
+_WORD_RE = re.compile(r"[a-z]{3,}")
 
 
 def _classified(name: str, text: str, confidence: float) -> list[tuple[str, float]]:
