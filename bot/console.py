@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bot.conversation import Conversation, Question
-from bot.intake import classify_message
+from rich.console import Console, Group, RenderableType
+from rich.markdown import Markdown
+from rich.table import Table
+from rich.text import Text
+
+from bot import conversation
+from bot.conversation import Conversation, Question, Reply, respond
+from bot.intake import classify_message, warm_up
 from bot.models import Plan, Profile
 
 # The brief asked for user id 0, but storage only accepts Discord-style ids (positive); 1 is no real account.
@@ -16,28 +23,46 @@ CONSOLE_USER_ID = 1
 CONSOLE_KEY = f"console:{CONSOLE_USER_ID}"
 
 GREETING = (
-    "LegDay: leg strength plans for runners.",
+    "**LegDay**: leg strength plans for runners.",
+    "This console needs no Discord token: everything runs here on your machine.",
+    "To run LegDay as a Discord bot instead, put `DISCORD_TOKEN=your-token` in a `.env` file (or the "
+    "environment) and run `python -m bot run`; see the README's setup section.",
     "Tell me about your running in your own words, for example:",
     '  "I run 30 km a week, new to lifting, want a faster 10k, long run on Sundays"',
     "Ask a question any time (\"will squats make me bulky?\"). Type `quit` to leave.",
 )
-HELP_LINE = (
-    "Tell me about your running (weekly distance, lifting experience, goals) and I'll build a 4-week "
-    "leg strength plan, or ask me a question about strength work for runners."
-)
+HELP_LINE = conversation.HELP_LINE
 PLAN_HELP = (
     "Type `next` or `week 1`-`week 4` to read a week, `overview`, `why` for the reasons, "
     "`save FILE.md` to save the plan, `new` for a new plan, or `quit`."
 )
 _QUIT = {"quit", "exit", "q", "bye", ":q"}
 _RESTART = {"new", "restart", "start over", "reset"}
+# Wide enough for a plan's tables, narrow enough for a laptop terminal.
+WIDTH = 100
+
+
+def terminal_text(renderable: RenderableType, *, colour: bool = False) -> str:
+    """A rich renderable (Markdown, a table, styled text) as the terminal shows it: no raw `**`."""
+    buffer = io.StringIO()
+    Console(file=buffer, width=WIDTH, force_terminal=colour, color_system="standard" if colour else None,
+            highlight=False, emoji=False, soft_wrap=False).print(renderable)
+    # rich pads each line to the width; a script reading the text wants the words only.
+    return "\n".join(line.rstrip() for line in buffer.getvalue().rstrip("\n").split("\n"))
+
+
+def markdown(text: str) -> RenderableType:
+    """The core's light markdown (**bold**, `code`, lists, headings) as terminal text, lines kept as written."""
+    # Markdown joins single line breaks into one paragraph; each of our lines is meant as a line.
+    return Group(*(Markdown(line, hyperlinks=False) if line.strip() else Text("") for line in text.split("\n")))
 
 
 class _Session:
     """One terminal session: the conversation in progress, then the plan being read."""
 
-    def __init__(self, output: Callable[[str], Any], coach: Any, storage: Any, today: dt.date | None) -> None:
-        self.say = output
+    def __init__(self, output: Callable[[RenderableType], Any], coach: Any, storage: Any,
+                 today: dt.date | None) -> None:
+        self.show = output
         self.coach = coach
         self.storage = storage
         self.today = today
@@ -45,6 +70,14 @@ class _Session:
         self.profile: Profile | None = None
         self.plan: Plan | None = None
         self.week = 1
+
+    def say(self, text: str | RenderableType) -> None:
+        """Show core text (light markdown) or a rich renderable."""
+        self.show(markdown(text) if isinstance(text, str) else text)
+
+    def say_doc(self, text: str) -> None:
+        """Show a whole Markdown document (a plan page, the reasons) with its lists and tables."""
+        self.show(Markdown(text, hyperlinks=False))
 
     def now(self) -> dt.datetime:
         if self.today is not None:
@@ -69,7 +102,7 @@ class _Session:
             return
         self.conversation = conversation
         self.say("Picking up where we left off. So far I have:")
-        self.say(conversation.summary())
+        self.say(summary_table(conversation.summary_rows()))
         self.prompt()
 
     def keep(self) -> None:
@@ -89,29 +122,50 @@ class _Session:
 
     # ------------------------------------------------------------------ showing
 
-    def show_question(self, question: Question) -> None:
-        lines = [question.prompt]
+    def show_question(self, question: Question, lead: str = "") -> None:
+        lines = Text()
         for number, option in enumerate(question.options, start=1):
             same = option.label.lower() == option.value.lower()
-            lines.append(f"  {number}. {option.label}" + ("" if same else f" (`{option.value}`)"))
+            lines.append(f"  {number}. {option.label}" + ("" if same else f" ({option.value})") + "\n")
+        hint = ""
         if question.options:
-            lines.append("Type the number or the words" + (", several if you like" if question.multi else "")
-                         + ("; `skip` to skip." if question.optional else "."))
+            hint = ("Type the number or the words" + (", several if you like" if question.multi else "")
+                    + ("; `skip` to skip." if question.optional else "."))
         elif question.optional:
-            lines.append("Or type `skip`.")
-        self.say("\n".join(lines))
+            hint = "Or type `skip`."
+        parts: list[RenderableType] = [markdown(lead)] if lead else []
+        parts.append(markdown(f"**{question.prompt}**"))
+        if question.options:
+            lines.rstrip()
+            parts.append(lines)
+        if hint:
+            parts.append(markdown(hint))
+        self.show(Group(*parts))
 
     def prompt(self) -> None:
         """Say what the conversation needs next: a question, or the summary to confirm."""
-        conversation = self.conversation
-        if conversation is None:
-            return
-        question = conversation.next_question()
-        if question is not None:
-            self.show_question(question)
-        elif conversation.stage == "confirming":
-            self.say("Here's what I have:\n" + conversation.summary())
-            self.say("Looks right? Type `yes`, or `change` and what to change (like `change mileage`).")
+        if self.conversation is not None:
+            self.render(conversation.step(self.conversation))
+
+    def render(self, reply: Reply) -> None:
+        """Show one of the core's replies; `done` saves the profile and plan and shows it."""
+        match reply.kind:
+            case "question" if reply.question is not None:
+                self.show_question(reply.question, reply.lead)
+            case "confirm":
+                if reply.lead:
+                    self.say(reply.lead)
+                self.say("Here's what I have:")
+                self.show(summary_table(reply.summary))
+                self.say("Looks right? Type `yes`, or `change` and what to change (like `change mileage`).")
+            case "faq":
+                if reply.lead:
+                    self.say(reply.lead)
+                self.answer_question(reply.asked or "")
+            case "done" if reply.profile is not None:
+                self.deliver(reply.profile)
+            case _:
+                self.say(f"{reply.lead}\n{HELP_LINE}".strip())
 
     def answer_question(self, text: str) -> None:
         try:
@@ -126,70 +180,31 @@ class _Session:
     def handle(self, text: str) -> None:
         if self.plan is not None:
             self.handle_plan(text)
-        elif self.conversation is None:
-            self.handle_opening(text)
         else:
-            self.handle_answer(text)
+            self.conversation, replies = respond(self.conversation, CONSOLE_KEY, text, self.now())
+            for reply in replies:
+                self.render(reply)
         self.keep()
-
-    def handle_opening(self, text: str) -> None:
-        kind = classify_message(text)
-        if kind == "question":
-            self.answer_question(text)
-            return
-        if kind == "smalltalk":
-            self.say(HELP_LINE)
-            return
-        self.conversation = Conversation.start(CONSOLE_KEY, text, self.now())
-        for note in self.conversation.notes:
-            self.say(note)
-        found = [name for name in self.conversation.fields if name != "unit"]
-        if found:
-            self.say("Thanks! I read:\n" + self.conversation.summary())
-        self.after_answer()
-
-    def handle_answer(self, text: str) -> None:
-        conversation = self.conversation
-        assert conversation is not None
-        if text.lower() in _RESTART:
-            self.conversation = None
-            self.say("Starting over. " + HELP_LINE)
-            return
-        error = conversation.answer(text, self.now())
-        if error is not None:
-            if classify_message(text) == "question":
-                self.answer_question(text)
-                self.prompt()
-            else:
-                self.say(error)
-            return
-        self.after_answer()
-
-    def after_answer(self) -> None:
-        conversation = self.conversation
-        assert conversation is not None
-        if conversation.stage == "done":
-            self.deliver(conversation.to_profile())
-        else:
-            self.prompt()
 
     def deliver(self, profile: Profile) -> None:
         self.profile = profile
         self.conversation = None
-        if self.storage is not None:
-            try:
-                self.storage.profiles.save(CONSOLE_USER_ID, profile)
-            except (ValueError, OSError) as exc:  # the plan still matters more than keeping the profile
-                self.say(f"I couldn't keep your profile ({exc}), but here is your plan.")
         start = self.today + dt.timedelta(days=1) if self.today is not None else None
         self.plan = self.coach.plan(profile, start)
+        if self.storage is not None:
+            # Kept like the Discord front-end keeps them: the profile and the plan made from it.
+            try:
+                self.storage.profiles.save(CONSOLE_USER_ID, profile)
+                self.storage.plans.save(CONSOLE_USER_ID, self.plan)
+            except (ValueError, OSError, AttributeError) as exc:  # the plan matters more than keeping it
+                self.say(f"I couldn't keep your profile ({exc}), but here is your plan.")
         self.week = 1
         renderer = self.coach.renderer
         if self.plan.withheld:
-            self.say(renderer.markdown(self.plan))
+            self.say_doc(renderer.markdown(self.plan))
             self.say("Type `new` to start again, ask a question, or `quit`.")
             return
-        self.say(renderer.overview_text(self.plan))
+        self.say_doc(renderer.overview_text(self.plan))
         self.show_week(1)
         self.say(PLAN_HELP)
 
@@ -198,7 +213,8 @@ class _Session:
         assert plan is not None
         self.week = week
         data = plan.weeks[week - 1]
-        self.say(f"**Week {week} of {len(plan.weeks)} · {data.label}**\n" + self.coach.renderer.week_text(plan, week))
+        self.say(f"**Week {week} of {len(plan.weeks)} · {data.label}**")
+        self.show(Markdown(self.coach.renderer.week_text(plan, week), hyperlinks=False))
 
     def handle_plan(self, text: str) -> None:
         plan = self.plan
@@ -222,9 +238,9 @@ class _Session:
                 return
             self.show_week(int(rest))
         elif command == "overview":
-            self.say(renderer.overview_text(plan) if weeks else renderer.markdown(plan))
+            self.say_doc(renderer.overview_text(plan) if weeks else renderer.markdown(plan))
         elif command == "why":
-            self.say(renderer.why_text(plan))
+            self.say_doc(renderer.why_text(plan))
         elif command == "save":
             self.save(rest.strip())
         elif command in ("help", "?"):
@@ -249,14 +265,33 @@ class _Session:
         self.say(f"Saved your plan to {path}.")
 
 
+def summary_table(rows: list[tuple[str, str]]) -> Table:
+    """What the conversation has read, as a two-column table."""
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style="bold")
+    table.add_column()
+    for label, value in rows:
+        table.add_row(f"{label}:", value)
+    return table
+
+
 def run_console(
     input_fn: Callable[..., str] = input,
-    output_fn: Callable[[str], Any] = print,
+    output_fn: Callable[[str], Any] | None = None,
     coach: Any = None,
     storage: Any = None,
     today: dt.date | None = None,
 ) -> int:
-    """Hold the intake conversation in the terminal, then show the plan; 0 on quit or end of input."""
+    """Hold the intake conversation in the terminal, then show the plan; 0 on quit or end of input.
+
+    Text is rendered by rich (bold, lists, tables; no raw markdown). `output_fn` receives each block as
+    plain terminal text instead of printing it, for scripts and tests.
+    """
+    if output_fn is None:
+        show: Callable[[RenderableType], Any] = Console(highlight=False, emoji=False).print
+    else:
+        def show(renderable: RenderableType) -> None:
+            output_fn(terminal_text(renderable))
     if coach is None:
         from bot.coach import Coach
         from bot.config import get_settings
@@ -264,21 +299,22 @@ def run_console(
         try:
             coach = Coach.load(get_settings())
         except Exception as exc:  # a broken rules folder gets one readable line, not a traceback
-            output_fn(f"LegDay couldn't load its rules and templates: {exc}")
+            show(Text(f"LegDay couldn't load its rules and templates: {exc}"))
             return 1
-    session = _Session(output_fn, coach, storage, today)
-    output_fn("\n".join(GREETING))
+    warm_up()
+    session = _Session(show, coach, storage, today)
+    show(markdown("\n".join(GREETING)))
     session.resume()
     while True:
         try:
             line = input_fn("> ")
         except (EOFError, KeyboardInterrupt):
-            output_fn("Bye!")
+            show(Text("Bye!"))
             return 0
         text = str(line or "").strip()
         if not text:
             continue
         if text.lower() in _QUIT:
-            output_fn("Bye!")
+            show(Text("Bye!"))
             return 0
         session.handle(text)

@@ -15,16 +15,10 @@ from rapidfuzz import fuzz, process
 
 from bot import intake
 from bot.models import (
-    DAY_NAMES,
-    DAYS,
-    EQUIPMENT_LABELS,
     FIELD_ACCEPTS,
     FIELD_LABELS,
-    GOAL_LABELS,
-    KM_PER_MILE,
-    LEVEL_LABELS,
+    FIELDS,
     MILEAGE_HELP,
-    NIGGLE_LABELS,
     MileageError,
     Profile,
     friendly_errors,
@@ -36,9 +30,9 @@ Stage = Literal["collecting", "confirming", "done"]
 # The order questions are asked in: what a plan cannot do without first, then the safety question.
 ORDER: tuple[str, ...] = (
     "weekly_km", "level", "goals", "long_run_day", "hard_days", "equipment", "niggles", "sharp_pain",
-    "days_per_week", "race_date",
+    "days_per_week", "race_date", "race_distance",
 )
-OPTIONAL = frozenset({"days_per_week", "race_date"})
+OPTIONAL = frozenset({"days_per_week", "race_date", "race_distance"})
 MULTI = frozenset({"goals", "hard_days", "equipment", "niggles"})
 DEFAULT_TTL = dt.timedelta(minutes=30)
 
@@ -51,18 +45,6 @@ _NO_WORDS = {"no", "n", "nope", "nah", "never", "false", "not really", "none", "
 _CONFIRM_WORDS = {"yes", "y", "yep", "yeah", "looks right", "looks good", "correct", "confirm", "ok", "okay",
                   "right", "that's right", "thats right", "good", "sure", "perfect", "all good", "go", "👍"}
 
-_PROMPTS = {
-    "weekly_km": "How far do you run in a typical week? A number with km or mi, like `30mi` or `45km`.",
-    "level": "How much strength training have you done?",
-    "goals": "What should strength work help you with? Pick one or more.",
-    "long_run_day": "Which day is your long run?",
-    "hard_days": "Which days are your hard runs (intervals, tempo, races)? Pick any, or none.",
-    "equipment": "What equipment can you use? Pick any, or none for bodyweight only.",
-    "niggles": "Any niggles or old injuries I should plan around? Pick any, or none.",
-    "sharp_pain": "Do you get sharp joint pain (not just soreness) when you run or lift?",
-    "days_per_week": "How many strength sessions a week can you fit in? Two suits most runners.",
-    "race_date": "Is there a key race coming up? Give its date, like 2027-01-17, `Jan 17` or `in 6 weeks`.",
-}
 # Loose words a runner may use for a field when they ask to change it ("change my mileage").
 _FIELD_WORDS = {
     "weekly_km": ("mileage", "distance", "weekly", "km", "miles", "volume"),
@@ -75,6 +57,7 @@ _FIELD_WORDS = {
     "sharp_pain": ("pain", "sharp", "sharp pain"),
     "days_per_week": ("days", "sessions", "days per week", "strength days"),
     "race_date": ("race", "race date", "date"),
+    "race_distance": ("race distance", "distance of the race", "how far"),
 }
 
 
@@ -96,26 +79,12 @@ class Question(BaseModel):
 
 
 def _options(field: str) -> list[Option]:
-    days = [Option(value=day, label=DAY_NAMES[day]) for day in DAYS]
-    match field:
-        case "level":
-            return [Option(value=k.value, label=v) for k, v in LEVEL_LABELS.items()]
-        case "goals":
-            return [Option(value=k.value, label=v) for k, v in GOAL_LABELS.items()]
-        case "long_run_day":
-            return [*days, Option(value="none", label="No fixed long-run day")]
-        case "hard_days":
-            return [*days, Option(value="none", label="No hard days")]
-        case "equipment":
-            return [Option(value=k.value, label=v) for k, v in EQUIPMENT_LABELS.items()]
-        case "niggles":
-            return [*(Option(value=k.value, label=v) for k, v in NIGGLE_LABELS.items()),
-                    Option(value="none", label="No niggles")]
-        case "sharp_pain":
-            return [Option(value="yes", label="Yes, sharp pain"), Option(value="no", label="No")]
-        case "days_per_week":
-            return [Option(value=str(n), label=f"{n} a week") for n in (1, 2, 3)]
-    return []
+    """The question's choices, from the field registry, with its 'none' choice last."""
+    spec = FIELDS[field]
+    options = [Option(value=value, label=label) for value, label in spec.choices]
+    if spec.none_label:
+        options.append(Option(value="none", label=spec.none_label))
+    return options
 
 
 def _clean(text: str) -> str:
@@ -204,6 +173,9 @@ class Conversation(BaseModel):
         if field == "sharp_pain":
             # The safety question is asked even when the opening message seemed to say "no pain".
             return field not in self.answered and self.fields.get(field) is not True
+        if field == "race_distance":
+            # Asked only about a race with a date; "no race" or a skipped date means no distance either.
+            return bool(self.fields.get("race_date")) and field not in self.fields and field not in self.skipped
         if field in OPTIONAL:
             return field not in self.fields and field not in self.skipped
         return field not in self.fields
@@ -227,7 +199,7 @@ class Conversation(BaseModel):
         field = self.pending
         return Question(
             field=field,
-            prompt=_PROMPTS[field],
+            prompt=FIELDS[field].question,
             options=_options(field),
             multi=field in MULTI,
             optional=field in OPTIONAL,
@@ -258,6 +230,8 @@ class Conversation(BaseModel):
                 return False, None
             return None, "Please answer yes or no: do you get sharp joint pain, not just soreness?"
         if field == "race_date":
+            if intake.says_no_race(cleaned):
+                return None, None
             found, problems = intake.read_race_date(cleaned, today, loose=True)
             if found:
                 return found, None
@@ -303,6 +277,9 @@ class Conversation(BaseModel):
                 # Answering "which niggles?" a body part alone is enough; no "sore" needed.
                 found = [n for n, pattern in intake.NIGGLE_PATTERNS.items() if re.search(pattern, cleaned)]
                 return found or None
+            case "race_distance":
+                distance = intake.read_race_distance(cleaned)
+                return [distance] if distance else None
             case "days_per_week":
                 words = {"once": "1", "one": "1", "twice": "2", "two": "2", "three": "3", "thrice": "3"}
                 hits = [words[w] for w in _tokens(cleaned) if w in words]
@@ -421,44 +398,21 @@ class Conversation(BaseModel):
 
     # ------------------------------------------------------------------ confirming
 
+    def summary_rows(self) -> list[tuple[str, str]]:
+        """(label, value shown) for each field read so far, in the order they are asked."""
+        return [(FIELD_LABELS[field], self._shown(field)) for field in ORDER
+                if field in self.fields or field in self.skipped]
+
     def summary(self) -> str:
         """Markdown lines of what I have read, for the confirm card."""
-        lines = []
-        for field in ORDER:
-            if field not in self.fields and field not in self.skipped:
-                continue
-            lines.append(f"**{FIELD_LABELS[field]}:** {self._shown(field)}")
-        return "\n".join(lines) if lines else "Nothing yet."
+        rows = self.summary_rows()
+        return "\n".join(f"**{label}:** {value}" for label, value in rows) if rows else "Nothing yet."
 
     def _shown(self, field: str) -> str:
         value = self.fields.get(field)
-        if field in self.skipped or (field in OPTIONAL and value is None):
+        if field in self.skipped:
             return "not given"
-        match field:
-            case "weekly_km":
-                km = float(value)
-                if self.fields.get("unit") == "mi":
-                    return f"{km / KM_PER_MILE:.1f} mi ({km:.0f} km)"
-                return f"{km:g} km"
-            case "level":
-                return f"{value} ({LEVEL_LABELS.get(value, '')})" if value in LEVEL_LABELS else str(value)
-            case "goals":
-                return ", ".join(GOAL_LABELS.get(goal, goal) for goal in value)
-            case "long_run_day":
-                return DAY_NAMES.get(value, "no fixed day") if value else "no fixed day"
-            case "hard_days":
-                return ", ".join(DAY_NAMES[day] for day in value) or "none"
-            case "equipment":
-                return ", ".join(EQUIPMENT_LABELS.get(item, item) for item in value) or "none (bodyweight)"
-            case "niggles":
-                return ", ".join(NIGGLE_LABELS.get(item, item) for item in value) or "none"
-            case "sharp_pain":
-                return "yes: the plan will stay gentle, and please see a professional" if value else "no"
-            case "days_per_week":
-                return f"{value} a week"
-            case "race_date":
-                return dt.date.fromisoformat(value).strftime("%a %d %b %Y")
-        return str(value)
+        return FIELDS[field].shown(value, self.fields.get("unit"))
 
     def confirm(self) -> str | None:
         """The runner agrees the summary is right: the conversation is done; else what is still needed."""
@@ -500,3 +454,87 @@ class Conversation(BaseModel):
     def to_profile(self) -> Profile:
         """The finished profile; raises pydantic.ValidationError (a ValueError) while fields are missing."""
         return Profile.model_validate({k: v for k, v in self.fields.items() if k in Profile.model_fields})
+
+
+# --------------------------------------------------------------------------------------------
+# The conversation service: one turn in, plain replies out, for Discord and the console alike.
+
+ReplyKind = Literal["question", "confirm", "faq", "help", "done"]
+
+HELP_LINE = (
+    "Tell me about your running in a sentence, like \"I run 30 km a week, new to lifting, want to get faster\", "
+    "and I'll build you a 4-week leg strength plan. Or ask me a question about strength work for runners."
+)
+EXPIRED = "Our last chat went quiet, so I started fresh."
+RESTARTED = "Starting over."
+_RESTART_WORDS = {"new", "restart", "start over", "reset", "new plan"}
+# Fields whose answers are health details: a reply showing them is for the member's eyes only.
+HEALTH_FIELDS = frozenset({"niggles", "sharp_pain"})
+
+
+class Reply(BaseModel):
+    """One message for a front-end to render: a question, the summary to confirm, an FAQ answer to give...
+
+    Kinds: `question`, `confirm` (the summary), `faq` (answer `asked` from the FAQ), `help` (what to say),
+    `done` (the finished profile: save it, make and save the plan, show it).
+    """
+
+    kind: ReplyKind
+    lead: str = ""
+    question: Question | None = None
+    summary: list[tuple[str, str]] = Field(default_factory=list)
+    asked: str | None = None
+    profile: Profile | None = None
+    health: bool = False
+
+    @property
+    def text(self) -> str:
+        """The reply as plain lines (light markdown: `code`, **bold**), for any front-end."""
+        parts = [self.lead] if self.lead else []
+        if self.question is not None:
+            parts.append(self.question.prompt)
+        if self.summary:
+            parts.append("\n".join(f"**{label}:** {value}" for label, value in self.summary))
+        return "\n".join(parts)
+
+
+def step(conversation: Conversation, lead: str = "") -> Reply:
+    """What the conversation needs next: its question, or its summary to confirm."""
+    question = conversation.next_question()
+    if question is not None:
+        return Reply(kind="question", lead=lead, question=question)
+    summary = conversation.summary_rows()
+    health = any(conversation.fields.get(field) for field in HEALTH_FIELDS)
+    return Reply(kind="confirm", lead=lead, summary=summary, health=health)
+
+
+def respond(conversation: Conversation | None, key: str, text: str,
+            now: dt.datetime) -> tuple[Conversation | None, list[Reply]]:
+    """Take one message from a runner: the conversation afterwards (None when there is none) and the replies.
+
+    A question asked in the middle of the conversation is answered (an `faq` reply) and the pending
+    question asked again; nothing the runner said is dropped.
+    """
+    lead = ""
+    if conversation is not None and (conversation.is_expired(now) or conversation.stage == "done"):
+        conversation, lead = None, EXPIRED if conversation.stage != "done" else ""
+    cleaned = _clean(text)
+    if conversation is not None and cleaned in _RESTART_WORDS:
+        return None, [Reply(kind="help", lead=RESTARTED, asked=None)]
+    if conversation is None:
+        kind = intake.classify_message(text)
+        if kind == "question":
+            return None, [Reply(kind="faq", lead=lead, asked=text)]
+        if kind == "smalltalk":
+            return None, [Reply(kind="help", lead=lead)]
+        conversation = Conversation.start(key, text, now)
+        notes = [lead, *conversation.notes]
+        return conversation, [step(conversation, "\n".join(note for note in notes if note))]
+    error = conversation.answer(text, now)
+    if conversation.stage == "done":
+        return None, [Reply(kind="done", profile=conversation.to_profile())]
+    if error is None:
+        return conversation, [step(conversation)]
+    if intake.classify_message(text) == "question":
+        return conversation, [Reply(kind="faq", asked=text), step(conversation)]
+    return conversation, [step(conversation, error)]

@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
+import functools
+import itertools
 import re
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
+from text_to_num import alpha2digit
 
-from bot.models import DAYS, MileageError, parse_mileage
+from bot.classify import TextClassifier
+from bot.config import ROOT
+from bot.models import DAYS, FIELDS, KM_PER_MILE, MileageError, parse_mileage
+from bot.vocabulary import Vocabulary, load_vocabulary
+from bot.yamlio import read_yaml
 
-MAX_CHARS = 1000
+RULES_DIR = ROOT / "rules"
+# Discord's longest message; reading one this long stays within 10 ms (bench/bench_intake.py).
+MAX_CHARS = 4000
 REQUIRED = ("weekly_km", "level", "goals")
 
 MessageKind = Literal["intake", "question", "smalltalk"]
@@ -49,39 +57,78 @@ _SMALL_NUMBERS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "f
                   "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12}
 
 
+@functools.lru_cache(maxsize=1)
+def vocabulary() -> Vocabulary:
+    """The shared runner vocabulary (rules/vocabulary.yaml) that the FAQ matcher folds words with too."""
+    return load_vocabulary(RULES_DIR / "vocabulary.yaml")
+
+
+_ISH_RE = re.compile(r"(\d)\s*-?ish\b")
+
+
+@functools.lru_cache(maxsize=256)
 def _normalise(text: str) -> str:
-    """Lower-case, with curly quotes and long dashes made plain so one pattern covers each phrase."""
+    """Lower-case; plain quotes and dashes; slang folded by the shared vocabulary; spelt-out numbers as digits.
+
+    Cached, because every reader below starts from the same folded text of the same message.
+    """
     text = text.lower()
     for fancy, plain in (("’", "'"), ("‘", "'"), ("–", "-"), ("—", " - "), ("“", '"'), ("”", '"')):
         text = text.replace(fancy, plain)
-    return text
+    text = _ISH_RE.sub(r"\1", vocabulary().normalise(text))  # "50-ish miles" is 50 miles
+    # "thirty miles", "twenty five km": text2num writes them as digits ("one"/"a" are left alone).
+    return alpha2digit(text, "en")
+
+
+_SENTENCE_END_RE = re.compile(r"(?<!\d)[.!?;\n]+|[.!?;\n]+(?!\d)")
+_CLAUSE_END_RE = re.compile(r",|\bbut\b|\s-\s|\(|\)")
+_PART_END_RE = re.compile(rf"{_SENTENCE_END_RE.pattern}|{_CLAUSE_END_RE.pattern}")
+
+
+@functools.lru_cache(maxsize=256)
+def _split_sentences(text: str) -> tuple[str, ...]:
+    # A full stop inside a number ("27.5", "1.5x") is not a sentence end.
+    return tuple(part for part in _SENTENCE_END_RE.split(text) if part.strip())
 
 
 def _sentences(text: str) -> list[str]:
-    # A full stop inside a number ("27.5", "1.5x") is not a sentence end.
-    return [part for part in re.split(r"(?<!\d)[.!?;\n]+|[.!?;\n]+(?!\d)", text) if part.strip()]
+    return list(_split_sentences(text))
+
+
+@functools.lru_cache(maxsize=256)
+def _split_clauses(text: str) -> tuple[str, ...]:
+    parts: list[str] = []
+    for sentence in _split_sentences(text):
+        parts.extend(p for p in _CLAUSE_END_RE.split(sentence) if p.strip())
+    return tuple(parts)
 
 
 def _clauses(text: str) -> list[str]:
     """Comma, 'but' and sentence boundaries: the span within which a word describes its neighbour."""
-    parts: list[str] = []
-    for sentence in _sentences(text):
-        parts.extend(p for p in re.split(r",|\bbut\b|\s-\s|\(|\)", sentence) if p.strip())
-    return parts
+    return list(_split_clauses(text))
 
 
 # --------------------------------------------------------------------------------------------
-# Weekly mileage
+# Weekly mileage: a small grammar over distances found in the text
+#
+# Every distance in the message is a candidate; words around it say whether it is the week's total
+# ("a week", "total", "mpw"), one run of several ("5k three times a week", "6 miles every day"),
+# a day of a day-by-day list, the long run, a race ("a faster 10k"), or the past ("ran 70k at uni, now 25k").
 
-_NUM = r"\d+(?:[.,]\d+)?"
+_NUM = r"\d{1,3}(?:_\d{3})+|\d+(?:[.,]\d+)?"
 _UNIT = r"kilometres|kilometers|kilometre|kilometer|miles|mile|kms|km|mpw|kpw|mi|k"
-_DISTANCE_RE = re.compile(rf"(?P<num>{_NUM})(?:\s*(?:-|to)\s*(?P<num2>{_NUM}))?\s*(?P<unit>{_UNIT})\b")
+# A dash glued to the number after a space is a minus sign ("-5km"); after a word it is a hyphen ("sub-20").
+_DISTANCE_RE = re.compile(
+    rf"(?:(?P<sign>(?<![\w-])-)|(?<![\w.,-]))(?P<num>{_NUM})\+?(?:\s*(?:-|to)\s*(?P<num2>{_NUM}))?\s*"
+    rf"(?P<unit>{_UNIT})\b"
+)
 _WEEK_AFTER_RE = re.compile(
     r"^\s*(?:/\s*(?:wk|week|w)\b|a week|per week|p/?w\b|weekly|each week|every week|a wk|per wk|weeks\b"
-    r"|total\b|in total|a wee?k)"
+    r"|most weeks|in a (?:typical |normal |good )?week|total\b|in total|all up|altogether|a wee?k)"
 )
+_TOTAL_AFTER_RE = re.compile(r"^\s*(?:total\b|in total|all up|altogether|overall)")
 _VERB_BEFORE_RE = re.compile(
-    r"(?:\brun|\bruns|\brunning|\bran|\bdo|\bdoing|\bat|\baverag\w*|\bcover\w*|\blog\w*|\btotal\w*|\bmileage"
+    r"(?:\brun|\bruns|\brunning|\bdo|\bdoing|\bat|\baverag\w*|\bcover\w*|\blog\w*|\btotal\w*|\bmileage"
     r"|\bvolume|\bweek:?|\bcurrently|\bnow|\bup to|\bis)\s*:?\s*(?:about|around|roughly|approx\w*|~|c\.)?\s*$"
 )
 _APPROX_BEFORE_RE = re.compile(r"(?:about|around|roughly|approx\w*|~|c\.)\s*$")
@@ -89,58 +136,192 @@ _RACE_BEFORE_RE = re.compile(
     r"(?:\ba|\ban|\bthe|\bmy|\bfor|\bfaster|\bquicker|\bsub[- ]?\d[\d:]*|\bfirst|\blast|\d|\bof)\s*$"
 )
 # "faster at 10k", "a PR over 5k": a race word just before the distance makes it a race, not a week.
-_RACE_WORD_NEAR_RE = re.compile(r"\b(?:faster|quicker|pb|pr|sub|race|racing)\b[\w\s]{0,6}$")
-_RACE_AFTER_RE = re.compile(r"^\s*(?:-?\s*)?(?:ultra|race|pb|pr|time|run\b|runner|trail|marathon|each\b|er\b|r\b)")
+_RACE_WORD_NEAR_RE = re.compile(r"\b(?:faster|quicker|pb|pr|personal best|sub|race|racing)\b[\w\s]{0,6}$")
+_RACE_AFTER_RE = re.compile(r"^\s*(?:-?\s*)?(?:ultra|race|pb|pr|time|run\b|runner|trail|marathon|er\b|r\b)")
+_NOW_RE = re.compile(
+    r"\b(?:now|currently|these days|at the moment|at present|right now|nowadays|usually|normally|typically)\b"
+)
+_PAST_RE = re.compile(
+    r"\b(?:used to|at uni|in college|at college|back when|back in (?:the day|\d{4}|college|uni|school|my)"
+    r"|years ago|previously|was|were|peaked|"
+    r"in my (?:twenties|thirties|prime)|before (?:the|my) (?:injury|baby|fracture)|big block|peak\w*|at most)\b"
+)
+_LONG_BEFORE_RE = re.compile(
+    r"\blong(?:est)?(?:\s+(?:runs?|ones?))?(?:\s+(?:is|of|was|are|usually|normally|~|about|around|up to)){0,3}\s*$"
+)
+_LONG_AFTER_RE = re.compile(r"^\s*(?:long\b|longest\b|for (?:my|the) long)")
+_FROM_BEFORE_RE = re.compile(r"\bfrom\s*$")
+_SPAN_END_RE = re.compile(r"[.!?;\n]")
+# One run, several times: "5k three times a week", "6 miles 4x a week", "5 miles every day", "10k on weekdays".
+_TIMES_AFTER_RE = re.compile(
+    r"^\s*,?\s*(?:each\s+)?(?P<n>\d+)\s*(?:x|times|days|runs?|sessions?)\s*(?:a|per|/|each|every)\s*(?:week|wk)\b"
+)
+_DAILY_AFTER_RE = re.compile(r"^\s*(?:every\s?day|a day|per day|daily|each day)\b")
+_DAYS_A_WEEK_RE = re.compile(r"^[\s,]*(?:and\s+|for\s+)?(?P<n>\d)\s*(?:days|x|times)\s*(?:a|per|/)\s*(?:week|wk)\b")
+# "10k every other day": runs of this length, but how many a week is a guess; ask instead.
+_SOME_DAYS_AFTER_RE = re.compile(
+    r"^\s*(?:every (?:other|second|few|couple of) days?|most (?:days|mornings|evenings|nights)|some days|a few times)"
+)
+_N_X_BEFORE_RE = re.compile(r"\b(?P<n>\d)\s*x\s*$")
+_DAYS_A_WEEK_BEFORE_RE = re.compile(r"\b(?P<n>\d)\s*days?\s*(?:a|per|/)\s*(?:week|wk)\b")
+_TIMES_RIGHT_BEFORE_RE = re.compile(r"\b(?P<n>[2-7])\s*(?:x|times|runs)\s*(?:a|per|/)\s*(?:week|wk)\s+$")
+_DAILY_BEFORE_RE = re.compile(r"\b(?:every ?day|daily|each day)\s*,?\s*(?:for\s+)?(?:about|around|~)?\s*$")
+_WEEKDAYS_AFTER_RE = re.compile(r"^\s*(?:on\s+|every\s+|each\s+)?weekdays?\b")
+_TIMES_BEFORE_RE = re.compile(
+    r"(?P<n>\d+)\s*(?:x|times|days|runs?|sessions?)\s*(?:a|per|/|each|every)\s*(?:week|wk)\b"
+    r"[\s,]*(?:of|at|for)?\s*(?:about|around|roughly|~)?\s*$"
+)
+_EACH_AFTER_RE = re.compile(r"^\s*(?:each|apiece|per run|a run|a go|each time|every time|per session)\b")
+_AT_BEFORE_RE = re.compile(r"\b(?:at|of)\s*(?:about|around|roughly|~)?\s*$")
 _UNITLESS_WEEKLY_RE = re.compile(
     rf"(?:\brun\w*|\bdo\w*|\baverag\w*|\bat)\s+(?:about|around|~)?\s*(?P<num>{_NUM})\s*"
     r"(?:a week|per week|/\s*week|pw|weekly)\b"
 )
-
-# "3 runs a week of 5k each": the week's total is the product.
-_EACH_RUN_RE = re.compile(
-    rf"\b(?P<runs>\d|two|three|four|five|six|seven)\s*(?:runs?|x)\s*(?:a|per)\s*week\s*(?:of|at)\s*(?:about|around|~)?\s*"
-    rf"(?P<num>{_NUM})\s*(?P<unit>{_UNIT})\b\s*(?:each|apiece)"
+_DAY_DISTANCE_RE = re.compile(
+    rf"\b(?P<day>{_DAY_RE.pattern[3:-3]})\b\s*[:=-]?\s*(?P<num>\d+(?:[.,]\d+)?)\s*(?P<unit>{_UNIT})?\b"
 )
+PAST = -100
+_NOW_NUMBER_RE = re.compile(
+    r"\b(?:now|currently|these days|nowadays|usually|normally|typically)\s+"
+    rf"(?:just|only|about|around|~|at|doing|running)?\s*(?P<num>{_NUM})\b(?!\s*(?:{_UNIT})\b)"
+    rf"|\b(?:at|doing|running)\s+(?:about|around|~)?\s*(?P<num_now>{_NUM})\s+(?:now|currently|these days)\b"
+)
+_RUNS_A_WEEK_RE = re.compile(r"\b(?P<n>[2-7])\s*(?:runs?|x)\s*(?:a|per|/)\s*(?:week|wk)\b")
+# Distances weighed per message: a real message names a handful; a bound on the cost of "5k 5k 5k ...".
+MAX_DISTANCES = 16
+# A distance with no word around it ("48km, beginner") is the week when it is too far for one everyday run.
+_STANDALONE_MIN_KM = 15.0
+
+
+def _number(text: str) -> float:
+    return float(text.replace("_", "").replace(",", "."))
+
+
+def _unit(word: str) -> str:
+    return "mi" if word.startswith("m") else "km"
+
+
+def _span(text: str, start: int, end: int) -> tuple[str, str]:
+    """The words before and after a match, up to the sentence's end on either side."""
+    before = text[max(0, start - 40): start]
+    cut = max((m.end() for m in _SPAN_END_RE.finditer(before)), default=0)
+    after = text[end: end + 30]
+    stop = _SPAN_END_RE.search(after)
+    return before[cut:], after[: stop.start()] if stop else after
+
+
+def _clause_around(text: str, start: int, end: int) -> tuple[str, str]:
+    """The clause's words before and after a match (commas, 'but' and sentence ends bound a clause)."""
+    before, after = _span(text, start, end)
+    cut = max((m.end() for m in re.finditer(r",|\bbut\b|\band\b|\(|\)", before)), default=0)
+    stop = re.search(r",|\bbut\b|\(|\)", after)
+    return before[cut:], after[: stop.start()] if stop else after
+
+
+def _score_distance(text: str, match: re.Match[str]) -> tuple[int, float, str] | None:
+    """(score, weekly amount, unit) for one distance; None when it is a race, the long run or a day's run."""
+    before, after = _span(text, match.start(), match.end())
+    clause_before, clause_after = _clause_around(text, match.start(), match.end())
+    unit_word = match["unit"]
+    low = _number(match["num"])
+    high = _number(match["num2"]) if match["num2"] else low
+    amount = high if match["num2"] and _FROM_BEFORE_RE.search(before) else (low + high) / 2
+    if match["sign"]:
+        amount = -amount
+    if _LONG_BEFORE_RE.search(clause_before) or _LONG_AFTER_RE.match(after) or _SOME_DAYS_AFTER_RE.match(after):
+        return None
+    score = 0
+    if unit_word in ("mpw", "kpw") or _WEEK_AFTER_RE.match(after):
+        score += 3
+    if _TOTAL_AFTER_RE.match(after):
+        score += 1
+    if _VERB_BEFORE_RE.search(before):
+        score += 2
+    elif _APPROX_BEFORE_RE.search(before):
+        score += 1
+    times = _TIMES_AFTER_RE.match(after)
+    factor = 1
+    if times:
+        factor = int(times["n"])
+    elif daily := _DAILY_AFTER_RE.match(after):
+        # "8 miles a day, six days a week": the days named, else every day.
+        days = _DAYS_A_WEEK_RE.match(after[daily.end():]) or _DAYS_A_WEEK_BEFORE_RE.search(before)
+        factor = int(days["n"]) if days and 1 <= int(days["n"]) <= 7 else 7
+    elif (times_before := _N_X_BEFORE_RE.search(before)) and 2 <= int(times_before["n"]) <= 7:
+        factor = int(times_before["n"])  # "4 x 8k a week"
+    elif _DAILY_BEFORE_RE.search(before):
+        factor = 7
+    elif _WEEKDAYS_AFTER_RE.match(after):
+        factor = 5
+    elif (each := _TIMES_BEFORE_RE.search(before)) and (_EACH_AFTER_RE.match(after) or _AT_BEFORE_RE.search(before)):
+        factor = int(each["n"])
+    elif adjacent := _TIMES_RIGHT_BEFORE_RE.search(before):
+        factor = int(adjacent["n"])  # "2x a week 3 miles": the runs, then the distance of each
+    if factor > 1:
+        amount *= factor
+        score += 3
+    raced = _RACE_BEFORE_RE.search(before) and not _VERB_BEFORE_RE.search(before) and factor == 1
+    if raced or _RACE_WORD_NEAR_RE.search(before[-14:]) or _RACE_AFTER_RE.match(after):
+        return None
+    if _PAST_RE.search(clause_before + " " + clause_after) and not _NOW_RE.search(clause_before):
+        score = PAST  # what they used to run is not this week's running, however it is worded
+    elif _NOW_RE.search(clause_before):
+        score += 2
+    return score, amount, _unit(unit_word)
+
+
+def _day_by_day(text: str) -> tuple[float, str, str] | None:
+    """A week written day by day ('mon 5k, wed 8k, sun 12k'): (total, unit, day of the longest run)."""
+    pairs = [(m["day"], _number(m["num"]), m["unit"]) for m in _DAY_DISTANCE_RE.finditer(text)]
+    if len(pairs) < 3 or not any(unit for _, _, unit in pairs):
+        return None
+    unit = _unit(next(unit for _, _, unit in pairs if unit))
+    longest = max(pairs, key=lambda pair: pair[1])
+    if sum(1 for pair in pairs if pair[1] == longest[1]) > 1:
+        return sum(p[1] for p in pairs), unit, ""
+    return sum(p[1] for p in pairs), unit, _DAY_WORDS[longest[0]]
+
+
+def _run_by_run(text: str) -> tuple[float, str] | None:
+    """'3 runs a week: 5k, 5k and a 10k long run': the week is the runs listed, when there are that many."""
+    for match in itertools.islice(_RUNS_A_WEEK_RE.finditer(text), MAX_DISTANCES):
+        rest = text[match.end(): match.end() + 120]
+        stop = re.search(r"[.!?;\n]", rest)
+        runs = list(itertools.islice(_DISTANCE_RE.finditer(rest[: stop.start()] if stop else rest), 8))
+        if len(runs) == int(match["n"]) and not any(run["sign"] or run["num2"] for run in runs):
+            return sum(_number(run["num"]) for run in runs), _unit(runs[0]["unit"])
+    return None
 
 
 def read_mileage(text: str, loose: bool = False) -> tuple[tuple[float, str] | None, list[str]]:
     """Find the weekly running distance: ((km, unit) or None, problems). `loose` takes any distance given."""
     text = _normalise(text)
-    best: tuple[int, re.Match[str]] | None = None
-    for match in _DISTANCE_RE.finditer(text):
-        before, after = text[max(0, match.start() - 30): match.start()], text[match.end(): match.end() + 20]
-        unit = match["unit"]
-        score = 0
-        if unit in ("mpw", "kpw") or _WEEK_AFTER_RE.match(after):
-            score += 3
-        if _VERB_BEFORE_RE.search(before):
-            score += 2
-        elif _APPROX_BEFORE_RE.search(before):
-            score += 1
-        raced = _RACE_BEFORE_RE.search(before) and not _VERB_BEFORE_RE.search(before)
-        if raced or _RACE_WORD_NEAR_RE.search(before[-14:]):
-            score -= 10
-        if _RACE_AFTER_RE.match(after):
-            score -= 10
-        if loose:
-            score += 1
-        if score >= 1 and (best is None or score > best[0]):
-            best = (score, match)
-    if best is not None:
-        match = best[1]
-        low = float(match["num"].replace(",", "."))
-        high = float(match["num2"].replace(",", ".")) if match["num2"] else low
-        amount = (low + high) / 2
-        unit = "mi" if match["unit"].startswith("m") else "km"
+    distances = itertools.islice(_DISTANCE_RE.finditer(text), MAX_DISTANCES)
+    scored = [(found, m) for m in distances if (found := _score_distance(text, m)) is not None]
+    best = max(((s, i) for i, (s, _) in enumerate(scored) if s[0] + loose >= 1), default=None,
+               key=lambda pair: (pair[0][0], -pair[1]))
+    chosen: tuple[float, str] | None = None
+    if best is None or best[0][0] < 3:
+        week = _day_by_day(text)
+        if week is not None:
+            chosen = week[0], week[1]
+    if chosen is None and best is not None:
+        chosen = best[0][1], best[0][2]
+    past = [s for s, _ in scored if s[0] == PAST]
+    if chosen is None and past and (now := _NOW_NUMBER_RE.search(text)):
+        # "used to do 60 miles a week, now just 15": the number now, in the unit of the one before.
+        chosen = _number(now["num"] or now["num_now"]), past[0][2]
+    if chosen is None:
+        chosen = _run_by_run(text)
+    if chosen is None:
+        # "48km, beginner", "45 miles.": the only distance there is, and too far for one everyday run.
+        plain = [s for s, _ in scored
+                 if s[0] >= 0 and (s[1] * KM_PER_MILE if s[2] == "mi" else s[1]) >= _STANDALONE_MIN_KM]
+        if len(plain) == 1:
+            chosen = plain[0][1], plain[0][2]
+    if chosen is not None:
         try:
-            return parse_mileage(f"{amount:g}{unit}"), []
-        except MileageError as exc:
-            return None, [str(exc)]
-    if each := _EACH_RUN_RE.search(text):
-        runs = _SMALL_NUMBERS.get(each["runs"]) or int(each["runs"])
-        unit = "mi" if each["unit"].startswith("m") else "km"
-        try:
-            return parse_mileage(f"{runs * float(each['num'].replace(',', '.')):g}{unit}"), []
+            return parse_mileage(f"{chosen[0]:g}{chosen[1]}"), []
         except MileageError as exc:
             return None, [str(exc)]
     unitless = _UNITLESS_WEEKLY_RE.search(text)
@@ -148,7 +329,7 @@ def read_mileage(text: str, loose: bool = False) -> tuple[tuple[float, str] | No
         unitless = re.fullmatch(rf"\s*(?:about|around|~)?\s*(?P<num>{_NUM})\s*", text)
     if unitless:
         try:
-            parse_mileage(unitless["num"])
+            parse_mileage(unitless["num"].replace("_", ""))
         except MileageError as exc:
             return None, [str(exc)]
     return None, []
@@ -159,18 +340,21 @@ def read_mileage(text: str, loose: bool = False) -> tuple[tuple[float, str] | No
 
 _NEGATED = r"(?:not|n't|never)\s+(?:a|an|really|quite|exactly|totally|complete(?:ly)?)?\s*"
 _ADVANCED_RES = [
-    r"\badvanced\b", r"comfortable with heavy", r"heavy (?:squats?|lifts?|deadlifts?|barbell\w*) (?:are|is) fine",
+    r"\badvanced\b", r"comfortable (?:with|doing|squatting|lifting) (?:heavy|barbell|the barbell)",
+    r"heavy (?:squats?|lifts?|deadlifts?|barbell\w*) (?:are|is) fine",
     r"\b(?:squat|lift|deadlift)\w*\s+heavy", r"experienced (?:lifter|in the gym|with (?:heavy|barbell))",
-    r"(?:squat|deadlift|bench)\w*\s+[\d.]+\s*x\s*(?:my\s+)?(?:body ?weight|bw)", r"powerlift", r"olympic lift",
+    r"powerlift", r"olympic lift",
 ]
 _INTERMEDIATE_RES = [
     r"\bintermediate\b", r"lift(?:ing|ed)? regularly", r"(?:some|a bit of|bit of) (?:gym|lifting|strength)",
-    r"lifting for (?:a|\d+|a few|a couple|years|months)", r"lifted (?:for|twice|once|\d|on and off|regularly)",
+    r"lifting for (?:a|\d+|a few|a couple|years|months)", r"\blift(?:ing|ed)? (?:for )?\d+ (?:years?|months)\b",
+    r"lifted (?:for|twice|once|\d|on and off|regularly)",
     r"\b(?:i've been|been) lift(?:ing)?\b", r"\blift(?:ing)? weights\b", r"in the gym for", r"\bgym \d+ times",
     r"(?<!should )(?<!can )(?<!could )(?<!do )(?<!when )(?<!if )\bi lift\b",
 ]
 _BEGINNER_RES = [
-    r"\bbeginner\b", r"\bnovice\b", r"new to (?:lifting|the gym|gym|strength|weights|all this|lifting weights)",
+    r"\bbeginner\b(?!\s+runner)", r"\bnovice\b(?!\s+runner)",
+    r"new to (?:lifting|the gym|gym|strength|weights|all this|lifting weights)",
     r"\bnever (?:really )?(?:lifted|done (?:any )?(?:strength|weights|lifting|gym)|been (?:to|in) (?:a|the) gym)",
     r"first[- ]time lifter", r"\bno (?:lifting|strength|gym|weights?) (?:background|experience)",
     r"\b(?:haven't|have not|not) (?:really )?lifted", r"nothing for years", r"lift(?:ed)? occasionally",
@@ -178,20 +362,102 @@ _BEGINNER_RES = [
 ]
 
 
+@functools.lru_cache(maxsize=1)
+def _classifier() -> TextClassifier:
+    """One classifier over 'level:<level>', 'goals:<goal>' and 'none', trained from rules/intake_examples.yaml.
+
+    One model for both fields, so a message costs one pass over its clauses (bench/bench_intake.py).
+    """
+    data, _ = read_yaml(RULES_DIR / "intake_examples.yaml")
+    texts: list[str] = []
+    labels: list[str] = []
+    for name in ("level", "goals"):
+        for label, examples in data[name].items():
+            texts.extend(examples)
+            labels.extend(["none" if label == "none" else f"{name}:{label}"] * len(examples))
+    return TextClassifier.fit(texts, labels, vocabulary())
+
+
+@functools.lru_cache(maxsize=128)
+def _clause_labels(text: str) -> tuple[tuple[str, float], ...]:
+    """Each clause's most likely label other than `none`, with its probability (cached per message)."""
+    # A clause needs a word to describe lifting or a goal: "5k 5k 5k" or "40" is left to the extractors.
+    clauses = [c.strip()[:MAX_CLAUSE_CHARS] for c in _clauses(text) if _WORD_RE.search(c[:MAX_CLAUSE_CHARS])]
+    clauses = clauses[:MAX_CLAUSES]
+    if not clauses:
+        return ()
+    model = _classifier()
+    found: list[tuple[str, float]] = []
+    for row in model.probabilities(clauses):
+        best = max(range(len(row)), key=lambda i: row[i])
+        if model.labels[best] != "none":
+            found.append((model.labels[best], float(row[best])))
+    return tuple(found)
+
+
+# A clause must make its label this likely before the reader takes it; below, the conversation asks.
+LEVEL_CONFIDENCE = 0.55
+GOAL_CONFIDENCE = 0.5
+# Clauses a message is judged on: enough for any real message, and a bound on the cost of a long one.
+MAX_CLAUSES = 24
+MAX_CLAUSE_CHARS = 200
+_WORD_RE = re.compile(r"[a-z]{3,}")
+
+
+def _classified(name: str, text: str, confidence: float) -> list[tuple[str, float]]:
+    """The clauses' labels for one field ('level' or 'goals') that the classifier is `confidence` sure of."""
+    prefix = f"{name}:"
+    return [(label.removeprefix(prefix), p) for label, p in _clause_labels(text)
+            if label.startswith(prefix) and p >= confidence]
+
+
 def read_level(text: str) -> str | None:
-    """The runner's strength level from synonyms, minding 'not a beginner'; None when nothing says."""
+    """The runner's strength level from what they say, minding 'not a beginner'; None when nothing says."""
     text = _normalise(text)
-    if re.search(_NEGATED + r"(?:beginner|novice|new to (?:lifting|the gym|strength))", text):
-        return "advanced" if any(re.search(p, text) for p in _ADVANCED_RES[1:]) else "intermediate"
-    advanced = [m for p in _ADVANCED_RES for m in re.finditer(p, text)]
-    advanced = [m for m in advanced if not re.search(_NEGATED + r"$", text[: m.start()])]
-    if advanced:
-        return "advanced"
-    if any(re.search(p, text) for p in _BEGINNER_RES):
+    found = _read_level_words(text)
+    if found is not None:
+        return found
+    # Descriptions ("never touched a barbell", "bench 100kg"): the classifier's most confident clause.
+    hits = _classified("level", text, LEVEL_CONFIDENCE)
+    if len({level for level, _ in hits}) != 1:
+        return None  # nothing said, or clauses that disagree: ask rather than guess
+    return hits[0][0]
+
+
+_NOT_BEGINNER_RE = re.compile(_NEGATED + r"(?:beginner|novice|new to (?:lifting|the gym|strength))")
+_NEGATED_BEFORE_RE = re.compile(_NEGATED + r"$")
+_LEVEL_RES = {level: re.compile("|".join(f"(?:{p})" for p in patterns)) for level, patterns in (
+    ("advanced", _ADVANCED_RES), ("advanced-described", _ADVANCED_RES[1:]), ("beginner", _BEGINNER_RES),
+    ("intermediate", _INTERMEDIATE_RES))}
+
+
+# "squat 1.5x bodyweight": strong enough for heavy work from 1.5x (squat) or 1.75x (deadlift); below, regular lifting.
+_BODYWEIGHT_LIFT_RE = re.compile(
+    r"\b(?P<lift>squat|deadlift|dead lift|bench|press)\w*\s+(?:~|about|around|over|nearly|almost)?\s*"
+    r"(?P<times>\d+(?:\.\d+)?)\s*x\s*(?:my\s+)?(?:bodyweight|body weight|bw)"
+)
+_ADVANCED_MULTIPLE = {"squat": 1.5, "deadlift": 1.75, "dead lift": 1.75, "bench": 1.25, "press": 0.75}
+
+
+def _read_level_words(text: str) -> str | None:
+    if lift := _BODYWEIGHT_LIFT_RE.search(text):
+        return "advanced" if float(lift["times"]) >= _ADVANCED_MULTIPLE[lift["lift"]] else "intermediate"
+    if _NOT_BEGINNER_RE.search(text):
+        return "advanced" if _LEVEL_RES["advanced-described"].search(text) else "intermediate"
+    for match in _LEVEL_RES["advanced"].finditer(text):
+        if not _NEGATED_BEFORE_RE.search(text[max(0, match.start() - 40): match.start()]) and not _in_past(text, match):
+            return "advanced"
+    if _LEVEL_RES["beginner"].search(text):
         return "beginner"
-    if any(re.search(p, text) for p in _INTERMEDIATE_RES):
+    if any(not _in_past(text, match) for match in _LEVEL_RES["intermediate"].finditer(text)):
         return "intermediate"
     return None
+
+
+def _in_past(text: str, match: re.Match[str]) -> bool:
+    """True when the clause around a match tells the past ('lifted 3x a week in college')."""
+    clause = _around(text, match.start(), match.end(), _PART_END_RE)
+    return bool(_PAST_RE.search(clause)) and not _NOW_RE.search(clause)
 
 
 # --------------------------------------------------------------------------------------------
@@ -199,11 +465,14 @@ def read_level(text: str) -> str | None:
 
 _GOAL_RES: dict[str, list[str]] = {
     "speed": [
-        r"\bfaster\b", r"\bquicker\b", r"(?<!top-end )(?<!top end )\bspeed\b(?!\s*(?:work|sessions?|workouts?|day))",
+        r"\bfaster\b", r"\bquicker\b", r"\bbreak(?:ing)? (?:\d|the \d)", r"\bunder \d+(?::\d+)? ?(?:hours?|hrs?|min)",
+        r"(?<!top-end )(?<!top end )\bspeed\b(?!\s*(?:work|sessions?|workouts?|day))",
         r"\bp[rb]s?\b", r"personal best", r"\bsub[- ]?\d", r"\bbq\b", r"time goal", r"\bspeedier\b",
     ],
     "endurance": [
-        r"marathon", r"\bultras?\b", r"go(?:ing)? longer", r"longer (?:distances?|races?|runs?)",
+        r"marathon", r"\bultras?\b",
+        r"\b(?:50|80|100)\s*(?:k|km|miles?|mi)\b(?:\s+trail)?\s+(?:race|ultra)",
+        r"go(?:ing)? longer", r"longer (?:distances?|races?)",
         r"\bfad(?:e|es|ing)\b",
         r"hold (?:pace|form)", r"stamina", r"endurance", r"blow(?:ing)? up", r"hit(?:ting)? the wall",
     ],
@@ -213,6 +482,9 @@ _GOAL_RES: dict[str, list[str]] = {
     ],
     "injury-resilience": [
         r"stop getting (?:hurt|injured)", r"stay(?:ing)? healthy",
+        r"(?:scared|afraid|worried|nervous) (?:of|about) (?:getting )?(?:hurt|injur\w*)",
+        r"\b(?:stop|avoid|prevent)\w*\s+(?:getting\s+|having\s+)?(?:\w+\s+)?(?:injur\w*|hurt|splints|niggles|strains?|falls)",
+        r"\b(?:not|never)\s+(?:to\s+)?get(?:ting)?\s+(?:\w+\s+)?(?:injur\w*|hurt|splints|niggles|strains?)",
         r"injury[- ]?(?:free|prevention|resilien\w*|resistan\w*|proof)",
         r"prevent(?:ing)? injur", r"avoid(?:ing)? injur", r"not get(?:ting)? (?:hurt|injured)",
         r"without getting (?:hurt|injured)",
@@ -226,12 +498,15 @@ _GOAL_RES: dict[str, list[str]] = {
     ],
 }
 _GOAL_ORDER = list(_GOAL_RES)
+_GOAL_COMPILED = {goal: re.compile("|".join(f"(?:{p})" for p in patterns)) for goal, patterns in _GOAL_RES.items()}
 
 
 def read_goals(text: str) -> list[str]:
-    """Goal ids named or implied ('PR' is speed, 'fells' is hills), in the vocabulary's order."""
+    """Goal ids named or implied ('PR' is speed, 'fells' is hills, 'break 50 min' is speed), in vocabulary order."""
     text = _normalise(text)
-    found = {goal for goal, patterns in _GOAL_RES.items() if any(re.search(p, text) for p in patterns)}
+    found = {goal for goal, pattern in _GOAL_COMPILED.items() if pattern.search(text)}
+    if not found:
+        found = {goal for goal, _ in _classified("goals", text, GOAL_CONFIDENCE)}
     return [goal for goal in _GOAL_ORDER if goal in found]
 
 
@@ -241,14 +516,17 @@ def read_goals(text: str) -> list[str]:
 _LONG_KW = r"\blong(?:\s+(?:runs?|ones?))?\b|\blr\b"
 _HARD_KW = (
     r"intervals?|\btrack\b|tempo|speed ?work|\bspeed\b|workouts?|sessions?|hill reps|\breps\b|fartlek|threshold"
-    r"|hard (?:runs?|days?|sessions?|efforts?)|quality|parkrun|club (?:nights?|runs?)|race pace|repeats"
+    r"|hard (?:runs?|days?|sessions?|efforts?)|\bhard\b|quality|parkrun|club (?:nights?|runs?)|race pace|repeats"
 )
-_STRENGTH_KW = r"strength|\blift\w*|\bgym\b|weights"
+_STRENGTH_KW = r"strength|\blift\w*|\bgym\b|weights|\bsquat\w*|\bdeadlift\w*"
 _OTHER_KW = r"\brest\b|\boff\b|\beasy\b|recovery|\brace\b"
 _FILLER = {"on", "is", "are", "usually", "normally", "every", "my", "a", "the", "=", ":", "-", "mornings", "morning"}
 _DAY_GROUP_RE = re.compile(
     rf"(?:{_DAY_RE.pattern})(?:(?:\s*(?:,|/|&|\+|\band\b|\bor\b)\s*|\s+)(?:{_DAY_RE.pattern}))*"
 )
+
+
+_NEAR = 60
 
 
 def _gap_cost(gap: str) -> int:
@@ -268,11 +546,16 @@ def _day_roles(text: str) -> dict[str, list[list[str]]]:
     roles: dict[str, list[list[str]]] = {"long": [], "hard": [], "strength": []}
     kinds = (("long", _LONG_KW), ("hard", _HARD_KW), ("strength", _STRENGTH_KW), ("other", _OTHER_KW))
     for sentence in _sentences(text):
+        groups = list(_DAY_GROUP_RE.finditer(sentence))
+        if not groups:
+            continue
         keywords = [(kind, m) for kind, pattern in kinds for m in re.finditer(pattern, sentence)]
-        for group in _DAY_GROUP_RE.finditer(sentence):
+        for group in groups:
             days = [_DAY_WORDS[m.group(1)] for m in _DAY_RE.finditer(group.group(0))]
             best: tuple[int, int, str] | None = None
             for kind, kw in keywords:
+                if kw.end() < group.start() - _NEAR or kw.start() > group.end() + _NEAR:
+                    continue  # too far to describe this day: more than a few words between them
                 if kw.end() <= group.start():
                     cost, side = _gap_cost(sentence[kw.end(): group.start()]), 0
                 elif kw.start() >= group.end():
@@ -292,9 +575,12 @@ def _day_roles(text: str) -> dict[str, list[list[str]]]:
 _FREQ_RE = re.compile(
     r"\b(?P<freq>once|twice|three times|thrice|four times"
     r"|(?P<n>\d+)\s*(?:x|times|(?:(?:strength|lifting|gym|weights?)\s+)?(?:sessions?|days?)))"
-    r"\s*(?:a|per|/|each|every)?\s*(?:week|wk)\b"
+    r"\s*(?:(?:a|per|/|each|every)?\s*(?:week|wk)\b|weekly\b)"
 )
 _FREQ_WORDS = {"once": 1, "twice": 2, "three times": 3, "thrice": 3, "four times": 4}
+
+
+_HISTORY_RE = re.compile(r"for (?:years|\d+ years|a long time|ages)|used to|\bbeen\b")
 
 
 def read_strength_days(text: str) -> tuple[int | None, list[str]]:
@@ -309,7 +595,8 @@ def read_strength_days(text: str) -> tuple[int | None, list[str]]:
                 continue
             if re.search(r"\bruns?\b|running", clause[match.start(): match.end() + 3]):
                 continue
-            if re.search(r"for (?:years|\d+ years|a long time|ages)|used to|\bbeen\b", clause):
+            # "I've lifted twice a week for years" tells their history, not what they can fit in now.
+            if _PAST_RE.search(clause) or _HISTORY_RE.search(clause):
                 continue
             if not 1 <= count <= 3:
                 return None, [f"LegDay plans 1 to 3 strength sessions a week, so I can't plan {count}. "
@@ -322,18 +609,32 @@ def read_strength_days(text: str) -> tuple[int | None, list[str]]:
 # Equipment
 
 _EQUIPMENT_RES = {
-    "dumbbells": r"dumb ?bells?|\bdbs?\b",
-    "kettlebell": r"kettle ?bells?|\bkbs?\b",
-    "barbell": r"barbells?|squat rack|power rack|\brack\b|olympic bar",
+    # Spellings and slang ("dumbells", "dbs", "kb") are folded to these terms by the shared vocabulary first.
+    "dumbbells": r"\bdumbbells\b",
+    "kettlebell": r"\bkettlebell\b",
+    "barbell": r"\bbarbell\b|squat rack|power rack|\brack\b|olympic bar",
     "box": r"plyo box|\bbox(?:es)?\b(?!\s*jumps?)|\bstep\b(?!-|\s*ups?)",
     "bands": r"(?<!it )(?<!it-)\b(?:resistance |mini ?|loop )?bands?\b(?!\s*syndrome)|theraband",
-    "gym": r"gym membership|full gym|gym access|access to a gym|(?:my|local|work|home|commercial) gym\b"
-           r"|gym at (?:work|home)|go to the gym|at the gym|^\s*(?:a |the )?gym\s*$|equipment:\s*gym",
+    "gym": r"gym membership|full gym|gym access|access to a gym|(?:my|local|work|commercial) gym\b"
+           r"|gym at (?:work|home)|go to the gym|(?<!newbie )(?<!beginner )(?<!new )at the gym"
+           r"|^\s*(?:a |the )?gym\s*$|equipment:\s*gym",
 }
 _NO_EQUIPMENT_RE = re.compile(
-    r"no equipment|nothing at home|body ?weight only|just body ?weight|no kit\b|no weights|\bno gym\b(?! experience)"
+    r"no equipment|nothing at home|body ?weight only|just body ?weight|no kit\b|no weights"
+    r"|\bno (?:gym|weights) (?:and no|or) (?:weights|equipment|gym)\b"
     r"|don't have (?:any )?equipment|without equipment|equipment:\s*none"
 )
+
+
+# "no barbell", "never touched a barbell", "comfortable with barbell work": a mention, not a thing they have.
+_NOT_HAVING_RE = re.compile(
+    r"\b(?:no|not|without|don't have(?: a| any)?|never (?:touched|used|lifted|held)(?: a| an| the)?"
+    r"|(?:comfortable|experience|experienced|familiar|confident) with(?: a| the)?)\s+(?:\w+\s+)?$"
+)
+
+
+_EQUIPMENT_COMPILED = {item: re.compile(pattern) for item, pattern in _EQUIPMENT_RES.items()}
+_EQUIPMENT_ANY_RE = re.compile("|".join(f"(?:{pattern})" for pattern in _EQUIPMENT_RES.values()))
 
 
 def read_equipment(text: str) -> list[str] | None:
@@ -344,9 +645,11 @@ def read_equipment(text: str) -> list[str] | None:
     for clause in _clauses(text):
         if _NO_EQUIPMENT_RE.search(clause):
             said_none = True
-        for item, pattern in _EQUIPMENT_RES.items():
-            for match in re.finditer(pattern, clause):
-                if re.search(r"\b(?:no|not|without|don't have(?: a| any)?)\s+(?:\w+\s+)?$", clause[: match.start()]):
+        if not _EQUIPMENT_ANY_RE.search(clause):
+            continue
+        for item, pattern in _EQUIPMENT_COMPILED.items():
+            for match in pattern.finditer(clause):
+                if _NOT_HAVING_RE.search(clause[: match.start()]):
                     continue
                 found.add(item)
     if found:
@@ -362,8 +665,8 @@ NIGGLE_PATTERNS = {
     "achilles": r"achilles",
     "calf": r"\bcal(?:f|ves)\b(?!\s*raises?)",
     "knee": r"\bknees?\b|patell\w*",
-    "it-band": r"\bit[- ]?bands?\b|\bitbs?\b|iliotibial",
-    "hamstring": r"hamstrings?|\bhamm(?:y|ies)\b",
+    "it-band": r"\bit[- ]?bands?\b|\bitbs\b|iliotibial",
+    "hamstring": r"\bhamstring\b",
     "hip": r"\bhips?\b|hip flexors?",
     "shin": r"\bshins?\b",
     "foot": r"plantar|\bfoot\b|\bfeet\b|\bheels?\b|\barch(?:es)?\b",
@@ -373,11 +676,21 @@ _SYNDROME_RE = r"shin splints|plantar fasciitis|runner'?s knee|\bitbs\b|it band 
 _CUE_RE = (
     r"dodgy|\bbad\b|sore|tight|niggl\w*|pain\w*|\bache\w*|achy|aching|hurt\w*|issues?|problems?|injur\w*"
     r"|strain\w*|tweak\w*|grumpy|cranky|tendin\w*|splints|fasciitis|syndrome|rehab\w*|flare\w*|twinge\w*"
-    r"|playing up|\btear\b|torn|sprain\w*|gets? sore"
+    r"|playing up|\btear\b|torn|sprain\w*|gets? sore|killing|bothering|acting up|giving me grief|\bworse\b"
 )
 _NO_NIGGLES_RE = re.compile(
-    r"\bno (?:injuries|injury|niggles|issues|pain|problems)\b|nothing hurts|niggles:\s*none|(?<!stay )(?<!be )"
+    r"\bno (?:injuries|injury|niggles|issues|pain|problems)\b|nothing hurts|\bnot (?:currently )?injured\b"
+    r"|niggles:\s*none|(?<!stay )(?<!be )"
     r"(?<!stay )injury[- ]free (?:at the moment|right now|currently)|currently injury[- ]free|\bno pain\b"
+)
+
+
+_NIGGLE_COMPILED = {niggle: re.compile(pattern) for niggle, pattern in NIGGLE_PATTERNS.items()}
+_NIGGLE_ANY_RE = re.compile("|".join(f"(?:{pattern})" for pattern in NIGGLE_PATTERNS.values()))
+_CUE_OR_SYNDROME_RE = re.compile(f"{_CUE_RE}|{_SYNDROME_RE}")
+# "no knee pain", "stop getting shin splints": the body part is named, but there is no niggle now.
+_NOT_A_NIGGLE_BEFORE_RE = re.compile(
+    r"\bno\s+(?:\w+\s+)?$|\b(?:stop|avoid|prevent|not|never)\w*\s+(?:to\s+)?(?:get(?:ting)?\s+|having\s+)?(?:\w+\s+)?$"
 )
 
 
@@ -386,12 +699,11 @@ def read_niggles(text: str) -> list[str] | None:
     text = _normalise(text)
     found: set[str] = set()
     for clause in _clauses(text):
-        has_cue = re.search(_CUE_RE, clause) or re.search(_SYNDROME_RE, clause)
-        if not has_cue:
+        if not _NIGGLE_ANY_RE.search(clause) or not _CUE_OR_SYNDROME_RE.search(clause):
             continue
-        for niggle, pattern in NIGGLE_PATTERNS.items():
-            for match in re.finditer(pattern, clause):
-                if re.search(r"\bno\s+(?:\w+\s+)?$", clause[: match.start()]):
+        for niggle, pattern in _NIGGLE_COMPILED.items():
+            for match in pattern.finditer(clause):
+                if _NOT_A_NIGGLE_BEFORE_RE.search(clause[: match.start()]):
                     continue
                 found.add(niggle)
     if found:
@@ -402,7 +714,7 @@ def read_niggles(text: str) -> list[str] | None:
 def read_sharp_pain(text: str) -> bool | None:
     """True for sharp or stabbing pain, False when the runner says it isn't sharp or there is no pain."""
     text = _normalise(text)
-    if re.search(r"(?:not|no|isn't|never|n't)\s+(?:\w+\s+)?sharp|\bno pain\b|pain[- ]free", text):
+    if re.search(r"(?:not|no|isn't|never|n't|nothing)\s+(?:\w+\s+)?sharp|\bno pain\b|pain[- ]free", text):
         return False
     if re.search(r"\b(?:sharp|stabbing|shooting)\b", text):
         return True
@@ -410,65 +722,148 @@ def read_sharp_pain(text: str) -> bool | None:
 
 
 # --------------------------------------------------------------------------------------------
-# Race date
+# Race date and distance: the one reader of dates for every front-end
+#
+# The reader finds where a date is written (ISO, "Jan 17", "17th March", "in 6 weeks", "next saturday")
+# and dateparser turns that short span into a date, offline (English only, no locale search) and bounded
+# (a few short spans per message, amounts checked before any arithmetic).
 
 _ISO_RE = re.compile(r"\b(\d{4})-(\d{1,2})-(\d{1,2})\b")
 _DAY_MONTH_RE = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH}\b(?:,?\s*(\d{{4}}))?")
 _MONTH_DAY_RE = re.compile(rf"\b{_MONTH}\s+(\d{{1,2}})(?:st|nd|rd|th)?\b(?:,?\s*(\d{{4}}))?")
 _RELATIVE_RE = re.compile(
-    r"\bin\s+(?:about\s+|around\s+|~)?(\d+|" + "|".join(_SMALL_NUMBERS) + r")\s+(weeks?|days?|months?)\b"
-    r"|\b(\d+|" + "|".join(_SMALL_NUMBERS) + r")\s+(weeks?|days?|months?)\s+(?:away|out|to go)\b"
-    r"|\bin a (fortnight)\b"
+    r"\bin\s+(?:about\s+|around\s+|~)?(?P<n>\d+|a|an|one)\s+(?P<unit>weeks?|days?|months?|wks?)\b"
+    r"|\b(?P<n2>\d+)\s+(?P<unit2>weeks?|days?|months?|wks?)\s+(?:away|out|to go|from now|time)\b"
+    r"|\bin a (?P<fortnight>fortnight)\b"
 )
-_RACE_CONTEXT_RE = re.compile(r"race|racing|marathon|\bhalf\b|\d+\s*k\b|ultra|parkrun|event|\bp[rb]\b|\b10k|\b5k")
+_WEEKDAY_RE = re.compile(rf"\b(?:next|this|on|coming)\s+(?:{_DAY_RE.pattern[3:-3]})\b")
+_RACE_CONTEXT_RE = re.compile(
+    r"race|racing|marathon|\bhalf\b|\d+\s*k\b|ultra|parkrun|event|personal best|\b10k|\b5k|\bpb\b|\bpr\b"
+)
+# A weekday alone ("on saturday") is a race day only when a race is named, not a distance ("long run of 16k").
+_RACE_WORD_RE = re.compile(r"\brac(?:e|es|ing)\b|marathon|\bultra|parkrun|\bevent\b|\b\d+\s*k race")
+_NO_RACE_RE = re.compile(
+    r"\bno (?:races?|racing|target race|race goal|events?)\b(?!\s+(?:pace|shoes|day))"
+    r"|nothing (?:coming up|planned|booked|on the calendar)"
+    r"|not (?:racing|training for (?:a|any) race)|no plans? to race|don'?t race|no upcoming race|race date:\s*none"
+)
+_MAX_DAYS_AHEAD = 3 * 365
+_DATE_SETTINGS: dict[str, Any] = {"PREFER_DATES_FROM": "future", "RETURN_AS_TIMEZONE_AWARE": False,
+                                  "PARSERS": ["relative-time", "absolute-time"]}
+DATE_HELP = FIELDS["race_date"].accepts
+
+RACE_DISTANCE_WORDS: tuple[tuple[str, str], ...] = (
+    ("half", r"\bhalf(?:[- ]marathon)?\b|\bhm\b|21(?:[.,]1)?\s*k\b|13(?:[.,]1)?\s*mi"),
+    ("ultra", r"\bultras?\b|\b(?:50|80|100)\s*(?:k|km|miles?|mi)\b|\bcomrades\b"),
+    ("marathon", r"\bmarathon\b|\b42(?:[.,]2)?\s*k\b|26(?:[.,]2)?\s*mi"),
+    ("10k", r"\b10\s*(?:k|km)\b"),
+    ("5k", r"\b5\s*(?:k|km)\b|\bparkrun\b"),
+)
 
 
-def _add_months(day: dt.date, months: int) -> dt.date:
-    month = day.month - 1 + months
-    year, month = day.year + month // 12, month % 12 + 1
-    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+def _parse_span(span: str, today: dt.date) -> dt.date | None:
+    """Dateparser on one short span, relative to `today`; None when it is not a date."""
+    import dateparser  # imported on first use: it loads its language data then (see warm_up)
+
+    base = dt.datetime.combine(today, dt.time(12, 0))
+    try:
+        parsed = dateparser.parse(span[:40], languages=["en"], settings={**_DATE_SETTINGS, "RELATIVE_BASE": base})
+    except (ValueError, OverflowError, TypeError):
+        return None
+    return parsed.date() if parsed else None
+
+
+def _around(text: str, start: int, end: int, boundary: re.Pattern[str]) -> str:
+    """The stretch of text around [start, end) up to the nearest `boundary` on each side."""
+    before = text[max(0, start - 200): start]
+    cut = max((m.end() for m in boundary.finditer(before)), default=0)
+    after = text[end: end + 200]
+    stop = boundary.search(after)
+    return before[cut:] + text[start:end] + (after[: stop.start()] if stop else after)
+
+
+def _find_date(text: str, today: dt.date, loose: bool) -> tuple[dt.date | None, list[str], tuple[int, int]]:
+    """The first date written in `text`, the problems with it, and where it was written."""
+    where = (-1, -1)
+    if match := _ISO_RE.search(text):
+        try:
+            return dt.date(int(match[1]), int(match[2]), int(match[3])), [], match.span()
+        except ValueError:
+            return None, [f"'{match.group(0)}' isn't a real date. {DATE_HELP}"], match.span()
+    if (match := _DAY_MONTH_RE.search(text)) or (match := _MONTH_DAY_RE.search(text)):
+        found = _parse_span(match.group(0), today)
+        if found is None:
+            return None, [f"'{match.group(0)}' isn't a real date. {DATE_HELP}"], match.span()
+        return found, [], match.span()
+    for match in itertools.islice(_RELATIVE_RE.finditer(text), MAX_CLAUSES):
+        if not (loose or _RACE_CONTEXT_RE.search(_around(text, *match.span(), _SENTENCE_END_RE))):
+            continue
+        raw = match["n"] or match["n2"] or "2"
+        unit = match["unit"] or match["unit2"] or "weeks"
+        amount = 1 if raw in ("a", "an", "one") else int(raw)
+        days = amount * (30 if unit.startswith("m") else 7 if unit.startswith("w") else 1)
+        if days > _MAX_DAYS_AHEAD:
+            return None, [f"'{match.group(0)}' is more than three years away. "
+                          "Give a race date in the next year or two."], match.span()
+        found = _parse_span(match.group(0) if not match["fortnight"] else "in 2 weeks", today)
+        if found is None:
+            return None, [f"I couldn't work out the date '{match.group(0)}' from today. {DATE_HELP}"], match.span()
+        return found, [], match.span()
+    for match in itertools.islice(_WEEKDAY_RE.finditer(text), MAX_CLAUSES):
+        if _RACE_WORD_RE.search(_around(text, *match.span(), _SENTENCE_END_RE)):
+            span = match.group(0).replace("on ", "").replace("coming ", "next ")
+            return _parse_span(span, today), [], match.span()
+    return None, [], where
+
+
+def _date_and_place(text: str, today: dt.date, loose: bool) -> tuple[dt.date | None, list[str], tuple[int, int]]:
+    found, problems, where = _find_date(text, today, loose)
+    if found is None:
+        return None, problems, where
+    try:
+        limit = today + dt.timedelta(days=_MAX_DAYS_AHEAD)
+    except OverflowError:
+        limit = dt.date.max
+    if found < today:
+        return None, [f"{found.isoformat()} has already passed. Give the date of a race that's still to come."], where
+    if found > limit:
+        return None, [f"{found.isoformat()} is more than three years away. "
+                      "Give a race date in the next year or two."], where
+    return found, [], where
+
+
+def read_date(text: str, today: dt.date, loose: bool = False) -> tuple[dt.date | None, list[str]]:
+    """A future date written in a message or an answer; `loose` takes a relative date with no race named."""
+    found, problems, _ = _date_and_place(_normalise(str(text or "")), today, loose)
+    return found, problems
 
 
 def read_race_date(text: str, today: dt.date, loose: bool = False) -> tuple[dt.date | None, list[str]]:
-    """A race date: ISO, 'Jan 17', '17th March', or 'in 6 weeks' when a race is named; next one if no year."""
-    text = _normalise(text)
-    problems: list[str] = []
-    found: dt.date | None = None
-    try:
-        if match := _ISO_RE.search(text):
-            found = dt.date(int(match[1]), int(match[2]), int(match[3]))
-        elif (match := _DAY_MONTH_RE.search(text)) or (match := _MONTH_DAY_RE.search(text)):
-            if match.re is _DAY_MONTH_RE:
-                day, month, year = int(match[1]), _MONTHS[match[2]], match[3]
-            else:
-                day, month, year = int(match[2]), _MONTHS[match[1]], match[3]
-            found = dt.date(int(year) if year else today.year, month, day)
-            if not year and found < today:
-                found = found.replace(year=today.year + 1)
-    except ValueError:
-        shown = match.group(0) if match else text[:20]
-        return None, [f"'{shown}' isn't a real date. Use a date like 2027-01-17 or 'Jan 17'."]
-    if found is None:
-        for sentence in _sentences(text):
-            match = _RELATIVE_RE.search(sentence)
-            if match and (loose or _RACE_CONTEXT_RE.search(sentence)):
-                if match[5]:
-                    amount, unit = 2, "weeks"
-                else:
-                    raw, unit = (match[1], match[2]) if match[1] else (match[3], match[4])
-                    amount = _SMALL_NUMBERS.get(raw) or int(raw)
-                if unit.startswith("month"):
-                    found = _add_months(today, amount)
-                else:
-                    found = today + dt.timedelta(days=amount * (7 if unit.startswith("week") else 1))
-                break
-    if found is not None and found < today:
-        problems.append(f"{found.isoformat()} has already passed. Give the date of a race that's still to come.")
-        found = None
-    elif found is not None and found > today + dt.timedelta(days=3 * 365):
-        problems.append(f"{found.isoformat()} is more than three years away. Give a race date in the next year or two.")
-        found = None
-    return found, problems
+    """The race date a message gives (see read_date); the same reader serves chat, form, console and CLI."""
+    return read_date(text, today, loose)
+
+
+def says_no_race(text: str) -> bool:
+    """True when the runner says there is no race ('no race planned', 'nothing coming up')."""
+    return bool(_NO_RACE_RE.search(_normalise(str(text or ""))))
+
+
+def read_race_distance(text: str) -> str | None:
+    """The race's distance named in the text ('half', 'marathon', '10k'...), the first one named; else None."""
+    text = _normalise(str(text or ""))
+    hits = [(m.start(), name) for name, pattern in RACE_DISTANCE_WORDS for m in re.finditer(pattern, text)
+            if not _WEEK_AFTER_RE.match(text[m.end(): m.end() + 20])]  # "10 km a week" is the week, not a race
+    if not hits:
+        return None
+    # "half marathon" names both half and marathon at the same place: the longer phrase (half) comes first.
+    return min(hits)[1]
+
+
+def warm_up() -> None:
+    """Load the vocabulary, train the classifiers and load dateparser's data now, not on a member's message."""
+    _classifier()
+    _parse_span("in 1 week", dt.date(2026, 1, 1))
+    _parse_span("jan 10", dt.date(2026, 1, 1))
 
 
 # --------------------------------------------------------------------------------------------
@@ -480,6 +875,7 @@ _QUESTION_START_RE = re.compile(
     r"|^\s*(?:should|can|could|will|would|does|do|is|are|am)\s+"
     r"(?:i|you|it|we|they|my|a|an|the|there|this|that|strength|lifting|squats?|runners?|heavy|\w+ing)\b"
 )
+_QUESTION_SPLIT_RE = re.compile(r"(?<=[.!?\n])\s+")
 _FIRST_PERSON_RE = re.compile(r"\b(?:i|i'm|im|i've|ive|i'd|my|me)\b")
 
 
@@ -489,6 +885,12 @@ def _is_question(text: str) -> bool:
 
 def parse_message(text: str, today: dt.date) -> ParseResult:
     """Read what a runner's message says about them into Profile fields, and say what is still missing."""
+    # Cached: the chat front-end classifies a message and then reads it; the work is done once.
+    return _parse_message(str(text or ""), today).model_copy(deep=True)
+
+
+@functools.lru_cache(maxsize=128)
+def _parse_message(text: str, today: dt.date) -> ParseResult:
     problems: list[str] = []
     text = str(text or "")
     if len(text) > MAX_CHARS:
@@ -498,7 +900,11 @@ def parse_message(text: str, today: dt.date) -> ParseResult:
     fields: dict[str, Any] = {}
     # A general question ("should a beginner lift heavy?") describes nobody; only read facts about the writer.
     if _is_question(norm) and not _FIRST_PERSON_RE.search(norm):
-        return ParseResult(fields={}, missing=list(REQUIRED), problems=problems)
+        # ...but "Just finished couch to 5k! running 3x a week. What now?" tells facts around its question.
+        norm = " . ".join(part for part in _QUESTION_SPLIT_RE.split(norm)
+                          if part.strip() and not _is_question(part.strip()))
+        if not norm:
+            return ParseResult(fields={}, missing=list(REQUIRED), problems=problems)
 
     mileage, found_problems = read_mileage(norm)
     problems += found_problems
@@ -531,10 +937,23 @@ def parse_message(text: str, today: dt.date) -> ParseResult:
     sharp = read_sharp_pain(norm)
     if sharp is not None:
         fields["sharp_pain"] = sharp
-    race, found_problems = read_race_date(norm, today)
+    race, found_problems, where = _date_and_place(norm, today, loose=False)
     problems += found_problems
     if race:
         fields["race_date"] = race
+        # The distance is the one named where the date is ("marathon on jan 10"), else in that sentence.
+        distance = read_race_distance(_around(norm, *where, _PART_END_RE)) or read_race_distance(
+            _around(norm, *where, _SENTENCE_END_RE))
+        # ...else the one race distance the message names, if it names only one ("a faster marathon").
+        named = {name for name, pattern in RACE_DISTANCE_WORDS for m in re.finditer(pattern, norm)
+                 if not _WEEK_AFTER_RE.match(norm[m.end(): m.end() + 20])}
+        distance = distance or (named.pop() if len(named) == 1 else None)
+        if distance:
+            fields["race_distance"] = distance
+    elif says_no_race(norm):
+        fields["race_date"] = None
+    if (week := _day_by_day(norm)) and week[2] and "long_run_day" not in fields:
+        fields["long_run_day"] = week[2]
     missing = [name for name in REQUIRED if name not in fields]
     return ParseResult(fields=fields, missing=missing, problems=problems)
 
@@ -544,11 +963,14 @@ _PLAN_REQUEST_RE = re.compile(r"\b(?:plan|programme|program|routine|get started|
 
 def classify_message(text: str) -> MessageKind:
     """'intake' for a message with profile facts (or asking for a plan), 'question' for the FAQ, else 'smalltalk'."""
-    norm = _normalise(str(text or ""))[:MAX_CHARS]
+    norm = _normalise(str(text or "")[:MAX_CHARS])
     if not norm.strip():
         return "smalltalk"
-    facts = [name for name in parse_message(norm, dt.date.today()).fields if name != "unit"]
+    read = parse_message(str(text or ""), dt.date.today())
+    facts = [name for name in read.fields if name != "unit"]
     question = _is_question(norm)
+    if read.problems and not question:
+        return "intake"  # a fact we could not use ("race in 100000 months") is answered, not small-talked
     if question and len(facts) < 2 and not _PLAN_REQUEST_RE.search(norm):
         return "question"
     if facts or _PLAN_REQUEST_RE.search(norm):

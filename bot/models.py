@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
@@ -123,7 +124,7 @@ RACE_DISTANCE_LABELS = {
 }
 
 _MILEAGE_RE = re.compile(
-    r"^\s*(?P<num>[+-]?\d+(?:[.,]\d+)?)\s*(?P<unit>km|kms|k|kilometers?|kilometres?|mi|mis|miles?|m)?\s*"
+    r"^\s*(?P<num>[+-]?(?:\d{1,3}(?:_\d{3})+|\d+(?:[.,]\d+)?))\s*(?P<unit>km|kms|k|kilometers?|kilometres?|mi|mis|miles?|m)?\s*"
     r"(?:/\s*(?:wk|week)|a week|per week|pw)?\s*$",
     re.IGNORECASE,
 )
@@ -150,8 +151,10 @@ def parse_mileage(text: str | float | int, default_unit: str | None = None) -> t
         match = _MILEAGE_RE.match(str(text))
         if not match:
             raise MileageError(f"I couldn't read '{shown}' as a distance. {MILEAGE_HELP}")
-        raw = float(match["num"].replace(",", "."))
+        # "1_000" is Python's way of writing 1000; "27,5" is a decimal comma.
+        raw = float(match["num"].replace("_", "").replace(",", "."))
         unit = match["unit"] or default_unit
+    raw += 0.0  # -0.0 becomes 0.0, so nothing ever shows "-0 km"
     if raw < 0:
         raise MileageError(f"Weekly mileage can't be negative ({raw:g}). {MILEAGE_HELP}")
     if unit is None:
@@ -256,34 +259,86 @@ class Profile(BaseModel):
         return have
 
 
-FIELD_LABELS = {
-    "weekly_km": "Weekly mileage",
-    "unit": "Mileage unit",
-    "level": "Strength level",
-    "goals": "Goals",
-    "days_per_week": "Strength days per week",
-    "long_run_day": "Long-run day",
-    "hard_days": "Hard-run days",
-    "equipment": "Equipment",
-    "niggles": "Niggles",
-    "sharp_pain": "Sharp joint pain",
-    "race_date": "Race date",
-    "race_distance": "Race distance",
-}
-FIELD_ACCEPTS = {
-    "weekly_km": MILEAGE_HELP,
-    "unit": "Use `km` or `mi`.",
-    "level": "Choose one of: " + ", ".join(level.value for level in Level) + ".",
-    "goals": "Choose one or more of: " + ", ".join(goal.value for goal in Goal) + ".",
-    "days_per_week": "Choose 1, 2 or 3 strength days a week.",
-    "long_run_day": "Use a day: " + ", ".join(DAYS) + ".",
-    "hard_days": "Use days: " + ", ".join(DAYS) + ".",
-    "equipment": "Choose from: " + ", ".join(item.value for item in Equipment) + ".",
-    "niggles": "Choose from: " + ", ".join(item.value for item in Niggle) + ".",
-    "sharp_pain": "Answer yes or no.",
-    "race_date": "Use a date like 2027-01-17.",
-    "race_distance": "Choose one of: " + ", ".join(item.value for item in RaceDistance) + ".",
-}
+@dataclass(frozen=True)
+class FieldSpec:
+    """One profile field as every front-end names, asks, offers and shows it: the field registry's entry.
+
+    The slash form, the chat reader's conversation, the console, the CLI and the profile card all take
+    their labels, questions, choices and wording from here, so a field is described once.
+    """
+
+    name: str
+    label: str
+    question: str
+    accepts: str
+    choices: tuple[tuple[str, str], ...] = ()
+    multi: bool = False
+    optional: bool = False
+    none_label: str | None = None  # the choice that says "none of these", for fields where none is an answer
+    none_shown: str = "none"
+
+    def shown(self, value: Any, unit: str | None = None) -> str:
+        """The value as a runner reads it ('27.5 mi (44 km)', 'Tuesday, Thursday', 'Sat 14 Feb 2026')."""
+        if value is None or value == []:
+            return self.none_shown
+        if self.name == "weekly_km":
+            km = float(value)
+            return f"{km / KM_PER_MILE:.1f} mi ({km:.0f} km)" if unit == "mi" else f"{km:g} km"
+        if self.name == "sharp_pain":
+            return "yes: the plan will stay gentle, and please see a professional" if value else "no"
+        if self.name == "days_per_week":
+            return f"{value} a week"
+        if isinstance(value, dt.date) or self.name == "race_date":
+            day = value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
+            return day.strftime("%a %d %b %Y")
+        labels = dict(self.choices)
+        values = value if isinstance(value, list | tuple) else [value]
+        return ", ".join(labels.get(str(getattr(v, "value", v)), str(getattr(v, "value", v))) for v in values)
+
+
+def _choices(labels: dict[Any, str]) -> tuple[tuple[str, str], ...]:
+    return tuple((str(getattr(key, "value", key)), label) for key, label in labels.items())
+
+
+_DAY_CHOICES = tuple(DAY_NAMES.items())
+FIELDS: dict[str, FieldSpec] = {spec.name: spec for spec in (
+    FieldSpec("weekly_km", "Weekly mileage",
+              "How far do you run in a typical week? A number with km or mi, like `30mi` or `45km`.", MILEAGE_HELP),
+    FieldSpec("level", "Strength level", "How much strength training have you done?",
+              "Choose one of: " + ", ".join(level.value for level in Level) + ".", _choices(LEVEL_LABELS)),
+    FieldSpec("goals", "Goals", "What should strength work help you with? Pick one or more.",
+              "Choose one or more of: " + ", ".join(goal.value for goal in Goal) + ".", _choices(GOAL_LABELS),
+              multi=True),
+    FieldSpec("long_run_day", "Long-run day", "Which day is your long run?",
+              "Use a day: " + ", ".join(DAYS) + ".", _DAY_CHOICES, none_label="No fixed long-run day",
+              none_shown="no fixed day"),
+    FieldSpec("hard_days", "Hard-run days",
+              "Which days are your hard runs (intervals, tempo, races)? Pick any, or none.",
+              "Use days: " + ", ".join(DAYS) + ".", _DAY_CHOICES, multi=True, none_label="No hard days"),
+    FieldSpec("equipment", "Equipment", "What equipment can you use? Pick any, or none for bodyweight only.",
+              "Choose from: " + ", ".join(item.value for item in Equipment) + ".", _choices(EQUIPMENT_LABELS),
+              multi=True, none_shown="none (bodyweight)"),
+    FieldSpec("niggles", "Niggles", "Any niggles or old injuries I should plan around? Pick any, or none.",
+              "Choose from: " + ", ".join(item.value for item in Niggle) + ".", _choices(NIGGLE_LABELS),
+              multi=True, none_label="No niggles"),
+    FieldSpec("sharp_pain", "Sharp joint pain",
+              "Do you get sharp joint pain (not just soreness) when you run or lift?", "Answer yes or no.",
+              (("yes", "Yes, sharp pain"), ("no", "No"))),
+    FieldSpec("days_per_week", "Strength days per week",
+              "How many strength sessions a week can you fit in? Two suits most runners.",
+              "Choose 1, 2 or 3 strength days a week.", tuple((str(n), f"{n} a week") for n in (1, 2, 3)),
+              optional=True, none_shown="not given"),
+    FieldSpec("race_date", "Race date",
+              "Is there a key race coming up? Give its date, like 2027-01-17, `Jan 17` or `in 6 weeks`, "
+              "or say `no race`.",
+              "Use a date like 2027-01-17 (YYYY-MM-DD), `Jan 17`, `next saturday` or `in 6 weeks`.",
+              optional=True, none_shown="no race planned"),
+    FieldSpec("race_distance", "Race distance", "How long is that race?",
+              "Choose one of: " + ", ".join(item.value for item in RaceDistance) + ".",
+              _choices(RACE_DISTANCE_LABELS), optional=True, none_shown="not given"),
+)}
+FIELD_LABELS = {"unit": "Mileage unit", **{name: spec.label for name, spec in FIELDS.items()}}
+FIELD_ACCEPTS = {"unit": "Use `km` or `mi`.", **{name: spec.accepts for name, spec in FIELDS.items()}}
 
 
 def friendly_errors(error: ValidationError) -> list[str]:

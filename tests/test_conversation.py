@@ -31,7 +31,8 @@ def answer_all(conversation: Conversation, answers: dict[str, str]) -> None:
 
 ANSWERS = {
     "weekly_km": "30km", "level": "beginner", "goals": "speed", "long_run_day": "sunday", "hard_days": "none",
-    "equipment": "none", "niggles": "none", "sharp_pain": "no", "days_per_week": "2", "race_date": "skip",
+    "equipment": "none", "niggles": "none", "sharp_pain": "no", "days_per_week": "2", "race_date": "in 8 weeks",
+    "race_distance": "half",
 }
 
 
@@ -299,3 +300,43 @@ def test_to_profile_refuses_while_required_missing(field):
     conversation.fields.pop(field)
     with pytest.raises(ValueError):
         conversation.to_profile()
+
+
+def test_race_distance_asked_only_after_a_race_date():
+    """Skipping the race date, or saying there is no race, asks no distance."""
+    for race_answer in ("skip", "no race planned"):
+        conversation = start("hello")
+        while (question := conversation.next_question()) is not None:
+            conversation.answer(race_answer if question.field == "race_date" else ANSWERS[question.field], NOW)
+        assert "race_distance" not in conversation.fields
+        assert conversation.stage == "confirming"
+
+
+def test_race_distance_from_words():
+    """'a half marathon' or '10k' answers the distance question."""
+    conversation = start("hello")
+    answer_all(conversation, {**ANSWERS, "race_distance": "a half marathon"})
+    assert conversation.to_profile().race_distance == "half"
+
+
+def test_service_answers_a_question_mid_conversation_and_keeps_it():
+    """respond(): a question typed instead of an answer gives an faq reply, then the pending question again."""
+    from bot.conversation import respond
+
+    conversation, replies = respond(None, "k", "I run 30 km a week", NOW)
+    assert [r.kind for r in replies] == ["question"] and replies[0].question.field == "level"
+    conversation, replies = respond(conversation, "k", "should I lift before or after my run?", NOW)
+    assert [r.kind for r in replies] == ["faq", "question"]
+    assert replies[1].question.field == "level" and conversation.fields["weekly_km"] == 30
+
+
+def test_service_done_carries_the_profile():
+    """respond(): the confirming 'yes' ends the conversation with the finished profile."""
+    from bot.conversation import respond
+
+    conversation, _ = respond(None, "k", FULL, NOW)
+    while conversation is not None and conversation.next_question() is not None:
+        conversation, _ = respond(conversation, "k", ANSWERS[conversation.pending], NOW)
+    conversation, replies = respond(conversation, "k", "yes", NOW)
+    assert conversation is None
+    assert replies[0].kind == "done" and replies[0].profile.weekly_km == 30

@@ -2,34 +2,52 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 
 from discord_helpers import (
     BOT_ID,
     CHANNEL_ID,
+    CLOSED_DMS,
     DEFERRED,
     MEMBER_ID,
     Harness,
+    dm_channel_payload,
     open_core,
     start_harness,
     stop_harness,
     user_payload,
 )
 
-from bot.exts.chat import CONFIRM_TITLE, EXPIRED, GONE, NOT_YOURS, SMALLTALK, conversation_key
+from bot.exts._ui import MemberCooldown
+from bot.exts.chat import (
+    CONFIRM_TITLE,
+    DMS_CLOSED,
+    EXPIRED,
+    GONE,
+    MOVED_TO_DM,
+    NOT_YOURS,
+    SMALLTALK,
+    conversation_key,
+)
 
-KEY = conversation_key(MEMBER_ID, CHANNEL_ID, is_dm=False)
+# A conversation started in a server channel lives in the member's DM, so health questions stay private.
+KEY = conversation_key(MEMBER_ID, None, is_dm=True)
+DM_ID = int(dm_channel_payload(user_payload())["id"])
 
 
 def last_reply(h):
-    """The bot's latest new message: a reply to a message, or an answer to a button or select."""
+    """The bot's latest new message: a reply to a message, or an answer to a button or select.
+
+    The channel's "I've sent you a DM" note is skipped: the conversation goes on in the DM.
+    """
     created = [c for c in h.fake.calls if c.method == "POST" and (
         c.route == "/channels/{channel_id}/messages" or c.type == 4
-        or c.route == "/webhooks/{webhook_id}/{webhook_token}")]
+        or c.route == "/webhooks/{webhook_id}/{webhook_token}") and c.content != MOVED_TO_DM]
     return created[-1]
 
 
-async def answer_all(h, dm=False):
+async def answer_all(h, dm=True):
     """Answer every remaining question with its first option (or skip), until the confirm card."""
     for _ in range(15):
         reply = last_reply(h)
@@ -48,14 +66,90 @@ async def answer_all(h, dm=False):
     raise AssertionError("never reached the confirm card")
 
 
-async def test_mention_with_facts_asks_the_next_question(harness):
-    """A mention with some facts replies (without pinging) asking the first missing thing."""
+async def test_mention_with_facts_moves_the_questions_to_dm(harness):
+    """A mention with some facts gets a short reply in the channel (no ping); the next question comes by DM."""
     await harness.message("I run 40 km a week and I'm new to lifting")
-    reply = last_reply(harness)
-    assert int(reply.json["message_reference"]["channel_id"]) == CHANNEL_ID
-    assert reply.allowed_mentions == {"parse": [], "replied_user": False}
-    assert "strength work help you with" in reply.content
-    assert reply.custom_ids[0] == f"chat:pick:goals:{MEMBER_ID}"
+    [in_channel] = harness.fake.channel_messages(CHANNEL_ID)
+    assert int(in_channel.json["message_reference"]["channel_id"]) == CHANNEL_ID
+    assert in_channel.allowed_mentions == {"parse": [], "replied_user": False}
+    assert in_channel.content == MOVED_TO_DM
+    question = harness.fake.channel_messages(DM_ID)[-1]
+    assert "strength work help you with" in question.content
+    assert question.custom_ids[0] == f"chat:pick:goals:{MEMBER_ID}"
+    assert harness.bot.storage.conversations.get(KEY)["fields"]["level"] == "beginner"
+
+
+async def test_health_details_never_reach_the_channel(harness):
+    """Niggles and sharp pain told in a channel mention are asked about and summed up in DM only."""
+    await harness.message("I run 40 km a week, beginner, want to get faster, sore knee and sharp pain when I squat")
+    await answer_all(harness)
+    for call in harness.fake.channel_messages(CHANNEL_ID):
+        shown = (call.content or "") + str(call.embeds)
+        assert "knee" not in shown.lower() and "sharp" not in shown.lower()
+    summary = str(last_reply(harness).embeds[0]).lower()
+    assert [call.content for call in harness.fake.channel_messages(CHANNEL_ID)] == [MOVED_TO_DM]
+    assert "knee" in summary and "sharp" in summary
+
+
+async def test_closed_dms_point_to_the_private_form(harness):
+    """When the member's DMs are closed, the channel reply points to /plan and nothing is kept."""
+    harness.fake.fail("POST", f"/channels/{DM_ID}/messages", CLOSED_DMS)
+    await harness.message("I run 40 km a week, sore knee, new to lifting")
+    reply = harness.fake.channel_messages(CHANNEL_ID)[-1]
+    assert reply.content == DMS_CLOSED
+    assert harness.bot.storage.conversations.get(KEY) is None
+
+
+async def test_fast_answers_are_all_taken_with_no_slow_down(harness):
+    """A member answering briskly (several answers within a second) has every answer read, in order."""
+    await harness.message("I run 40 km a week, beginner, want to get faster, long run sunday", dm=True)
+    await asyncio.gather(*(harness.message(text, dm=True) for text in
+                           ("tue and thu", "dumbbells", "no niggles", "no", "2", "no race planned")))
+    replies = [c.content or "" for c in harness.fake.channel_messages(DM_ID)]
+    assert not any("Easy there" in text for text in replies)
+    assert last_reply(harness).embeds[0]["title"] == CONFIRM_TITLE
+    fields = harness.bot.storage.conversations.get(KEY)["fields"]
+    assert fields["hard_days"] == ["tue", "thu"] and fields["days_per_week"] == 2
+    assert fields["equipment"] == ["dumbbells"] and fields["niggles"] == [] and fields["race_date"] is None
+
+
+async def test_messages_over_the_limit_wait_their_turn(harness):
+    """New questions beyond the per-member pace are queued and answered, never refused."""
+    harness.bot.get_cog("Chat").cooldown = MemberCooldown(rate=1, per=0.2)
+    settle = harness.settle
+
+    async def no_wait(timeout: float = 10.0) -> None:
+        return None
+
+    harness.settle = no_wait  # all three arrive while the first is still being read
+    for _ in range(3):
+        await harness.message("hello", dm=True)
+    harness.settle = settle
+    await harness.settle()
+    replies = [c.content for c in harness.fake.channel_messages(DM_ID)]
+    assert replies == [SMALLTALK] * 3
+
+
+async def test_typed_looks_right_saves_profile_and_plan(harness):
+    """Confirming by typing saves the profile and the plan and shows the plan in the DM."""
+    await harness.message("I run 40 km a week, beginner, want to get faster", dm=True)
+    await answer_all(harness)
+    await harness.message("looks right", dm=True)
+    assert last_reply(harness).embeds[0]["title"] == "Your 4-week leg strength plan"
+    assert harness.bot.storage.profiles.get(MEMBER_ID).weekly_km == 40
+    assert harness.bot.storage.plans.latest(MEMBER_ID) is not None
+    assert harness.bot.storage.conversations.get(KEY) is None
+
+
+async def test_question_mid_conversation_is_answered_and_the_question_asked_again(harness):
+    """A question typed instead of an answer gets the FAQ's answer, then the pending question again."""
+    await harness.message("I run 40 km a week and I'm new to lifting", dm=True)
+    before = len(harness.fake.channel_messages(DM_ID))
+    await harness.message("will squats make my legs bulky?", dm=True)
+    new = harness.fake.channel_messages(DM_ID)[before:]
+    assert len(new) == 2
+    assert new[0].embeds or "Did you mean" in (new[0].content or "")
+    assert "strength work help you with" in new[1].content
 
 
 async def test_message_without_mention_in_a_server_is_ignored(harness):
@@ -82,7 +176,7 @@ async def test_conversation_reaches_confirm_and_delivers_privately(harness):
     await harness.message("I run 40 km a week, beginner, want to get faster")
     card = await answer_all(harness)
     assert [b["label"] for b in card.components if b["type"] == 2] == ["Looks right", "Change"]
-    run = await harness.click(f"chat:confirm:{MEMBER_ID}")
+    run = await harness.click(f"chat:confirm:{MEMBER_ID}", guild=False)
     assert run.response.type == DEFERRED and run.response.ephemeral
     assert run.edits[-1].embeds[0]["title"] == "Your 4-week leg strength plan"
     assert harness.bot.storage.profiles.get(MEMBER_ID).weekly_km == 40
@@ -93,15 +187,15 @@ async def test_change_asks_that_field_again(harness):
     """Change, then choosing a field, asks just that question again."""
     await harness.message("I run 40 km a week, beginner, want to get faster")
     await answer_all(harness)
-    await harness.click(f"chat:change:{MEMBER_ID}")
-    run = await harness.select(f"chat:field:{MEMBER_ID}", ["level"])
+    await harness.click(f"chat:change:{MEMBER_ID}", guild=False)
+    run = await harness.select(f"chat:field:{MEMBER_ID}", ["level"], guild=False)
     assert "strength training have you done" in run.response.content
 
 
 async def test_typed_bad_answer_says_what_is_accepted(harness):
     """A typed answer that can't be read gets what is accepted, and the same question stays open."""
-    await harness.message("I'm a beginner and want to get faster")
-    await harness.message("lots")
+    await harness.message("I'm a beginner and want to get faster", dm=True)
+    await harness.message("lots", dm=True)
     assert "30mi" in last_reply(harness).content
 
 
@@ -109,7 +203,7 @@ async def test_someone_else_cannot_answer(harness):
     """Another member pressing a conversation's select is told it isn't theirs."""
     await harness.message("I run 40 km a week and I'm new to lifting")
     custom_id = last_reply(harness).custom_ids[0]
-    run = await harness.select(custom_id, ["speed"], user=user_payload(1500000000000000009, "sam"))
+    run = await harness.select(custom_id, ["speed"], user=user_payload(1500000000000000009, "sam"), guild=False)
     assert run.response.content == NOT_YOURS
 
 
@@ -118,14 +212,15 @@ async def test_conversation_survives_a_restart(tmp_path):
     first = await start_harness(tmp_path)
     await first.message("I run 40 km a week and I'm new to lifting")
     custom_id = last_reply(first).custom_ids[0]
-    message = list(first.fake.messages.values())[-1]  # the question, as Discord stored it
+    question = last_reply(first)
+    message = next(m for m in first.fake.messages.values() if m["content"] == question.content)  # as stored
     await stop_harness(first)
 
     settings = first.bot.settings
     coach, storage = await open_core(settings)
     second = await Harness.start(settings, coach=coach, storage=storage)
     try:
-        run = await second.select(custom_id, ["speed"], message=message)
+        run = await second.select(custom_id, ["speed"], message=message, guild=False)
         assert "Which day is your long run?" in run.response.content
         assert second.bot.storage.conversations.get(KEY)["fields"]["goals"] == ["speed"]
     finally:
@@ -138,7 +233,7 @@ async def test_abandoned_conversation_expires_and_starts_fresh(harness):
     state = harness.bot.storage.conversations.get(KEY)
     old = (dt.datetime.now(dt.UTC) - dt.timedelta(hours=2)).isoformat()
     harness.bot.storage.conversations.save(KEY, dict(state, updated_at=old))
-    await harness.message("I run 20 miles a week")
+    await harness.message("I run 20 miles a week", dm=True)
     assert last_reply(harness).content.startswith(EXPIRED)
 
 
@@ -157,15 +252,8 @@ async def test_button_on_expired_conversation_says_it_ended(harness):
     await harness.message("I run 40 km a week and I'm new to lifting")
     custom_id = last_reply(harness).custom_ids[0]
     harness.bot.storage.conversations.delete(KEY)
-    run = await harness.select(custom_id, ["speed"])
+    run = await harness.select(custom_id, ["speed"], guild=False)
     assert run.response.content == GONE
-
-
-async def test_spam_is_slowed_down(harness):
-    """More than three messages in a few seconds gets a friendly slow-down reply."""
-    for _ in range(4):
-        await harness.message("hello")
-    assert last_reply(harness).content.startswith("Easy there!")
 
 
 async def test_member_text_cannot_ping(harness):
@@ -178,3 +266,24 @@ async def test_bot_ignores_other_bots(harness):
     """Messages from bots never get a reply."""
     await harness.message("I run 40 km a week", user=user_payload(BOT_ID + 7, "otherbot", bot=True))
     assert harness.fake.channel_messages() == []
+
+
+async def test_a_flood_beyond_the_queue_is_ignored_not_answered(harness, monkeypatch):
+    """Spam: messages beyond the per-member queue get no reply, and the queued ones are still answered."""
+    import sys
+
+    cog = harness.bot.get_cog("Chat")
+    # The module discord.py loaded the extension from (it loads a fresh copy for each bot).
+    monkeypatch.setattr(sys.modules[type(cog).__module__], "MAX_QUEUED", 2)
+    cog.cooldown = MemberCooldown(rate=1, per=0.2)
+    settle = harness.settle
+
+    async def no_wait(timeout: float = 10.0) -> None:
+        return None
+
+    harness.settle = no_wait  # deliver all five before the bot has read any of them
+    for _ in range(5):
+        await harness.message("hello", dm=True)
+    harness.settle = settle
+    await harness.settle()
+    assert [c.content for c in harness.fake.channel_messages(DM_ID)] == [SMALLTALK] * 2

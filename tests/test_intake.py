@@ -9,15 +9,16 @@ import sys
 from pathlib import Path
 
 import pytest
-import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.commands.parse import evaluate, print_evaluation
 from bot.intake import MAX_CHARS, classify_message, parse_message
-from bot.models import KM_PER_MILE, Profile, parse_mileage
+from bot.models import KM_PER_MILE, Profile
 
 TODAY = dt.date(2026, 2, 10)
 LABELLED = Path(__file__).parent / "data" / "intake_labelled.yaml"
+BLIND = Path(__file__).parent / "data" / "intake_blind2.yaml"
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -265,44 +266,57 @@ def test_classify(text, kind):
 # ------------------------------------------------------------------ the labelled set
 
 
-def _expected(entry: dict) -> dict:
-    expected = dict(entry["expect"])
-    if "weekly" in expected:
-        expected["weekly_km"], expected["unit"] = parse_mileage(expected.pop("weekly").replace(" ", ""))
-    if isinstance(expected.get("race_date"), str):
-        expected["race_date"] = dt.date.fromisoformat(expected["race_date"])
-    return expected
-
-
-def _all_right(got: dict, expected: dict) -> bool:
-    if set(got) != set(expected):
-        return False
-    return all(
-        abs(got[k] - expected[k]) < 0.05 if k == "weekly_km" else got[k] == expected[k] for k in expected
-    )
-
-
 def test_labelled_set_accuracy():
-    """At least 90% of the labelled messages have every field right (printed, with the misses)."""
-    data = yaml.safe_load(LABELLED.read_text(encoding="utf-8"))
-    today = data["today"]
-    messages = data["messages"]
-    assert len(messages) >= 60
-    by_split: dict[str, list[bool]] = {}
-    kinds_right = 0
-    for entry in messages:
-        got = parse_message(entry["text"], today).fields
-        right = _all_right(got, _expected(entry))
-        by_split.setdefault(entry["split"], []).append(right)
-        kinds_right += classify_message(entry["text"]) == entry["kind"]
-        if not right:
-            print(f"MISS: {entry['text']!r}\n  expected {_expected(entry)}\n  got      {got}")
-    total = sum(sum(v) for v in by_split.values())
-    for split, results in sorted(by_split.items()):
-        print(f"{split}: {sum(results)}/{len(results)} messages with every field right")
-    print(f"all: {total}/{len(messages)} = {total / len(messages):.1%}; kinds right {kinds_right}/{len(messages)}")
-    assert total / len(messages) >= 0.90
-    assert kinds_right / len(messages) >= 0.90
+    """On the dev set: >= 90% of messages with every field right, <= 3% with a field silently wrong."""
+    result = evaluate(LABELLED)
+    print_evaluation(result)
+    assert result.total >= 100
+    assert result.rate(result.all_right) >= 0.90
+    assert result.rate(result.silently_wrong) <= 0.03
+    assert result.rate(result.kinds_right) >= 0.90
+
+
+@pytest.mark.skipif(not BLIND.exists(), reason=f"{BLIND.name} is not there yet: the lead adds the blind set, "
+                    "written without sight of the reader, and runs this once")
+def test_blind_set_targets():
+    """The issue's targets on the blind set: >= 90% every field right, <= 3% a field silently wrong."""
+    result = evaluate(BLIND)
+    print_evaluation(result)
+    assert result.rate(result.all_right) >= 0.90
+    assert result.rate(result.silently_wrong) <= 0.03
+
+
+def test_evaluation_counts_wrong_extra_and_asked(tmp_path):
+    """The evaluator tells a wrong value and an unlisted field (silently wrong) from a field left to ask."""
+    path = tmp_path / "set.yaml"
+    path.write_text(
+        "today: 2026-02-10\n"
+        "messages:\n"
+        "  - {text: 'I run 30 km a week, beginner', expect: {weekly: 30 km, level: beginner}, kind: intake}\n"
+        "  - {text: 'I run 30 km a week, beginner', expect: {weekly: 30 km, level: advanced}, kind: intake}\n"
+        "  - {text: 'I run 30 km a week, beginner', expect: {weekly: 30 km}, kind: intake}\n"
+        "  - {text: 'I run 30 km a week', expect: {weekly: 30 km, goals: [speed]}, kind: intake}\n"
+        "  - {text: 'no race planned, 30 km a week', expect: {weekly: 30 km, race_date: none}, kind: intake}\n",
+        encoding="utf-8",
+    )
+    result = evaluate(path)
+    assert (result.total, result.all_right, result.silently_wrong, result.asked) == (5, 2, 2, 1)
+    assert result.fields["level"].wrong == 1
+    assert result.fields["level"].extra == 1
+    assert result.fields["goals"].missing == 1
+    assert result.fields["level"].confusion[("advanced", "beginner")] == 1
+
+
+def test_evaluate_command_prints_figures_and_refuses_a_bad_file(tmp_path):
+    """`parse --evaluate FILE` prints the figures; a file of the wrong shape exits 2 with what is expected."""
+    done = _run_parse("--evaluate", str(LABELLED))
+    assert done.returncode == 0, done.stderr
+    assert "every field right" in done.stdout and "silently wrong" in done.stdout and "Per field" in done.stdout
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("messages: 3\n", encoding="utf-8")
+    done = _run_parse("--evaluate", str(bad))
+    assert done.returncode == 2
+    assert "messages" in done.stderr and "Traceback" not in done.stderr
 
 
 # ------------------------------------------------------------------ CLI
@@ -331,3 +345,138 @@ def test_parse_command_bad_today_is_friendly():
     assert done.returncode == 2
     assert "YYYY-MM-DD" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+# ------------------------------------------------------------------ issue 10/12: the grammar, negations, crashes
+
+
+@pytest.mark.parametrize(
+    ("text", "weekly"),
+    [("i do about thirty miles most weeks", (30, "mi")), ("twenty five km a week", (25, "km")),
+     ("5k three times a week", (15, "km")), ("6 miles 4x a week", (24, "mi")), ("I run 5 miles every day", (35, "mi")),
+     ("run 3 times a week, 8k each time", (24, "km")), ("only running 2x a week at 6 miles", (12, "mi")),
+     ("ran 70k/wk at uni, now 25k", (25, "km")), ("dropped from 45 to 30 mpw", (30, "mi")),
+     ("my long run is 20 miles on sundays, about 50 miles a week all up", (50, "mi")),
+     ("48km, beginner", (48, "km")), ("45 miles. never lifted", (45, "mi")),
+     ("mon 5k, wed 8k, fri 5k, sun 12k", (30, "km"))],
+)
+def test_weekly_volume_grammar(text, weekly):
+    """Spelt-out numbers, per-run and per-day distances multiplied out, now over used-to, a total over a long run."""
+    got = fields(text)
+    amount = got["weekly_km"] / KM_PER_MILE if got["unit"] == "mi" else got["weekly_km"]
+    assert (round(amount, 1), got["unit"]) == weekly
+
+
+def test_a_long_run_alone_is_not_weekly_mileage():
+    """'long run of 16k on saturday' gives the long-run day and no weekly distance."""
+    got = fields("long run of 16k on saturday")
+    assert "weekly_km" not in got
+    assert got["long_run_day"] == "sat"
+
+
+def test_day_by_day_list_gives_the_long_run_day():
+    """The longest day of a day-by-day week is the long run."""
+    assert fields("mon 5k, wed 8k, fri 5k, sun 12k")["long_run_day"] == "sun"
+
+
+@pytest.mark.parametrize(
+    ("text", "level"),
+    [("never touched a barbell", "beginner"), ("weights are new to me", "beginner"),
+     ("bench 100kg and squat 140", "advanced"), ("lifting for 5 years", "intermediate")],
+)
+def test_level_from_descriptions(text, level):
+    """Descriptions with no level word are read by the classifier trained on rules/intake_examples.yaml."""
+    assert fields(text)["level"] == level
+
+
+@pytest.mark.parametrize(
+    ("text", "goal"),
+    [("want to finally break 50 min for 10k", "speed"), ("i want to stop getting shin splints", "injury-resilience"),
+     ("just want general fitness tbh", "general")],
+)
+def test_goals_from_descriptions(text, goal):
+    """Goals described rather than named."""
+    assert goal in fields(text)["goals"]
+
+
+def test_stop_getting_shin_splints_is_a_goal_not_a_current_niggle():
+    """Wanting to stop getting shin splints, with 'no pain', is no niggle now."""
+    got = fields("no pain. i want to stop getting shin splints")
+    assert got["niggles"] == []
+    assert got["sharp_pain"] is False
+
+
+@pytest.mark.parametrize("text", ["no race planned", "nothing coming up race wise", "not racing this year"])
+def test_no_race_is_read_as_an_answer(text):
+    """Saying there is no race fills race_date with None (answered), unlike saying nothing."""
+    got = fields(f"30 km a week, {text}")
+    assert "race_date" in got and got["race_date"] is None
+
+
+@pytest.mark.parametrize(
+    ("text", "date", "distance"),
+    [("marathon on jan 10", dt.date(2027, 1, 10), "marathon"),
+     ("half marathon in 6 weeks!", dt.date(2026, 3, 24), "half"),
+     ("10k race next saturday", dt.date(2026, 2, 14), "10k"), ("5k race on 2026-03-21", dt.date(2026, 3, 21), "5k")],
+)
+def test_race_date_and_distance(text, date, distance):
+    """dateparser reads the date span; the distance is the one named with the date."""
+    got = fields(text)
+    assert (got["race_date"], got["race_distance"]) == (date, distance)
+
+
+@pytest.mark.parametrize("text", ["race in 100000 months", "marathon in 999999999 weeks"])
+def test_huge_relative_dates_are_a_friendly_problem(text):
+    """Absurd amounts give a message, never an exception."""
+    result = parse_message(text, TODAY)
+    assert "race_date" not in result.fields
+    assert any("three years" in problem for problem in result.problems)
+    assert classify_message(text) == "intake"
+
+
+def test_relative_date_near_the_end_of_time_is_friendly():
+    """With today at 9999-12-20, 'marathon in 6 weeks' gives a problem, not an OverflowError."""
+    result = parse_message("marathon in 6 weeks, 30km a week", dt.date(9999, 12, 20))
+    assert "race_date" not in result.fields
+    assert result.problems
+
+
+@pytest.mark.parametrize(("text", "words"), [("-5km a week", "negative"), ("1_000km a week", "more than")])
+def test_bad_mileage_in_chat_is_a_problem_not_a_wrong_number(text, words):
+    """'-5km' is not 5 km and '1_000km' is not 0 km: each is a problem that says why."""
+    result = parse_message(text, TODAY)
+    assert "weekly_km" not in result.fields
+    assert any(words in problem for problem in result.problems)
+
+
+def test_parse_command_far_today_exits_cleanly():
+    """`parse --today 9999-12-20` never prints a traceback."""
+    done = _run_parse("marathon in 6 weeks, I run 30km a week", "--today", "9999-12-20")
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def _run_preview(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "bot", "preview", "--mileage", "30km", "--level", "beginner",
+                           "--goal", "speed", *args], capture_output=True, text=True, cwd=ROOT, timeout=60)
+
+
+def test_cli_race_date_uses_the_shared_reader_and_race_distance_is_checked():
+    """`--race-date 'in 8 weeks' --race-distance half` is accepted; a bad distance or date exits 2, no traceback."""
+    assert _run_preview("--race-date", "in 8 weeks", "--race-distance", "half").returncode == 0
+    for bad in (("--race-distance", "3k"), ("--race-date", "tomorrowish"), ("--race-date", "in 100000 months")):
+        done = _run_preview(*bad)
+        assert done.returncode == 2, bad
+        assert "Traceback" not in done.stderr and "error:" in done.stderr
+
+
+def test_weekly_distance_is_not_the_race_distance():
+    """'10 km a week, race on May 3' gives a race date and no race distance (10 km is the week)."""
+    got = fields("I run 10 km a week, race on May 3, beginner")
+    assert got["race_date"] == dt.date(2026, 5, 3)
+    assert "race_distance" not in got
+
+
+def test_race_distance_named_away_from_the_date():
+    """'want to run a faster marathon. race day is oct 11': the one distance named is the race's."""
+    assert fields("want to run a faster marathon. race day is oct 11")["race_distance"] == "marathon"

@@ -71,3 +71,22 @@ def test_missing_goals_are_explained():
         Profile(weekly_km=10, level="beginner", goals=[])
     assert friendly_errors(info.value) == [
         "Goals: pick at least one. Choose one or more of: speed, endurance, hills, injury-resilience, power, general."]
+
+
+def test_negative_mileage_is_refused_not_made_positive():
+    """'-5km' is an error that says negative, never 5 km."""
+    with pytest.raises(MileageError, match="negative"):
+        parse_mileage("-5km")
+
+
+def test_underscore_thousands_are_read_as_the_number():
+    """'1_000km' is 1000 km (refused as too much), never 0 km."""
+    with pytest.raises(MileageError, match="1000 km a week is more than"):
+        parse_mileage("1_000km")
+
+
+def test_minus_zero_is_zero():
+    """'-0km' is 0 km, shown as '0 km', not '-0 km'."""
+    km, unit = parse_mileage("-0km")
+    assert str(km) == "0.0"
+    assert Profile(weekly_km=km, unit=unit, level="beginner", goals=["general"]).mileage_text == "0 km"

@@ -8,14 +8,17 @@ import sys
 
 from pydantic import ValidationError
 
+from bot.intake import read_date
 from bot.models import (
     DAYS,
+    FIELDS,
     Equipment,
     Goal,
     Level,
     MileageError,
     Niggle,
     Profile,
+    RaceDistance,
     friendly_errors,
     parse_mileage,
 )
@@ -48,7 +51,10 @@ def add_profile_arguments(parser: argparse.ArgumentParser, *, required: bool = F
     group.add_argument("--niggle", dest="niggles", action="append", metavar="NIGGLE",
                        help="a current niggle (repeat or comma-separate): " + ",".join(n.value for n in Niggle))
     group.add_argument("--sharp-pain", action="store_true", help="you have sharp joint pain right now")
-    group.add_argument("--race-date", metavar="YYYY-MM-DD", help="date of your next key race")
+    group.add_argument("--race-date", metavar="DATE",
+                       help="date of your next key race: YYYY-MM-DD, 'May 16' or 'in 8 weeks'")
+    group.add_argument("--race-distance", metavar="DISTANCE",
+                       help="distance of that race: " + ", ".join(item.value for item in RaceDistance))
 
 
 def _joined(values: list[str] | None) -> str | None:
@@ -58,7 +64,7 @@ def _joined(values: list[str] | None) -> str | None:
 def profile_from_args(args: argparse.Namespace) -> Profile | None:
     """The Profile the options describe, None when none were given; exits 2 with friendly lines if invalid."""
     given = [args.mileage, args.level, args.goals, args.days_per_week, args.long_run_day, args.hard_days,
-             args.equipment, args.niggles, args.race_date]
+             args.equipment, args.niggles, args.race_date, args.race_distance]
     if not any(given) and not args.sharp_pain:
         return None
     problems: list[str] = []
@@ -70,6 +76,7 @@ def profile_from_args(args: argparse.Namespace) -> Profile | None:
         "niggles": _joined(args.niggles),
         "sharp_pain": args.sharp_pain,
         "long_run_day": args.long_run_day,
+        "race_distance": args.race_distance,
     }
     if args.mileage is None:
         problems.append("--mileage is needed with the other profile options (e.g. --mileage 30mi).")
@@ -81,10 +88,14 @@ def profile_from_args(args: argparse.Namespace) -> Profile | None:
     if args.days_per_week is not None:
         data["days_per_week"] = args.days_per_week
     if args.race_date is not None:
-        try:
-            data["race_date"] = dt.date.fromisoformat(args.race_date)
-        except ValueError:
-            problems.append(f"Race date '{args.race_date}' isn't a date. Use YYYY-MM-DD, like 2027-01-17.")
+        # The one date reader every front-end shares (chat, console, the /plan form).
+        race, found = read_date(args.race_date, dt.date.today(), loose=True)
+        if race is None:
+            shown = args.race_date[:30]
+            problems.append(f"Race date '{shown}': {found[0]}" if found
+                            else f"Race date '{shown}' isn't a date I can read. {FIELDS['race_date'].accepts}")
+        else:
+            data["race_date"] = race
     data = {key: value for key, value in data.items() if value is not None}
     if not problems:
         try:

@@ -7,20 +7,23 @@ progress carries on after a restart.
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
 import logging
 import re
+from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 import discord
 from discord.ext import commands, tasks
 
 from bot.client import maybe_await, report_failure
-from bot.conversation import DEFAULT_TTL, Conversation, Question
+from bot.conversation import DEFAULT_TTL, Conversation, Question, Reply, respond, step
 from bot.exts._ui import MemberCooldown, bot_of
 from bot.exts.faq import faq_for, message_reply
-from bot.exts.plans._pages import deliver_plan
-from bot.intake import classify_message
-from bot.models import FIELD_LABELS
+from bot.exts.plans._pages import PlanView, deliver_plan, make_plan
+from bot.intake import warm_up
+from bot.models import FIELD_LABELS, Profile
 
 if TYPE_CHECKING:
     from bot.client import LegDayBot
@@ -32,7 +35,14 @@ SMALLTALK = (
     "get faster\"*, and I'll build you a leg strength plan. Or ask me a question. /help shows more."
 )
 EXPIRED = "Our last chat went quiet, so I started fresh."
-SLOW_DOWN = "Easy there! Give me {wait} second{s} and try again."
+MOVED_TO_DM = "I've sent you a DM, so we can carry on in private."
+DMS_CLOSED = ("I'd like to carry on in private, but I can't DM you. Use /plan for a private form, or allow "
+              "DMs from server members and mention me again.")
+# Messages a member may have waiting while an earlier one is read: far more than anyone answering types
+# ahead; beyond this they are spam, not answers.
+MAX_QUEUED = 20
+# The longest a paced message waits for its turn (the member's cooldown).
+MAX_WAIT_SECONDS = 10.0
 CONFIRM_TITLE = "Is this right?"
 PLAN_SENT = "Your plan is ready; I've shown it to you privately."
 NOT_YOURS = "This conversation belongs to someone else. Mention me or DM me to start your own."
@@ -67,17 +77,24 @@ async def forget(bot: LegDayBot, key: str) -> None:
         await maybe_await(bot.storage.conversations.delete(key))
 
 
+def render(reply: Reply, user_id: int) -> dict[str, Any]:
+    """Discord message arguments for one of the core's replies (question, confirm card or help line)."""
+    if reply.kind == "question" and reply.question is not None:
+        content = f"{reply.lead}\n{reply.question.prompt}".strip()
+        return {"content": content, "view": question_view(reply.question, user_id)}
+    if reply.kind == "confirm":
+        description = "\n".join(f"**{label}:** {value}" for label, value in reply.summary) or "Nothing yet."
+        embed = discord.Embed(title=CONFIRM_TITLE, description=description, colour=discord.Colour.teal())
+        view = discord.ui.View(timeout=None)
+        view.add_item(ConfirmButton(user_id))
+        view.add_item(ChangeButton(user_id))
+        return {"content": reply.lead or None, "embed": embed, "view": view}
+    return {"content": f"{reply.lead}\n{SMALLTALK}".strip()}
+
+
 def next_step(conversation: Conversation, user_id: int, lead: str = "") -> dict[str, Any]:
     """The message that moves the conversation on: the next question, or the summary to confirm."""
-    question = conversation.next_question()
-    if question is not None:
-        content = f"{lead}\n{question.prompt}".strip()
-        return {"content": content, "view": question_view(question, user_id)}
-    embed = discord.Embed(title=CONFIRM_TITLE, description=conversation.summary(), colour=discord.Colour.teal())
-    view = discord.ui.View(timeout=None)
-    view.add_item(ConfirmButton(user_id))
-    view.add_item(ChangeButton(user_id))
-    return {"content": lead or None, "embed": embed, "view": view}
+    return render(step(conversation, lead), user_id)
 
 
 def question_view(question: Question, user_id: int) -> discord.ui.View | None:
@@ -266,8 +283,13 @@ class Chat(commands.Cog):
     def __init__(self, bot: LegDayBot) -> None:
         self.bot = bot
         self.cooldown = MemberCooldown()
+        # One turn at a time per member, in the order they typed: a fast answer waits, it is never dropped.
+        self._turns: dict[int, asyncio.Lock] = {}
+        self._queued: Counter[int] = Counter()
 
     async def cog_load(self) -> None:
+        # Train the reader's classifier and load dateparser now, not on the first member's message.
+        await asyncio.to_thread(warm_up)
         self.expire_old.start()
 
     async def cog_unload(self) -> None:
@@ -294,46 +316,106 @@ class Chat(commands.Cog):
         key = conversation_key(message.author.id, message.channel.id, is_dm)
         text = MENTION_RE.sub(" ", message.content).strip()
         addressed = self._addressed(message)
-        ongoing = await load(self.bot, key) if (addressed or text) else None
         # Without a mention in a server, only a reply to an ongoing conversation is ours to read.
-        if not addressed and ongoing is None:
+        if not addressed and (not text or await load(self.bot, key) is None):
             return
-        wait = self.cooldown.retry_after(message.author.id)
-        if wait is not None:
-            seconds = max(1, round(wait))
-            await self._send(message, content=SLOW_DOWN.format(wait=seconds, s="s" if seconds != 1 else ""))
+        user_id = message.author.id
+        if self._queued[user_id] >= MAX_QUEUED:
+            # Spam: more messages waiting than anyone types while answering; these are not answers we asked for.
+            log.info("chat queue full user=%s", user_id)
+            return
+        self._queued[user_id] += 1
+        lock = self._turns.setdefault(user_id, asyncio.Lock())
+        try:
+            async with lock:
+                await self._turn(message, key, text)
+        except Exception:
+            log.exception("chat failed user=%s channel=%s", user_id, message.channel.id)
+            await self._send(message, content="Sorry, something went wrong on my side. Please try again.")
+        finally:
+            self._queued[user_id] -= 1
+            if self._queued[user_id] <= 0:
+                del self._queued[user_id]
+                self._turns.pop(user_id, None)
+
+    async def _turn(self, message: discord.Message, key: str, text: str) -> None:
+        """One message, read after the member's earlier ones: an answer goes straight in; new work is paced."""
+        now = discord.utils.utcnow()
+        ongoing = await load(self.bot, key)
+        answering = ongoing is not None and not ongoing.is_expired(now)
+        if not answering:
+            # Starting a conversation or asking the FAQ is the expensive, spammable work: it is paced per
+            # member, and a message over the limit waits its turn instead of being refused.
+            wait = self.cooldown.retry_after(message.author.id)
+            if wait is not None:
+                await asyncio.sleep(min(wait, MAX_WAIT_SECONDS))
+        if message.guild is not None:
+            await self._in_server(message, key, text, ongoing, now)
+            return
+        conversation, replies = respond(ongoing, key, text, now)
+        if conversation is None:
+            await forget(self.bot, key)
+        else:
+            await save(self.bot, conversation)
+        log.info("chat user=%s replies=%s", message.author.id, ",".join(r.kind for r in replies))
+        for reply in replies:
+            await self._deliver(message, reply, message)
+
+    async def _in_server(self, message: discord.Message, key: str, text: str, ongoing: Conversation | None,
+                         now: dt.datetime) -> None:
+        """In a server channel: questions are answered there; an intake moves to DM, health questions and all."""
+        dm_key = conversation_key(message.author.id, None, is_dm=True)
+        if ongoing is not None:
+            # A conversation begun in a channel before intake went private: carry it on in DM.
+            await forget(self.bot, key)
+        conversation, replies = respond(ongoing, dm_key, text, now)
+        if conversation is None and all(reply.kind in ("faq", "help") for reply in replies):
+            for reply in replies:
+                await self._deliver(message, reply, message, public=True)
             return
         try:
-            await self._handle(message, key, text, ongoing)
-        except Exception:
-            log.exception("chat failed user=%s channel=%s", message.author.id, message.channel.id)
-            await self._send(message, content="Sorry, something went wrong on my side. Please try again.")
+            channel = await message.author.create_dm()
+            for reply in replies:
+                await self._deliver(message, reply, channel)
+        except discord.Forbidden:
+            log.info("dms closed user=%s", message.author.id)
+            await self._send(message, content=DMS_CLOSED)
+            return
+        if conversation is not None:
+            await save(self.bot, conversation)
+        await self._send(message, content=MOVED_TO_DM)
 
-    async def _handle(self, message: discord.Message, key: str, text: str, ongoing: Conversation | None) -> None:
-        now = discord.utils.utcnow()
+    async def _deliver(self, message: discord.Message, reply: Reply, where: discord.abc.Messageable,
+                       *, public: bool = False) -> None:
+        """Send one reply: to the member's message (`where` is its channel) or into their DM channel."""
         user_id = message.author.id
-        lead = ""
-        if ongoing is not None and ongoing.is_expired(now):
-            await forget(self.bot, key)
-            ongoing, lead = None, EXPIRED
-        if ongoing is not None:
-            error = ongoing.answer(text, now)
-            await save(self.bot, ongoing)
-            await self._send(message, **next_step(ongoing, user_id, lead=error or ""))
-            return
-        kind = classify_message(text)
-        log.info("chat user=%s kind=%s", user_id, kind)
-        if kind == "question":
-            profile = await maybe_await(self.bot.storage.profiles.get(user_id)) if self.bot.storage else None
+        if reply.kind == "faq":
+            # In a channel the answer is for everyone, so it is not shaped by the member's saved profile.
+            profile = None if public or self.bot.storage is None else await maybe_await(self.bot.storage.profiles.get(user_id))
             faq = faq_for(self.bot, message.guild.id if message.guild else None)
-            await self._send(message, **message_reply(faq, text, profile))
+            kwargs = message_reply(faq, reply.asked or "", profile)
+        elif reply.kind == "done" and reply.profile is not None:
+            await self._send_plan(message, reply.profile, where)
             return
-        if kind == "smalltalk":
-            await self._send(message, content=f"{lead}\n{SMALLTALK}".strip())
-            return
-        conversation = Conversation.start(key, text, now)
-        await save(self.bot, conversation)
-        await self._send(message, **next_step(conversation, user_id, lead=lead))
+        else:
+            kwargs = render(reply, user_id)
+        if where is message or where is message.channel:
+            await self._send(message, **kwargs)
+        else:
+            await where.send(**{k: v for k, v in kwargs.items() if v is not None},
+                             allowed_mentions=discord.AllowedMentions.none())
+
+    async def _send_plan(self, message: discord.Message, profile: Profile, where: Any) -> None:
+        """The runner confirmed by typing: save profile and plan, and show the plan privately (their DM)."""
+        guild_id = message.guild.id if message.guild else None
+        plan = await asyncio.to_thread(make_plan, self.bot, guild_id, profile)
+        if self.bot.storage is not None:
+            await maybe_await(self.bot.storage.profiles.save(message.author.id, profile, guild_id=guild_id))
+            await maybe_await(self.bot.storage.plans.save(message.author.id, plan))
+        pages = self.bot.coach.renderer.pages(plan)
+        view = PlanView(message.author.id, plan, pages, can_share=False)
+        target = where if where is not message else message.channel
+        await target.send(embed=view.embed(), view=view, allowed_mentions=discord.AllowedMentions.none())
 
     async def _send(self, message: discord.Message, **kwargs: Any) -> None:
         sent = {k: v for k, v in kwargs.items() if v is not None}

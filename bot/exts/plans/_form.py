@@ -12,13 +12,9 @@ from pydantic import ValidationError
 
 from bot.client import respond
 from bot.exts._ui import LegDayModal, OwnedView, profile_embed
+from bot.intake import read_date
 from bot.models import (
-    DAY_NAMES,
-    DAYS,
-    EQUIPMENT_LABELS,
-    GOAL_LABELS,
-    LEVEL_LABELS,
-    NIGGLE_LABELS,
+    FIELDS,
     MileageError,
     Profile,
     friendly_errors,
@@ -36,25 +32,26 @@ TYPED_FIELDS = ("mileage", "days", "race_date")
 TYPED_LABELS = {
     "mileage": "Weekly running distance",
     "days": "Strength days a week (1, 2 or 3)",
-    "race_date": "Race date (optional, YYYY-MM-DD)",
+    "race_date": "Race date (optional)",
 }
 TYPED_HINTS = {
     "mileage": "e.g. 30mi, 45 km or 45k",
     "days": "2",
-    "race_date": "e.g. 2027-05-16, or leave empty",
+    "race_date": "e.g. 2027-05-16, May 16 or in 8 weeks; or leave empty",
 }
 TYPED_ACCEPTS = {
     "days": "Strength days a week: use 1, 2 or 3 (2 suits most runners).",
-    "race_date": "Race date: use the form YYYY-MM-DD, like 2027-05-16, and a day from today on; "
-                 "leave it empty if there's no race.",
+    "race_date": f"Race date: {FIELDS['race_date'].accepts} Leave it empty if there's no race.",
 }
 PAGE_ONE = "**Your plan, step 2 of 3.** Pick your strength level and goals, and your key running days."
 PAGE_TWO = "**Your plan, step 3 of 3.** What you can train with, any niggles, and one safety question."
 MISSING_CHOICES = "Please choose {what} first, then press {button}."
 
 
-def _day_options(none_label: str) -> list[tuple[str, str]]:
-    return [(day, DAY_NAMES[day]) for day in DAYS] + [(NONE, none_label)]
+def _options(field: str) -> list[tuple[str, str]]:
+    """A select's (value, label) choices from the field registry, its 'none' choice last."""
+    spec = FIELDS[field]
+    return list(spec.choices) + ([(NONE, spec.none_label)] if spec.none_label else [])
 
 
 def read_typed(values: dict[str, str], today: dt.date) -> tuple[dict[str, Any], dict[str, str]]:
@@ -79,15 +76,13 @@ def read_typed(values: dict[str, str], today: dt.date) -> tuple[dict[str, Any], 
         if not raw:
             fields["race_date"] = None
         else:
-            try:
-                race = dt.date.fromisoformat(raw)
-            except ValueError:
-                problems["race_date"] = TYPED_ACCEPTS["race_date"]
+            # The one date reader every front-end shares: ISO, "May 16", "in 8 weeks", "next saturday".
+            race, found = read_date(raw, today, loose=True)
+            if race is None:
+                problems["race_date"] = f"{found[0]} {TYPED_ACCEPTS['race_date']}" if found else TYPED_ACCEPTS[
+                    "race_date"]
             else:
-                if race < today:
-                    problems["race_date"] = TYPED_ACCEPTS["race_date"]
-                else:
-                    fields["race_date"] = race
+                fields["race_date"] = race
     return fields, problems
 
 
@@ -128,7 +123,7 @@ class RunningModal(LegDayModal):
                 placeholder=TYPED_HINTS[name],
                 default=state.typed.get(name) or None,
                 required=name == "mileage",
-                max_length=20 if name == "mileage" else 10,
+                max_length=10 if name == "days" else 30,
             )
             self.inputs[name] = text_input
             self.add_item(text_input)
@@ -213,19 +208,19 @@ class PageOne(FormPage):
         fields = state.fields
         level = fields.get("level")
         self.add_select(_select(
-            "plan:level", "Your strength level", [(k.value, v) for k, v in LEVEL_LABELS.items()],
+            "plan:level", "Your strength level", _options("level"),
             [str(getattr(level, "value", level))] if level else [], multi=False, row=0,
         ), lambda values: fields.__setitem__("level", values[0] if values else None))
         self.add_select(_select(
-            "plan:goals", "Your goals (pick one or more)", [(k.value, v) for k, v in GOAL_LABELS.items()],
+            "plan:goals", "Your goals (pick one or more)", _options("goals"),
             [str(getattr(g, "value", g)) for g in fields.get("goals") or []], multi=True, row=1,
         ), lambda values: fields.__setitem__("goals", list(values)))
         self.add_select(_select(
-            "plan:long_run_day", "Your long-run day", _day_options("No fixed long-run day"),
+            "plan:long_run_day", "Your long-run day", _options("long_run_day"),
             [fields.get("long_run_day") or NONE] if "long_run_day" in fields else [], multi=False, row=2,
         ), lambda values: fields.__setitem__("long_run_day", None if values[:1] in ([], [NONE]) else values[0]))
         self.add_select(_select(
-            "plan:hard_days", "Hard or speed-session days (optional)", _day_options("No hard days"),
+            "plan:hard_days", "Hard or speed-session days (optional)", _options("hard_days"),
             list(fields.get("hard_days") or []), multi=True, row=3, optional=True,
         ), lambda values: fields.__setitem__("hard_days", [v for v in values if v != NONE]))
         self.add_button("Next", "plan:next", discord.ButtonStyle.primary, self.next)
@@ -250,13 +245,13 @@ class PageTwo(FormPage):
         fields = state.fields
         self.add_select(_select(
             "plan:equipment", "Equipment you can use (optional)",
-            [(k.value, v) for k, v in EQUIPMENT_LABELS.items()],
+            _options("equipment"),
             [str(getattr(e, "value", e)) for e in fields.get("equipment") or []],
             multi=True, row=0, optional=True,
         ), lambda values: fields.__setitem__("equipment", list(values)))
         self.add_select(_select(
             "plan:niggles", "Niggles or old injuries (optional)",
-            [(k.value, v) for k, v in NIGGLE_LABELS.items()] + [(NONE, "No niggles")],
+            _options("niggles"),
             [str(getattr(n, "value", n)) for n in fields.get("niggles") or []],
             multi=True, row=1, optional=True,
         ), lambda values: fields.__setitem__("niggles", [v for v in values if v != NONE]))
@@ -266,6 +261,12 @@ class PageTwo(FormPage):
             [("no", "No sharp pain"), ("yes", "Yes, sharp pain in a joint")],
             [] if pain is None else ["yes" if pain else "no"], multi=False, row=2,
         ), lambda values: fields.__setitem__("sharp_pain", values[:1] == ["yes"]))
+        if fields.get("race_date"):
+            distance = fields.get("race_distance")
+            self.add_select(_select(
+                "plan:race_distance", "Race distance (optional)", _options("race_distance"),
+                [str(getattr(distance, "value", distance))] if distance else [], multi=False, row=3, optional=True,
+            ), lambda values: fields.__setitem__("race_distance", values[0] if values else None))
         self.add_button("Back", "plan:back", discord.ButtonStyle.secondary, self.back)
         self.add_button(state.finish_label, "plan:build", discord.ButtonStyle.success, self.build)
 
