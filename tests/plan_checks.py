@@ -54,8 +54,8 @@ def violations(plan: Plan, catalog: Catalog) -> list[str]:
                     out.append(f"2: race-week session on {s.date} is not light and early")
         elif not (race_week and week.week > race_week) and not 1 <= n <= 3:
             out.append(f"1: week {week.week} has {n} strength sessions")
-        if race_soon and n > 1:
-            out.append(f"2: {n} sessions in week {week.week} with a race close")
+        if offset is not None and 0 <= (p.race_date - week.start).days <= 21 and n > 1:
+            out.append(f"2: {n} sessions in week {week.week} with the race within three weeks")
         for s in week.sessions:
             # 3
             if s.kind != "light" and not low <= s.minutes <= high:
@@ -150,3 +150,244 @@ def missing_categories(plan: Plan) -> set[str]:
         needed |= {"heavy", "plyometric"}
     seen = {c for w in plan.weeks for s in w.sessions for e in s.exercises for c in e.categories}
     return needed - seen
+
+
+# --------------------------------------------------------------------------------------------
+# COACHING.md 23-30, read from the document: each check names the invariant it tests.
+
+# 23: days of recovery after a race by distance; an unknown distance is treated as the longest race.
+RECOVERY_DAYS = {"5k": 3, "10k": 3, "half": 7, "marathon": 10, "ultra": 10, None: 10}
+REBUILD_AFTER_RECOVERY = 7  # then a week to get back to the runner's sessions a week
+EXTRA_CHANGEOVER_S = 30  # 28: time to move between exercises (set up, load, walk over)
+BOUNCY_WARM_UP = {"strides", "running-drills"}
+JUMP_FREE_NIGGLES = {"knee", "achilles", "calf", "shin", "foot"}
+KNEE_DEEP_FLEXION = {"reverse-lunge", "bulgarian-split-squat", "back-squat", "front-squat", "goblet-squat"}
+LOADING_KIT = {"dumbbells", "kettlebell", "barbell", "gym"}
+
+
+def rep_seconds(tempo: str | None) -> float:
+    """28: seconds one rep takes at its tempo ('3-1-1' is 5 s, X counts 1); 3 s when the tempo is not timed."""
+    if tempo:
+        parts = tempo.replace(" ", "").split("-")
+        if len(parts) == 3 and all(p.isdigit() or p.upper() == "X" for p in parts):
+            return float(sum(1 if p.upper() == "X" else int(p) for p in parts))
+    return 3.0
+
+
+def work_minutes(session, catalog: Catalog, template_id: str) -> float:
+    """28: sets x (reps x tempo + rest) + changeovers + warm-up and cool-down, in minutes."""
+    template = catalog.templates[template_id]
+    seconds = 0.0
+    for e in session.exercises:
+        per_rep = 1.0 if e.unit == "seconds" else rep_seconds(e.tempo)
+        sides = 2 if e.per_side else 1
+        seconds += e.sets * (e.max_reps * per_rep * sides + e.rest_seconds)
+    seconds += EXTRA_CHANGEOVER_S * max(0, len(session.exercises) - 1)
+    return template.warm_up.minutes + template.cool_down.minutes + seconds / 60
+
+
+def _race_offset(plan: Plan) -> int | None:
+    p = plan.profile
+    return (p.race_date - plan.start).days if p.race_date else None
+
+
+def _is_primer(s) -> bool:
+    """24: a short primer: a few low jumps and 1-2 sets of one familiar lift, no Nordics, nothing eccentric."""
+    lifts = [e for e in s.exercises if "plyometric" not in e.categories]
+    return (len(lifts) <= 1 and len(s.exercises) <= 2 and all(e.sets <= 2 for e in s.exercises)
+            and not any("eccentric" in e.categories or e.id == "nordic-hamstring" for e in s.exercises))
+
+
+def coaching_violations(plan: Plan, catalog: Catalog, baseline: Plan | None = None) -> list[str]:
+    """Every breach of COACHING.md 23-30 in the plan, as '<number>: what'.
+
+    baseline is the same runner's plan without the race: "the runner's sessions a week" (23, 24).
+    """
+    if plan.withheld:
+        return []
+    p = plan.profile
+    out: list[str] = []
+    offset = _race_offset(plan)
+    sessions = [s for w in plan.weeks for s in w.sessions]
+    base_counts = [len(w.sessions) for w in baseline.weeks] if baseline and not baseline.withheld else None
+
+    # 23: recovery after a race before (up to ~10 days) or inside the block, then a rebuild.
+    if offset is not None and -10 <= offset < 28:
+        recovery = RECOVERY_DAYS[p.race_distance.value if p.race_distance else None]
+        for s in sessions:
+            since = (s.date - p.race_date).days
+            if 1 <= since <= recovery:
+                hard = [e.id for e in s.exercises if {"heavy", "plyometric", "eccentric"} & set(e.categories)]
+                if hard:
+                    out.append(f"23: {hard} {since} days after the race (recovery is {recovery} days)")
+        if base_counts:
+            for w, base in zip(plan.weeks, base_counts, strict=True):
+                if (w.start - p.race_date).days >= recovery + REBUILD_AFTER_RECOVERY and len(w.sessions) < base:
+                    out.append(f"23: week {w.week} after the race has {len(w.sessions)} sessions, not {base}")
+
+    # 24: the run-in to a race after the block starts.
+    if offset is not None and offset >= 0:
+        final = [s for s in sessions if 0 <= (p.race_date - s.date).days < 7]
+        if len(final) > 1:
+            out.append(f"24: {len(final)} sessions in the final 7 days before the race")
+        for s in final:
+            out_days = (p.race_date - s.date).days
+            if not 3 <= out_days <= 4:
+                out.append(f"24: a session {out_days} days before the race (a primer is 3-4 days out)")
+            if not _is_primer(s):
+                out.append(f"24: the session {out_days} days before the race is not a short primer")
+            earlier = {e.id for t in sessions if t.date < s.date - dt.timedelta(days=6) for e in t.exercises}
+            new = [e.id for e in s.exercises if e.id not in earlier and earlier]
+            if new:
+                out.append(f"24: new work {new} in the final week")
+        for w in plan.weeks:
+            out_days = (p.race_date - w.start).days
+            if 0 <= out_days <= 21 and len(w.sessions) > 1:
+                out.append(f"24: {len(w.sessions)} sessions in week {w.week}, {out_days} days before the race")
+        if base_counts:
+            for w, base in zip(plan.weeks, base_counts, strict=True):
+                if (p.race_date - w.start).days > 28 + 6 and len(w.sessions) < base:
+                    out.append(f"24: maintenance in week {w.week}, {(p.race_date - w.start).days} days before "
+                               f"the race")
+
+    # 25: placement by content.
+    long_day = DAYS.index(p.long_run_day) if p.long_run_day else None
+    hard_days = set(p.hard_days)
+    for w in plan.weeks:
+        mobility = {m.date for m in w.mobility}
+        for s in w.sessions:
+            day = DAYS.index(s.day)
+            cats = s.categories
+            if s.date in mobility:
+                out.append(f"25: a strength session on {s.date}, a day marked for mobility")
+            if "heavy" in cats and long_day is not None and day == (long_day + 1) % 7:
+                out.append(f"25: heavy work on {s.date}, the day after the long run")
+            if "plyometric" in cats and (s.day in hard_days or day == long_day):
+                out.append(f"25: jumps on {s.date}, after a quality run")
+
+    # 26: niggles hold over the whole plan.
+    niggles = {n.value for n in p.niggles}
+    for w in plan.weeks:
+        for s in w.sessions:
+            ids = {e.id for e in s.exercises}
+            if niggles & JUMP_FREE_NIGGLES and "plyometric" in s.categories:
+                out.append(f"26: jumps on {s.date} with a {sorted(niggles & JUMP_FREE_NIGGLES)} niggle")
+            if "knee" in niggles and w.week <= 2 and ids & KNEE_DEEP_FLEXION:
+                out.append(f"26: loaded deep knee bending {sorted(ids & KNEE_DEEP_FLEXION)} early with a knee niggle")
+            if niggles & {"hamstring", "achilles"} and {i.id for i in s.warm_up} & BOUNCY_WARM_UP:
+                out.append(f"26: strides or bouncy drills in the warm-up on {s.date} with a "
+                           f"{sorted(niggles & {'hamstring', 'achilles'})} niggle")
+            if "calf" in niggles:
+                calf_eccentric = [e.id for e in s.exercises if {"calf", "eccentric"} <= set(e.categories)]
+                held_before = any(e.unit == "seconds" and "calf" in e.categories
+                                  for t in sessions if t.date < s.date for e in t.exercises)
+                if calf_eccentric and not held_before:
+                    out.append(f"26: calf eccentrics {calf_eccentric} on {s.date} before any calf holds")
+            for e in s.exercises:
+                if e.unit == "seconds" and not 20 <= e.min_reps <= e.max_reps <= 45:
+                    out.append(f"26: hold {e.id} dosed {e.reps} s (holds are 20-45 s)")
+
+    # 27: labels true of what the session and week hold.
+    for w in plan.weeks:
+        for s in w.sessions:
+            if "heavy" in s.focus.lower() and "heavy" not in s.categories:
+                out.append(f"27: '{s.focus}' on {s.date} holds no heavy lift")
+            if ("power" in s.focus.lower() or s.kind == "power") and "plyometric" not in s.categories:
+                out.append(f"27: '{s.focus}' ({s.kind}) on {s.date} holds no jumps")
+            if "tendon" in s.focus.lower() and not s.categories & {"eccentric", "calf"}:
+                out.append(f"27: '{s.focus}' on {s.date} holds no tendon work")
+        if w.label == "Race week" and not (w.race_day and w.start <= w.race_day < w.start + dt.timedelta(days=7)):
+            out.append(f"27: week {w.week} is labelled race week without the race in it")
+    out.extend(note_violations(plan))
+
+    # 28: honest minutes.
+    low, high = BANDS[p.level.value]
+    for s in sessions:
+        need = work_minutes(s, catalog, plan.template)
+        if s.minutes + 0.5 < need:
+            out.append(f"28: {s.date} shown as {s.minutes} min but the work takes {need:.0f}")
+        if s.kind != "light" and not low <= s.minutes <= high:
+            out.append(f"28: {s.date} at {s.minutes} min, outside {low}-{high}")
+
+    # 29: real progression.
+    if plan.progression == "build" and len(plan.weeks) == 4 and all(len(w.sessions) for w in plan.weeks[:3]):
+        volume = [sum(e.sets * e.max_reps for s in w.sessions for e in s.exercises) for w in plan.weeks[:3]]
+        doses = [[(e.id, e.sets, e.reps) for s in w.sessions for e in s.exercises] for w in plan.weeks[:3]]
+        if doses[1] == doses[2]:
+            out.append("29: week 3 repeats week 2 exactly")
+        if p.level.value == "beginner" and not volume[0] < volume[1] < volume[2]:
+            out.append(f"29: a beginner does not progress week to week: {volume}")
+        heavy_possible = (p.level.value != "beginner" and not p.niggles and LOADING_KIT & p.available_equipment()
+                          and any(not s.after_run for s in sessions))
+        if heavy_possible and not any("heavy" in e.categories and 3 <= e.min_reps <= e.max_reps <= 5
+                                      for s in sessions for e in s.exercises):
+            out.append("29: no heavy 3-5 rep day for an intermediate or advanced runner")
+    for s in sessions[:3]:
+        for e in s.exercises:
+            ex = catalog.exercises[e.id]
+            if ex.equipment and e.unit == "reps" and "plyometric" not in e.categories and not getattr(e, "load", ""):
+                out.append(f"29: no starting load for {e.id}")
+                break
+
+    # 30: goals change the training (per plan; mileage is compared across plans in the report).
+    if not p.niggles and not p.sharp_pain and len(sessions) >= 4:
+        cats = {c for s in sessions for c in s.categories}
+        ids = {e.id for s in sessions for e in s.exercises}
+        goals = {g.value for g in p.goals}
+        lifter = p.level.value != "beginner" and plan.progression == "build"
+        kit = LOADING_KIT & p.available_equipment()
+        if "speed" in goals and lifter and kit and not {"heavy", "plyometric"} <= cats:
+            out.append("30: a speed goal without both heavy work and jumps")
+        if "power" in goals and lifter and not any({"heavy", "plyometric"} <= s.categories for s in sessions):
+            out.append("30: a power goal without a session pairing a heavy lift with jumps")
+        if "injury-resilience" in goals and not ({"eccentric", "hip"} <= cats
+                                                 and any(e.unit == "seconds" for s in sessions for e in s.exercises)):
+            out.append("30: an injury-resilience goal without eccentrics, holds and hip work")
+        if "hills" in goals and not ("single-leg" in cats and any("step-up" in i for i in ids)):
+            out.append("30: a hills goal without step-ups")
+        if "endurance" in goals and not (any(e.unit == "reps" and e.min_reps >= 12 for s in sessions
+                                             for e in s.exercises) and "calf" in cats):
+            out.append("30: an endurance goal without strength-endurance sets (12+) and tendon work")
+    return out
+
+
+# 27: what each rule's note claims about the plan, read from rules/rules/*.yaml by hand. A note that
+# fired without an entry here is reported, so a new note cannot go unchecked.
+NOTE_CLAIMS: dict[str, dict[str, set[str]]] = {
+    "niggle-achilles": {"no_categories": {"plyometric"}, "has_ids": {"isometric-calf-hold"}},
+    "niggle-calf": {"no_categories": {"plyometric"}},
+    "niggle-knee": {"no_categories": {"plyometric"}, "no_ids": KNEE_DEEP_FLEXION, "has_ids": {"glute-bridge"}},
+    "niggle-it-band": {"no_ids": {"bounding", "pogo-hops", "depth-jump"}, "has_ids": {"side-lying-hip-raise"}},
+    "niggle-hamstring": {"no_ids": {"nordic-hamstring", "single-leg-rdl"}, "has_ids": {"hamstring-bridge-hold"}},
+    "niggle-hip": {"no_ids": {"bulgarian-split-squat", "bounding"}},
+    "niggle-shin": {"no_categories": {"plyometric"}, "has_ids": {"bent-knee-calf-raise"}},
+    "niggle-foot": {"no_categories": {"plyometric"}},
+    "niggle-lower-back": {"no_ids": {"back-squat"}, "has_ids": {"bird-dog"}},
+    "goal-endurance": {"has_categories": {"hip", "core"}},
+    "goal-hills": {"has_ids": {"step-up"}},
+    "goal-injury-resilience": {"has_categories": {"eccentric", "hip"}},
+    "goal-power": {"has_categories": {"plyometric"}},
+    "goal-speed": {"has_categories": {"heavy", "plyometric"}},
+}
+
+
+def note_violations(plan: Plan) -> list[str]:
+    """27: each fired rule's note is true of the plan (NOTE_CLAIMS)."""
+    sessions = [s for w in plan.weeks for s in w.sessions]
+    if not sessions:
+        return []
+    ids = {e.id for s in sessions for e in s.exercises}
+    cats = {c for s in sessions for c in s.categories}
+    out = []
+    for rule_id in plan.fired_rules:
+        claims = NOTE_CLAIMS.get(rule_id, {})
+        for key, wanted in claims.items():
+            if key == "no_categories" and wanted & cats:
+                out.append(f"27: {rule_id}'s note is untrue: the plan has {sorted(wanted & cats)} work")
+            if key == "no_ids" and wanted & ids:
+                out.append(f"27: {rule_id}'s note is untrue: the plan has {sorted(wanted & ids)}")
+            if key == "has_ids" and not wanted & ids:
+                out.append(f"27: {rule_id}'s note is untrue: the plan lacks {sorted(wanted)}")
+            if key == "has_categories" and not wanted <= cats:
+                out.append(f"27: {rule_id}'s note is untrue: the plan lacks {sorted(wanted - cats)} work")
+    return out

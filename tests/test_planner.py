@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
-from bot.models import DAYS, Profile
+import pytest
+
+from bot.models import DAYS, Goal, Level, Profile
 from bot.planner import block_start, choose_days, spread_down
 from tests.conftest import START
 from tests.plan_checks import violations
@@ -161,3 +164,21 @@ def test_mobility_day_follows_the_long_run(planner):
     """The day after the long run is marked for light mobility."""
     plan = planner.make_plan(Profile(**BASE), START)
     assert all([m.day for m in w.mobility] == [DAYS[0]] for w in plan.weeks)
+
+
+def _distinct(plans) -> int:
+    return len({json.dumps([w.model_dump(mode="json") for w in p.weeks], sort_keys=True) for p in plans})
+
+
+ONE_RUNNER = {"weekly_km": 45, "long_run_day": "sun", "hard_days": ["tue", "thu"], "equipment": ["gym"]}
+
+
+@pytest.mark.xfail(strict=True, reason="issue 11: goals and mileage do not yet change the training enough")
+@pytest.mark.parametrize("level", list(Level))
+def test_goals_and_mileage_change_the_training(planner, level):
+    """COACHING.md 30: six goals give at least four distinct plans; 20/60/160 km a week give three."""
+    by_goal = [planner.make_plan(Profile(**ONE_RUNNER, level=level, goals=[goal]), START) for goal in Goal]
+    by_km = [planner.make_plan(Profile(**{**ONE_RUNNER, "weekly_km": km}, level=level, goals=["general"]), START)
+             for km in (20, 60, 160)]
+    assert _distinct(by_goal) >= 4
+    assert _distinct(by_km) == 3
