@@ -74,13 +74,15 @@ def main() -> None:
             found.append(extra)
         for number in {v.split(":", 1)[0] for v in found}:
             plans_breaking[number] += 1
-            example.setdefault(number, next(v for v in found if v.startswith(number + ":")))
+            example.setdefault(number, next(v for v in found if v.split(":", 1)[0] == number))
     print(f"{count} random profiles, block starting {START}; plans breaking each invariant:")
     for number in [str(n) for n in range(23, 31)]:
         print(f"  {number}: {plans_breaking[number]:5d}   {example.get(number, '')[:110]}")
     others = sorted((k for k in plans_breaking if k not in {str(n) for n in range(23, 31)}),
                     key=lambda k: (len(k), k))
     print("  1-22: " + (", ".join(f"{k}: {plans_breaking[k]}" for k in others) or "none"))
+    for k in others:
+        print(f"    e.g. {example[k][:120]}")
 
 
 if __name__ == "__main__":

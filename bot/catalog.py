@@ -138,6 +138,73 @@ class Progression(Strict):
     weeks: list[WeekStep] = Field(min_length=4, max_length=4)
 
 
+class DistancePolicy(Strict):
+    """Days after a race of one distance: no strength at all, then no heavy, jumping or eccentric work."""
+
+    rest_days: int = Field(ge=0, le=7)
+    recovery_days: int = Field(ge=1, le=28)
+
+    @model_validator(mode="after")
+    def _order(self) -> DistancePolicy:
+        if self.recovery_days < self.rest_days:
+            raise ValueError("recovery_days must be at least rest_days")
+        return self
+
+
+class PrimerPolicy(Strict):
+    """The one short primer allowed in a race's final week (COACHING.md 24)."""
+
+    days_out: tuple[int, int]
+    lift_sets: int = Field(ge=1, le=2)
+    jump_sets: int = Field(ge=1, le=3)
+    jump_reps: int = Field(ge=1, le=8)
+    jumps: list[str] = Field(default_factory=list)
+    rir: tuple[int, int]
+    focus: str = Field(min_length=1, max_length=60)
+
+    @model_validator(mode="after")
+    def _days(self) -> PrimerPolicy:
+        if not 2 <= self.days_out[0] <= self.days_out[1] <= 6:
+            raise ValueError("days_out must be [nearest, farthest], between 2 and 6 days before the race")
+        if not 1 <= self.rir[0] <= self.rir[1] <= 4:
+            raise ValueError("rir must be [fewest, most] reps in reserve, each from 1 to 4")
+        return self
+
+
+class WeekText(Strict):
+    label: str = Field(min_length=1, max_length=30)
+    summary: str = Field(min_length=1, max_length=200)
+
+
+class RacePolicy(Strict):
+    """How strength work fits around a key race, by days to it and its distance (rules/races.yaml)."""
+
+    distances: dict[Literal["5k", "10k", "half", "marathon", "ultra", "unknown"], DistancePolicy]
+    look_back_days: int = Field(ge=0, le=28)
+    maintenance_days: int = Field(ge=7, le=42)
+    last_full_session_days: tuple[int, int]
+    primer: PrimerPolicy
+    taper_window_days: int = Field(ge=0, le=28)
+    weeks: dict[Literal["race", "recover", "maintain"], WeekText]
+    recovery_focus: str = Field(min_length=1, max_length=60)
+
+    @model_validator(mode="after")
+    def _complete(self) -> RacePolicy:
+        missing = {"5k", "10k", "half", "marathon", "ultra", "unknown"} - set(self.distances)
+        if missing:
+            raise ValueError(f"distances must cover {sorted(missing)} too")
+        if set(self.weeks) != {"race", "recover", "maintain"}:
+            raise ValueError("weeks must give race, recover and maintain")
+        near, far = self.last_full_session_days
+        if not self.primer.days_out[1] < near <= far <= 14:
+            raise ValueError("last_full_session_days must be [nearest, farthest], after the primer and within 14")
+        return self
+
+    def for_distance(self, distance: str | None) -> DistancePolicy:
+        """The policy for a race distance; no distance given means the conservative `unknown`."""
+        return self.distances[distance or "unknown"]  # type: ignore[index]
+
+
 @dataclass(frozen=True)
 class Catalog:
     """Everything the planner draws from; immutable once loaded."""
@@ -146,6 +213,7 @@ class Catalog:
     items: dict[str, ItemDef]
     templates: dict[str, Template]
     progressions: dict[str, Progression]
+    races: RacePolicy
 
     def template_for(self, level: Level) -> Template:
         for template in self.templates.values():
@@ -160,6 +228,7 @@ class Catalog:
             "items": {key: item.model_dump(mode="json") for key, item in self.items.items()},
             "templates": {key: t.model_dump(mode="json") for key, t in self.templates.items()},
             "progressions": {key: p.model_dump(mode="json") for key, p in self.progressions.items()},
+            "races": self.races.model_dump(mode="json"),
         }
 
 
@@ -182,13 +251,15 @@ def _build(model: type[BaseModel], raw: dict[str, Any], key: str, source: str, n
 
 
 def load_catalog(rules_dir: Path) -> Catalog:
-    """Load and cross-check exercises.yaml, sessions.yaml and progressions.yaml; every fault at once."""
+    """Load and cross-check exercises.yaml, sessions.yaml, progressions.yaml and races.yaml; every fault at once."""
     problems: list[str] = []
     ex_path, ses_path, prog_path = (rules_dir / name for name in
                                     ("exercises.yaml", "sessions.yaml", "progressions.yaml"))
     ex_data, ex_node = read_yaml(ex_path)
     ses_data, ses_node = read_yaml(ses_path)
     prog_data, prog_node = read_yaml(prog_path)
+    race_path = rules_dir / "races.yaml"
+    race_data, race_node = read_yaml(race_path)
 
     exercises = {
         key: ex for key, raw in _section(ex_data, "exercises", str(ex_path), ex_node).items()
@@ -206,6 +277,15 @@ def load_catalog(rules_dir: Path) -> Catalog:
         key: p for key, raw in _section(prog_data, "progressions", str(prog_path), prog_node).items()
         if (p := _build(Progression, raw, key, str(prog_path), prog_node, "progressions", problems, id=key))
     }
+
+    races = None
+    try:
+        races = RacePolicy.model_validate(race_data)
+    except ValidationError as exc:
+        problems.extend(describe_errors(exc, str(race_path), race_node, [], label="race policy"))
+    for i, jump in enumerate(races.primer.jumps if races else []):
+        if jump not in exercises:
+            problems.append(f"{race_path}:{line_of(race_node, ['primer', 'jumps', i])}: unknown exercise '{jump}'")
 
     overlap = set(exercises) & set(items)
     for key in sorted(overlap):
@@ -235,4 +315,5 @@ def load_catalog(rules_dir: Path) -> Catalog:
             problems.append(f"{prog_path}: the progression pattern '{needed}' is missing")
     if problems:
         raise DataFileError(problems)
-    return Catalog(exercises=exercises, items=items, templates=templates, progressions=progressions)
+    assert races is not None  # a validation error above was raised as a problem
+    return Catalog(exercises=exercises, items=items, templates=templates, progressions=progressions, races=races)

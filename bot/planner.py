@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
-from bot.catalog import Catalog, Exercise, Template, WeekStep, parse_reps
+from bot.catalog import Catalog, DistancePolicy, Exercise, RacePolicy, Template, WeekStep, parse_reps
 from bot.engine import Outcome, RuleSet
 from bot.models import (
     DAYS,
@@ -36,7 +36,6 @@ from bot.models import (
 
 M = TypeVar("M", bound=BaseModel)
 WEEKS = 4
-TAPER_WINDOW_DAYS = 14  # a race this close after the block gets a taper in week 4 (COACHING.md 6)
 MOBILITY_ITEMS = ("foam-roll", "ankle-dorsiflexion", "hip-flexor-release", "thoracic-rotation")
 FILL_ITEMS = ("ankle-dorsiflexion", "hip-flexor-release", "thoracic-rotation")
 
@@ -95,6 +94,51 @@ class SessionPlan:
 
 
 @dataclass
+class WeekEntry:
+    """One session of one week before it becomes a Session: its exercises with this week's sets."""
+
+    plan: SessionPlan
+    slots: list[tuple[SlotPlan, int]]
+    day: int
+    kind: str
+    rir: tuple[int, int]
+    focus: str
+    primer: bool = False
+
+
+@dataclass
+class WeekLayout:
+    """One week before rendering: its progression step, label and sessions."""
+
+    step: WeekStep
+    label: str
+    summary: str
+    maintenance: bool
+    entries: list[WeekEntry] = field(default_factory=list)
+
+
+def day_mode(race: int | None, distance: DistancePolicy, policy: RacePolicy, day: int) -> str:
+    """What a day of the block (0 = its first Monday) may hold around a race (COACHING.md 23, 24).
+
+    "full": the runner's sessions; "recovery": a light session without heavy, jumping or eccentric work;
+    "primer": only the race's short primer; "final": nothing (the race and its final days); "rest": nothing
+    (just after the race).
+    """
+    if race is None:
+        return "full"
+    to_race = race - day
+    if 0 <= to_race < 7:
+        near, far = policy.primer.days_out
+        return "primer" if near <= to_race <= far else "final"
+    since = -to_race
+    if 0 < since <= distance.rest_days:
+        return "rest"
+    if 0 < since <= distance.recovery_days:
+        return "recovery"
+    return "full"
+
+
+@dataclass
 class Builder:
     profile: Profile
     catalog: Catalog
@@ -117,14 +161,11 @@ class Builder:
                                       changes=[change]))
 
     def race_offset(self) -> int | None:
+        """Days from the block's first day to the race; None when there's none or it is long past."""
         if self.profile.race_date is None:
             return None
         offset = (self.profile.race_date - self.start).days
-        return offset if offset >= 0 else None
-
-    def race_soon(self) -> bool:
-        offset = self.race_offset()
-        return offset is not None and offset < WEEKS * 7 + TAPER_WINDOW_DAYS
+        return offset if offset >= -self.catalog.races.look_back_days else None
 
     def template(self) -> Template:
         chosen = self.outcome.get("template")
@@ -134,12 +175,7 @@ class Builder:
 
     def sessions_per_week(self, template: Template) -> int:
         wanted = self.outcome.get("sessions_per_week") or self.profile.days_per_week or 2
-        wanted = max(1, min(3, int(wanted), len(template.sessions)))
-        if self.race_soon() and wanted != 1:
-            self.guard("safeguard-race-maintenance", "A key race in or just after the block: one session a week.",
-                       f"{wanted} sessions a week became 1 because your race is close")
-            wanted = 1
-        return wanted
+        return max(1, min(3, int(wanted), len(template.sessions)))
 
     def progression(self) -> str:
         chosen = self.outcome.get("progression") or "build"
@@ -149,10 +185,6 @@ class Builder:
             self.guard("safeguard-sharp-pain", "Sharp joint pain: no load progression, no heavy work, no jumps.",
                        "progression held steady")
             chosen = "hold"
-        elif self.race_soon() and chosen == "build":
-            self.guard("safeguard-race-maintenance", "A key race in or just after the block: one session a week.",
-                       "maintenance instead of a build block")
-            chosen = "maintain"
         return chosen
 
     def minutes_band(self, template: Template) -> tuple[int, int]:
@@ -315,6 +347,44 @@ class Builder:
                            f"one set fewer of {biggest.exercise.name} to keep session {session.key} "
                            f"under {high} min")
 
+    def long_day(self) -> int | None:
+        """The long run's day (0=Mon), if the runner has one."""
+        return DAYS.index(self.profile.long_run_day) if self.profile.long_run_day else None
+
+    def after_run(self, slots: list[tuple[SlotPlan, int]], long_run: bool) -> list[tuple[SlotPlan, int]]:
+        """A session done after a key run (COACHING.md 12, 25): jumps give way to calmer substitutes.
+
+        After the long run the heavy lift gives way too; after a hard run it stays (done after the run).
+        """
+        out: list[tuple[SlotPlan, int]] = []
+        taken = {slot.exercise.id for slot, _ in slots}
+        for slot, n in slots:
+            ex = slot.exercise
+            if ex.is_plyometric() or (long_run and ex.is_heavy()):
+                sub = self.calmer(ex.id, frozenset(taken), long_run)
+                if sub is None:
+                    continue
+                taken.add(sub.id)
+                reps = (8, 10) if sub.unit == "reps" and slot.reps[0] <= 6 else slot.reps
+                slot = SlotPlan(sub, slot.sets, reps, slot.origin)
+            out.append((slot, n))
+        return out
+
+    def calmer(self, ex_id: str, taken: frozenset[str], no_heavy: bool) -> Exercise | None:
+        """The first substitute of ex_id (breadth first) that is not a jump (nor heavy, if asked) and fits."""
+        queue, seen = list(self.catalog.exercises[ex_id].substitutes), {ex_id}
+        while queue:
+            sub_id = queue.pop(0)
+            if sub_id in seen:
+                continue
+            seen.add(sub_id)
+            sub = self.catalog.exercises[sub_id]
+            if (sub_id not in taken and not sub.is_plyometric() and not (no_heavy and sub.is_heavy())
+                    and self.blocked(sub) is None):
+                return sub
+            queue.extend(sub.substitutes)
+        return None
+
     def cap_sets(self, slot: SlotPlan, sets: int) -> int:
         cap = slot.exercise.caps.sets
         return max(1, min(sets, cap) if cap else sets)
@@ -342,13 +412,10 @@ class Builder:
         result = []
         for session, (day, on_hard) in zip(plans, placed, strict=False):
             session.day, session.on_hard_day = day, on_hard
-            if on_hard and session.heavy():
-                rebuilt = self.build_session(session.key, session.focus, session.kind,
-                                             [(s.exercise.id, s.sets, f"{s.reps[0]}-{s.reps[1]}", s.origin)
-                                              for s in session.slots], no_heavy=True)
-                session.slots = rebuilt.slots
-                self.guard("safeguard-schedule", "Heavy work goes on easy or rest days.",
-                           f"session {session.key} is on a hard-run day, so it has no heavy lifts")
+            if on_hard and any(slot.exercise.is_plyometric() for slot in session.slots):
+                self.guard("safeguard-schedule", "Jumps are done fresh; a session that must share a hard-run day "
+                           "keeps its heavy lift, comes after the run and drops the jumps.",
+                           f"session {session.key} shares a hard-run day, so its jumps are left out")
             result.append(session)
         return sorted(result, key=lambda s: s.day)
 
@@ -465,70 +532,192 @@ class Planner:
 
     def _weeks(self, b: Builder, template: Template, steps: list[WeekStep], plans: list[SessionPlan],
                band: tuple[int, int]) -> list[Week]:
+        """Lay the block out week by week, by days to the race and its distance (rules/races.yaml)."""
+        policy = self.catalog.races
         race = b.race_offset()
-        race_week = race // 7 + 1 if race is not None and race < WEEKS * 7 else None
-        taper = race is not None and WEEKS * 7 <= race < WEEKS * 7 + TAPER_WINDOW_DAYS
-        maintenance = steps[0].label in ("Maintain",) or b.race_soon()
-        week_sets: list[list[list[int]]] = []  # week -> session -> slot sets
-        for index, step in enumerate(steps):
+        distance = policy.for_distance(b.profile.race_distance.value if b.profile.race_distance else None)
+        maintain = self.catalog.progressions["maintain"].weeks
+        taper = race is not None and WEEKS * 7 <= race < WEEKS * 7 + policy.taper_window_days
+        build_sets: list[list[list[int]]] = []  # week -> session -> slot sets, for the runner's normal weeks
+        for step in steps:
             if step.sets_factor is None:
-                week_sets.append([[b.cap_sets(s, s.sets + step.sets) for s in p.slots] for p in plans])
+                build_sets.append([[b.cap_sets(s, s.sets + step.sets) for s in p.slots] for p in plans])
             else:
-                week_sets.append(self._reduced(b, plans, week_sets, step, taper and index == WEEKS - 1))
-        weeks = []
-        previous_last: dt.date | None = None
+                build_sets.append(self._reduced(b, plans, build_sets, step, False))
+        layout: list[WeekLayout] = []
+        placed_dates: list[dt.date] = []
         for index, step in enumerate(steps):
+            week_start = b.start + dt.timedelta(days=7 * index)
+            modes = [day_mode(race, distance, policy, 7 * index + d) for d in range(7)]
+            to_race = None if race is None else race - 7 * index
+            maintenance = to_race is not None and 0 <= to_race < policy.maintenance_days
+            week = WeekLayout(step=step, label=step.label, summary=step.summary,
+                              maintenance=maintenance or steps[0].label == "Maintain")
+            if to_race is not None and 0 <= to_race < 7:
+                week.label, week.summary = policy.weeks["race"].label, policy.weeks["race"].summary
+            elif any(m in ("rest", "recovery") for m in modes):
+                week.label, week.summary = policy.weeks["recover"].label, policy.weeks["recover"].summary
+            elif maintenance:
+                week.label, week.summary = policy.weeks["maintain"].label, policy.weeks["maintain"].summary
+            if maintenance:
+                week.step = maintain[index]
+                steady = next(m for m in maintain if m.sets_factor is None)
+                sets = [b.cap_sets(s, s.sets + steady.sets) for s in plans[0].slots]
+                if week.step.sets_factor is not None:  # the pattern's lighter week: scale the steady dose
+                    sets = spread_down(sets, min(sum(sets) - 1, math.floor(week.step.sets_factor * sum(sets))))
+                chosen = [(plans[0], sets)]
+            else:
+                chosen = list(zip(plans, build_sets[index], strict=True))
+            last = placed_dates[-1] if placed_dates else None
+            after_previous = (last - week_start).days + 1 if last else -1
+            forbidden = {d for d, m in enumerate(modes) if m not in ("full", "recovery")}
+            if 0 <= after_previous < 7:
+                forbidden.add(after_previous)
+            usual_next = {p.day for p in plans}
+            avoid = frozenset({6}) if 0 in usual_next and index < WEEKS - 1 else frozenset()
+            days = self._place(b, [p for p, _ in chosen], frozenset(forbidden), self._last_full_window(
+                policy, to_race) if maintenance else frozenset(), avoid)
+            recovery_used = False
+            for (p, sets), day in zip(chosen, days, strict=True):
+                if day is None:
+                    continue
+                if modes[day] == "recovery":
+                    if recovery_used:
+                        continue
+                    recovery_used = True
+                    slots = [(slot, max(1, n - 1)) for slot, n in zip(p.slots, sets, strict=True)
+                             if n > 0 and not {Category.HEAVY, Category.PLYOMETRIC, Category.ECCENTRIC}
+                             & set(slot.exercise.categories)]
+                    if slots:
+                        week.entries.append(WeekEntry(p, slots, day, "light", (3, 4), policy.recovery_focus))
+                    continue
+                slots = [(slot, n) for slot, n in zip(p.slots, sets, strict=True) if n > 0]
+                week.entries.append(WeekEntry(p, slots, day, p.kind, week.step.rir, p.focus))
+            done = [slot for w in [*layout, week] for e in w.entries for slot, _ in e.slots]
+            primer = self._primer(b, plans[0], done or plans[0].slots, modes, week_start, placed_dates + [
+                week_start + dt.timedelta(days=e.day) for e in week.entries])
+            if primer is not None:
+                week.entries.append(primer)
+            placed_dates += sorted(week_start + dt.timedelta(days=e.day) for e in week.entries)
+            placed_dates.sort()
+            layout.append(week)
+        if taper:
+            self._taper(b, layout)
+        weeks = []
+        for index, week in enumerate(layout):
             number = index + 1
             week_start = b.start + dt.timedelta(days=7 * index)
-            # Race and post-race weeks are placed week by week: keep clear of the day after last week's session.
-            after_previous = (previous_last - week_start).days + 1 if previous_last else -1
-            clear = frozenset({after_previous}) if 0 <= after_previous < 7 else frozenset()
-            label, summary = step.label, step.summary
-            sessions: list[Session] = []
-            mobility = self._mobility_days(b, week_start, race)
-            if race_week is not None and number == race_week:
-                label, summary = "Race week", ("Race week: one short, light session early in the week at most; "
-                                               "arrive at the start line fresh.")
-                sessions = self._race_week_session(b, template, plans, week_start, race % 7, band, clear)
-            elif race_week is not None and number > race_week:
-                label = "Recover" if number == race_week + 1 else "Maintain"
-                summary = ("Ease back in after your race with one light session." if label == "Recover" else
-                           "One steady session a week keeps your strength.")
-                forbidden = frozenset(range(0, max(0, race % 7 + 3 - 7))) if number == race_week + 1 else frozenset()
-                forbidden |= clear
-                sessions = self._after_race(b, template, plans, week_start, band, forbidden, steps[0],
-                                            light=label == "Recover")
-            else:
-                if taper and number == WEEKS:
-                    label, summary = "Taper", ("Race soon after this week: about half the sets at the same effort, "
-                                               "so you keep the sharpness and shed the fatigue.")
-                    step = steps[0] if maintenance else step
-                # Keep two clear days before a race in or just after this week (COACHING.md 2, 11).
-                near_race = frozenset(d for d in range(7) if race is not None and 0 <= race - 7 * index - d <= 2)
-                days = self._place(b, plans, near_race | clear)
-                for p, sets, day in zip(plans, week_sets[index], days, strict=True):
-                    slots = [(slot, n) for slot, n in zip(p.slots, sets, strict=True) if n > 0]
-                    if day is not None:
-                        sessions.append(self._session(b, template, p, slots, step.rir, week_start, band, p.kind, day))
+            label, summary = week.label, week.summary
+            if taper and number == WEEKS:
+                label, summary = "Taper", ("Race soon after this week: about half the sets at the same effort, "
+                                           "so you keep the sharpness and shed the fatigue.")
+            sessions = [self._session(b, template, e.plan, e.slots, e.rir, week_start, band, e.kind, e.day,
+                                      focus=e.focus) for e in week.entries]
             sessions.sort(key=lambda session: session.date)
-            self._nordic_limit(sessions, maintenance or label in ("Taper", "Race week"))
-            if sessions:
-                previous_last = max(s.date for s in sessions)
-            race_day = b.profile.race_date if race_week == number else None
+            self._nordic_limit(sessions, week.maintenance or label == "Taper")
+            race_in_week = race is not None and 0 <= race - 7 * index < 7
             weeks.append(trusted(Week, week=number, start=week_start, label=label, summary=summary,
-                                              sessions=sessions, mobility=mobility, race_day=race_day))
+                                 sessions=sessions, mobility=self._mobility_days(b, week_start, race),
+                                 race_day=b.profile.race_date if race_in_week else None))
         return weeks
 
     @staticmethod
-    def _place(b: Builder, plans: list[SessionPlan], forbidden: frozenset[int]) -> list[int | None]:
-        """The usual days, unless one is forbidden this week; then place the week again (maybe fewer)."""
-        if not forbidden & {p.day for p in plans}:
-            return [p.day for p in plans]
-        hard = frozenset(DAYS.index(d) for d in b.profile.hard_days)
-        long_day = DAYS.index(b.profile.long_run_day) if b.profile.long_run_day else None
-        placed = choose_days(b.key_days(), hard, long_day, forbidden, tuple(p.heavy() for p in plans))
-        days: list[int | None] = [day for day, _ in placed]
-        return days + [None] * (len(plans) - len(days))
+    def _last_full_window(policy: RacePolicy, to_race: int | None) -> frozenset[int]:
+        """Days of this week that are 7-10 days before the race, where the last full session belongs."""
+        if to_race is None:
+            return frozenset()
+        near, far = policy.last_full_session_days
+        return frozenset(d for d in range(7) if near <= to_race - d <= far)
+
+    def _primer(self, b: Builder, first: SessionPlan, familiar: list[SlotPlan], modes: list[str],
+                week_start: dt.date, placed: list[dt.date]) -> WeekEntry | None:
+        """COACHING.md 24: at most one short primer 3-4 days out: one familiar lift and a few low jumps.
+
+        Familiar means done earlier in the block; in a block that starts in race week, from its first session.
+        """
+        primer = self.catalog.races.primer
+        key = b.key_days()
+        mobility = {(DAYS.index(b.profile.long_run_day) + 1) % 7} if b.profile.long_run_day else set()
+        for day in (d for d, m in enumerate(modes) if m == "primer"):
+            date = week_start + dt.timedelta(days=day)
+            if (day + 1) % 7 in key or day in mobility or any(abs((date - p).days) <= 1 for p in placed):
+                continue
+            on_run_day = day in key
+            lift = next((s for s in familiar if not {Category.PLYOMETRIC, Category.ECCENTRIC}
+                         & set(s.exercise.categories) and not (on_run_day and s.exercise.is_heavy())), None)
+            if lift is None:
+                return None
+            slots = [(SlotPlan(lift.exercise, primer.lift_sets, (lift.reps[0], lift.reps[0]), lift.origin),
+                      primer.lift_sets)]
+            jump = next((s for j in primer.jumps for s in familiar if s.exercise.id == j), None)
+            if jump is not None and not on_run_day:
+                reps = min(jump.reps[0], primer.jump_reps)
+                slots.append((SlotPlan(jump.exercise, primer.jump_sets, (reps, reps), jump.origin),
+                              primer.jump_sets))
+            return WeekEntry(first, slots, day, "light", primer.rir, primer.focus, primer=True)
+        return None
+
+    @staticmethod
+    def _taper(b: Builder, layout: list[WeekLayout]) -> None:
+        """COACHING.md 6: a race within two weeks after the block: week 4 at 40-60% of the peak week's sets."""
+        totals = [sum(n for e in w.entries for _, n in e.slots) for w in layout]
+        peak = max(totals[:-1]) if len(totals) > 1 else 0
+        entries = [e for e in layout[-1].entries if not e.primer]  # the primer stays short (24)
+        if not peak or not entries:
+            return
+        low, high, target = math.ceil(0.4 * peak), math.floor(0.6 * peak), round(0.5 * peak)
+        flat = [n for e in entries for _, n in e.slots]
+        if sum(flat) > high:
+            flat = spread_down(flat, target)
+        while sum(flat) < low:  # a one-session week below 40%: add sets back, up to each exercise's dose
+            room = [i for i, (slot, _) in enumerate(s for e in entries for s in e.slots)
+                    if flat[i] < b.cap_sets(slot, slot.sets + 2)]
+            if not room:
+                break
+            flat[min(room, key=lambda i: flat[i])] += 1
+        i = 0
+        for entry in entries:
+            entry.slots = [(slot, flat[i + k]) for k, (slot, _) in enumerate(entry.slots)]
+            i += len(entry.slots)
+        # Still under 40% (one session left of a three-session peak): bring back familiar exercises.
+        main = entries[0]
+        have = {slot.exercise.id for slot, _ in main.slots}
+        for slot, _ in (s for w in layout[:-1] for e in w.entries if not e.primer for s in e.slots):
+            if sum(n for e in entries for _, n in e.slots) >= low:
+                break
+            if slot.exercise.id not in have and not (main.day in b.key_days() and slot.exercise.is_plyometric()):
+                have.add(slot.exercise.id)
+                main.slots.append((slot, b.cap_sets(slot, 2)))
+
+    @staticmethod
+    def _place(b: Builder, plans: list[SessionPlan], forbidden: frozenset[int],
+               prefer: frozenset[int] = frozenset(), avoid: frozenset[int] = frozenset()) -> list[int | None]:
+        """The usual days, unless one is forbidden this week; then place the week again (maybe fewer).
+
+        Softer wishes are tried first and given up if they would cost a session: a one-session week goes in
+        `prefer` (the window for the last full session before a race) and stays off `avoid` (the day before
+        next week's first session).
+        """
+        prefer = prefer - b.key_days()
+        tries = []
+        if prefer - forbidden and len(plans) == 1:
+            tries.append(forbidden | avoid | (frozenset(range(7)) - prefer))
+        if avoid - forbidden:
+            tries.append(forbidden | avoid)
+        tries.append(forbidden)
+        best: list[int | None] = []
+        for attempt in tries:
+            if not attempt & {p.day for p in plans}:
+                days: list[int | None] = [p.day for p in plans]
+            else:
+                hard = frozenset(DAYS.index(d) for d in b.profile.hard_days)
+                placed = choose_days(b.key_days(), hard, b.long_day(), attempt, tuple(p.heavy() for p in plans))
+                days = [day for day, _ in placed] + [None] * (len(plans) - len(placed))
+            if days.count(None) == 0:
+                return days
+            if not best or days.count(None) < best.count(None):
+                best = days
+        return best
 
     def _reduced(self, b: Builder, plans: list[SessionPlan], before: list[list[list[int]]], step: WeekStep,
                  taper: bool) -> list[list[int]]:
@@ -563,11 +752,11 @@ class Planner:
 
     def _session(self, b: Builder, template: Template, plan: SessionPlan, slots: list[tuple[SlotPlan, int]],
                  rir: tuple[int, int], week_start: dt.date, band: tuple[int, int], kind: str,
-                 day: int | None = None) -> Session:
+                 day: int | None = None, focus: str | None = None) -> Session:
         day = plan.day if day is None else day
         on_run_day = day in b.key_days()
         if on_run_day:
-            slots = [(slot, sets) for slot, sets in slots if not slot.exercise.is_heavy()]  # COACHING.md 12
+            slots = b.after_run(slots, long_run=day == b.long_day())
         if b.profile.level is Level.BEGINNER:
             rir = (max(rir[0], 2), max(rir[1], 3))
         exercises = []
@@ -587,7 +776,8 @@ class Planner:
             spare = [i for i in FILL_ITEMS if i not in template.cool_down.items]
             cool_down = cool_down + [self._item(i) for i in spare[: max(1, math.ceil((low - estimate) / 3))]]
         minutes = round(estimate) if kind == "light" else min(high, max(low, round(estimate)))
-        focus = f"{plan.focus} (after your run)" if on_run_day else plan.focus
+        focus = focus or plan.focus
+        focus = f"{focus} (after your run)" if on_run_day else focus
         return trusted(
             Session, day=DAYS[day], date=week_start + dt.timedelta(days=day), focus=focus, kind=kind, minutes=minutes,
             after_run=on_run_day, warm_up=warm_up,
@@ -631,42 +821,6 @@ class Planner:
         items = [self._item(i) for i in MOBILITY_ITEMS]
         return [trusted(MobilityDay, day=DAYS[d], date=week_start + dt.timedelta(days=d), minutes=12,
                                             items=items) for d in sorted(set(days))]
-
-    def _race_week_session(self, b: Builder, template: Template, plans: list[SessionPlan], week_start: dt.date,
-                           race_day: int, band: tuple[int, int], clear: frozenset[int]) -> list[Session]:
-        """COACHING.md 2: one light session early in race week, at least three days out, or mobility only."""
-        latest = race_day - 3
-        forbidden = frozenset(d for d in range(7) if d > latest) | clear
-        placed = choose_days(b.key_days() | {race_day}, frozenset(DAYS.index(d) for d in b.profile.hard_days),
-                             None, forbidden, (False,))
-        if not placed:
-            return []
-        day = min(d for d, _ in placed)
-        first = plans[0]
-        slots = [(slot, 1) for slot in first.slots
-                 if not slot.exercise.is_plyometric() and not slot.exercise.is_heavy()][:4]
-        if not slots:
-            return []
-        return [self._session(b, template, first, slots, (3, 4), week_start, band, "light", day=day)]
-
-    def _after_race(self, b: Builder, template: Template, plans: list[SessionPlan], week_start: dt.date,
-                    band: tuple[int, int], forbidden: frozenset[int], step: WeekStep, light: bool) -> list[Session]:
-        """One session a week after the race: light and jump-free in the first week back, then steady."""
-        first = plans[0]
-        hard = frozenset(DAYS.index(d) for d in b.profile.hard_days)
-        long_day = DAYS.index(b.profile.long_run_day) if b.profile.long_run_day else None
-        placed = choose_days(b.key_days(), hard, long_day, forbidden, (first.heavy(),))
-        if not placed:
-            return []
-        slots = [(slot, b.cap_sets(slot, slot.sets + step.sets)) for slot in first.slots
-                 if not (light and slot.exercise.is_plyometric())]
-        if light:
-            slots = [(slot, max(1, sets - 1)) for slot, sets in slots]
-        session = SessionPlan(first.key, first.focus, first.kind, first.slots, day=placed[0][0],
-                              on_hard_day=placed[0][1])
-        kind = "light" if light else first.kind
-        rir = (3, 4) if light else step.rir
-        return [self._session(b, template, session, slots, rir, week_start, band, kind)]
 
     @staticmethod
     def _nordic_limit(sessions: list[Session], maintenance: bool) -> None:

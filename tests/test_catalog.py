@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -83,4 +84,39 @@ def test_effort_targets_never_reach_failure(rules_copy):
     path = rules_copy / "progressions.yaml"
     path.write_text(path.read_text().replace("rir: [1, 2]", "rir: [0, 2]", 1))
     with pytest.raises(DataFileError, match="reps in reserve, each from 1 to 4"):
+        load_catalog(rules_copy)
+
+
+def test_race_policy_faults_are_reported_with_lines(rules_copy):
+    """races.yaml: a recovery shorter than the rest days after a race is named with file and line."""
+    path = rules_copy / "races.yaml"
+    path.write_text(path.read_text().replace("half: {rest_days: 2, recovery_days: 7}",
+                                             "half: {rest_days: 5, recovery_days: 2}"))
+    with pytest.raises(DataFileError) as info:
+        load_catalog(rules_copy)
+    assert re.search(r"races.yaml:\d+: race policy field 'distances.half': recovery_days must be at least",
+                     str(info.value))
+
+
+def test_race_policy_needs_every_distance(rules_copy):
+    """Every race distance (and `unknown`) needs its recovery; a missing one is named."""
+    path = rules_copy / "races.yaml"
+    path.write_text(path.read_text().replace("  ultra: {rest_days: 4, recovery_days: 14}\n", ""))
+    with pytest.raises(DataFileError, match=r"distances must cover \['ultra'\]"):
+        load_catalog(rules_copy)
+
+
+def test_race_policy_primer_must_come_after_the_last_full_session(rules_copy):
+    """A primer window that overlaps the last full session's days is rejected with what is accepted."""
+    path = rules_copy / "races.yaml"
+    path.write_text(path.read_text().replace("last_full_session_days: [7, 10]", "last_full_session_days: [3, 10]"))
+    with pytest.raises(DataFileError, match="last_full_session_days must be"):
+        load_catalog(rules_copy)
+
+
+def test_unknown_primer_jump_is_named(rules_copy):
+    """A primer jump that is not in the catalogue is named with its line."""
+    path = rules_copy / "races.yaml"
+    path.write_text(path.read_text().replace("jumps: [pogo-hops,", "jumps: [pogo-hop,"))
+    with pytest.raises(DataFileError, match=r"races.yaml:\d+: unknown exercise 'pogo-hop'"):
         load_catalog(rules_copy)

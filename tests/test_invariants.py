@@ -45,12 +45,12 @@ def test_every_plan_holds_the_invariants(planner, profile):
 def test_block_covers_the_levels_categories(planner, profile):
     """Without niggles or pain, a block covers every category of the level (heavy needs an easy day)."""
     plan = planner.make_plan(profile, START)
-    if plan.withheld:
-        return
+    if plan.withheld or (profile.race_date and -10 <= (profile.race_date - START).days < 42):
+        return  # a race-shaped block keeps to maintenance, primer and recovery: nothing new (23, 24)
     missing = missing_categories(plan)
     sessions = [s for w in plan.weeks for s in w.sessions if s.kind != "light"]
     if sessions and all(s.after_run for s in sessions):
-        missing.discard("heavy")  # only hard-run days free: heavy work is moved out, by invariant 12
+        missing -= {"heavy", "plyometric"}  # only key-run days free: jumps wait for fresh legs (12, 25)
     assert missing == set()
 
 
@@ -95,7 +95,7 @@ RACE_PROFILES = st.builds(
     race_distance=st.none() | st.sampled_from(list(RaceDistance)),
 )
 NOT_YET = {n: pytest.mark.xfail(strict=True, reason="issue 11: not built yet")
-           for n in (23, 24, 25, 26, 27, 28, 29, 30)}
+           for n in (25, 26, 27, 28, 29, 30)}
 
 
 @pytest.mark.parametrize("number", [pytest.param(n, marks=NOT_YET[n]) if n in NOT_YET else n

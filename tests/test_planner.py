@@ -95,16 +95,63 @@ def test_build_block_progresses_then_deloads(planner):
     assert week3 == week4
 
 
+def _hard_work_days(plan, race):
+    """Days after the race (negative: before) of every session with heavy, jumping or eccentric work."""
+    return sorted((s.date - race).days for w in plan.weeks for s in w.sessions
+                  if s.categories & {"heavy", "plyometric", "eccentric"})
+
+
 def test_race_in_week_three_gives_race_week_and_recovery(planner):
-    """A race inside the block: one session a week, a light early race-week session, then recovery."""
+    """A race inside the block: maintenance before it, at most a short primer in its final week, then
+    recovery by distance (COACHING.md 23, 24)."""
     race = START + dt.timedelta(days=7 * 2 + 5)  # Saturday of week 3
-    plan = planner.make_plan(Profile(**{**BASE, "hard_days": ["wed"], "race_date": race}), START)
+    plan = planner.make_plan(Profile(**{**BASE, "hard_days": ["wed"], "race_date": race,
+                                        "race_distance": "half"}), START)
     assert [w.label for w in plan.weeks] == ["Maintain", "Maintain", "Race week", "Recover"]
-    assert all(len(w.sessions) <= 1 for w in plan.weeks)
-    race_week = plan.weeks[2]
-    assert race_week.race_day == race
-    assert all(s.kind == "light" and (race - s.date).days >= 3 for s in race_week.sessions)
+    assert all(len([s for s in w.sessions if (race - s.date).days >= 7]) <= 1 for w in plan.weeks)
+    final = [s for w in plan.weeks for s in w.sessions if 0 <= (race - s.date).days < 7]
+    assert len(final) <= 1 and all(s.kind == "light" and 3 <= (race - s.date).days <= 4 for s in final)
+    assert not [d for d in _hard_work_days(plan, race) if 0 < d <= 7]  # a half: a week's recovery
+    assert plan.weeks[2].race_day == race
     assert violations(plan, planner.catalog) == []
+
+
+def test_monday_race_gets_no_full_session_in_its_final_days(planner):
+    """The issue's example: a Monday race; nothing heavy, no Nordics or box jumps in the final 7 days."""
+    profile = Profile(weekly_km=60, level="intermediate", goals=["speed"], long_run_day="sun",
+                      hard_days=["tue", "thu"], equipment=["gym"], race_date=dt.date(2027, 3, 8))
+    plan = planner.make_plan(profile, dt.date(2027, 3, 1))
+    final = [s for w in plan.weeks for s in w.sessions if 0 <= (profile.race_date - s.date).days < 7]
+    assert len(final) <= 1
+    for s in final:
+        assert {e.id for e in s.exercises}.isdisjoint({"nordic-hamstring", "box-jump"})
+        assert s.kind == "light" and len(s.exercises) <= 2
+
+
+def test_recovery_after_a_race_depends_on_its_distance(planner):
+    """A race the day before the block: a 5 km lets heavy work back after 3 days, a marathon after 14."""
+    race = START - dt.timedelta(days=1)
+    short = planner.make_plan(Profile(**{**BASE, "race_date": race, "race_distance": "5k"}), START)
+    long = planner.make_plan(Profile(**{**BASE, "race_date": race, "race_distance": "marathon"}), START)
+    assert min(_hard_work_days(short, race)) > 3
+    assert min(_hard_work_days(long, race)) > 14
+    assert min(_hard_work_days(short, race)) < min(_hard_work_days(long, race))
+    unknown = planner.make_plan(Profile(**{**BASE, "race_date": race}), START)  # no distance: careful
+    assert min(_hard_work_days(unknown, race)) > 14
+
+
+def test_block_rebuilds_to_the_runners_sessions_after_an_early_race(planner):
+    """A 10 km in week 1: after its recovery the runner's two sessions a week come back."""
+    race = START + dt.timedelta(days=2)
+    plan = planner.make_plan(Profile(**{**BASE, "race_date": race, "race_distance": "10k"}), START)
+    assert [len(w.sessions) for w in plan.weeks][2:] == [2, 2]
+
+
+def test_race_six_to_eight_weeks_out_keeps_a_full_build(planner):
+    """Maintenance is only for the last ~4 weeks: a race 45-55 days out leaves weeks 1-3 at full sessions."""
+    for days in (45, 55):
+        plan = planner.make_plan(Profile(**{**BASE, "race_date": START + dt.timedelta(days=days)}), START)
+        assert [len(w.sessions) for w in plan.weeks][:3] == [2, 2, 2]
 
 
 def test_race_just_after_block_tapers_week_four(planner):
@@ -114,7 +161,7 @@ def test_race_just_after_block_tapers_week_four(planner):
     totals = [w.working_sets for w in plan.weeks]
     assert plan.weeks[3].label == "Taper"
     assert 0.4 * max(totals[:3]) <= totals[3] <= 0.6 * max(totals[:3])
-    assert plan.sessions_per_week == 1
+    assert [len(w.sessions) for w in plan.weeks] == [2, 2, 1, 1]  # maintenance in the last 4 weeks
 
 
 def test_sharp_pain_withholds_and_points_to_a_professional(planner):
