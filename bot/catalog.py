@@ -205,6 +205,38 @@ class RacePolicy(Strict):
         return self.distances[distance or "unknown"]  # type: ignore[index]
 
 
+class FocusPart(Strict):
+    category: Category
+    words: str = Field(min_length=1, max_length=30)
+
+
+class PlacementPolicy(Strict):
+    """How sessions are ranked by fatigue and labelled by content (rules/placement.yaml)."""
+
+    fatigue_cost: dict[Category, float]
+    default_cost: float = Field(gt=0, le=10)
+    focus_claims: dict[str, list[Category]]
+    focus_parts: list[FocusPart] = Field(min_length=1)
+
+    def set_cost(self, categories: list[Category]) -> float:
+        """Fatigue cost of one working set of an exercise: its costliest category."""
+        return max((self.fatigue_cost.get(c, self.default_cost) for c in categories), default=self.default_cost)
+
+    def focus_holds(self, focus: str, categories: set[str]) -> bool:
+        """Whether every claiming word in a focus is true of a session holding these categories."""
+        words = focus.lower().replace(",", " ").split()
+        return all(any(c.value in categories for c in self.focus_claims[w]) for w in words
+                   if w in self.focus_claims)
+
+    def focus_for(self, categories: set[str]) -> str:
+        """A focus built from what a session holds: its first two parts, e.g. 'Heavy strength and power'."""
+        parts = [p.words for p in self.focus_parts if p.category.value in categories][:2]
+        if not parts:
+            return "Strength"
+        text = " and ".join(parts)
+        return text[0].upper() + text[1:]
+
+
 @dataclass(frozen=True)
 class Catalog:
     """Everything the planner draws from; immutable once loaded."""
@@ -214,6 +246,7 @@ class Catalog:
     templates: dict[str, Template]
     progressions: dict[str, Progression]
     races: RacePolicy
+    placement: PlacementPolicy
 
     def template_for(self, level: Level) -> Template:
         for template in self.templates.values():
@@ -229,6 +262,7 @@ class Catalog:
             "templates": {key: t.model_dump(mode="json") for key, t in self.templates.items()},
             "progressions": {key: p.model_dump(mode="json") for key, p in self.progressions.items()},
             "races": self.races.model_dump(mode="json"),
+            "placement": self.placement.model_dump(mode="json"),
         }
 
 
@@ -251,7 +285,7 @@ def _build(model: type[BaseModel], raw: dict[str, Any], key: str, source: str, n
 
 
 def load_catalog(rules_dir: Path) -> Catalog:
-    """Load and cross-check exercises.yaml, sessions.yaml, progressions.yaml and races.yaml; every fault at once."""
+    """Load and cross-check exercises, sessions, progressions, races and placement (YAML); every fault at once."""
     problems: list[str] = []
     ex_path, ses_path, prog_path = (rules_dir / name for name in
                                     ("exercises.yaml", "sessions.yaml", "progressions.yaml"))
@@ -283,6 +317,13 @@ def load_catalog(rules_dir: Path) -> Catalog:
         races = RacePolicy.model_validate(race_data)
     except ValidationError as exc:
         problems.extend(describe_errors(exc, str(race_path), race_node, [], label="race policy"))
+    place_path = rules_dir / "placement.yaml"
+    place_data, place_node = read_yaml(place_path)
+    placement = None
+    try:
+        placement = PlacementPolicy.model_validate(place_data)
+    except ValidationError as exc:
+        problems.extend(describe_errors(exc, str(place_path), place_node, [], label="placement policy"))
     for i, jump in enumerate(races.primer.jumps if races else []):
         if jump not in exercises:
             problems.append(f"{race_path}:{line_of(race_node, ['primer', 'jumps', i])}: unknown exercise '{jump}'")
@@ -315,5 +356,6 @@ def load_catalog(rules_dir: Path) -> Catalog:
             problems.append(f"{prog_path}: the progression pattern '{needed}' is missing")
     if problems:
         raise DataFileError(problems)
-    assert races is not None  # a validation error above was raised as a problem
-    return Catalog(exercises=exercises, items=items, templates=templates, progressions=progressions, races=races)
+    assert races is not None and placement is not None  # a validation error above was raised as a problem
+    return Catalog(exercises=exercises, items=items, templates=templates, progressions=progressions, races=races,
+                   placement=placement)

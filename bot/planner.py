@@ -18,7 +18,16 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
-from bot.catalog import Catalog, DistancePolicy, Exercise, RacePolicy, Template, WeekStep, parse_reps
+from bot.catalog import (
+    Catalog,
+    DistancePolicy,
+    Exercise,
+    PlacementPolicy,
+    RacePolicy,
+    Template,
+    WeekStep,
+    parse_reps,
+)
 from bot.engine import Outcome, RuleSet
 from bot.models import (
     DAYS,
@@ -91,6 +100,11 @@ class SessionPlan:
 
     def heavy(self) -> bool:
         return any(slot.exercise.is_heavy() for slot in self.slots)
+
+    def load(self, placement: PlacementPolicy) -> tuple[float, bool, bool]:
+        """What placement needs to know (COACHING.md 25): fatigue cost, a heavy lift, jumps."""
+        cost = sum(slot.sets * placement.set_cost(slot.exercise.categories) for slot in self.slots)
+        return (round(cost, 1), self.heavy(), any(slot.exercise.is_plyometric() for slot in self.slots))
 
 
 @dataclass
@@ -351,17 +365,30 @@ class Builder:
         """The long run's day (0=Mon), if the runner has one."""
         return DAYS.index(self.profile.long_run_day) if self.profile.long_run_day else None
 
-    def after_run(self, slots: list[tuple[SlotPlan, int]], long_run: bool) -> list[tuple[SlotPlan, int]]:
-        """A session done after a key run (COACHING.md 12, 25): jumps give way to calmer substitutes.
+    def for_day(self, slots: list[tuple[SlotPlan, int]], day: int) -> list[tuple[SlotPlan, int]]:
+        """A session's exercises as done on a day (COACHING.md 12, 25).
 
-        After the long run the heavy lift gives way too; after a hard run it stays (done after the run).
+        After a key run jumps wait; on the long run's day and the day after it heavy lifts wait too.
+        """
+        long_day = self.long_day()
+        no_heavy = long_day is not None and day in (long_day, (long_day + 1) % 7)
+        on_run_day = day in self.key_days()
+        if not (on_run_day or no_heavy):
+            return slots
+        return self.calmed(slots, no_jumps=on_run_day, no_heavy=no_heavy)
+
+    def calmed(self, slots: list[tuple[SlotPlan, int]], no_jumps: bool,
+               no_heavy: bool) -> list[tuple[SlotPlan, int]]:
+        """Jumps and/or heavy lifts give way to calmer substitutes (COACHING.md 12, 25), or are left out.
+
+        After a hard run the heavy lift stays (done after the run) and only the jumps go.
         """
         out: list[tuple[SlotPlan, int]] = []
         taken = {slot.exercise.id for slot, _ in slots}
         for slot, n in slots:
             ex = slot.exercise
-            if ex.is_plyometric() or (long_run and ex.is_heavy()):
-                sub = self.calmer(ex.id, frozenset(taken), long_run)
+            if (no_jumps and ex.is_plyometric()) or (no_heavy and ex.is_heavy()):
+                sub = self.calmer(ex.id, frozenset(taken), no_heavy)
                 if sub is None:
                     continue
                 taken.add(sub.id)
@@ -403,7 +430,8 @@ class Builder:
     def schedule(self, plans: list[SessionPlan], forbidden: frozenset[int] = frozenset()) -> list[SessionPlan]:
         long_day = DAYS.index(self.profile.long_run_day) if self.profile.long_run_day else None
         hard = frozenset(DAYS.index(day) for day in self.profile.hard_days)
-        placed = choose_days(self.key_days(), hard, long_day, forbidden, tuple(p.heavy() for p in plans))
+        loads = tuple(p.load(self.catalog.placement) for p in plans)
+        placed = choose_days(self.key_days(), hard, long_day, forbidden, loads)
         if len(placed) < len(plans):
             dropped = len(plans) - len(placed)
             self.guard("safeguard-schedule", "No strength the day before a long run or hard session, and never "
@@ -422,16 +450,24 @@ class Builder:
 
 @lru_cache(maxsize=8192)
 def choose_days(key_days: frozenset[int], hard: frozenset[int], long_day: int | None,
-                forbidden: frozenset[int], heavy: tuple[bool, ...]) -> tuple[tuple[int, bool], ...]:
+                forbidden: frozenset[int], loads: tuple[tuple[float, bool, bool], ...]) -> tuple[tuple[int, bool], ...]:
     """Days (0=Mon) for each session in order, with whether it shares a hard-run day; fewer if they don't fit.
 
-    Never the day before a key run (COACHING.md 11), never consecutive days, week to week too (13); heavy
-    sessions prefer easy days and the day after the long run is kept for mobility where possible (12).
+    loads are (fatigue cost, heavy lift, jumps) per session. Never the day before a key run (COACHING.md 11),
+    never consecutive days (13); the day after the long run is kept for mobility unless the week needs it for a
+    session without a heavy lift (then the plan doesn't mark it for mobility, 25). The costliest
+    session gets the best free day: not a key-run day, with the most days before the next key run (25);
+    heavy and jump sessions keep off hard-run days where they can (12, 25).
     """
     blocked = {(day - 1) % 7 for day in key_days} | set(forbidden)
-    candidates = [d for d in range(7) if d not in blocked and (d not in key_days or d in hard)]
     after_long = (long_day + 1) % 7 if long_day is not None else None
-    for count in range(len(heavy), 0, -1):
+    candidates = [d for d in range(7) if d not in blocked and (d not in key_days or d in hard)]
+    top = max((cost for cost, _, _ in loads), default=0) or 1
+
+    def rest_before_next(day: int) -> int:
+        return min(((k - day) % 7 or 7 for k in key_days), default=7)
+
+    for count in range(len(loads), 0, -1):
         best: tuple[float, tuple[int, ...]] | None = None
         best_plan: tuple[tuple[int, bool], ...] = ()
         for combo in itertools.combinations(candidates, count):
@@ -440,13 +476,14 @@ def choose_days(key_days: frozenset[int], hard: frozenset[int], long_day: int | 
             gaps = sorted((b - a) % 7 for a, b in zip(combo, combo[1:] + combo[:1], strict=True)) if count > 1 else [7]
             for order in itertools.permutations(combo):
                 score = 0.5 * gaps[0]
-                for day, is_heavy in zip(order, heavy, strict=False):
-                    if day in key_days:
-                        score -= 4 if is_heavy else 1
+                for day, (cost, heavy, jumps) in zip(order, loads, strict=False):
+                    weight = 1 + cost / top
+                    if day == after_long:  # the mobility day: only when the week needs it, never heavy
+                        score -= 100 if heavy else 10 + weight
+                    elif day in key_days:
+                        score -= (4 if heavy else 1) + (2 if jumps else 0)
                     else:
-                        score += 3
-                    if day == after_long:
-                        score -= 2 if is_heavy else 1
+                        score += 3 + weight * min(rest_before_next(day), 4)
                 rank = (score, tuple(-d for d in order))
                 if best is None or rank > best:
                     best = rank
@@ -593,7 +630,7 @@ class Planner:
                     continue
                 slots = [(slot, n) for slot, n in zip(p.slots, sets, strict=True) if n > 0]
                 week.entries.append(WeekEntry(p, slots, day, p.kind, week.step.rir, p.focus))
-            done = [slot for w in [*layout, week] for e in w.entries for slot, _ in e.slots]
+            done = [slot for w in [*layout, week] for e in w.entries for slot, _ in b.for_day(e.slots, e.day)]
             primer = self._primer(b, plans[0], done or plans[0].slots, modes, week_start, placed_dates + [
                 week_start + dt.timedelta(days=e.day) for e in week.entries])
             if primer is not None:
@@ -617,7 +654,8 @@ class Planner:
             self._nordic_limit(sessions, week.maintenance or label == "Taper")
             race_in_week = race is not None and 0 <= race - 7 * index < 7
             weeks.append(trusted(Week, week=number, start=week_start, label=label, summary=summary,
-                                 sessions=sessions, mobility=self._mobility_days(b, week_start, race),
+                                 sessions=sessions, mobility=self._mobility_days(
+                                     b, week_start, race, {e.day for e in week.entries}),
                                  race_day=b.profile.race_date if race_in_week else None))
         return weeks
 
@@ -711,7 +749,8 @@ class Planner:
                 days: list[int | None] = [p.day for p in plans]
             else:
                 hard = frozenset(DAYS.index(d) for d in b.profile.hard_days)
-                placed = choose_days(b.key_days(), hard, b.long_day(), attempt, tuple(p.heavy() for p in plans))
+                placed = choose_days(b.key_days(), hard, b.long_day(), attempt,
+                                     tuple(p.load(b.catalog.placement) for p in plans))
                 days = [day for day, _ in placed] + [None] * (len(plans) - len(placed))
             if days.count(None) == 0:
                 return days
@@ -755,8 +794,7 @@ class Planner:
                  day: int | None = None, focus: str | None = None) -> Session:
         day = plan.day if day is None else day
         on_run_day = day in b.key_days()
-        if on_run_day:
-            slots = b.after_run(slots, long_run=day == b.long_day())
+        slots = b.for_day(slots, day)
         if b.profile.level is Level.BEGINNER:
             rir = (max(rir[0], 2), max(rir[1], 3))
         exercises = []
@@ -777,7 +815,12 @@ class Planner:
             cool_down = cool_down + [self._item(i) for i in spare[: max(1, math.ceil((low - estimate) / 3))]]
         minutes = round(estimate) if kind == "light" else min(high, max(low, round(estimate)))
         focus = focus or plan.focus
+        held = {c.value for slot, _ in slots for c in slot.exercise.categories}
+        if not self.catalog.placement.focus_holds(focus, held):  # COACHING.md 27: the label says what it holds
+            focus = self.catalog.placement.focus_for(held)
         focus = f"{focus} (after your run)" if on_run_day else focus
+        if kind != "light":
+            kind = "power" if Category.PLYOMETRIC.value in held else "strength"
         return trusted(
             Session, day=DAYS[day], date=week_start + dt.timedelta(days=day), focus=focus, kind=kind, minutes=minutes,
             after_run=on_run_day, warm_up=warm_up,
@@ -810,10 +853,12 @@ class Planner:
                 categories=[c.value for c in ex.categories], cue=ex.cue)
         return found
 
-    def _mobility_days(self, b: Builder, week_start: dt.date, race: int | None) -> list[MobilityDay]:
+    def _mobility_days(self, b: Builder, week_start: dt.date, race: int | None,
+                       taken: set[int] = frozenset()) -> list[MobilityDay]:  # type: ignore[assignment]
+        """The day after the long run (unless a session had to go there) and the day after the race."""
         days = []
-        if b.profile.long_run_day:
-            days.append((DAYS.index(b.profile.long_run_day) + 1) % 7)
+        if b.profile.long_run_day and (after_long := (DAYS.index(b.profile.long_run_day) + 1) % 7) not in taken:
+            days.append(after_long)
         if race is not None:
             offset = race + 1 - (week_start - b.start).days
             if 0 <= offset < 7:

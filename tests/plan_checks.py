@@ -249,7 +249,7 @@ def coaching_violations(plan: Plan, catalog: Catalog, baseline: Plan | None = No
                 out.append(f"24: a session {out_days} days before the race (a primer is 3-4 days out)")
             if not _is_primer(s):
                 out.append(f"24: the session {out_days} days before the race is not a short primer")
-            earlier = {e.id for t in sessions if t.date < s.date - dt.timedelta(days=6) for e in t.exercises}
+            earlier = {e.id for t in sessions if (p.race_date - t.date).days >= 7 for e in t.exercises}
             new = [e.id for e in s.exercises if e.id not in earlier and earlier]
             if new:
                 out.append(f"24: new work {new} in the final week")

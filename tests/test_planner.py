@@ -43,7 +43,7 @@ def test_heavy_session_goes_on_an_easy_day_when_there_is_one(planner):
 
 def test_consecutive_days_are_never_used_even_across_weeks():
     """Sunday and the next Monday count as consecutive."""
-    placed = choose_days(frozenset(), frozenset(), None, frozenset(), (True, True, True))
+    placed = choose_days(frozenset(), frozenset(), None, frozenset(), ((10, True, False),) * 3)
     days = sorted(d for d, _ in placed)
     assert len(days) == 3
     for a, b in zip(days, [*days[1:], days[0] + 7], strict=True):
@@ -229,3 +229,28 @@ def test_goals_and_mileage_change_the_training(planner, level):
              for km in (20, 60, 160)]
     assert _distinct(by_goal) >= 4
     assert _distinct(by_km) == 3
+
+
+def test_classic_week_puts_the_heavy_squat_on_the_free_friday(planner):
+    """Hard Tue/Thu, long run Sun, full gym: the heavy session keeps its back squat on Friday; Monday stays
+    for mobility; jumps are never done after a quality run (COACHING.md 25)."""
+    profile = Profile(weekly_km=60, level="advanced", goals=["speed"], long_run_day="sun", hard_days=["tue", "thu"],
+                      equipment=["gym"])
+    plan = planner.make_plan(profile, dt.date(2027, 3, 1))
+    week = plan.weeks[1]
+    heavy = [s for s in week.sessions if "heavy" in s.categories and not s.after_run]
+    assert [s.day for s in heavy] == ["fri"] and "back-squat" in {e.id for e in heavy[0].exercises}
+    assert "mon" not in {s.day for w in plan.weeks for s in w.sessions}
+    assert {m.day for m in week.mobility} == {"mon"}
+    for s in (s for w in plan.weeks for s in w.sessions if s.after_run):
+        assert "plyometric" not in s.categories
+
+
+def test_heavy_session_forced_onto_a_hard_day_keeps_the_lift_and_drops_the_jumps(planner):
+    """Only hard-run days free: the heavy lift stays (after the run), the jumps go, the label says so."""
+    profile = Profile(weekly_km=60, level="advanced", goals=["general"], hard_days=["mon", "wed", "fri"],
+                      long_run_day="sun", equipment=["gym"], days_per_week=1)
+    plan = planner.make_plan(profile, dt.date(2027, 3, 1))
+    session = plan.weeks[1].sessions[0]
+    assert session.after_run and "heavy" in session.categories and "plyometric" not in session.categories
+    assert "power" not in session.focus.lower() and session.kind == "strength"
