@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -14,6 +14,7 @@ from bot.models import Category, Equipment, Level, Niggle
 from bot.yamlio import DataFileError, describe_errors, line_of, read_yaml
 
 _ID = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+P = TypeVar("P", bound=BaseModel)
 _REPS = re.compile(r"^(\d+)(?:-(\d+))?$")
 
 
@@ -40,7 +41,6 @@ class Exercise(Strict):
     unit: Literal["reps", "seconds", "metres"] = "reps"
     tempo: str | None = None
     rest_seconds: int = Field(ge=0, le=600)
-    minutes_per_set: float = Field(gt=0, le=10)
     caps: Caps = Caps()
     cue: str = Field(min_length=1, max_length=200)
 
@@ -56,6 +56,8 @@ class ItemDef(Strict):
     name: str = Field(min_length=1, max_length=100)
     categories: list[Category] = Field(min_length=1)
     dose: str = Field(min_length=1, max_length=60)
+    unsuitable_for: list[Niggle] = Field(default_factory=list)
+    substitute: str | None = None
 
 
 @lru_cache(maxsize=1024)
@@ -237,6 +239,48 @@ class PlacementPolicy(Strict):
         return text[0].upper() + text[1:]
 
 
+_TEMPO_COUNTS = re.compile(r"^\s*([0-9xX]+)-([0-9xX]+)-([0-9xX]+)\s*$")
+_TEMPO_SECONDS = re.compile(r"(\d+)(?:-(\d+))?\s*s\b")
+
+
+class DosingPolicy(Strict):
+    """Hold doses and the arithmetic of session minutes (rules/dosing.yaml)."""
+
+    hold_seconds: tuple[int, int]
+    hold_default_seconds: int = Field(ge=5, le=120)
+    rep_seconds: float = Field(gt=0, le=10)
+    changeover_seconds: int = Field(ge=0, le=180)
+
+    @model_validator(mode="after")
+    def _holds(self) -> DosingPolicy:
+        low, high = self.hold_seconds
+        if not 5 <= low <= self.hold_default_seconds <= high <= 120:
+            raise ValueError("hold_seconds must be [shortest, longest] with hold_default_seconds inside, 5-120 s")
+        return self
+
+    def hold(self, low: int, high: int) -> tuple[int, int]:
+        """A hold's seconds: kept when inside the range, else the default (a copied rep count never stays)."""
+        lo, hi = self.hold_seconds
+        return (low, high) if lo <= low <= high <= hi else (self.hold_default_seconds, self.hold_default_seconds)
+
+    @lru_cache(maxsize=256)  # noqa: B019 - one policy per rule set, a handful of tempos
+    def seconds_per_rep(self, tempo: str | None) -> float:
+        """Seconds one rep takes at a tempo."""
+        if tempo:
+            counts = _TEMPO_COUNTS.match(tempo)
+            if counts:
+                return float(sum(1 if c in "xX" else int(c) for c in counts.groups()))
+            named = _TEMPO_SECONDS.search(tempo)
+            if named:
+                return float(int(named[2] or named[1]) + 2)
+        return self.rep_seconds
+
+    def set_seconds(self, unit: str, tempo: str | None, reps: int, per_side: bool, rest: int) -> float:
+        """One set: its reps (or hold) at tempo, both sides when per side, then its rest."""
+        per_rep = 1.0 if unit == "seconds" else self.seconds_per_rep(tempo)
+        return reps * per_rep * (2 if per_side else 1) + rest
+
+
 @dataclass(frozen=True)
 class Catalog:
     """Everything the planner draws from; immutable once loaded."""
@@ -247,6 +291,7 @@ class Catalog:
     progressions: dict[str, Progression]
     races: RacePolicy
     placement: PlacementPolicy
+    dosing: DosingPolicy
 
     def template_for(self, level: Level) -> Template:
         for template in self.templates.values():
@@ -263,6 +308,7 @@ class Catalog:
             "progressions": {key: p.model_dump(mode="json") for key, p in self.progressions.items()},
             "races": self.races.model_dump(mode="json"),
             "placement": self.placement.model_dump(mode="json"),
+            "dosing": self.dosing.model_dump(mode="json"),
         }
 
 
@@ -284,6 +330,16 @@ def _build(model: type[BaseModel], raw: dict[str, Any], key: str, source: str, n
         return None
 
 
+def _policy(model: type[P], path: Path, label: str, problems: list[str]) -> P | None:
+    """One policy file (races, placement, dosing) validated whole; its faults go to problems."""
+    data, node = read_yaml(path)
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        problems.extend(describe_errors(exc, str(path), node, [], label=label))
+        return None
+
+
 def load_catalog(rules_dir: Path) -> Catalog:
     """Load and cross-check exercises, sessions, progressions, races and placement (YAML); every fault at once."""
     problems: list[str] = []
@@ -293,7 +349,7 @@ def load_catalog(rules_dir: Path) -> Catalog:
     ses_data, ses_node = read_yaml(ses_path)
     prog_data, prog_node = read_yaml(prog_path)
     race_path = rules_dir / "races.yaml"
-    race_data, race_node = read_yaml(race_path)
+    _, race_node = read_yaml(race_path)
 
     exercises = {
         key: ex for key, raw in _section(ex_data, "exercises", str(ex_path), ex_node).items()
@@ -312,18 +368,9 @@ def load_catalog(rules_dir: Path) -> Catalog:
         if (p := _build(Progression, raw, key, str(prog_path), prog_node, "progressions", problems, id=key))
     }
 
-    races = None
-    try:
-        races = RacePolicy.model_validate(race_data)
-    except ValidationError as exc:
-        problems.extend(describe_errors(exc, str(race_path), race_node, [], label="race policy"))
-    place_path = rules_dir / "placement.yaml"
-    place_data, place_node = read_yaml(place_path)
-    placement = None
-    try:
-        placement = PlacementPolicy.model_validate(place_data)
-    except ValidationError as exc:
-        problems.extend(describe_errors(exc, str(place_path), place_node, [], label="placement policy"))
+    races = _policy(RacePolicy, race_path, "race policy", problems)
+    placement = _policy(PlacementPolicy, rules_dir / "placement.yaml", "placement policy", problems)
+    dosing = _policy(DosingPolicy, rules_dir / "dosing.yaml", "dosing policy", problems)
     for i, jump in enumerate(races.primer.jumps if races else []):
         if jump not in exercises:
             problems.append(f"{race_path}:{line_of(race_node, ['primer', 'jumps', i])}: unknown exercise '{jump}'")
@@ -336,6 +383,10 @@ def load_catalog(rules_dir: Path) -> Catalog:
             if sub not in exercises or sub == key:
                 problems.append(f"{ex_path}:{line_of(ex_node, ['exercises', key, 'substitutes', i])}: "
                                 f"'{key}' field 'substitutes': unknown exercise '{sub}'")
+    for key, item in items.items():
+        if item.substitute is not None and (item.substitute not in items or item.substitute == key):
+            problems.append(f"{ex_path}:{line_of(ex_node, ['items', key])}: '{key}' field 'substitute': "
+                            f"unknown item '{item.substitute}'")
     for key, template in templates.items():
         for block in ("warm_up", "cool_down"):
             for i, item in enumerate(getattr(template, block).items):
@@ -356,6 +407,6 @@ def load_catalog(rules_dir: Path) -> Catalog:
             problems.append(f"{prog_path}: the progression pattern '{needed}' is missing")
     if problems:
         raise DataFileError(problems)
-    assert races is not None and placement is not None  # a validation error above was raised as a problem
+    assert races and placement and dosing  # each is None only with a problem, raised above
     return Catalog(exercises=exercises, items=items, templates=templates, progressions=progressions, races=races,
-                   placement=placement)
+                   placement=placement, dosing=dosing)

@@ -35,6 +35,7 @@ from bot.models import (
     Item,
     Level,
     MobilityDay,
+    Niggle,
     Plan,
     Prescription,
     Profile,
@@ -324,42 +325,78 @@ class Builder:
 
     # -- time ------------------------------------------------------------------------------
 
+    def dose(self, ex: Exercise, reps: tuple[int, int]) -> tuple[int, int]:
+        """The reps (or seconds) an exercise is prescribed at.
+
+        Holds in seconds (COACHING.md 26), dose caps (15, 16), beginners at 8 reps or more (9).
+        """
+        low, high = reps
+        if ex.unit == "seconds":
+            return self.catalog.dosing.hold(low, high)
+        if ex.caps.reps:
+            low, high = min(low, ex.caps.reps), min(high, ex.caps.reps)
+        if self.profile.level is Level.BEGINNER and ex.unit == "reps" and low < 8:
+            low, high = 8, max(high, 8)
+        return low, high
+
+    def minutes(self, template: Template, work: list[tuple[Exercise, int, int]]) -> float:
+        """COACHING.md 28: warm-up + cool-down + sets x (reps x tempo + rest) + changeovers.
+
+        work holds (exercise, sets, top of the rep range) triples.
+        """
+        dosing = self.catalog.dosing
+        seconds = sum(n * dosing.set_seconds(ex.unit, ex.tempo, high, ex.per_side, ex.rest_seconds)
+                      for ex, n, high in work if n > 0)
+        seconds += dosing.changeover_seconds * max(0, sum(1 for _, n, _ in work if n > 0) - 1)
+        return template.warm_up.minutes + template.cool_down.minutes + seconds / 60
+
     def estimate(self, session: SessionPlan, template: Template, sets: list[int]) -> float:
-        work = sum(n * slot.exercise.minutes_per_set for n, slot in zip(sets, session.slots, strict=True))
-        return template.warm_up.minutes + template.cool_down.minutes + work
+        return self.minutes(template, [(slot.exercise, n, self.dose(slot.exercise, slot.reps)[1])
+                                       for n, slot in zip(sets, session.slots, strict=True)])
 
     def fit_minutes(self, plans: list[SessionPlan], template: Template, band: tuple[int, int],
                     peak_delta: int) -> None:
-        """COACHING.md 3: drop accessories, then sets, until the fullest week fits the level's band."""
+        """COACHING.md 3, 28: fit the fullest week in the level's band at its real minutes.
+
+        Trim sets (to two each), then leave out template accessories (never what a rule added for the runner),
+        then trim to one set.
+        """
         _, high = band
         required = set(required_categories(self.profile.level))
         for session in plans:
             def peak(s: SessionPlan = session) -> list[int]:
                 return [self.cap_sets(slot, slot.sets + peak_delta) for slot in s.slots]
 
+            def trim(floor: int, s: SessionPlan = session) -> None:
+                while self.estimate(s, template, peak()) > high:
+                    biggest = max(reversed(s.slots), key=lambda x: x.sets)
+                    if self.cap_sets(biggest, biggest.sets + peak_delta) <= floor:
+                        return
+                    biggest.sets -= 1
+                    self.guard("safeguard-minutes", "Session length stays within the level's band, at the "
+                               "real time its sets, reps, tempo and rest take.",
+                               f"fewer sets of {biggest.exercise.name} to keep session {s.key} within {high} min")
+
+            trim(2)
             while self.estimate(session, template, peak()) > high and len(session.slots) > 2:
-                others = {c.value for p in plans if p is not session for slot in p.slots
-                          for c in slot.exercise.categories}
+                # session A stands alone in one-session weeks (maintenance), so it keeps its own coverage
+                others = set() if session is plans[0] else {c.value for p in plans if p is not session
+                                                            for slot in p.slots for c in slot.exercise.categories}
                 droppable = [
                     i for i, slot in enumerate(session.slots)
-                    if all(c.value not in required or c.value in others
-                           or any(c in o.exercise.categories for o in session.slots if o is not slot)
-                           for c in slot.exercise.categories)
+                    if slot.origin in ("template", "coverage")  # a rule's addition is what its note promises
+                    and all(c.value not in required or c.value in others
+                            or any(c in o.exercise.categories for o in session.slots if o is not slot)
+                            for c in slot.exercise.categories)
                 ]
                 if not droppable:
                     break
                 index = droppable[-1]
                 dropped = session.slots.pop(index)
-                self.guard("safeguard-minutes", "Session length stays within the level's band.",
-                           f"left {dropped.exercise.name} out of session {session.key} to keep it under {high} min")
-            while self.estimate(session, template, peak()) > high:
-                biggest = max(session.slots, key=lambda s: s.sets)
-                if biggest.sets <= 2:
-                    break
-                biggest.sets -= 1
-                self.guard("safeguard-minutes", "Session length stays within the level's band.",
-                           f"one set fewer of {biggest.exercise.name} to keep session {session.key} "
-                           f"under {high} min")
+                self.guard("safeguard-minutes", "Session length stays within the level's band, at the real "
+                           "time its sets, reps, tempo and rest take.",
+                           f"left {dropped.exercise.name} out of session {session.key} to keep it within {high} min")
+            trim(1)
 
     def long_day(self) -> int | None:
         """The long run's day (0=Mon), if the runner has one."""
@@ -493,6 +530,21 @@ def choose_days(key_days: frozenset[int], hard: frozenset[int], long_day: int | 
     return ()
 
 
+def covered_last(exercises: list[Exercise], sets: list[int], needed: set[Category] | None = None) -> int | None:
+    """The last exercise (with sets) whose categories the others still cover; None when each is needed.
+
+    Leaving it out loses no kind of work (COACHING.md 14), or none of the `needed` kinds when given.
+    """
+    for k in reversed(range(len(sets))):
+        if not sets[k]:
+            continue
+        rest = {c for j, ex in enumerate(exercises) if j != k and sets[j] for c in ex.categories}
+        own = set(exercises[k].categories)
+        if (own if needed is None else own & needed) <= rest:
+            return k
+    return None
+
+
 def spread_down(sets: list[int], target: int, floor: int = 1) -> list[int]:
     """Take sets away, largest first (later exercises first on ties), until the total reaches target."""
     sets = list(sets)
@@ -528,7 +580,7 @@ class Planner:
         self.ruleset = ruleset
         self.catalog = ruleset.catalog
         self._items: dict[str, Item] = {}
-        self._template_blocks: dict[str, tuple[list[Item], list[Item]]] = {}
+        self._template_blocks: dict[tuple[str, tuple[Niggle, ...]], tuple[list[Item], list[Item]]] = {}
         self._prescriptions: dict[tuple, Prescription] = {}
 
     def make_plan(self, profile: Profile, start: dt.date | None = None) -> Plan:
@@ -699,7 +751,8 @@ class Planner:
     def _taper(b: Builder, layout: list[WeekLayout]) -> None:
         """COACHING.md 6: a race within two weeks after the block: week 4 at 40-60% of the peak week's sets."""
         totals = [sum(n for e in w.entries for _, n in e.slots) for w in layout]
-        peak = max(totals[:-1]) if len(totals) > 1 else 0
+        # the peak before the taper: of the maintenance weeks if any (one session a week, 24), else of all
+        peak = max([t for w, t in zip(layout[:-1], totals, strict=False) if w.maintenance] or totals[:-1] or [0])
         entries = [e for e in layout[-1].entries if not e.primer]  # the primer stays short (24)
         if not peak or not entries:
             return
@@ -717,6 +770,14 @@ class Planner:
         for entry in entries:
             entry.slots = [(slot, flat[i + k]) for k, (slot, _) in enumerate(entry.slots)]
             i += len(entry.slots)
+        # Still over 60% with one set each: leave out accessories from the end of the last session.
+        while sum(n for e in entries for _, n in e.slots) > high:
+            entry = next((e for e in reversed(entries) if len(e.slots) > 2), None)
+            k = None if entry is None else covered_last([s.exercise for s, _ in entry.slots],
+                                                        [n for _, n in entry.slots], {Category.SINGLE_LEG})
+            if entry is None or k is None:
+                break
+            entry.slots.pop(k)
         # Still under 40% (one session left of a three-session peak): bring back familiar exercises.
         main = entries[0]
         have = {slot.exercise.id for slot, _ in main.slots}
@@ -773,6 +834,11 @@ class Planner:
         # Spread the cut across sessions evenly: reduce the whole week, not each session to the target.
         flat = [n for sets in previous for n in sets]
         flat = spread_down(flat, target)
+        if not taper and sum(flat) >= total and len(flat) > 2:
+            # one set of everything already: the deload leaves out the last accessory whose work others cover
+            k = covered_last([slot.exercise for p in plans for slot in p.slots], flat)
+            if k is not None:
+                flat[k] = 0
         reduced, i = [], 0
         for sets in previous:
             reduced.append(flat[i:i + len(sets)])
@@ -797,23 +863,23 @@ class Planner:
         slots = b.for_day(slots, day)
         if b.profile.level is Level.BEGINNER:
             rir = (max(rir[0], 2), max(rir[1], 3))
-        exercises = []
-        for slot, sets in slots:
-            ex = slot.exercise
-            low, high = slot.reps
-            if ex.caps.reps:
-                low, high = min(low, ex.caps.reps), min(high, ex.caps.reps)
-            if b.profile.level is Level.BEGINNER and ex.unit == "reps" and low < 8:
-                low, high = 8, max(high, 8)  # COACHING.md 9: beginners stay at 8 reps or more
-            exercises.append(self._prescription(ex, sets, low, high, rir))
-        estimate = template.warm_up.minutes + template.cool_down.minutes + sum(
-            sets * slot.exercise.minutes_per_set for slot, sets in slots)
+        work = [[slot.exercise, sets, *b.dose(slot.exercise, slot.reps)] for slot, sets in slots]
         low, high = band
-        warm_up, cool_down = self._blocks(template)
+        estimate = b.minutes(template, [(ex, n, top) for ex, n, _, top in work])
+        while kind != "light" and estimate > high:  # COACHING.md 28: trim sets rather than understate time
+            biggest = max(reversed(work), key=lambda w: w[1])
+            if biggest[1] <= 1:
+                break
+            biggest[1] -= 1
+            estimate = b.minutes(template, [(ex, n, top) for ex, n, _, top in work])
+        exercises = [self._prescription(ex, n, bottom, top, rir) for ex, n, bottom, top in work]
+        warm_up, cool_down = self._blocks(template, b.profile.niggles)
+        shown = math.ceil(estimate - 1e-9)
         if kind != "light" and estimate < low:
             spare = [i for i in FILL_ITEMS if i not in template.cool_down.items]
             cool_down = cool_down + [self._item(i) for i in spare[: max(1, math.ceil((low - estimate) / 3))]]
-        minutes = round(estimate) if kind == "light" else min(high, max(low, round(estimate)))
+            shown = low
+        minutes = shown
         focus = focus or plan.focus
         held = {c.value for slot, _ in slots for c in slot.exercise.categories}
         if not self.catalog.placement.focus_holds(focus, held):  # COACHING.md 27: the label says what it holds
@@ -826,12 +892,27 @@ class Planner:
             after_run=on_run_day, warm_up=warm_up,
             exercises=exercises, cool_down=cool_down)
 
-    def _blocks(self, template: Template) -> tuple[list[Item], list[Item]]:
-        """A template's warm-up and cool-down items; shared between sessions, which never change them."""
-        if template.id not in self._template_blocks:
-            self._template_blocks[template.id] = ([self._item(i) for i in template.warm_up.items],
-                                                  [self._item(i) for i in template.cool_down.items])
-        return self._template_blocks[template.id]
+    def _blocks(self, template: Template, niggles: list[Niggle]) -> tuple[list[Item], list[Item]]:
+        """A template's warm-up and cool-down, with items that don't suit a niggle swapped (COACHING.md 26).
+
+        Shared between sessions, which never change them.
+        """
+        key = (template.id, tuple(niggles))
+        if key not in self._template_blocks:
+            self._template_blocks[key] = ([self._item(self._suited(i, niggles)) for i in template.warm_up.items],
+                                          [self._item(self._suited(i, niggles)) for i in template.cool_down.items])
+        return self._template_blocks[key]
+
+    def _suited(self, item_id: str, niggles: list[Niggle]) -> str:
+        """The item itself, or its substitute (followed on) when it doesn't suit one of the niggles."""
+        seen = set()
+        while item_id not in seen:
+            seen.add(item_id)
+            item = self.catalog.items[item_id]
+            if not set(item.unsuitable_for) & set(niggles) or item.substitute is None:
+                return item_id
+            item_id = item.substitute
+        return item_id
 
     def _item(self, item_id: str) -> Item:
         if item_id not in self._items:

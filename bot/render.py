@@ -194,7 +194,8 @@ class Renderer:
                 event.add("dtend", session.date + dt.timedelta(days=1))
                 event.add("summary", f"LegDay week {week.week}: {session.focus} ({session.minutes} min)")
                 lines = [f"{ex.name}: {ex.sets} x {ex.reps}{' s' if ex.unit == 'seconds' else ''}"
-                         f"{' per side' if ex.per_side else ''}, {ex.effort}" for ex in session.exercises]
+                         f"{' per side' if ex.per_side else ''}, {ex.effort}, rest {ex.rest_seconds} s"
+                         for ex in session.exercises]
                 if session.after_run:
                     lines.insert(0, "Run first, lift afterwards.")
                 event.add("description", "\n".join(lines))

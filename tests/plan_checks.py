@@ -130,7 +130,9 @@ def violations(plan: Plan, catalog: Catalog) -> list[str]:
         if not totals[3] < totals[2]:
             out.append(f"5: week 4 is not a deload: {totals}")
     if taper and offset >= 35:  # a race under a week after the block: its final 7 days follow 24
-        peak = max(totals[:3])
+        # the peak before the taper: of the maintenance weeks (the last 4 before the race, 2 and 24) if any
+        run_in = [t for w, t in zip(plan.weeks[:3], totals[:3], strict=True) if (p.race_date - w.start).days < 28]
+        peak = max(run_in or totals[:3])
         if not 0.4 * peak <= totals[3] <= 0.6 * peak:
             out.append(f"6: taper week at {totals[3]} of peak {peak}")
 
@@ -405,3 +407,19 @@ def note_violations(plan: Plan) -> list[str]:
             if key == "has_categories" and not wanted <= cats:
                 out.append(f"27: {rule_id}'s note is untrue: the plan lacks {sorted(wanted - cats)} work")
     return out
+
+
+def jump_contacts(plan: Plan) -> int:
+    """30: foot contacts in jumps over the block."""
+    return sum(e.sets * e.max_reps * (2 if e.per_side else 1) for w in plan.weeks for s in w.sessions
+               for e in s.exercises if "plyometric" in e.categories)
+
+
+def mileage_violations(plan: Plan, at_20_km: Plan) -> list[str]:
+    """30: at 80 km a week or more, fewer jump contacts than the same runner at 20 km (when that has any)."""
+    if plan.withheld or at_20_km.withheld or plan.profile.weekly_km < 80 or not jump_contacts(at_20_km):
+        return []
+    if jump_contacts(plan) >= jump_contacts(at_20_km):
+        return [f"30: {jump_contacts(plan)} jump contacts at {plan.profile.weekly_km:g} km, "
+                f"{jump_contacts(at_20_km)} at 20 km"]
+    return []

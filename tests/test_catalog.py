@@ -47,8 +47,8 @@ def test_every_shipped_rule_file_is_valid_and_big_enough():
 def test_typo_in_exercise_field_names_file_line_and_field(rules_copy):
     """A mistyped field in exercises.yaml is reported with its file, line, exercise id and field."""
     path = rules_copy / "exercises.yaml"
-    text = path.read_text().replace("    rest_seconds: 75\n    minutes_per_set: 1.5\n    cue: Hold",
-                                    "    rest_secnds: 75\n    minutes_per_set: 1.5\n    cue: Hold", 1)
+    text = path.read_text().replace("    rest_seconds: 75\n    cue: Hold",
+                                    "    rest_secnds: 75\n    cue: Hold", 1)
     path.write_text(text)
     with pytest.raises(DataFileError) as info:
         load_catalog(rules_copy)
@@ -119,4 +119,25 @@ def test_unknown_primer_jump_is_named(rules_copy):
     path = rules_copy / "races.yaml"
     path.write_text(path.read_text().replace("jumps: [pogo-hops,", "jumps: [pogo-hop,"))
     with pytest.raises(DataFileError, match=r"races.yaml:\d+: unknown exercise 'pogo-hop'"):
+        load_catalog(rules_copy)
+
+
+def test_dosing_and_placement_policies_are_validated(rules_copy):
+    """A default hold outside its own range and an unknown focus category are both reported, with lines."""
+    dosing = rules_copy / "dosing.yaml"
+    dosing.write_text(dosing.read_text().replace("hold_default_seconds: 30", "hold_default_seconds: 90"))
+    placement = rules_copy / "placement.yaml"
+    placement.write_text(placement.read_text().replace("{category: core, words: core}", "{category: cor, words: core}"))
+    with pytest.raises(DataFileError) as info:
+        load_catalog(rules_copy)
+    message = str(info.value)
+    assert "dosing.yaml" in message and "hold_default_seconds inside" in message
+    assert re.search(r"placement.yaml:\d+: placement policy field 'focus_parts.6.category'", message)
+
+
+def test_unknown_item_substitute_is_named(rules_copy):
+    """A warm-up item's substitute (for a niggle) must be a known item."""
+    path = rules_copy / "exercises.yaml"
+    path.write_text(path.read_text().replace("substitute: easy-jog}", "substitute: easy-jogg}"))
+    with pytest.raises(DataFileError, match=r"'strides' field 'substitute': unknown item 'easy-jogg'"):
         load_catalog(rules_copy)
