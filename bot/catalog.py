@@ -123,6 +123,7 @@ class WeekStep(Strict):
     sets: int = Field(default=0, ge=-2, le=2)
     sets_factor: float | None = Field(default=None, gt=0, lt=1)
     rir: tuple[int, int]
+    reps: Literal["bottom", "middle", "top", "range"] = "range"
     summary: str = Field(min_length=1, max_length=200)
 
     @field_validator("rir")
@@ -138,6 +139,7 @@ class Progression(Strict):
     id: str
     description: str
     weeks: list[WeekStep] = Field(min_length=4, max_length=4)
+    load_start: str = Field(default="", max_length=120)
 
 
 class DistancePolicy(Strict):
@@ -217,12 +219,14 @@ class PlacementPolicy(Strict):
 
     fatigue_cost: dict[Category, float]
     default_cost: float = Field(gt=0, le=10)
+    heavy_day_factor: float = Field(default=1, ge=1, le=5)
     focus_claims: dict[str, list[Category]]
     focus_parts: list[FocusPart] = Field(min_length=1)
 
-    def set_cost(self, categories: list[Category]) -> float:
-        """Fatigue cost of one working set of an exercise: its costliest category."""
-        return max((self.fatigue_cost.get(c, self.default_cost) for c in categories), default=self.default_cost)
+    def set_cost(self, categories: list[Category], reps: int = 8) -> float:
+        """Fatigue cost of one working set of an exercise: its costliest category (more for heavy triples)."""
+        cost = max((self.fatigue_cost.get(c, self.default_cost) for c in categories), default=self.default_cost)
+        return cost * self.heavy_day_factor if Category.HEAVY in categories and reps <= 5 else cost
 
     def focus_holds(self, focus: str, categories: set[str]) -> bool:
         """Whether every claiming word in a focus is true of a session holding these categories."""

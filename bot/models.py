@@ -332,6 +332,7 @@ class Prescription(BaseModel):
     effort: str
     categories: list[str]
     cue: str = ""
+    load: str = ""  # a starting load by feel, in the first week (COACHING.md 29)
 
 
 class Item(BaseModel):

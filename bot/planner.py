@@ -46,6 +46,7 @@ from bot.models import (
 
 M = TypeVar("M", bound=BaseModel)
 WEEKS = 4
+LOADING_KIT = frozenset({"dumbbells", "kettlebell", "barbell", "gym"})  # kit that adds load to a lift
 MOBILITY_ITEMS = ("foam-roll", "ankle-dorsiflexion", "hip-flexor-release", "thoracic-rotation")
 FILL_ITEMS = ("ankle-dorsiflexion", "hip-flexor-release", "thoracic-rotation")
 
@@ -102,10 +103,12 @@ class SessionPlan:
     def heavy(self) -> bool:
         return any(slot.exercise.is_heavy() for slot in self.slots)
 
-    def load(self, placement: PlacementPolicy) -> tuple[float, bool, bool]:
-        """What placement needs to know (COACHING.md 25): fatigue cost, a heavy lift, jumps."""
-        cost = sum(slot.sets * placement.set_cost(slot.exercise.categories) for slot in self.slots)
-        return (round(cost, 1), self.heavy(), any(slot.exercise.is_plyometric() for slot in self.slots))
+    def load(self, placement: PlacementPolicy) -> tuple[float, float, bool]:
+        """What placement needs to know (COACHING.md 25): fatigue cost, the part of it in heavy lifts, jumps."""
+        costs = [(slot.sets * placement.set_cost(slot.exercise.categories, slot.reps[0]), slot.exercise.is_heavy())
+                 for slot in self.slots]
+        return (round(sum(c for c, _ in costs), 1), round(sum(c for c, heavy in costs if heavy), 1),
+                any(slot.exercise.is_plyometric() for slot in self.slots))
 
 
 @dataclass
@@ -119,6 +122,7 @@ class WeekEntry:
     rir: tuple[int, int]
     focus: str
     primer: bool = False
+    reps: str = "range"  # where in each rep range this session sits (WeekStep.reps)
 
 
 @dataclass
@@ -163,6 +167,7 @@ class Builder:
     notes: list[str] = field(default_factory=list)
     _blocked: dict[tuple[str, bool], str | None] = field(default_factory=dict)
     _key_days: frozenset[int] | None = None
+    progression_id: str = "build"
 
     # -- decisions -------------------------------------------------------------------------
 
@@ -284,9 +289,9 @@ class Builder:
                        "runner (level, niggles, equipment, pain, rules).", f"{name} -> {chosen.name}: {reason}")
         low, high = parse_reps(reps)
         original = self.catalog.exercises[ex_id]
-        if (original.is_heavy() and not chosen.is_heavy() and not chosen.is_plyometric()
-                and chosen.unit == "reps" and low <= 6):
-            low, high = 8, 10  # a lighter substitute is done for more reps, not as a heavy set
+        if ((original.is_heavy() or original.is_plyometric()) and not chosen.is_heavy()
+                and not chosen.is_plyometric() and chosen.unit == "reps" and low <= 6):
+            low, high = 8, 10  # a lighter substitute is done for more reps, not as a heavy set or jump count
         session.slots.append(SlotPlan(chosen, sets, (low, high), origin))
         return True
 
@@ -296,7 +301,9 @@ class Builder:
                  for s in template.sessions[:count]]
         for ref, rule_id in self.outcome.added:
             target = next((p for p in plans if p.key == ref.session), plans[-1])
-            if ref.id in target.ids():
+            there = next((slot for p in plans for slot in p.slots if slot.exercise.id == ref.id), None)
+            if there is not None:
+                there.origin = rule_id  # already in: now it is what the rule's note promises, so it stays
                 continue
             self.add_slot(target, ref.id, ref.sets, ref.reps, rule_id)
         for ref, rule_id in self.outcome.added_categories:
@@ -325,18 +332,32 @@ class Builder:
 
     # -- time ------------------------------------------------------------------------------
 
-    def dose(self, ex: Exercise, reps: tuple[int, int]) -> tuple[int, int]:
-        """The reps (or seconds) an exercise is prescribed at.
+    def dose(self, ex: Exercise, reps: tuple[int, int], target: str = "range") -> tuple[int, int]:
+        """The reps (or seconds) an exercise is prescribed at, at a week's place in its rep range.
 
-        Holds in seconds (COACHING.md 26), dose caps (15, 16), beginners at 8 reps or more (9).
+        Holds in seconds (COACHING.md 26); a single rep count becomes a range two reps wide and the week
+        takes its bottom, middle or top (double progression, 29); dose caps (15, 16); beginners at 8 reps or
+        more (9); a heavy lift without any weight to load it is done for 6-8 rather than 3-5.
         """
         low, high = reps
         if ex.unit == "seconds":
             return self.catalog.dosing.hold(low, high)
+        if ex.is_plyometric():
+            return low, high
+        if ex.is_heavy() and low < 6 and not LOADING_KIT & self.profile.available_equipment():
+            low, high = 6, 8
+        if low == high:
+            high = low + 2
+        if self.profile.level is Level.BEGINNER and low < 8:
+            low, high = 8, max(high, 10)
         if ex.caps.reps:
             low, high = min(low, ex.caps.reps), min(high, ex.caps.reps)
-        if self.profile.level is Level.BEGINNER and ex.unit == "reps" and low < 8:
-            low, high = 8, max(high, 8)
+        if target == "bottom":
+            return low, low
+        if target == "middle":
+            return (low + high + 1) // 2, (low + high + 1) // 2
+        if target == "top":
+            return high, high
         return low, high
 
     def minutes(self, template: Template, work: list[tuple[Exercise, int, int]]) -> float:
@@ -351,8 +372,12 @@ class Builder:
         return template.warm_up.minutes + template.cool_down.minutes + seconds / 60
 
     def estimate(self, session: SessionPlan, template: Template, sets: list[int]) -> float:
+        """A session's real minutes at these sets, as done on its usual day (with any calmer swaps)."""
+        slots = list(zip(session.slots, sets, strict=True))
+        if session.day >= 0:
+            slots = self.for_day(slots, session.day)
         return self.minutes(template, [(slot.exercise, n, self.dose(slot.exercise, slot.reps)[1])
-                                       for n, slot in zip(sets, session.slots, strict=True)])
+                                       for slot, n in slots])
 
     def fit_minutes(self, plans: list[SessionPlan], template: Template, band: tuple[int, int],
                     peak_delta: int) -> None:
@@ -385,6 +410,7 @@ class Builder:
                 droppable = [
                     i for i, slot in enumerate(session.slots)
                     if slot.origin in ("template", "coverage")  # a rule's addition is what its note promises
+                    and not (slot.exercise.is_heavy() and slot.reps[0] <= 5)  # the heavy day's lift stays (29)
                     and all(c.value not in required or c.value in others
                             or any(c in o.exercise.categories for o in session.slots if o is not slot)
                             for c in slot.exercise.categories)
@@ -487,10 +513,11 @@ class Builder:
 
 @lru_cache(maxsize=8192)
 def choose_days(key_days: frozenset[int], hard: frozenset[int], long_day: int | None,
-                forbidden: frozenset[int], loads: tuple[tuple[float, bool, bool], ...]) -> tuple[tuple[int, bool], ...]:
+                forbidden: frozenset[int],
+                loads: tuple[tuple[float, float, bool], ...]) -> tuple[tuple[int, bool], ...]:
     """Days (0=Mon) for each session in order, with whether it shares a hard-run day; fewer if they don't fit.
 
-    loads are (fatigue cost, heavy lift, jumps) per session. Never the day before a key run (COACHING.md 11),
+    loads are (fatigue cost, its heavy-lift part, jumps) per session. Never the day before a key run (COACHING.md 11),
     never consecutive days (13); the day after the long run is kept for mobility unless the week needs it for a
     session without a heavy lift (then the plan doesn't mark it for mobility, 25). The costliest
     session gets the best free day: not a key-run day, with the most days before the next key run (25);
@@ -499,7 +526,7 @@ def choose_days(key_days: frozenset[int], hard: frozenset[int], long_day: int | 
     blocked = {(day - 1) % 7 for day in key_days} | set(forbidden)
     after_long = (long_day + 1) % 7 if long_day is not None else None
     candidates = [d for d in range(7) if d not in blocked and (d not in key_days or d in hard)]
-    top = max((cost for cost, _, _ in loads), default=0) or 1
+    top = max((cost + heavy for cost, heavy, _ in loads), default=0) or 1  # heavy lifts count twice
 
     def rest_before_next(day: int) -> int:
         return min(((k - day) % 7 or 7 for k in key_days), default=7)
@@ -514,11 +541,11 @@ def choose_days(key_days: frozenset[int], hard: frozenset[int], long_day: int | 
             for order in itertools.permutations(combo):
                 score = 0.5 * gaps[0]
                 for day, (cost, heavy, jumps) in zip(order, loads, strict=False):
-                    weight = 1 + cost / top
-                    if day == after_long:  # the mobility day: only when the week needs it, never heavy
-                        score -= 100 if heavy else 10 + weight
-                    elif day in key_days:
-                        score -= (4 if heavy else 1) + (2 if jumps else 0)
+                    weight = 1 + (cost + heavy) / top
+                    if day == after_long:  # the mobility day: only when the week needs it; heavy lifts swap out
+                        score -= 10 + weight + 10 * heavy
+                    elif day in key_days:  # on the long run's day heavy lifts swap out too
+                        score -= (4 if heavy else 1) + (2 if jumps else 0) + (10 * heavy if day == long_day else 0)
                     else:
                         score += 3 + weight * min(rest_before_next(day), 4)
                 rank = (score, tuple(-d for d in order))
@@ -600,6 +627,7 @@ class Planner:
 
         count = builder.sessions_per_week(template)
         progression = self.catalog.progressions[builder.progression()]
+        builder.progression_id = progression.id
         band = builder.minutes_band(template)
         plans = builder.sessions(template, count)
         plans = builder.schedule(plans)
@@ -678,10 +706,11 @@ class Planner:
                              if n > 0 and not {Category.HEAVY, Category.PLYOMETRIC, Category.ECCENTRIC}
                              & set(slot.exercise.categories)]
                     if slots:
-                        week.entries.append(WeekEntry(p, slots, day, "light", (3, 4), policy.recovery_focus))
+                        week.entries.append(WeekEntry(p, slots, day, "light", (3, 4), policy.recovery_focus,
+                                                      reps="bottom"))
                     continue
                 slots = [(slot, n) for slot, n in zip(p.slots, sets, strict=True) if n > 0]
-                week.entries.append(WeekEntry(p, slots, day, p.kind, week.step.rir, p.focus))
+                week.entries.append(WeekEntry(p, slots, day, p.kind, week.step.rir, p.focus, reps=week.step.reps))
             done = [slot for w in [*layout, week] for e in w.entries for slot, _ in b.for_day(e.slots, e.day)]
             primer = self._primer(b, plans[0], done or plans[0].slots, modes, week_start, placed_dates + [
                 week_start + dt.timedelta(days=e.day) for e in week.entries])
@@ -693,6 +722,7 @@ class Planner:
         if taper:
             self._taper(b, layout)
         weeks = []
+        seen: set[str] = set()  # exercises already done: a loaded one gets its starting load the first time
         for index, week in enumerate(layout):
             number = index + 1
             week_start = b.start + dt.timedelta(days=7 * index)
@@ -700,8 +730,13 @@ class Planner:
             if taper and number == WEEKS:
                 label, summary = "Taper", ("Race soon after this week: about half the sets at the same effort, "
                                            "so you keep the sharpness and shed the fatigue.")
-            sessions = [self._session(b, template, e.plan, e.slots, e.rir, week_start, band, e.kind, e.day,
-                                      focus=e.focus) for e in week.entries]
+            load = self.catalog.progressions[b.progression_id].load_start
+            sessions = []
+            for e in sorted(week.entries, key=lambda entry: entry.day):
+                session = self._session(b, template, e.plan, e.slots, e.rir, week_start, band, e.kind, e.day,
+                                        focus=e.focus, reps=e.reps, load=load, seen=seen)
+                seen.update(p.id for p in session.exercises)
+                sessions.append(session)
             sessions.sort(key=lambda session: session.date)
             self._nordic_limit(sessions, week.maintenance or label == "Taper")
             race_in_week = race is not None and 0 <= race - 7 * index < 7
@@ -744,7 +779,7 @@ class Planner:
                 reps = min(jump.reps[0], primer.jump_reps)
                 slots.append((SlotPlan(jump.exercise, primer.jump_sets, (reps, reps), jump.origin),
                               primer.jump_sets))
-            return WeekEntry(first, slots, day, "light", primer.rir, primer.focus, primer=True)
+            return WeekEntry(first, slots, day, "light", primer.rir, primer.focus, primer=True, reps="bottom")
         return None
 
     @staticmethod
@@ -857,13 +892,14 @@ class Planner:
 
     def _session(self, b: Builder, template: Template, plan: SessionPlan, slots: list[tuple[SlotPlan, int]],
                  rir: tuple[int, int], week_start: dt.date, band: tuple[int, int], kind: str,
-                 day: int | None = None, focus: str | None = None) -> Session:
+                 day: int | None = None, focus: str | None = None, reps: str = "range", load: str = "",
+                 seen: set[str] | None = None) -> Session:
         day = plan.day if day is None else day
         on_run_day = day in b.key_days()
         slots = b.for_day(slots, day)
         if b.profile.level is Level.BEGINNER:
             rir = (max(rir[0], 2), max(rir[1], 3))
-        work = [[slot.exercise, sets, *b.dose(slot.exercise, slot.reps)] for slot, sets in slots]
+        work = [[slot.exercise, sets, *b.dose(slot.exercise, slot.reps, reps)] for slot, sets in slots]
         low, high = band
         estimate = b.minutes(template, [(ex, n, top) for ex, n, _, top in work])
         while kind != "light" and estimate > high:  # COACHING.md 28: trim sets rather than understate time
@@ -872,7 +908,9 @@ class Planner:
                 break
             biggest[1] -= 1
             estimate = b.minutes(template, [(ex, n, top) for ex, n, _, top in work])
-        exercises = [self._prescription(ex, n, bottom, top, rir) for ex, n, bottom, top in work]
+        exercises = [self._prescription(ex, n, bottom, top, rir,
+                                        load if self._loaded(ex) and ex.id not in (seen or ()) else "")
+                     for ex, n, bottom, top in work]
         warm_up, cool_down = self._blocks(template, b.profile.niggles)
         shown = math.ceil(estimate - 1e-9)
         if kind != "light" and estimate < low:
@@ -920,9 +958,17 @@ class Planner:
             self._items[item_id] = Item(id=item.id, name=item.name, dose=item.dose)
         return self._items[item_id]
 
-    def _prescription(self, ex: Exercise, sets: int, low: int, high: int, rir: tuple[int, int]) -> Prescription:
+    @staticmethod
+    def _loaded(ex: Exercise) -> bool:
+        """A lift done with added weight (so it needs a starting load): kit to hold, counted in reps, no jump."""
+        return bool(ex.equipment) and ex.unit == "reps" and not ex.is_plyometric()
+
+    def _prescription(self, ex: Exercise, sets: int, low: int, high: int, rir: tuple[int, int],
+                      load: str = "") -> Prescription:
         """Prescriptions are immutable and repeat across weeks and runners, so each is built once."""
-        key = (ex.id, sets, low, high, rir)
+        if load:
+            load = load.format(capacity=high + rir[1], reps=_reps_text(low, high))
+        key = (ex.id, sets, low, high, rir, load)
         found = self._prescriptions.get(key)
         if found is None:
             if len(self._prescriptions) > 50_000:
@@ -931,7 +977,7 @@ class Planner:
                 id=ex.id, name=ex.name, sets=sets, reps=_reps_text(low, high), min_reps=low, max_reps=high,
                 per_side=ex.per_side, unit=ex.unit, tempo=ex.tempo, rest_seconds=ex.rest_seconds,
                 rir_min=rir[0], rir_max=rir[1], effort=_effort(ex, rir),
-                categories=[c.value for c in ex.categories], cue=ex.cue)
+                categories=[c.value for c in ex.categories], cue=ex.cue, load=load)
         return found
 
     def _mobility_days(self, b: Builder, week_start: dt.date, race: int | None,

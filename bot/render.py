@@ -97,7 +97,7 @@ class Renderer:
                             "exercise.md.j2", "session.md.j2")}
 
     def _exercise_line(self, ex: Any, cues: bool) -> str:
-        key = (ex.id, ex.sets, ex.reps, ex.rir_min, ex.rir_max, cues)
+        key = (ex.id, ex.sets, ex.reps, ex.rir_min, ex.rir_max, ex.load, cues)
         line = self._lines.get(key)
         if line is None:
             if len(self._lines) > 50_000:
@@ -106,7 +106,7 @@ class Renderer:
         return line
 
     def _session_body(self, session: Any, cues: bool) -> str:
-        key = (tuple((e.id, e.sets, e.reps, e.rir_min, e.rir_max) for e in session.exercises),
+        key = (tuple((e.id, e.sets, e.reps, e.rir_min, e.rir_max, e.load) for e in session.exercises),
                tuple(item.id for item in session.warm_up), tuple(item.id for item in session.cool_down), cues)
         body = self._bodies.get(key)
         if body is None:

@@ -326,7 +326,9 @@ def coaching_violations(plan: Plan, catalog: Catalog, baseline: Plan | None = No
             out.append(f"28: {s.date} at {s.minutes} min, outside {low}-{high}")
 
     # 29: real progression.
-    if plan.progression == "build" and len(plan.weeks) == 4 and all(len(w.sessions) for w in plan.weeks[:3]):
+    race_shaped = offset is not None and -24 <= offset < 49  # maintenance or recovery in weeks 1-3 (23, 24)
+    if (plan.progression == "build" and not race_shaped and len(plan.weeks) == 4
+            and all(len(w.sessions) for w in plan.weeks[:3])):
         volume = [sum(e.sets * e.max_reps for s in w.sessions for e in s.exercises) for w in plan.weeks[:3]]
         doses = [[(e.id, e.sets, e.reps) for s in w.sessions for e in s.exercises] for w in plan.weeks[:3]]
         if doses[1] == doses[2]:
@@ -338,12 +340,14 @@ def coaching_violations(plan: Plan, catalog: Catalog, baseline: Plan | None = No
         if heavy_possible and not any("heavy" in e.categories and 3 <= e.min_reps <= e.max_reps <= 5
                                       for s in sessions for e in s.exercises):
             out.append("29: no heavy 3-5 rep day for an intermediate or advanced runner")
-    for s in sessions[:3]:
+    first_time: set[str] = set()
+    for s in sorted(sessions, key=lambda s: s.date):
         for e in s.exercises:
             ex = catalog.exercises[e.id]
-            if ex.equipment and e.unit == "reps" and "plyometric" not in e.categories and not getattr(e, "load", ""):
-                out.append(f"29: no starting load for {e.id}")
-                break
+            if (e.id not in first_time and ex.equipment and e.unit == "reps" and "plyometric" not in e.categories
+                    and not getattr(e, "load", "")):
+                out.append(f"29: no starting load for {e.id} the first time it comes")
+            first_time.add(e.id)
 
     # 30: goals change the training (per plan; mileage is compared across plans in the report).
     if not p.niggles and not p.sharp_pain and len(sessions) >= 4:

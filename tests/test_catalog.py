@@ -73,7 +73,8 @@ def test_yaml_syntax_error_gives_the_line(rules_copy):
     """A YAML syntax error names the file and line."""
     path = rules_copy / "progressions.yaml"
     lines = path.read_text().splitlines()
-    lines[7] = lines[7].replace("}", "")  # an unclosed flow mapping
+    at = next(i for i, line in enumerate(lines) if "{label:" in line)
+    lines[at] = lines[at].replace("}", "")  # an unclosed flow mapping
     path.write_text("\n".join(lines))
     with pytest.raises(DataFileError, match=r"progressions.yaml:\d+: YAML syntax error"):
         load_catalog(rules_copy)

@@ -35,15 +35,16 @@ def test_sessions_avoid_the_day_before_key_runs(planner):
 
 
 def test_heavy_session_goes_on_an_easy_day_when_there_is_one(planner):
-    """A runner with a free Friday gets the heavy session on Friday, not on a hard-run day."""
+    """A runner with a free Friday gets the heavy day (the 3-5 rep lift) on Friday, not on a hard-run day."""
     plan = planner.make_plan(Profile(**BASE), START)
-    heavy_days = {s.day for s in plan.weeks[1].sessions if any("heavy" in e.categories for e in s.exercises)}
+    heavy_days = {s.day for s in plan.weeks[1].sessions
+                  if any("heavy" in e.categories and e.max_reps <= 5 for e in s.exercises)}
     assert heavy_days == {"fri"}
 
 
 def test_consecutive_days_are_never_used_even_across_weeks():
     """Sunday and the next Monday count as consecutive."""
-    placed = choose_days(frozenset(), frozenset(), None, frozenset(), ((10, True, False),) * 3)
+    placed = choose_days(frozenset(), frozenset(), None, frozenset(), ((10.0, 5.0, False),) * 3)
     days = sorted(d for d, _ in placed)
     assert len(days) == 3
     for a, b in zip(days, [*days[1:], days[0] + 7], strict=True):
@@ -291,3 +292,17 @@ def test_minutes_shown_cover_the_sets_reps_tempo_and_rest(planner):
         plan = planner.make_plan(Profile(**{**BASE, "level": level}), START)
         for s in (s for w in plan.weeks for s in w.sessions):
             assert s.minutes >= work_minutes(s, planner.catalog, plan.template) - 0.5
+
+
+def test_double_progression_with_a_starting_load(planner):
+    """COACHING.md 29: reps climb week to week within the range (beginners too), a starting load by feel comes
+    with each loaded lift the first time, and intermediates get a heavy 3-5 rep day."""
+    beginner = planner.make_plan(Profile(**{**BASE, "level": "beginner"}), START)
+    squat = [next(e for s in w.sessions for e in s.exercises if e.id == "goblet-squat") for w in beginner.weeks]
+    assert [e.max_reps for e in squat[:3]] == [8, 9, 10]
+    assert "could lift about 12 times, for sets of 8" in squat[0].load and not squat[1].load
+    volume = [sum(e.sets * e.max_reps for s in w.sessions for e in s.exercises) for w in beginner.weeks[:3]]
+    assert volume[0] < volume[1] < volume[2]
+    intermediate = planner.make_plan(Profile(**BASE), START)
+    assert any("heavy" in e.categories and 3 <= e.min_reps <= e.max_reps <= 5
+               for w in intermediate.weeks for s in w.sessions for e in s.exercises)
