@@ -168,6 +168,9 @@ class Builder:
     _blocked: dict[tuple[str, bool], str | None] = field(default_factory=dict)
     _key_days: frozenset[int] | None = None
     progression_id: str = "build"
+    _doses: dict[tuple[str, tuple[int, int], str], tuple[int, int]] = field(default_factory=dict)
+    _set_times: dict[tuple[str, int], float] = field(default_factory=dict)
+    _can_load: bool | None = None
 
     # -- decisions -------------------------------------------------------------------------
 
@@ -333,6 +336,29 @@ class Builder:
     # -- time ------------------------------------------------------------------------------
 
     def dose(self, ex: Exercise, reps: tuple[int, int], target: str = "range") -> tuple[int, int]:
+        """The reps (or seconds) an exercise is prescribed at this week (memoised per plan; see _dose)."""
+        key = (ex.id, reps, target)
+        found = self._doses.get(key)
+        if found is None:
+            found = self._doses[key] = self._dose(ex, reps, target)
+        return found
+
+    def can_load(self) -> bool:
+        """Whether the runner has kit that adds load to a lift (dumbbells, kettlebell, barbell, gym)."""
+        if self._can_load is None:
+            self._can_load = bool(LOADING_KIT & self.profile.available_equipment())
+        return self._can_load
+
+    def set_time(self, ex: Exercise, top: int) -> float:
+        """Seconds one set takes at `top` reps: reps at tempo (both sides) plus rest (COACHING.md 28)."""
+        key = (ex.id, top)
+        found = self._set_times.get(key)
+        if found is None:
+            found = self._set_times[key] = self.catalog.dosing.set_seconds(ex.unit, ex.tempo, top, ex.per_side,
+                                                                           ex.rest_seconds)
+        return found
+
+    def _dose(self, ex: Exercise, reps: tuple[int, int], target: str) -> tuple[int, int]:
         """The reps (or seconds) an exercise is prescribed at, at a week's place in its rep range.
 
         Holds in seconds (COACHING.md 26); a single rep count becomes a range two reps wide and the week
@@ -344,7 +370,7 @@ class Builder:
             return self.catalog.dosing.hold(low, high)
         if ex.is_plyometric():
             return low, high
-        if ex.is_heavy() and low < 6 and not LOADING_KIT & self.profile.available_equipment():
+        if ex.is_heavy() and low < 6 and not self.can_load():
             low, high = 6, 8
         if low == high:
             high = low + 2
@@ -365,10 +391,13 @@ class Builder:
 
         work holds (exercise, sets, top of the rep range) triples.
         """
-        dosing = self.catalog.dosing
-        seconds = sum(n * dosing.set_seconds(ex.unit, ex.tempo, high, ex.per_side, ex.rest_seconds)
-                      for ex, n, high in work if n > 0)
-        seconds += dosing.changeover_seconds * max(0, sum(1 for _, n, _ in work if n > 0) - 1)
+        seconds = 0.0
+        count = 0
+        for ex, n, high in work:
+            if n > 0:
+                seconds += n * self.set_time(ex, high)
+                count += 1
+        seconds += self.catalog.dosing.changeover_seconds * max(0, count - 1)
         return template.warm_up.minutes + template.cool_down.minutes + seconds / 60
 
     def estimate(self, session: SessionPlan, template: Template, sets: list[int]) -> float:
@@ -907,7 +936,7 @@ class Planner:
             if biggest[1] <= 1:
                 break
             biggest[1] -= 1
-            estimate = b.minutes(template, [(ex, n, top) for ex, n, _, top in work])
+            estimate -= b.set_time(biggest[0], biggest[3]) / 60
         exercises = [self._prescription(ex, n, bottom, top, rir,
                                         load if self._loaded(ex) and ex.id not in (seen or ()) else "")
                      for ex, n, bottom, top in work]
