@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from bot.models import Category, Equipment, Level, Niggle
+from bot.models import Category, Equipment, Goal, Level, Niggle
 from bot.yamlio import DataFileError, describe_errors, line_of, read_yaml
 
 _ID = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
@@ -247,27 +247,44 @@ _TEMPO_COUNTS = re.compile(r"^\s*([0-9xX]+)-([0-9xX]+)-([0-9xX]+)\s*$")
 _TEMPO_SECONDS = re.compile(r"(\d+)(?:-(\d+))?\s*s\b")
 
 
+class MileageBand(Strict):
+    """How strength volume follows weekly running from `from_km` upwards (COACHING.md 30)."""
+
+    from_km: float = Field(ge=0, le=250)
+    jump_sets: int = Field(ge=-3, le=2)
+    jump_reps_factor: float = Field(gt=0, le=1.5)
+    accessory_sets: int = Field(ge=-3, le=2)
+    accessory_reps: int = Field(ge=-4, le=6)
+
+
 class DosingPolicy(Strict):
-    """Hold doses and the arithmetic of session minutes (rules/dosing.yaml)."""
+    """Hold doses, the arithmetic of session minutes and volume by mileage (rules/dosing.yaml)."""
 
     hold_seconds: tuple[int, int]
     hold_default_seconds: int = Field(ge=5, le=120)
     rep_seconds: float = Field(gt=0, le=10)
     changeover_seconds: int = Field(ge=0, le=180)
+    mileage: list[MileageBand] = Field(min_length=1)
 
     @model_validator(mode="after")
     def _holds(self) -> DosingPolicy:
         low, high = self.hold_seconds
         if not 5 <= low <= self.hold_default_seconds <= high <= 120:
             raise ValueError("hold_seconds must be [shortest, longest] with hold_default_seconds inside, 5-120 s")
+        starts = [band.from_km for band in self.mileage]
+        if starts[0] != 0 or starts != sorted(set(starts)):
+            raise ValueError("mileage bands must start at from_km 0 and go up, each from_km once")
         return self
+
+    def band_for(self, weekly_km: float) -> MileageBand:
+        """The mileage band a runner's weekly distance falls in."""
+        return [band for band in self.mileage if band.from_km <= weekly_km][-1]
 
     def hold(self, low: int, high: int) -> tuple[int, int]:
         """A hold's seconds: kept when inside the range, else the default (a copied rep count never stays)."""
         lo, hi = self.hold_seconds
         return (low, high) if lo <= low <= high <= hi else (self.hold_default_seconds, self.hold_default_seconds)
 
-    @lru_cache(maxsize=256)  # noqa: B019 - one policy per rule set, a handful of tempos
     def seconds_per_rep(self, tempo: str | None) -> float:
         """Seconds one rep takes at a tempo."""
         if tempo:
@@ -285,6 +302,33 @@ class DosingPolicy(Strict):
         return reps * per_rep * (2 if per_side else 1) + rest
 
 
+class Emphasis(Strict):
+    """What one goal adds, by exercise category: sets, and reps to the range (COACHING.md 30)."""
+
+    sets: dict[Category, int] = Field(default_factory=dict)
+    reps: dict[Category, int] = Field(default_factory=dict)
+
+    @field_validator("sets", "reps")
+    @classmethod
+    def _small(cls, value: dict[Category, int]) -> dict[Category, int]:
+        if any(not -3 <= n <= 3 for n in value.values()):
+            raise ValueError("each change must be between -3 and 3")
+        return value
+
+
+class EmphasisPolicy(Strict):
+    """Each goal's emphasis (rules/emphasis.yaml)."""
+
+    goals: dict[Goal, Emphasis]
+
+    @model_validator(mode="after")
+    def _every_goal(self) -> EmphasisPolicy:
+        missing = [g.value for g in Goal if g not in self.goals]
+        if missing:
+            raise ValueError(f"goals must cover {missing} too")
+        return self
+
+
 @dataclass(frozen=True)
 class Catalog:
     """Everything the planner draws from; immutable once loaded."""
@@ -296,6 +340,7 @@ class Catalog:
     races: RacePolicy
     placement: PlacementPolicy
     dosing: DosingPolicy
+    emphasis: EmphasisPolicy
 
     def template_for(self, level: Level) -> Template:
         for template in self.templates.values():
@@ -313,6 +358,7 @@ class Catalog:
             "races": self.races.model_dump(mode="json"),
             "placement": self.placement.model_dump(mode="json"),
             "dosing": self.dosing.model_dump(mode="json"),
+            "emphasis": self.emphasis.model_dump(mode="json"),
         }
 
 
@@ -375,6 +421,7 @@ def load_catalog(rules_dir: Path) -> Catalog:
     races = _policy(RacePolicy, race_path, "race policy", problems)
     placement = _policy(PlacementPolicy, rules_dir / "placement.yaml", "placement policy", problems)
     dosing = _policy(DosingPolicy, rules_dir / "dosing.yaml", "dosing policy", problems)
+    emphasis = _policy(EmphasisPolicy, rules_dir / "emphasis.yaml", "emphasis policy", problems)
     for i, jump in enumerate(races.primer.jumps if races else []):
         if jump not in exercises:
             problems.append(f"{race_path}:{line_of(race_node, ['primer', 'jumps', i])}: unknown exercise '{jump}'")
@@ -411,6 +458,6 @@ def load_catalog(rules_dir: Path) -> Catalog:
             problems.append(f"{prog_path}: the progression pattern '{needed}' is missing")
     if problems:
         raise DataFileError(problems)
-    assert races and placement and dosing  # each is None only with a problem, raised above
+    assert races and placement and dosing and emphasis  # each is None only with a problem, raised above
     return Catalog(exercises=exercises, items=items, templates=templates, progressions=progressions, races=races,
-                   placement=placement, dosing=dosing)
+                   placement=placement, dosing=dosing, emphasis=emphasis)

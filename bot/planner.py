@@ -48,6 +48,7 @@ M = TypeVar("M", bound=BaseModel)
 WEEKS = 4
 LOADING_KIT = frozenset({"dumbbells", "kettlebell", "barbell", "gym"})  # kit that adds load to a lift
 MOBILITY_ITEMS = ("foam-roll", "ankle-dorsiflexion", "hip-flexor-release", "thoracic-rotation")
+ACCESSORY = frozenset({Category.HIP, Category.CORE, Category.CALF})  # hip, core and calf work
 FILL_ITEMS = ("ankle-dorsiflexion", "hip-flexor-release", "thoracic-rotation")
 
 
@@ -86,6 +87,7 @@ class SlotPlan:
     sets: int
     reps: tuple[int, int]
     origin: str  # "template" or the id of the rule that added it
+    emphasis: int = 0  # sets the runner's goals added (rules/emphasis.yaml): trimmed last
 
 
 @dataclass
@@ -319,6 +321,58 @@ class Builder:
                     break
         return plans
 
+    def emphasise(self, plans: list[SessionPlan]) -> None:
+        """COACHING.md 30: each goal shifts sets and reps by category (rules/emphasis.yaml)."""
+        emphases = [self.catalog.emphasis.goals[g] for g in self.profile.goals]
+        for session in plans:
+            for slot in session.slots:
+                cats = slot.exercise.categories
+                sets = max((e.sets.get(c, 0) for e in emphases for c in cats), default=0)
+                reps = 0
+                if not (slot.exercise.is_heavy() or slot.exercise.is_plyometric()) and slot.exercise.unit == "reps":
+                    shifts = [e.reps[c] for e in emphases for c in cats if c in e.reps]
+                    reps = max(shifts, key=abs) if shifts else 0
+                slot.sets = max(1, min(6, slot.sets + sets))
+                slot.emphasis = sets + abs(reps)
+                low = max(1, slot.reps[0] + reps)
+                slot.reps = (low, max(low, slot.reps[1] + reps))
+
+    def follow_mileage(self, plans: list[SessionPlan], template: Template, band: tuple[int, int],
+                       peak_delta: int) -> None:
+        """COACHING.md 30: fewer jump contacts and accessory sets the more the runner runs.
+
+        Heavy lifts stay as they are (rules/dosing.yaml `mileage`). Done once sessions fit their time band,
+        so cuts only cut; extra accessory reps at low mileage go in only where the session still fits.
+        """
+        mileage = self.catalog.dosing.band_for(self.profile.weekly_km)
+        changed = False
+        for session in plans:
+            for slot in session.slots:
+                before = (slot.sets, slot.reps)
+                ex = slot.exercise
+                if ex.is_heavy():
+                    continue
+                if ex.is_plyometric():
+                    sets = max(1, slot.sets + mileage.jump_sets)
+                    low = max(1, round(slot.reps[0] * mileage.jump_reps_factor))
+                    reps = (low, max(low, round(slot.reps[1] * mileage.jump_reps_factor)))
+                elif set(ex.categories) <= ACCESSORY and ex.unit == "reps":
+                    sets = max(1, slot.sets + mileage.accessory_sets)
+                    reps = (slot.reps[0] + mileage.accessory_reps, slot.reps[1] + mileage.accessory_reps)
+                elif set(ex.categories) <= ACCESSORY:
+                    sets, reps = max(1, slot.sets + mileage.accessory_sets), slot.reps
+                else:
+                    continue
+                slot.sets, slot.reps = sets, reps
+                if self.estimate(session, template, [self.cap_sets(x, x.sets + peak_delta)
+                                                     for x in session.slots]) > band[1]:
+                    slot.sets, slot.reps = before  # more work than the band holds: leave it as it was
+                changed |= (slot.sets, slot.reps) != before
+        if changed:
+            self.guard("safeguard-mileage", "Strength volume follows running volume: fewer jump contacts and "
+                       "accessory sets at high mileage, heavy lifts unchanged.",
+                       f"jumps and accessory work dosed for {self.profile.mileage_text} a week")
+
     def cover_categories(self, plans: list[SessionPlan]) -> None:
         """COACHING.md 14: every category of the level appears over the block; single-leg every week."""
         for category in required_categories(self.profile.level):
@@ -423,9 +477,11 @@ class Builder:
 
             def trim(floor: int, s: SessionPlan = session) -> None:
                 while self.estimate(s, template, peak()) > high:
-                    biggest = max(reversed(s.slots), key=lambda x: x.sets)
-                    if self.cap_sets(biggest, biggest.sets + peak_delta) <= floor:
+                    over = [x for x in s.slots if self.cap_sets(x, x.sets + peak_delta) > floor]
+                    if not over:
                         return
+                    plain = [x for x in over if x.emphasis <= 0] or over  # the goals' emphasis goes last
+                    biggest = max(reversed(plain), key=lambda x: x.sets)
                     biggest.sets -= 1
                     self.guard("safeguard-minutes", "Session length stays within the level's band, at the "
                                "real time its sets, reps, tempo and rest take.",
@@ -438,7 +494,8 @@ class Builder:
                                                             for slot in p.slots for c in slot.exercise.categories}
                 droppable = [
                     i for i, slot in enumerate(session.slots)
-                    if slot.origin in ("template", "coverage")  # a rule's addition is what its note promises
+                    if i > 0  # the session's main lift stays
+                    and slot.origin in ("template", "coverage")  # a rule's addition is what its note promises
                     and not (slot.exercise.is_heavy() and slot.reps[0] <= 5)  # the heavy day's lift stays (29)
                     and all(c.value not in required or c.value in others
                             or any(c in o.exercise.categories for o in session.slots if o is not slot)
@@ -446,12 +503,22 @@ class Builder:
                 ]
                 if not droppable:
                     break
-                index = droppable[-1]
+                plain = [i for i in droppable if session.slots[i].emphasis <= 0] or droppable
+                index = plain[-1]
                 dropped = session.slots.pop(index)
                 self.guard("safeguard-minutes", "Session length stays within the level's band, at the real "
                            "time its sets, reps, tempo and rest take.",
                            f"left {dropped.exercise.name} out of session {session.key} to keep it within {high} min")
             trim(1)
+            # Still over: a goal's additions give way (a niggle's or safety rule's never do), last first.
+            while self.estimate(session, template, peak()) > high and len(session.slots) > 2:
+                extra = [i for i, slot in enumerate(session.slots) if i > 0 and slot.origin.startswith("goal-")]
+                if not extra:
+                    break
+                dropped = session.slots.pop(extra[-1])
+                self.guard("safeguard-minutes", "Session length stays within the level's band, at the real "
+                           "time its sets, reps, tempo and rest take.",
+                           f"left {dropped.exercise.name} out of session {session.key} to keep it within {high} min")
 
     def long_day(self) -> int | None:
         """The long run's day (0=Mon), if the runner has one."""
@@ -529,6 +596,13 @@ class Builder:
             self.guard("safeguard-schedule", "No strength the day before a long run or hard session, and never "
                        "on consecutive days.", f"only room for {len(placed)} session(s) a week around your "
                        f"key runs, so {dropped} fewer")
+        # What a rule added to a session that found no day goes to the last session kept (its note promises it).
+        for lost in plans[len(placed):]:
+            keep = plans[len(placed) - 1] if placed else None
+            for slot in lost.slots:
+                if (keep is not None and slot.origin not in ("template", "coverage")
+                        and slot.exercise.id not in keep.ids()):
+                    keep.slots.append(slot)
         result = []
         for session, (day, on_hard) in zip(plans, placed, strict=False):
             session.day, session.on_hard_day = day, on_hard
@@ -665,9 +739,11 @@ class Planner:
                       "Free up one easy day (or tell me fewer hard days) and I'll fit a session in.")
             return Plan(**common, sessions_per_week=0, progression=progression.id, weeks=[],
                         trace=trace + builder.guards, withheld=True, withheld_reason=reason)
+        builder.emphasise(plans)
         builder.cover_categories(plans)
         peak_delta = max(step.sets for step in progression.weeks if step.sets_factor is None)
         builder.fit_minutes(plans, template, band, peak_delta)
+        builder.follow_mileage(plans, template, band, peak_delta)
 
         weeks = self._weeks(builder, template, progression.weeks, plans, band)
         notes = common.pop("notes") + builder.notes
@@ -710,7 +786,11 @@ class Planner:
                 steady = next(m for m in maintain if m.sets_factor is None)
                 sets = [b.cap_sets(s, s.sets + steady.sets) for s in plans[0].slots]
                 if week.step.sets_factor is not None:  # the pattern's lighter week: scale the steady dose
-                    sets = spread_down(sets, min(sum(sets) - 1, math.floor(week.step.sets_factor * sum(sets))))
+                    total = sum(sets)
+                    sets = spread_down(sets, min(total - 1, math.floor(week.step.sets_factor * total)))
+                    k = covered_last([s.exercise for s in plans[0].slots], sets) if sum(sets) >= total else None
+                    if k is not None:
+                        sets[k] = 0  # one set of everything already: leave out an accessory others cover
                 chosen = [(plans[0], sets)]
             else:
                 chosen = list(zip(plans, build_sets[index], strict=True))

@@ -350,11 +350,13 @@ def coaching_violations(plan: Plan, catalog: Catalog, baseline: Plan | None = No
             first_time.add(e.id)
 
     # 30: goals change the training (per plan; mileage is compared across plans in the report).
-    if not p.niggles and not p.sharp_pain and len(sessions) >= 4:
+    if not p.niggles and not p.sharp_pain and not race_shaped and len(sessions) >= 4:  # a race's run-in: 23, 24
         cats = {c for s in sessions for c in s.categories}
         ids = {e.id for s in sessions for e in s.exercises}
         goals = {g.value for g in p.goals}
-        lifter = p.level.value != "beginner" and plan.progression == "build"
+        # jumps wait for fresh legs (25): with every session after a key run there is no room for them
+        lifter = (p.level.value != "beginner" and plan.progression == "build"
+                  and any(not s.after_run for s in sessions))
         kit = LOADING_KIT & p.available_equipment()
         if "speed" in goals and lifter and kit and not {"heavy", "plyometric"} <= cats:
             out.append("30: a speed goal without both heavy work and jumps")

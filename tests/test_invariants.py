@@ -95,7 +95,7 @@ RACE_PROFILES = st.builds(
     race_distance=st.none() | st.sampled_from(list(RaceDistance)),
 )
 NOT_YET = {n: pytest.mark.xfail(strict=True, reason="issue 11: not built yet")
-           for n in (27, 30)}
+           for n in (27,)}
 
 
 @pytest.mark.parametrize("number", [pytest.param(n, marks=NOT_YET[n]) if n in NOT_YET else n

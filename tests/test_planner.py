@@ -221,7 +221,6 @@ def _distinct(plans) -> int:
 ONE_RUNNER = {"weekly_km": 45, "long_run_day": "sun", "hard_days": ["tue", "thu"], "equipment": ["gym"]}
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11: goals and mileage do not yet change the training enough")
 @pytest.mark.parametrize("level", list(Level))
 def test_goals_and_mileage_change_the_training(planner, level):
     """COACHING.md 30: six goals give at least four distinct plans; 20/60/160 km a week give three."""
