@@ -329,6 +329,35 @@ class EmphasisPolicy(Strict):
         return self
 
 
+class Claim(Strict):
+    """What one note claims about the plan it comes with (COACHING.md 27)."""
+
+    has_categories: list[Category] = Field(default_factory=list)
+    has_ids: list[str] = Field(default_factory=list)
+    no_categories: list[Category] = Field(default_factory=list)
+    no_ids: list[str] = Field(default_factory=list)
+
+    def untrue(self, ids: set[str], categories: set[str]) -> str | None:
+        """Why the claim is untrue of a plan holding these exercises and categories, or None."""
+        lacking = [c.value for c in self.has_categories if c.value not in categories]
+        if lacking:
+            return f"the plan has no {', '.join(lacking)} work"
+        if self.has_ids and not set(self.has_ids) & ids:
+            return f"the plan has none of {', '.join(self.has_ids)}"
+        there = [c.value for c in self.no_categories if c.value in categories]
+        if there:
+            return f"the plan has {', '.join(there)} work"
+        if set(self.no_ids) & ids:
+            return f"the plan has {', '.join(sorted(set(self.no_ids) & ids))}"
+        return None
+
+
+class ClaimsPolicy(Strict):
+    """Each rule's note claim (rules/claims.yaml)."""
+
+    notes: dict[str, Claim]
+
+
 @dataclass(frozen=True)
 class Catalog:
     """Everything the planner draws from; immutable once loaded."""
@@ -341,6 +370,7 @@ class Catalog:
     placement: PlacementPolicy
     dosing: DosingPolicy
     emphasis: EmphasisPolicy
+    claims: ClaimsPolicy
 
     def template_for(self, level: Level) -> Template:
         for template in self.templates.values():
@@ -359,6 +389,7 @@ class Catalog:
             "placement": self.placement.model_dump(mode="json"),
             "dosing": self.dosing.model_dump(mode="json"),
             "emphasis": self.emphasis.model_dump(mode="json"),
+            "claims": self.claims.model_dump(mode="json"),
         }
 
 
@@ -422,6 +453,11 @@ def load_catalog(rules_dir: Path) -> Catalog:
     placement = _policy(PlacementPolicy, rules_dir / "placement.yaml", "placement policy", problems)
     dosing = _policy(DosingPolicy, rules_dir / "dosing.yaml", "dosing policy", problems)
     emphasis = _policy(EmphasisPolicy, rules_dir / "emphasis.yaml", "emphasis policy", problems)
+    claims = _policy(ClaimsPolicy, rules_dir / "claims.yaml", "claims policy", problems)
+    for rule_id, claim in (claims.notes.items() if claims else []):
+        for ex_id in [*claim.has_ids, *claim.no_ids]:
+            if ex_id not in exercises:
+                problems.append(f"{rules_dir / 'claims.yaml'}: '{rule_id}': unknown exercise '{ex_id}'")
     for i, jump in enumerate(races.primer.jumps if races else []):
         if jump not in exercises:
             problems.append(f"{race_path}:{line_of(race_node, ['primer', 'jumps', i])}: unknown exercise '{jump}'")
@@ -458,6 +494,6 @@ def load_catalog(rules_dir: Path) -> Catalog:
             problems.append(f"{prog_path}: the progression pattern '{needed}' is missing")
     if problems:
         raise DataFileError(problems)
-    assert races and placement and dosing and emphasis  # each is None only with a problem, raised above
+    assert races and placement and dosing and emphasis and claims  # None only with a problem, raised above
     return Catalog(exercises=exercises, items=items, templates=templates, progressions=progressions, races=races,
-                   placement=placement, dosing=dosing, emphasis=emphasis)
+                   placement=placement, dosing=dosing, emphasis=emphasis, claims=claims)

@@ -490,8 +490,12 @@ class Builder:
             trim(2)
             while self.estimate(session, template, peak()) > high and len(session.slots) > 2:
                 # session A stands alone in one-session weeks (maintenance), so it keeps its own coverage
-                others = set() if session is plans[0] else {c.value for p in plans if p is not session
-                                                            for slot in p.slots for c in slot.exercise.categories}
+                # (what another session covers is what it holds on its day: jumps wait after a key run)
+                others = set() if session is plans[0] else {
+                    c.value for p in plans if p is not session
+                    for slot, _ in (self.for_day([(x, 1) for x in p.slots], p.day) if p.day >= 0
+                                    else [(x, 1) for x in p.slots])
+                    for c in slot.exercise.categories}
                 droppable = [
                     i for i, slot in enumerate(session.slots)
                     if i > 0  # the session's main lift stays
@@ -746,9 +750,31 @@ class Planner:
         builder.follow_mileage(plans, template, band, peak_delta)
 
         weeks = self._weeks(builder, template, progression.weeks, plans, band)
-        notes = common.pop("notes") + builder.notes
+        notes = self._true_notes(builder, outcome, weeks, common.pop("notes")) + builder.notes
         return trusted(Plan, **common, notes=notes, sessions_per_week=len(plans), progression=progression.id,
                        weeks=weeks, trace=trace + builder.guards, withheld=False, withheld_reason=None)
+
+    def _true_notes(self, b: Builder, outcome: Outcome, weeks: list[Week], notes: list[str]) -> list[str]:
+        """COACHING.md 27: leave out a rule's note whose claim (rules/claims.yaml) the plan doesn't keep."""
+        exercises = [e for w in weeks for s in w.sessions for e in s.exercises]
+        if not exercises:
+            return notes
+        ids = {e.id for e in exercises}
+        categories = {c for e in exercises for c in e.categories}
+        untrue: set[str] = set()
+        for entry in outcome.trace:
+            claim = self.catalog.claims.notes.get(entry["rule_id"])
+            if claim is None or entry["status"] != "applied":
+                continue
+            why = claim.untrue(ids, categories)
+            if why is None:
+                continue
+            for change in entry["changes"]:
+                if change.startswith("note: "):
+                    untrue.add(change.removeprefix("note: "))
+                    b.guard("safeguard-true-notes", "A note is shown only when it is true of the plan.",
+                            f"left out the note of rule '{entry['rule_id']}': {why}")
+        return [note for note in notes if note not in untrue]
 
     # -- weeks -----------------------------------------------------------------------------
 

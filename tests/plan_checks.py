@@ -377,17 +377,17 @@ def coaching_violations(plan: Plan, catalog: Catalog, baseline: Plan | None = No
 # fired without an entry here is reported, so a new note cannot go unchecked.
 NOTE_CLAIMS: dict[str, dict[str, set[str]]] = {
     "niggle-achilles": {"no_categories": {"plyometric"}, "has_ids": {"isometric-calf-hold"}},
-    "niggle-calf": {"no_categories": {"plyometric"}},
+    "niggle-calf": {"no_categories": {"plyometric"}, "has_ids": {"isometric-calf-hold"}},
     "niggle-knee": {"no_categories": {"plyometric"}, "no_ids": KNEE_DEEP_FLEXION, "has_ids": {"glute-bridge"}},
     "niggle-it-band": {"no_ids": {"bounding", "pogo-hops", "depth-jump"}, "has_ids": {"side-lying-hip-raise"}},
     "niggle-hamstring": {"no_ids": {"nordic-hamstring", "single-leg-rdl"}, "has_ids": {"hamstring-bridge-hold"}},
     "niggle-hip": {"no_ids": {"bulgarian-split-squat", "bounding"}},
-    "niggle-shin": {"no_categories": {"plyometric"}, "has_ids": {"bent-knee-calf-raise"}},
+    "niggle-shin": {"no_categories": {"plyometric"}, "has_ids": {"bent-knee-calf-raise", "isometric-calf-hold"}},
     "niggle-foot": {"no_categories": {"plyometric"}},
     "niggle-lower-back": {"no_ids": {"back-squat"}, "has_ids": {"bird-dog"}},
     "goal-endurance": {"has_categories": {"hip", "core"}},
     "goal-hills": {"has_ids": {"step-up"}},
-    "goal-injury-resilience": {"has_categories": {"eccentric", "hip"}},
+    "goal-injury-resilience": {"has_categories": {"eccentric", "hip"}, "has_ids": {"isometric-calf-hold"}},
     "goal-power": {"has_categories": {"plyometric"}},
     "goal-speed": {"has_categories": {"heavy", "plyometric"}},
 }
@@ -401,7 +401,11 @@ def note_violations(plan: Plan) -> list[str]:
     ids = {e.id for s in sessions for e in s.exercises}
     cats = {c for s in sessions for c in s.categories}
     out = []
-    for rule_id in plan.fired_rules:
+    shown = set(plan.notes)
+    for entry in plan.trace:
+        rule_id = entry.rule_id
+        if not any(c.removeprefix("note: ") in shown for c in entry.changes if c.startswith("note: ")):
+            continue  # no note of this rule is shown with the plan
         claims = NOTE_CLAIMS.get(rule_id, {})
         for key, wanted in claims.items():
             if key == "no_categories" and wanted & cats:

@@ -142,3 +142,11 @@ def test_unknown_item_substitute_is_named(rules_copy):
     path.write_text(path.read_text().replace("substitute: easy-jog}", "substitute: easy-jogg}"))
     with pytest.raises(DataFileError, match=r"'strides' field 'substitute': unknown item 'easy-jogg'"):
         load_catalog(rules_copy)
+
+
+def test_claims_name_known_exercises(rules_copy):
+    """A note claim about an exercise the catalogue doesn't have is reported."""
+    path = rules_copy / "claims.yaml"
+    path.write_text(path.read_text().replace("has_ids: [step-up]}", "has_ids: [step-upp]}"))
+    with pytest.raises(DataFileError, match=r"claims.yaml: 'goal-hills': unknown exercise 'step-upp'"):
+        load_catalog(rules_copy)

@@ -94,12 +94,7 @@ RACE_PROFILES = st.builds(
     race_date=st.none() | st.integers(-10, 70).map(lambda d: START + dt.timedelta(days=d)),
     race_distance=st.none() | st.sampled_from(list(RaceDistance)),
 )
-NOT_YET = {n: pytest.mark.xfail(strict=True, reason="issue 11: not built yet")
-           for n in (27,)}
-
-
-@pytest.mark.parametrize("number", [pytest.param(n, marks=NOT_YET[n]) if n in NOT_YET else n
-                                    for n in range(23, 31)])
+@pytest.mark.parametrize("number", range(23, 31))
 @settings(max_examples=60)
 @given(profile=RACE_PROFILES)
 def test_plans_hold_invariants_23_to_30(planner, profile, number):

@@ -305,3 +305,13 @@ def test_double_progression_with_a_starting_load(planner):
     intermediate = planner.make_plan(Profile(**BASE), START)
     assert any("heavy" in e.categories and 3 <= e.min_reps <= e.max_reps <= 5
                for w in intermediate.weeks for s in w.sessions for e in s.exercises)
+
+
+def test_a_note_the_plan_does_not_keep_is_left_out_and_explained(planner):
+    """COACHING.md 27: a knee niggle takes the jumps, so the speed note (heavy lifting plus jumps) is not shown,
+    and "why this plan" says so; the knee note itself is true and stays."""
+    plan = planner.make_plan(Profile(**{**BASE, "niggles": ["knee"], "equipment": ["gym"]}), START)
+    assert not any("springy jumps" in note for note in plan.notes)
+    assert any(note.startswith("Knee:") for note in plan.notes)
+    guard = next(t for t in plan.trace if t.rule_id == "safeguard-true-notes")
+    assert any("goal-speed" in change and "plyometric" in change for change in guard.changes)
