@@ -355,8 +355,9 @@ def coaching_violations(plan: Plan, catalog: Catalog, baseline: Plan | None = No
         ids = {e.id for s in sessions for e in s.exercises}
         goals = {g.value for g in p.goals}
         # jumps wait for fresh legs (25): with every session after a key run there is no room for them
-        lifter = (p.level.value != "beginner" and plan.progression == "build"
-                  and any(not s.after_run for s in sessions))
+        after_long = DAYS[(DAYS.index(p.long_run_day) + 1) % 7] if p.long_run_day else None
+        lifter = (p.level.value != "beginner" and plan.progression == "build"  # a fresh day for heavy + jumps
+                  and any(not s.after_run and s.day != after_long for s in sessions))
         kit = LOADING_KIT & p.available_equipment()
         if "speed" in goals and lifter and kit and not {"heavy", "plyometric"} <= cats:
             out.append("30: a speed goal without both heavy work and jumps")
