@@ -22,11 +22,20 @@ from bot.text import (
 
 COLOURS = {"plan": 0x2E86DE, "week": 0x27AE60, "why": 0x8E44AD, "withheld": 0xE67E22}
 PROGRESSION_TEXT = {
-    "build": "introduce, build, peak, deload",
     "maintain": "steady maintenance while your running takes priority",
     "hold": "steady, with no load increases",
     "none": "no plan yet",
 }
+
+
+def progression_text(plan: Plan) -> str:
+    """The block's shape as its weeks really are (COACHING.md 27): their labels, or the pattern's words."""
+    if plan.progression in PROGRESSION_TEXT and plan.progression != "none" and all(
+            w.label in ("Maintain", "Steady", "Ease off", "Deload") for w in plan.weeks):
+        return PROGRESSION_TEXT[plan.progression]
+    return ", ".join(w.label.lower() for w in plan.weeks) or PROGRESSION_TEXT["none"]
+
+
 MAX_OVERVIEW_NOTES = 4
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
@@ -127,7 +136,7 @@ class Renderer:
         if plan.withheld:
             return self.withheld_embed(plan)
         text = self._render("overview.md.j2", plan=plan, max_notes=MAX_OVERVIEW_NOTES,
-                            progression_text=PROGRESSION_TEXT.get(plan.progression, plan.progression))
+                            progression_text=progression_text(plan))
         return {"title": "Your 4-week leg strength plan", "description": truncate(text, EMBED_DESCRIPTION_LIMIT),
                 "color": COLOURS["plan"], "footer": self._footer(plan, "Overview")}
 
@@ -175,7 +184,7 @@ class Renderer:
             return "# LegDay\n\n" + self._render("withheld.md.j2", plan=plan) + "\n"
         entries = [t for t in plan.trace if t.status != "no-effect"]
         return self._render("plan.md.j2", plan=plan, entries=entries,
-                            progression_text=PROGRESSION_TEXT.get(plan.progression, plan.progression)) + "\n"
+                            progression_text=progression_text(plan)) + "\n"
 
     def ics(self, plan: Plan) -> bytes:
         """A calendar with one all-day event per strength session; stable UIDs so re-imports update."""
