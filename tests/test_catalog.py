@@ -150,3 +150,11 @@ def test_claims_name_known_exercises(rules_copy):
     path.write_text(path.read_text().replace("has_ids: [step-up]}", "has_ids: [step-upp]}"))
     with pytest.raises(DataFileError, match=r"claims.yaml: 'goal-hills': unknown exercise 'step-upp'"):
         load_catalog(rules_copy)
+
+
+def test_emphasis_must_cover_every_goal(rules_copy):
+    """Every goal needs an emphasis entry (general may be empty); a missing one is named."""
+    path = rules_copy / "emphasis.yaml"
+    path.write_text(path.read_text().replace("  general: {}\n", ""))
+    with pytest.raises(DataFileError, match=r"goals must cover \['general'\] too"):
+        load_catalog(rules_copy)

@@ -111,3 +111,14 @@ def test_rest_periods_are_shown_on_pages_markdown_and_console(coach):
     assert line in coach.renderer.markdown(plan)
     assert line in coach.renderer.week_text(plan, 2)
     assert week_page.count("· rest ") == sum(len(s.exercises) for s in plan.weeks[1].sessions)
+
+
+def test_overview_tells_the_block_as_its_weeks_are(coach):
+    """COACHING.md 27: a race block's overview names its real weeks, not the build pattern it didn't follow."""
+    build = coach.renderer.overview_text(coach.plan(RUNNER, START))
+    assert "introduce, build, peak, deload" in build
+    race = coach.plan(RUNNER.model_copy(update={"race_date": START + dt.timedelta(days=9)}), START)
+    text = coach.renderer.overview_text(race)
+    assert "introduce, build, peak, deload" not in text
+    assert ", ".join(w.label.lower() for w in race.weeks) in text
+    assert "up to 2 strength sessions a week" in text
