@@ -501,13 +501,19 @@ class Builder:
                     if i > 0  # the session's main lift stays
                     and slot.origin in ("template", "coverage")  # a rule's addition is what its note promises
                     and not (slot.exercise.is_heavy() and slot.reps[0] <= 5)  # the heavy day's lift stays (29)
-                    and all(c.value not in required or c.value in others
+                    and all(c.value not in required
+                            or (c.value in others and c is not Category.SINGLE_LEG)  # single-leg: every week (14)
                             or any(c in o.exercise.categories for o in session.slots if o is not slot)
                             for c in slot.exercise.categories)
                 ]
                 if not droppable:
                     break
-                plain = [i for i in droppable if session.slots[i].emphasis <= 0] or droppable
+                plain = [i for i in droppable if session.slots[i].emphasis <= 0]
+                if not plain:  # an emphasised exercise goes only if the session keeps its kind of work
+                    plain = [i for i in droppable if set(session.slots[i].exercise.categories) <= {
+                        c for j, o in enumerate(session.slots) if j != i for c in o.exercise.categories}]
+                if not plain:
+                    break
                 index = plain[-1]
                 dropped = session.slots.pop(index)
                 self.guard("safeguard-minutes", "Session length stays within the level's band, at the real "
