@@ -6,14 +6,15 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from bot.models import Category, Equipment, Level, Niggle
+from bot.models import Category, Equipment, Goal, Level, Niggle
 from bot.yamlio import DataFileError, describe_errors, line_of, read_yaml
 
 _ID = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+P = TypeVar("P", bound=BaseModel)
 _REPS = re.compile(r"^(\d+)(?:-(\d+))?$")
 
 
@@ -40,7 +41,6 @@ class Exercise(Strict):
     unit: Literal["reps", "seconds", "metres"] = "reps"
     tempo: str | None = None
     rest_seconds: int = Field(ge=0, le=600)
-    minutes_per_set: float = Field(gt=0, le=10)
     caps: Caps = Caps()
     cue: str = Field(min_length=1, max_length=200)
 
@@ -56,6 +56,8 @@ class ItemDef(Strict):
     name: str = Field(min_length=1, max_length=100)
     categories: list[Category] = Field(min_length=1)
     dose: str = Field(min_length=1, max_length=60)
+    unsuitable_for: list[Niggle] = Field(default_factory=list)
+    substitute: str | None = None
 
 
 @lru_cache(maxsize=1024)
@@ -121,6 +123,7 @@ class WeekStep(Strict):
     sets: int = Field(default=0, ge=-2, le=2)
     sets_factor: float | None = Field(default=None, gt=0, lt=1)
     rir: tuple[int, int]
+    reps: Literal["bottom", "middle", "top", "range"] = "range"
     summary: str = Field(min_length=1, max_length=200)
 
     @field_validator("rir")
@@ -136,6 +139,223 @@ class Progression(Strict):
     id: str
     description: str
     weeks: list[WeekStep] = Field(min_length=4, max_length=4)
+    load_start: str = Field(default="", max_length=120)
+
+
+class DistancePolicy(Strict):
+    """Days after a race of one distance: no strength at all, then no heavy, jumping or eccentric work."""
+
+    rest_days: int = Field(ge=0, le=7)
+    recovery_days: int = Field(ge=1, le=28)
+
+    @model_validator(mode="after")
+    def _order(self) -> DistancePolicy:
+        if self.recovery_days < self.rest_days:
+            raise ValueError("recovery_days must be at least rest_days")
+        return self
+
+
+class PrimerPolicy(Strict):
+    """The one short primer allowed in a race's final week (COACHING.md 24)."""
+
+    days_out: tuple[int, int]
+    lift_sets: int = Field(ge=1, le=2)
+    jump_sets: int = Field(ge=1, le=3)
+    jump_reps: int = Field(ge=1, le=8)
+    jumps: list[str] = Field(default_factory=list)
+    rir: tuple[int, int]
+    focus: str = Field(min_length=1, max_length=60)
+
+    @model_validator(mode="after")
+    def _days(self) -> PrimerPolicy:
+        if not 2 <= self.days_out[0] <= self.days_out[1] <= 6:
+            raise ValueError("days_out must be [nearest, farthest], between 2 and 6 days before the race")
+        if not 1 <= self.rir[0] <= self.rir[1] <= 4:
+            raise ValueError("rir must be [fewest, most] reps in reserve, each from 1 to 4")
+        return self
+
+
+class WeekText(Strict):
+    label: str = Field(min_length=1, max_length=30)
+    summary: str = Field(min_length=1, max_length=200)
+
+
+class RacePolicy(Strict):
+    """How strength work fits around a key race, by days to it and its distance (rules/races.yaml)."""
+
+    distances: dict[Literal["5k", "10k", "half", "marathon", "ultra", "unknown"], DistancePolicy]
+    look_back_days: int = Field(ge=0, le=28)
+    maintenance_days: int = Field(ge=7, le=42)
+    last_full_session_days: tuple[int, int]
+    primer: PrimerPolicy
+    taper_window_days: int = Field(ge=0, le=28)
+    weeks: dict[Literal["race", "recover", "maintain"], WeekText]
+    recovery_focus: str = Field(min_length=1, max_length=60)
+
+    @model_validator(mode="after")
+    def _complete(self) -> RacePolicy:
+        missing = {"5k", "10k", "half", "marathon", "ultra", "unknown"} - set(self.distances)
+        if missing:
+            raise ValueError(f"distances must cover {sorted(missing)} too")
+        if set(self.weeks) != {"race", "recover", "maintain"}:
+            raise ValueError("weeks must give race, recover and maintain")
+        near, far = self.last_full_session_days
+        if not self.primer.days_out[1] < near <= far <= 14:
+            raise ValueError("last_full_session_days must be [nearest, farthest], after the primer and within 14")
+        return self
+
+    def for_distance(self, distance: str | None) -> DistancePolicy:
+        """The policy for a race distance; no distance given means the conservative `unknown`."""
+        return self.distances[distance or "unknown"]  # type: ignore[index]
+
+
+class FocusPart(Strict):
+    category: Category
+    words: str = Field(min_length=1, max_length=30)
+
+
+class PlacementPolicy(Strict):
+    """How sessions are ranked by fatigue and labelled by content (rules/placement.yaml)."""
+
+    fatigue_cost: dict[Category, float]
+    default_cost: float = Field(gt=0, le=10)
+    heavy_day_factor: float = Field(default=1, ge=1, le=5)
+    focus_claims: dict[str, list[Category]]
+    focus_parts: list[FocusPart] = Field(min_length=1)
+
+    def set_cost(self, categories: list[Category], reps: int = 8) -> float:
+        """Fatigue cost of one working set of an exercise: its costliest category (more for heavy triples)."""
+        cost = max((self.fatigue_cost.get(c, self.default_cost) for c in categories), default=self.default_cost)
+        return cost * self.heavy_day_factor if Category.HEAVY in categories and reps <= 5 else cost
+
+    def focus_holds(self, focus: str, categories: set[str]) -> bool:
+        """Whether every claiming word in a focus is true of a session holding these categories."""
+        words = focus.lower().replace(",", " ").split()
+        return all(any(c.value in categories for c in self.focus_claims[w]) for w in words
+                   if w in self.focus_claims)
+
+    def focus_for(self, categories: set[str]) -> str:
+        """A focus built from what a session holds: its first two parts, e.g. 'Heavy strength and power'."""
+        parts = [p.words for p in self.focus_parts if p.category.value in categories][:2]
+        if not parts:
+            return "Strength"
+        text = " and ".join(parts)
+        return text[0].upper() + text[1:]
+
+
+_TEMPO_COUNTS = re.compile(r"^\s*([0-9xX]+)-([0-9xX]+)-([0-9xX]+)\s*$")
+_TEMPO_SECONDS = re.compile(r"(\d+)(?:-(\d+))?\s*s\b")
+
+
+class MileageBand(Strict):
+    """How strength volume follows weekly running from `from_km` upwards (COACHING.md 30)."""
+
+    from_km: float = Field(ge=0, le=250)
+    jump_sets: int = Field(ge=-3, le=2)
+    jump_reps_factor: float = Field(gt=0, le=1.5)
+    accessory_sets: int = Field(ge=-3, le=2)
+    accessory_reps: int = Field(ge=-4, le=6)
+
+
+class DosingPolicy(Strict):
+    """Hold doses, the arithmetic of session minutes and volume by mileage (rules/dosing.yaml)."""
+
+    hold_seconds: tuple[int, int]
+    hold_default_seconds: int = Field(ge=5, le=120)
+    rep_seconds: float = Field(gt=0, le=10)
+    changeover_seconds: int = Field(ge=0, le=180)
+    mileage: list[MileageBand] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _holds(self) -> DosingPolicy:
+        low, high = self.hold_seconds
+        if not 5 <= low <= self.hold_default_seconds <= high <= 120:
+            raise ValueError("hold_seconds must be [shortest, longest] with hold_default_seconds inside, 5-120 s")
+        starts = [band.from_km for band in self.mileage]
+        if starts[0] != 0 or starts != sorted(set(starts)):
+            raise ValueError("mileage bands must start at from_km 0 and go up, each from_km once")
+        return self
+
+    def band_for(self, weekly_km: float) -> MileageBand:
+        """The mileage band a runner's weekly distance falls in."""
+        return [band for band in self.mileage if band.from_km <= weekly_km][-1]
+
+    def hold(self, low: int, high: int) -> tuple[int, int]:
+        """A hold's seconds: kept when inside the range, else the default (a copied rep count never stays)."""
+        lo, hi = self.hold_seconds
+        return (low, high) if lo <= low <= high <= hi else (self.hold_default_seconds, self.hold_default_seconds)
+
+    def seconds_per_rep(self, tempo: str | None) -> float:
+        """Seconds one rep takes at a tempo."""
+        if tempo:
+            counts = _TEMPO_COUNTS.match(tempo)
+            if counts:
+                return float(sum(1 if c in "xX" else int(c) for c in counts.groups()))
+            named = _TEMPO_SECONDS.search(tempo)
+            if named:
+                return float(int(named[2] or named[1]) + 2)
+        return self.rep_seconds
+
+    def set_seconds(self, unit: str, tempo: str | None, reps: int, per_side: bool, rest: int) -> float:
+        """One set: its reps (or hold) at tempo, both sides when per side, then its rest."""
+        per_rep = 1.0 if unit == "seconds" else self.seconds_per_rep(tempo)
+        return reps * per_rep * (2 if per_side else 1) + rest
+
+
+class Emphasis(Strict):
+    """What one goal adds, by exercise category: sets, and reps to the range (COACHING.md 30)."""
+
+    sets: dict[Category, int] = Field(default_factory=dict)
+    reps: dict[Category, int] = Field(default_factory=dict)
+
+    @field_validator("sets", "reps")
+    @classmethod
+    def _small(cls, value: dict[Category, int]) -> dict[Category, int]:
+        if any(not -3 <= n <= 3 for n in value.values()):
+            raise ValueError("each change must be between -3 and 3")
+        return value
+
+
+class EmphasisPolicy(Strict):
+    """Each goal's emphasis (rules/emphasis.yaml)."""
+
+    goals: dict[Goal, Emphasis]
+
+    @model_validator(mode="after")
+    def _every_goal(self) -> EmphasisPolicy:
+        missing = [g.value for g in Goal if g not in self.goals]
+        if missing:
+            raise ValueError(f"goals must cover {missing} too")
+        return self
+
+
+class Claim(Strict):
+    """What one note claims about the plan it comes with (COACHING.md 27)."""
+
+    has_categories: list[Category] = Field(default_factory=list)
+    has_ids: list[str] = Field(default_factory=list)
+    no_categories: list[Category] = Field(default_factory=list)
+    no_ids: list[str] = Field(default_factory=list)
+
+    def untrue(self, ids: set[str], categories: set[str]) -> str | None:
+        """Why the claim is untrue of a plan holding these exercises and categories, or None."""
+        lacking = [c.value for c in self.has_categories if c.value not in categories]
+        if lacking:
+            return f"the plan has no {', '.join(lacking)} work"
+        if self.has_ids and not set(self.has_ids) & ids:
+            return f"the plan has none of {', '.join(self.has_ids)}"
+        there = [c.value for c in self.no_categories if c.value in categories]
+        if there:
+            return f"the plan has {', '.join(there)} work"
+        if set(self.no_ids) & ids:
+            return f"the plan has {', '.join(sorted(set(self.no_ids) & ids))}"
+        return None
+
+
+class ClaimsPolicy(Strict):
+    """Each rule's note claim (rules/claims.yaml)."""
+
+    notes: dict[str, Claim]
 
 
 @dataclass(frozen=True)
@@ -146,6 +366,11 @@ class Catalog:
     items: dict[str, ItemDef]
     templates: dict[str, Template]
     progressions: dict[str, Progression]
+    races: RacePolicy
+    placement: PlacementPolicy
+    dosing: DosingPolicy
+    emphasis: EmphasisPolicy
+    claims: ClaimsPolicy
 
     def template_for(self, level: Level) -> Template:
         for template in self.templates.values():
@@ -160,6 +385,11 @@ class Catalog:
             "items": {key: item.model_dump(mode="json") for key, item in self.items.items()},
             "templates": {key: t.model_dump(mode="json") for key, t in self.templates.items()},
             "progressions": {key: p.model_dump(mode="json") for key, p in self.progressions.items()},
+            "races": self.races.model_dump(mode="json"),
+            "placement": self.placement.model_dump(mode="json"),
+            "dosing": self.dosing.model_dump(mode="json"),
+            "emphasis": self.emphasis.model_dump(mode="json"),
+            "claims": self.claims.model_dump(mode="json"),
         }
 
 
@@ -181,14 +411,26 @@ def _build(model: type[BaseModel], raw: dict[str, Any], key: str, source: str, n
         return None
 
 
+def _policy(model: type[P], path: Path, label: str, problems: list[str]) -> P | None:
+    """One policy file (races, placement, dosing) validated whole; its faults go to problems."""
+    data, node = read_yaml(path)
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        problems.extend(describe_errors(exc, str(path), node, [], label=label))
+        return None
+
+
 def load_catalog(rules_dir: Path) -> Catalog:
-    """Load and cross-check exercises.yaml, sessions.yaml and progressions.yaml; every fault at once."""
+    """Load and cross-check exercises, sessions, progressions, races and placement (YAML); every fault at once."""
     problems: list[str] = []
     ex_path, ses_path, prog_path = (rules_dir / name for name in
                                     ("exercises.yaml", "sessions.yaml", "progressions.yaml"))
     ex_data, ex_node = read_yaml(ex_path)
     ses_data, ses_node = read_yaml(ses_path)
     prog_data, prog_node = read_yaml(prog_path)
+    race_path = rules_dir / "races.yaml"
+    _, race_node = read_yaml(race_path)
 
     exercises = {
         key: ex for key, raw in _section(ex_data, "exercises", str(ex_path), ex_node).items()
@@ -207,6 +449,19 @@ def load_catalog(rules_dir: Path) -> Catalog:
         if (p := _build(Progression, raw, key, str(prog_path), prog_node, "progressions", problems, id=key))
     }
 
+    races = _policy(RacePolicy, race_path, "race policy", problems)
+    placement = _policy(PlacementPolicy, rules_dir / "placement.yaml", "placement policy", problems)
+    dosing = _policy(DosingPolicy, rules_dir / "dosing.yaml", "dosing policy", problems)
+    emphasis = _policy(EmphasisPolicy, rules_dir / "emphasis.yaml", "emphasis policy", problems)
+    claims = _policy(ClaimsPolicy, rules_dir / "claims.yaml", "claims policy", problems)
+    for rule_id, claim in (claims.notes.items() if claims else []):
+        for ex_id in [*claim.has_ids, *claim.no_ids]:
+            if ex_id not in exercises:
+                problems.append(f"{rules_dir / 'claims.yaml'}: '{rule_id}': unknown exercise '{ex_id}'")
+    for i, jump in enumerate(races.primer.jumps if races else []):
+        if jump not in exercises:
+            problems.append(f"{race_path}:{line_of(race_node, ['primer', 'jumps', i])}: unknown exercise '{jump}'")
+
     overlap = set(exercises) & set(items)
     for key in sorted(overlap):
         problems.append(f"{ex_path}:{line_of(ex_node, ['items', key])}: '{key}' is both an exercise and an item")
@@ -215,6 +470,10 @@ def load_catalog(rules_dir: Path) -> Catalog:
             if sub not in exercises or sub == key:
                 problems.append(f"{ex_path}:{line_of(ex_node, ['exercises', key, 'substitutes', i])}: "
                                 f"'{key}' field 'substitutes': unknown exercise '{sub}'")
+    for key, item in items.items():
+        if item.substitute is not None and (item.substitute not in items or item.substitute == key):
+            problems.append(f"{ex_path}:{line_of(ex_node, ['items', key])}: '{key}' field 'substitute': "
+                            f"unknown item '{item.substitute}'")
     for key, template in templates.items():
         for block in ("warm_up", "cool_down"):
             for i, item in enumerate(getattr(template, block).items):
@@ -235,4 +494,6 @@ def load_catalog(rules_dir: Path) -> Catalog:
             problems.append(f"{prog_path}: the progression pattern '{needed}' is missing")
     if problems:
         raise DataFileError(problems)
-    return Catalog(exercises=exercises, items=items, templates=templates, progressions=progressions)
+    assert races and placement and dosing and emphasis and claims  # None only with a problem, raised above
+    return Catalog(exercises=exercises, items=items, templates=templates, progressions=progressions, races=races,
+                   placement=placement, dosing=dosing, emphasis=emphasis, claims=claims)

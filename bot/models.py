@@ -387,6 +387,7 @@ class Prescription(BaseModel):
     effort: str
     categories: list[str]
     cue: str = ""
+    load: str = ""  # a starting load by feel, in the first week (COACHING.md 29)
 
 
 class Item(BaseModel):

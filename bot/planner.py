@@ -18,7 +18,16 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
-from bot.catalog import Catalog, Exercise, Template, WeekStep, parse_reps
+from bot.catalog import (
+    Catalog,
+    DistancePolicy,
+    Exercise,
+    PlacementPolicy,
+    RacePolicy,
+    Template,
+    WeekStep,
+    parse_reps,
+)
 from bot.engine import Outcome, RuleSet
 from bot.models import (
     DAYS,
@@ -26,6 +35,7 @@ from bot.models import (
     Item,
     Level,
     MobilityDay,
+    Niggle,
     Plan,
     Prescription,
     Profile,
@@ -36,8 +46,9 @@ from bot.models import (
 
 M = TypeVar("M", bound=BaseModel)
 WEEKS = 4
-TAPER_WINDOW_DAYS = 14  # a race this close after the block gets a taper in week 4 (COACHING.md 6)
+LOADING_KIT = frozenset({"dumbbells", "kettlebell", "barbell", "gym"})  # kit that adds load to a lift
 MOBILITY_ITEMS = ("foam-roll", "ankle-dorsiflexion", "hip-flexor-release", "thoracic-rotation")
+ACCESSORY = frozenset({Category.HIP, Category.CORE, Category.CALF})  # hip, core and calf work
 FILL_ITEMS = ("ankle-dorsiflexion", "hip-flexor-release", "thoracic-rotation")
 
 
@@ -76,6 +87,7 @@ class SlotPlan:
     sets: int
     reps: tuple[int, int]
     origin: str  # "template" or the id of the rule that added it
+    emphasis: int = 0  # sets the runner's goals added (rules/emphasis.yaml): trimmed last
 
 
 @dataclass
@@ -93,6 +105,59 @@ class SessionPlan:
     def heavy(self) -> bool:
         return any(slot.exercise.is_heavy() for slot in self.slots)
 
+    def load(self, placement: PlacementPolicy) -> tuple[float, float, bool]:
+        """What placement needs to know (COACHING.md 25): fatigue cost, the part of it in heavy lifts, jumps."""
+        costs = [(slot.sets * placement.set_cost(slot.exercise.categories, slot.reps[0]), slot.exercise.is_heavy())
+                 for slot in self.slots]
+        return (round(sum(c for c, _ in costs), 1), round(sum(c for c, heavy in costs if heavy), 1),
+                any(slot.exercise.is_plyometric() for slot in self.slots))
+
+
+@dataclass
+class WeekEntry:
+    """One session of one week before it becomes a Session: its exercises with this week's sets."""
+
+    plan: SessionPlan
+    slots: list[tuple[SlotPlan, int]]
+    day: int
+    kind: str
+    rir: tuple[int, int]
+    focus: str
+    primer: bool = False
+    reps: str = "range"  # where in each rep range this session sits (WeekStep.reps)
+
+
+@dataclass
+class WeekLayout:
+    """One week before rendering: its progression step, label and sessions."""
+
+    step: WeekStep
+    label: str
+    summary: str
+    maintenance: bool
+    entries: list[WeekEntry] = field(default_factory=list)
+
+
+def day_mode(race: int | None, distance: DistancePolicy, policy: RacePolicy, day: int) -> str:
+    """What a day of the block (0 = its first Monday) may hold around a race (COACHING.md 23, 24).
+
+    "full": the runner's sessions; "recovery": a light session without heavy, jumping or eccentric work;
+    "primer": only the race's short primer; "final": nothing (the race and its final days); "rest": nothing
+    (just after the race).
+    """
+    if race is None:
+        return "full"
+    to_race = race - day
+    if 0 <= to_race < 7:
+        near, far = policy.primer.days_out
+        return "primer" if near <= to_race <= far else "final"
+    since = -to_race
+    if 0 < since <= distance.rest_days:
+        return "rest"
+    if 0 < since <= distance.recovery_days:
+        return "recovery"
+    return "full"
+
 
 @dataclass
 class Builder:
@@ -104,6 +169,10 @@ class Builder:
     notes: list[str] = field(default_factory=list)
     _blocked: dict[tuple[str, bool], str | None] = field(default_factory=dict)
     _key_days: frozenset[int] | None = None
+    progression_id: str = "build"
+    _doses: dict[tuple[str, tuple[int, int], str], tuple[int, int]] = field(default_factory=dict)
+    _set_times: dict[tuple[str, int], float] = field(default_factory=dict)
+    _can_load: bool | None = None
 
     # -- decisions -------------------------------------------------------------------------
 
@@ -117,14 +186,11 @@ class Builder:
                                       changes=[change]))
 
     def race_offset(self) -> int | None:
+        """Days from the block's first day to the race; None when there's none or it is long past."""
         if self.profile.race_date is None:
             return None
         offset = (self.profile.race_date - self.start).days
-        return offset if offset >= 0 else None
-
-    def race_soon(self) -> bool:
-        offset = self.race_offset()
-        return offset is not None and offset < WEEKS * 7 + TAPER_WINDOW_DAYS
+        return offset if offset >= -self.catalog.races.look_back_days else None
 
     def template(self) -> Template:
         chosen = self.outcome.get("template")
@@ -134,12 +200,7 @@ class Builder:
 
     def sessions_per_week(self, template: Template) -> int:
         wanted = self.outcome.get("sessions_per_week") or self.profile.days_per_week or 2
-        wanted = max(1, min(3, int(wanted), len(template.sessions)))
-        if self.race_soon() and wanted != 1:
-            self.guard("safeguard-race-maintenance", "A key race in or just after the block: one session a week.",
-                       f"{wanted} sessions a week became 1 because your race is close")
-            wanted = 1
-        return wanted
+        return max(1, min(3, int(wanted), len(template.sessions)))
 
     def progression(self) -> str:
         chosen = self.outcome.get("progression") or "build"
@@ -149,10 +210,6 @@ class Builder:
             self.guard("safeguard-sharp-pain", "Sharp joint pain: no load progression, no heavy work, no jumps.",
                        "progression held steady")
             chosen = "hold"
-        elif self.race_soon() and chosen == "build":
-            self.guard("safeguard-race-maintenance", "A key race in or just after the block: one session a week.",
-                       "maintenance instead of a build block")
-            chosen = "maintain"
         return chosen
 
     def minutes_band(self, template: Template) -> tuple[int, int]:
@@ -237,9 +294,9 @@ class Builder:
                        "runner (level, niggles, equipment, pain, rules).", f"{name} -> {chosen.name}: {reason}")
         low, high = parse_reps(reps)
         original = self.catalog.exercises[ex_id]
-        if (original.is_heavy() and not chosen.is_heavy() and not chosen.is_plyometric()
-                and chosen.unit == "reps" and low <= 6):
-            low, high = 8, 10  # a lighter substitute is done for more reps, not as a heavy set
+        if ((original.is_heavy() or original.is_plyometric()) and not chosen.is_heavy()
+                and not chosen.is_plyometric() and chosen.unit == "reps" and low <= 6):
+            low, high = 8, 10  # a lighter substitute is done for more reps, not as a heavy set or jump count
         session.slots.append(SlotPlan(chosen, sets, (low, high), origin))
         return True
 
@@ -249,7 +306,9 @@ class Builder:
                  for s in template.sessions[:count]]
         for ref, rule_id in self.outcome.added:
             target = next((p for p in plans if p.key == ref.session), plans[-1])
-            if ref.id in target.ids():
+            there = next((slot for p in plans for slot in p.slots if slot.exercise.id == ref.id), None)
+            if there is not None:
+                there.origin = rule_id  # already in: now it is what the rule's note promises, so it stays
                 continue
             self.add_slot(target, ref.id, ref.sets, ref.reps, rule_id)
         for ref, rule_id in self.outcome.added_categories:
@@ -261,6 +320,58 @@ class Builder:
                     self.add_slot(target, ex.id, ref.sets, ref.reps, rule_id)
                     break
         return plans
+
+    def emphasise(self, plans: list[SessionPlan]) -> None:
+        """COACHING.md 30: each goal shifts sets and reps by category (rules/emphasis.yaml)."""
+        emphases = [self.catalog.emphasis.goals[g] for g in self.profile.goals]
+        for session in plans:
+            for slot in session.slots:
+                cats = slot.exercise.categories
+                sets = max((e.sets.get(c, 0) for e in emphases for c in cats), default=0)
+                reps = 0
+                if not (slot.exercise.is_heavy() or slot.exercise.is_plyometric()) and slot.exercise.unit == "reps":
+                    shifts = [e.reps[c] for e in emphases for c in cats if c in e.reps]
+                    reps = max(shifts, key=abs) if shifts else 0
+                slot.sets = max(1, min(6, slot.sets + sets))
+                slot.emphasis = sets + abs(reps)
+                low = max(1, slot.reps[0] + reps)
+                slot.reps = (low, max(low, slot.reps[1] + reps))
+
+    def follow_mileage(self, plans: list[SessionPlan], template: Template, band: tuple[int, int],
+                       peak_delta: int) -> None:
+        """COACHING.md 30: fewer jump contacts and accessory sets the more the runner runs.
+
+        Heavy lifts stay as they are (rules/dosing.yaml `mileage`). Done once sessions fit their time band,
+        so cuts only cut; extra accessory reps at low mileage go in only where the session still fits.
+        """
+        mileage = self.catalog.dosing.band_for(self.profile.weekly_km)
+        changed = False
+        for session in plans:
+            for slot in session.slots:
+                before = (slot.sets, slot.reps)
+                ex = slot.exercise
+                if ex.is_heavy():
+                    continue
+                if ex.is_plyometric():
+                    sets = max(1, slot.sets + mileage.jump_sets)
+                    low = max(1, round(slot.reps[0] * mileage.jump_reps_factor))
+                    reps = (low, max(low, round(slot.reps[1] * mileage.jump_reps_factor)))
+                elif set(ex.categories) <= ACCESSORY and ex.unit == "reps":
+                    sets = max(1, slot.sets + mileage.accessory_sets)
+                    reps = (slot.reps[0] + mileage.accessory_reps, slot.reps[1] + mileage.accessory_reps)
+                elif set(ex.categories) <= ACCESSORY:
+                    sets, reps = max(1, slot.sets + mileage.accessory_sets), slot.reps
+                else:
+                    continue
+                slot.sets, slot.reps = sets, reps
+                if self.estimate(session, template, [self.cap_sets(x, x.sets + peak_delta)
+                                                     for x in session.slots]) > band[1]:
+                    slot.sets, slot.reps = before  # more work than the band holds: leave it as it was
+                changed |= (slot.sets, slot.reps) != before
+        if changed:
+            self.guard("safeguard-mileage", "Strength volume follows running volume: fewer jump contacts and "
+                       "accessory sets at high mileage, heavy lifts unchanged.",
+                       f"jumps and accessory work dosed for {self.profile.mileage_text} a week")
 
     def cover_categories(self, plans: list[SessionPlan]) -> None:
         """COACHING.md 14: every category of the level appears over the block; single-leg every week."""
@@ -278,42 +389,197 @@ class Builder:
 
     # -- time ------------------------------------------------------------------------------
 
+    def dose(self, ex: Exercise, reps: tuple[int, int], target: str = "range") -> tuple[int, int]:
+        """The reps (or seconds) an exercise is prescribed at this week (memoised per plan; see _dose)."""
+        key = (ex.id, reps, target)
+        found = self._doses.get(key)
+        if found is None:
+            found = self._doses[key] = self._dose(ex, reps, target)
+        return found
+
+    def can_load(self) -> bool:
+        """Whether the runner has kit that adds load to a lift (dumbbells, kettlebell, barbell, gym)."""
+        if self._can_load is None:
+            self._can_load = bool(LOADING_KIT & self.profile.available_equipment())
+        return self._can_load
+
+    def set_time(self, ex: Exercise, top: int) -> float:
+        """Seconds one set takes at `top` reps: reps at tempo (both sides) plus rest (COACHING.md 28)."""
+        key = (ex.id, top)
+        found = self._set_times.get(key)
+        if found is None:
+            found = self._set_times[key] = self.catalog.dosing.set_seconds(ex.unit, ex.tempo, top, ex.per_side,
+                                                                           ex.rest_seconds)
+        return found
+
+    def _dose(self, ex: Exercise, reps: tuple[int, int], target: str) -> tuple[int, int]:
+        """The reps (or seconds) an exercise is prescribed at, at a week's place in its rep range.
+
+        Holds in seconds (COACHING.md 26); a single rep count becomes a range two reps wide and the week
+        takes its bottom, middle or top (double progression, 29); dose caps (15, 16); beginners at 8 reps or
+        more (9); a heavy lift without any weight to load it is done for 6-8 rather than 3-5.
+        """
+        low, high = reps
+        if ex.unit == "seconds":
+            return self.catalog.dosing.hold(low, high)
+        if ex.is_plyometric():
+            return low, high
+        if ex.is_heavy() and low < 6 and not self.can_load():
+            low, high = 6, 8
+        if low == high:
+            high = low + 2
+        if self.profile.level is Level.BEGINNER and low < 8:
+            low, high = 8, max(high, 10)
+        if ex.caps.reps:
+            low, high = min(low, ex.caps.reps), min(high, ex.caps.reps)
+        if target == "bottom":
+            return low, low
+        if target == "middle":
+            return (low + high + 1) // 2, (low + high + 1) // 2
+        if target == "top":
+            return high, high
+        return low, high
+
+    def minutes(self, template: Template, work: list[tuple[Exercise, int, int]]) -> float:
+        """COACHING.md 28: warm-up + cool-down + sets x (reps x tempo + rest) + changeovers.
+
+        work holds (exercise, sets, top of the rep range) triples.
+        """
+        seconds = 0.0
+        count = 0
+        for ex, n, high in work:
+            if n > 0:
+                seconds += n * self.set_time(ex, high)
+                count += 1
+        seconds += self.catalog.dosing.changeover_seconds * max(0, count - 1)
+        return template.warm_up.minutes + template.cool_down.minutes + seconds / 60
+
     def estimate(self, session: SessionPlan, template: Template, sets: list[int]) -> float:
-        work = sum(n * slot.exercise.minutes_per_set for n, slot in zip(sets, session.slots, strict=True))
-        return template.warm_up.minutes + template.cool_down.minutes + work
+        """A session's real minutes at these sets, as done on its usual day (with any calmer swaps)."""
+        slots = list(zip(session.slots, sets, strict=True))
+        if session.day >= 0:
+            slots = self.for_day(slots, session.day)
+        return self.minutes(template, [(slot.exercise, n, self.dose(slot.exercise, slot.reps)[1])
+                                       for slot, n in slots])
 
     def fit_minutes(self, plans: list[SessionPlan], template: Template, band: tuple[int, int],
                     peak_delta: int) -> None:
-        """COACHING.md 3: drop accessories, then sets, until the fullest week fits the level's band."""
+        """COACHING.md 3, 28: fit the fullest week in the level's band at its real minutes.
+
+        Trim sets (to two each), then leave out template accessories (never what a rule added for the runner),
+        then trim to one set.
+        """
         _, high = band
         required = set(required_categories(self.profile.level))
         for session in plans:
             def peak(s: SessionPlan = session) -> list[int]:
                 return [self.cap_sets(slot, slot.sets + peak_delta) for slot in s.slots]
 
+            def trim(floor: int, s: SessionPlan = session) -> None:
+                while self.estimate(s, template, peak()) > high:
+                    over = [x for x in s.slots if self.cap_sets(x, x.sets + peak_delta) > floor]
+                    if not over:
+                        return
+                    plain = [x for x in over if x.emphasis <= 0] or over  # the goals' emphasis goes last
+                    biggest = max(reversed(plain), key=lambda x: x.sets)
+                    biggest.sets -= 1
+                    self.guard("safeguard-minutes", "Session length stays within the level's band, at the "
+                               "real time its sets, reps, tempo and rest take.",
+                               f"fewer sets of {biggest.exercise.name} to keep session {s.key} within {high} min")
+
+            trim(2)
             while self.estimate(session, template, peak()) > high and len(session.slots) > 2:
-                others = {c.value for p in plans if p is not session for slot in p.slots
-                          for c in slot.exercise.categories}
+                # session A stands alone in one-session weeks (maintenance), so it keeps its own coverage
+                # (what another session covers is what it holds on its day: jumps wait after a key run)
+                others = set() if session is plans[0] else {
+                    c.value for p in plans if p is not session
+                    for slot, _ in (self.for_day([(x, 1) for x in p.slots], p.day) if p.day >= 0
+                                    else [(x, 1) for x in p.slots])
+                    for c in slot.exercise.categories}
                 droppable = [
                     i for i, slot in enumerate(session.slots)
-                    if all(c.value not in required or c.value in others
-                           or any(c in o.exercise.categories for o in session.slots if o is not slot)
-                           for c in slot.exercise.categories)
+                    if i > 0  # the session's main lift stays
+                    and slot.origin in ("template", "coverage")  # a rule's addition is what its note promises
+                    and not (slot.exercise.is_heavy() and slot.reps[0] <= 5)  # the heavy day's lift stays (29)
+                    and all(c.value not in required
+                            or (c.value in others and c is not Category.SINGLE_LEG)  # single-leg: every week (14)
+                            or any(c in o.exercise.categories for o in session.slots if o is not slot)
+                            for c in slot.exercise.categories)
                 ]
                 if not droppable:
                     break
-                index = droppable[-1]
-                dropped = session.slots.pop(index)
-                self.guard("safeguard-minutes", "Session length stays within the level's band.",
-                           f"left {dropped.exercise.name} out of session {session.key} to keep it under {high} min")
-            while self.estimate(session, template, peak()) > high:
-                biggest = max(session.slots, key=lambda s: s.sets)
-                if biggest.sets <= 2:
+                plain = [i for i in droppable if session.slots[i].emphasis <= 0]
+                if not plain:  # an emphasised exercise goes only if the session keeps its kind of work
+                    plain = [i for i in droppable if set(session.slots[i].exercise.categories) <= {
+                        c for j, o in enumerate(session.slots) if j != i for c in o.exercise.categories}]
+                if not plain:
                     break
-                biggest.sets -= 1
-                self.guard("safeguard-minutes", "Session length stays within the level's band.",
-                           f"one set fewer of {biggest.exercise.name} to keep session {session.key} "
-                           f"under {high} min")
+                index = plain[-1]
+                dropped = session.slots.pop(index)
+                self.guard("safeguard-minutes", "Session length stays within the level's band, at the real "
+                           "time its sets, reps, tempo and rest take.",
+                           f"left {dropped.exercise.name} out of session {session.key} to keep it within {high} min")
+            trim(1)
+            # Still over: a goal's additions give way (a niggle's or safety rule's never do), last first.
+            while self.estimate(session, template, peak()) > high and len(session.slots) > 2:
+                extra = [i for i, slot in enumerate(session.slots) if i > 0 and slot.origin.startswith("goal-")]
+                if not extra:
+                    break
+                dropped = session.slots.pop(extra[-1])
+                self.guard("safeguard-minutes", "Session length stays within the level's band, at the real "
+                           "time its sets, reps, tempo and rest take.",
+                           f"left {dropped.exercise.name} out of session {session.key} to keep it within {high} min")
+
+    def long_day(self) -> int | None:
+        """The long run's day (0=Mon), if the runner has one."""
+        return DAYS.index(self.profile.long_run_day) if self.profile.long_run_day else None
+
+    def for_day(self, slots: list[tuple[SlotPlan, int]], day: int) -> list[tuple[SlotPlan, int]]:
+        """A session's exercises as done on a day (COACHING.md 12, 25).
+
+        After a key run jumps wait; on the long run's day and the day after it heavy lifts wait too.
+        """
+        long_day = self.long_day()
+        no_heavy = long_day is not None and day in (long_day, (long_day + 1) % 7)
+        on_run_day = day in self.key_days()
+        if not (on_run_day or no_heavy):
+            return slots
+        return self.calmed(slots, no_jumps=on_run_day, no_heavy=no_heavy)
+
+    def calmed(self, slots: list[tuple[SlotPlan, int]], no_jumps: bool,
+               no_heavy: bool) -> list[tuple[SlotPlan, int]]:
+        """Jumps and/or heavy lifts give way to calmer substitutes (COACHING.md 12, 25), or are left out.
+
+        After a hard run the heavy lift stays (done after the run) and only the jumps go.
+        """
+        out: list[tuple[SlotPlan, int]] = []
+        taken = {slot.exercise.id for slot, _ in slots}
+        for slot, n in slots:
+            ex = slot.exercise
+            if (no_jumps and ex.is_plyometric()) or (no_heavy and ex.is_heavy()):
+                sub = self.calmer(ex.id, frozenset(taken), no_heavy)
+                if sub is None:
+                    continue
+                taken.add(sub.id)
+                reps = (8, 10) if sub.unit == "reps" and slot.reps[0] <= 6 else slot.reps
+                slot = SlotPlan(sub, slot.sets, reps, slot.origin)
+            out.append((slot, n))
+        return out
+
+    def calmer(self, ex_id: str, taken: frozenset[str], no_heavy: bool) -> Exercise | None:
+        """The first substitute of ex_id (breadth first) that is not a jump (nor heavy, if asked) and fits."""
+        queue, seen = list(self.catalog.exercises[ex_id].substitutes), {ex_id}
+        while queue:
+            sub_id = queue.pop(0)
+            if sub_id in seen:
+                continue
+            seen.add(sub_id)
+            sub = self.catalog.exercises[sub_id]
+            if (sub_id not in taken and not sub.is_plyometric() and not (no_heavy and sub.is_heavy())
+                    and self.blocked(sub) is None):
+                return sub
+            queue.extend(sub.substitutes)
+        return None
 
     def cap_sets(self, slot: SlotPlan, sets: int) -> int:
         cap = slot.exercise.caps.sets
@@ -333,38 +599,52 @@ class Builder:
     def schedule(self, plans: list[SessionPlan], forbidden: frozenset[int] = frozenset()) -> list[SessionPlan]:
         long_day = DAYS.index(self.profile.long_run_day) if self.profile.long_run_day else None
         hard = frozenset(DAYS.index(day) for day in self.profile.hard_days)
-        placed = choose_days(self.key_days(), hard, long_day, forbidden, tuple(p.heavy() for p in plans))
+        loads = tuple(p.load(self.catalog.placement) for p in plans)
+        placed = choose_days(self.key_days(), hard, long_day, forbidden, loads)
         if len(placed) < len(plans):
             dropped = len(plans) - len(placed)
             self.guard("safeguard-schedule", "No strength the day before a long run or hard session, and never "
                        "on consecutive days.", f"only room for {len(placed)} session(s) a week around your "
                        f"key runs, so {dropped} fewer")
+        # What a rule added to a session that found no day goes to the last session kept (its note promises it).
+        for lost in plans[len(placed):]:
+            keep = plans[len(placed) - 1] if placed else None
+            for slot in lost.slots:
+                if (keep is not None and slot.origin not in ("template", "coverage")
+                        and slot.exercise.id not in keep.ids()):
+                    keep.slots.append(slot)
         result = []
         for session, (day, on_hard) in zip(plans, placed, strict=False):
             session.day, session.on_hard_day = day, on_hard
-            if on_hard and session.heavy():
-                rebuilt = self.build_session(session.key, session.focus, session.kind,
-                                             [(s.exercise.id, s.sets, f"{s.reps[0]}-{s.reps[1]}", s.origin)
-                                              for s in session.slots], no_heavy=True)
-                session.slots = rebuilt.slots
-                self.guard("safeguard-schedule", "Heavy work goes on easy or rest days.",
-                           f"session {session.key} is on a hard-run day, so it has no heavy lifts")
+            if on_hard and any(slot.exercise.is_plyometric() for slot in session.slots):
+                self.guard("safeguard-schedule", "Jumps are done fresh; a session that must share a hard-run day "
+                           "keeps its heavy lift, comes after the run and drops the jumps.",
+                           f"session {session.key} shares a hard-run day, so its jumps are left out")
             result.append(session)
         return sorted(result, key=lambda s: s.day)
 
 
 @lru_cache(maxsize=8192)
 def choose_days(key_days: frozenset[int], hard: frozenset[int], long_day: int | None,
-                forbidden: frozenset[int], heavy: tuple[bool, ...]) -> tuple[tuple[int, bool], ...]:
+                forbidden: frozenset[int],
+                loads: tuple[tuple[float, float, bool], ...]) -> tuple[tuple[int, bool], ...]:
     """Days (0=Mon) for each session in order, with whether it shares a hard-run day; fewer if they don't fit.
 
-    Never the day before a key run (COACHING.md 11), never consecutive days, week to week too (13); heavy
-    sessions prefer easy days and the day after the long run is kept for mobility where possible (12).
+    loads are (fatigue cost, its heavy-lift part, jumps) per session. Never the day before a key run (COACHING.md 11),
+    never consecutive days (13); the day after the long run is kept for mobility unless the week needs it for a
+    session without a heavy lift (then the plan doesn't mark it for mobility, 25). The costliest
+    session gets the best free day: not a key-run day, with the most days before the next key run (25);
+    heavy and jump sessions keep off hard-run days where they can (12, 25).
     """
     blocked = {(day - 1) % 7 for day in key_days} | set(forbidden)
-    candidates = [d for d in range(7) if d not in blocked and (d not in key_days or d in hard)]
     after_long = (long_day + 1) % 7 if long_day is not None else None
-    for count in range(len(heavy), 0, -1):
+    candidates = [d for d in range(7) if d not in blocked and (d not in key_days or d in hard)]
+    top = max((cost + heavy for cost, heavy, _ in loads), default=0) or 1  # heavy lifts count twice
+
+    def rest_before_next(day: int) -> int:
+        return min(((k - day) % 7 or 7 for k in key_days), default=7)
+
+    for count in range(len(loads), 0, -1):
         best: tuple[float, tuple[int, ...]] | None = None
         best_plan: tuple[tuple[int, bool], ...] = ()
         for combo in itertools.combinations(candidates, count):
@@ -373,13 +653,14 @@ def choose_days(key_days: frozenset[int], hard: frozenset[int], long_day: int | 
             gaps = sorted((b - a) % 7 for a, b in zip(combo, combo[1:] + combo[:1], strict=True)) if count > 1 else [7]
             for order in itertools.permutations(combo):
                 score = 0.5 * gaps[0]
-                for day, is_heavy in zip(order, heavy, strict=False):
-                    if day in key_days:
-                        score -= 4 if is_heavy else 1
+                for day, (cost, heavy, jumps) in zip(order, loads, strict=False):
+                    weight = 1 + (cost + heavy) / top
+                    if day == after_long:  # the mobility day: only when the week needs it; heavy lifts swap out
+                        score -= 10 + weight + 10 * heavy
+                    elif day in key_days:  # on the long run's day heavy lifts swap out too
+                        score -= (4 if heavy else 1) + (2 if jumps else 0) + (10 * heavy if day == long_day else 0)
                     else:
-                        score += 3
-                    if day == after_long:
-                        score -= 2 if is_heavy else 1
+                        score += 3 + weight * min(rest_before_next(day), 4)
                 rank = (score, tuple(-d for d in order))
                 if best is None or rank > best:
                     best = rank
@@ -387,6 +668,21 @@ def choose_days(key_days: frozenset[int], hard: frozenset[int], long_day: int | 
         if best_plan:
             return best_plan
     return ()
+
+
+def covered_last(exercises: list[Exercise], sets: list[int], needed: set[Category] | None = None) -> int | None:
+    """The last exercise (with sets) whose categories the others still cover; None when each is needed.
+
+    Leaving it out loses no kind of work (COACHING.md 14), or none of the `needed` kinds when given.
+    """
+    for k in reversed(range(len(sets))):
+        if not sets[k]:
+            continue
+        rest = {c for j, ex in enumerate(exercises) if j != k and sets[j] for c in ex.categories}
+        own = set(exercises[k].categories)
+        if (own if needed is None else own & needed) <= rest:
+            return k
+    return None
 
 
 def spread_down(sets: list[int], target: int, floor: int = 1) -> list[int]:
@@ -424,7 +720,7 @@ class Planner:
         self.ruleset = ruleset
         self.catalog = ruleset.catalog
         self._items: dict[str, Item] = {}
-        self._template_blocks: dict[str, tuple[list[Item], list[Item]]] = {}
+        self._template_blocks: dict[tuple[str, tuple[Niggle, ...]], tuple[list[Item], list[Item]]] = {}
         self._prescriptions: dict[tuple, Prescription] = {}
 
     def make_plan(self, profile: Profile, start: dt.date | None = None) -> Plan:
@@ -444,6 +740,7 @@ class Planner:
 
         count = builder.sessions_per_week(template)
         progression = self.catalog.progressions[builder.progression()]
+        builder.progression_id = progression.id
         band = builder.minutes_band(template)
         plans = builder.sessions(template, count)
         plans = builder.schedule(plans)
@@ -452,83 +749,251 @@ class Planner:
                       "Free up one easy day (or tell me fewer hard days) and I'll fit a session in.")
             return Plan(**common, sessions_per_week=0, progression=progression.id, weeks=[],
                         trace=trace + builder.guards, withheld=True, withheld_reason=reason)
+        builder.emphasise(plans)
         builder.cover_categories(plans)
         peak_delta = max(step.sets for step in progression.weeks if step.sets_factor is None)
         builder.fit_minutes(plans, template, band, peak_delta)
+        builder.follow_mileage(plans, template, band, peak_delta)
 
         weeks = self._weeks(builder, template, progression.weeks, plans, band)
-        notes = common.pop("notes") + builder.notes
+        notes = self._true_notes(builder, outcome, weeks, common.pop("notes")) + builder.notes
         return trusted(Plan, **common, notes=notes, sessions_per_week=len(plans), progression=progression.id,
                        weeks=weeks, trace=trace + builder.guards, withheld=False, withheld_reason=None)
+
+    def _true_notes(self, b: Builder, outcome: Outcome, weeks: list[Week], notes: list[str]) -> list[str]:
+        """COACHING.md 27: leave out a rule's note whose claim (rules/claims.yaml) the plan doesn't keep."""
+        exercises = [e for w in weeks for s in w.sessions for e in s.exercises]
+        if not exercises:
+            return notes
+        ids = {e.id for e in exercises}
+        categories = {c for e in exercises for c in e.categories}
+        untrue: set[str] = set()
+        for entry in outcome.trace:
+            claim = self.catalog.claims.notes.get(entry["rule_id"])
+            if claim is None or entry["status"] != "applied":
+                continue
+            why = claim.untrue(ids, categories)
+            if why is None:
+                continue
+            for change in entry["changes"]:
+                if change.startswith("note: "):
+                    untrue.add(change.removeprefix("note: "))
+                    b.guard("safeguard-true-notes", "A note is shown only when it is true of the plan.",
+                            f"left out the note of rule '{entry['rule_id']}': {why}")
+        return [note for note in notes if note not in untrue]
 
     # -- weeks -----------------------------------------------------------------------------
 
     def _weeks(self, b: Builder, template: Template, steps: list[WeekStep], plans: list[SessionPlan],
                band: tuple[int, int]) -> list[Week]:
+        """Lay the block out week by week, by days to the race and its distance (rules/races.yaml)."""
+        policy = self.catalog.races
         race = b.race_offset()
-        race_week = race // 7 + 1 if race is not None and race < WEEKS * 7 else None
-        taper = race is not None and WEEKS * 7 <= race < WEEKS * 7 + TAPER_WINDOW_DAYS
-        maintenance = steps[0].label in ("Maintain",) or b.race_soon()
-        week_sets: list[list[list[int]]] = []  # week -> session -> slot sets
-        for index, step in enumerate(steps):
+        distance = policy.for_distance(b.profile.race_distance.value if b.profile.race_distance else None)
+        maintain = self.catalog.progressions["maintain"].weeks
+        taper = race is not None and WEEKS * 7 <= race < WEEKS * 7 + policy.taper_window_days
+        build_sets: list[list[list[int]]] = []  # week -> session -> slot sets, for the runner's normal weeks
+        for step in steps:
             if step.sets_factor is None:
-                week_sets.append([[b.cap_sets(s, s.sets + step.sets) for s in p.slots] for p in plans])
+                build_sets.append([[b.cap_sets(s, s.sets + step.sets) for s in p.slots] for p in plans])
             else:
-                week_sets.append(self._reduced(b, plans, week_sets, step, taper and index == WEEKS - 1))
-        weeks = []
-        previous_last: dt.date | None = None
+                build_sets.append(self._reduced(b, plans, build_sets, step, False))
+        layout: list[WeekLayout] = []
+        placed_dates: list[dt.date] = []
         for index, step in enumerate(steps):
+            week_start = b.start + dt.timedelta(days=7 * index)
+            modes = [day_mode(race, distance, policy, 7 * index + d) for d in range(7)]
+            to_race = None if race is None else race - 7 * index
+            maintenance = to_race is not None and 0 <= to_race < policy.maintenance_days
+            week = WeekLayout(step=step, label=step.label, summary=step.summary,
+                              maintenance=maintenance or steps[0].label == "Maintain")
+            if to_race is not None and 0 <= to_race < 7:
+                week.label, week.summary = policy.weeks["race"].label, policy.weeks["race"].summary
+            elif any(m in ("rest", "recovery") for m in modes):
+                week.label, week.summary = policy.weeks["recover"].label, policy.weeks["recover"].summary
+            elif maintenance:
+                week.label, week.summary = policy.weeks["maintain"].label, policy.weeks["maintain"].summary
+            if maintenance:
+                week.step = maintain[index]
+                steady = next(m for m in maintain if m.sets_factor is None)
+                sets = [b.cap_sets(s, s.sets + steady.sets) for s in plans[0].slots]
+                if week.step.sets_factor is not None:  # the pattern's lighter week: scale the steady dose
+                    total = sum(sets)
+                    sets = spread_down(sets, min(total - 1, math.floor(week.step.sets_factor * total)))
+                    k = covered_last([s.exercise for s in plans[0].slots], sets) if sum(sets) >= total else None
+                    if k is not None:
+                        sets[k] = 0  # one set of everything already: leave out an accessory others cover
+                chosen = [(plans[0], sets)]
+            else:
+                chosen = list(zip(plans, build_sets[index], strict=True))
+            last = placed_dates[-1] if placed_dates else None
+            after_previous = (last - week_start).days + 1 if last else -1
+            forbidden = {d for d, m in enumerate(modes) if m not in ("full", "recovery")}
+            if 0 <= after_previous < 7:
+                forbidden.add(after_previous)
+            usual_next = {p.day for p in plans}
+            avoid = frozenset({6}) if 0 in usual_next and index < WEEKS - 1 else frozenset()
+            days = self._place(b, [p for p, _ in chosen], frozenset(forbidden), self._last_full_window(
+                policy, to_race) if maintenance else frozenset(), avoid)
+            recovery_used = False
+            for (p, sets), day in zip(chosen, days, strict=True):
+                if day is None:
+                    continue
+                if modes[day] == "recovery":
+                    if recovery_used:
+                        continue
+                    recovery_used = True
+                    slots = [(slot, max(1, n - 1)) for slot, n in zip(p.slots, sets, strict=True)
+                             if n > 0 and not {Category.HEAVY, Category.PLYOMETRIC, Category.ECCENTRIC}
+                             & set(slot.exercise.categories)]
+                    if slots:
+                        week.entries.append(WeekEntry(p, slots, day, "light", (3, 4), policy.recovery_focus,
+                                                      reps="bottom"))
+                    continue
+                slots = [(slot, n) for slot, n in zip(p.slots, sets, strict=True) if n > 0]
+                week.entries.append(WeekEntry(p, slots, day, p.kind, week.step.rir, p.focus, reps=week.step.reps))
+            done = [slot for w in [*layout, week] for e in w.entries for slot, _ in b.for_day(e.slots, e.day)]
+            primer = self._primer(b, plans[0], done or plans[0].slots, modes, week_start, placed_dates + [
+                week_start + dt.timedelta(days=e.day) for e in week.entries])
+            if primer is not None:
+                week.entries.append(primer)
+            placed_dates += sorted(week_start + dt.timedelta(days=e.day) for e in week.entries)
+            placed_dates.sort()
+            layout.append(week)
+        if taper:
+            self._taper(b, layout)
+        weeks = []
+        seen: set[str] = set()  # exercises already done: a loaded one gets its starting load the first time
+        for index, week in enumerate(layout):
             number = index + 1
             week_start = b.start + dt.timedelta(days=7 * index)
-            # Race and post-race weeks are placed week by week: keep clear of the day after last week's session.
-            after_previous = (previous_last - week_start).days + 1 if previous_last else -1
-            clear = frozenset({after_previous}) if 0 <= after_previous < 7 else frozenset()
-            label, summary = step.label, step.summary
-            sessions: list[Session] = []
-            mobility = self._mobility_days(b, week_start, race)
-            if race_week is not None and number == race_week:
-                label, summary = "Race week", ("Race week: one short, light session early in the week at most; "
-                                               "arrive at the start line fresh.")
-                sessions = self._race_week_session(b, template, plans, week_start, race % 7, band, clear)
-            elif race_week is not None and number > race_week:
-                label = "Recover" if number == race_week + 1 else "Maintain"
-                summary = ("Ease back in after your race with one light session." if label == "Recover" else
-                           "One steady session a week keeps your strength.")
-                forbidden = frozenset(range(0, max(0, race % 7 + 3 - 7))) if number == race_week + 1 else frozenset()
-                forbidden |= clear
-                sessions = self._after_race(b, template, plans, week_start, band, forbidden, steps[0],
-                                            light=label == "Recover")
-            else:
-                if taper and number == WEEKS:
-                    label, summary = "Taper", ("Race soon after this week: about half the sets at the same effort, "
-                                               "so you keep the sharpness and shed the fatigue.")
-                    step = steps[0] if maintenance else step
-                # Keep two clear days before a race in or just after this week (COACHING.md 2, 11).
-                near_race = frozenset(d for d in range(7) if race is not None and 0 <= race - 7 * index - d <= 2)
-                days = self._place(b, plans, near_race | clear)
-                for p, sets, day in zip(plans, week_sets[index], days, strict=True):
-                    slots = [(slot, n) for slot, n in zip(p.slots, sets, strict=True) if n > 0]
-                    if day is not None:
-                        sessions.append(self._session(b, template, p, slots, step.rir, week_start, band, p.kind, day))
+            label, summary = week.label, week.summary
+            if taper and number == WEEKS:
+                label, summary = "Taper", ("Race soon after this week: about half the sets at the same effort, "
+                                           "so you keep the sharpness and shed the fatigue.")
+            load = self.catalog.progressions[b.progression_id].load_start
+            sessions = []
+            for e in sorted(week.entries, key=lambda entry: entry.day):
+                session = self._session(b, template, e.plan, e.slots, e.rir, week_start, band, e.kind, e.day,
+                                        focus=e.focus, reps=e.reps, load=load, seen=seen)
+                seen.update(p.id for p in session.exercises)
+                sessions.append(session)
             sessions.sort(key=lambda session: session.date)
-            self._nordic_limit(sessions, maintenance or label in ("Taper", "Race week"))
-            if sessions:
-                previous_last = max(s.date for s in sessions)
-            race_day = b.profile.race_date if race_week == number else None
+            self._nordic_limit(sessions, week.maintenance or label == "Taper")
+            race_in_week = race is not None and 0 <= race - 7 * index < 7
             weeks.append(trusted(Week, week=number, start=week_start, label=label, summary=summary,
-                                              sessions=sessions, mobility=mobility, race_day=race_day))
+                                 sessions=sessions, mobility=self._mobility_days(
+                                     b, week_start, race, {e.day for e in week.entries}),
+                                 race_day=b.profile.race_date if race_in_week else None))
         return weeks
 
     @staticmethod
-    def _place(b: Builder, plans: list[SessionPlan], forbidden: frozenset[int]) -> list[int | None]:
-        """The usual days, unless one is forbidden this week; then place the week again (maybe fewer)."""
-        if not forbidden & {p.day for p in plans}:
-            return [p.day for p in plans]
-        hard = frozenset(DAYS.index(d) for d in b.profile.hard_days)
-        long_day = DAYS.index(b.profile.long_run_day) if b.profile.long_run_day else None
-        placed = choose_days(b.key_days(), hard, long_day, forbidden, tuple(p.heavy() for p in plans))
-        days: list[int | None] = [day for day, _ in placed]
-        return days + [None] * (len(plans) - len(days))
+    def _last_full_window(policy: RacePolicy, to_race: int | None) -> frozenset[int]:
+        """Days of this week that are 7-10 days before the race, where the last full session belongs."""
+        if to_race is None:
+            return frozenset()
+        near, far = policy.last_full_session_days
+        return frozenset(d for d in range(7) if near <= to_race - d <= far)
+
+    def _primer(self, b: Builder, first: SessionPlan, familiar: list[SlotPlan], modes: list[str],
+                week_start: dt.date, placed: list[dt.date]) -> WeekEntry | None:
+        """COACHING.md 24: at most one short primer 3-4 days out: one familiar lift and a few low jumps.
+
+        Familiar means done earlier in the block; in a block that starts in race week, from its first session.
+        """
+        primer = self.catalog.races.primer
+        key = b.key_days()
+        mobility = {(DAYS.index(b.profile.long_run_day) + 1) % 7} if b.profile.long_run_day else set()
+        for day in (d for d, m in enumerate(modes) if m == "primer"):
+            date = week_start + dt.timedelta(days=day)
+            if (day + 1) % 7 in key or day in mobility or any(abs((date - p).days) <= 1 for p in placed):
+                continue
+            on_run_day = day in key
+            lift = next((s for s in familiar if not {Category.PLYOMETRIC, Category.ECCENTRIC}
+                         & set(s.exercise.categories) and not (on_run_day and s.exercise.is_heavy())), None)
+            if lift is None:
+                return None
+            slots = [(SlotPlan(lift.exercise, primer.lift_sets, (lift.reps[0], lift.reps[0]), lift.origin),
+                      primer.lift_sets)]
+            jump = next((s for j in primer.jumps for s in familiar if s.exercise.id == j), None)
+            if jump is not None and not on_run_day:
+                reps = min(jump.reps[0], primer.jump_reps)
+                slots.append((SlotPlan(jump.exercise, primer.jump_sets, (reps, reps), jump.origin),
+                              primer.jump_sets))
+            return WeekEntry(first, slots, day, "light", primer.rir, primer.focus, primer=True, reps="bottom")
+        return None
+
+    @staticmethod
+    def _taper(b: Builder, layout: list[WeekLayout]) -> None:
+        """COACHING.md 6: a race within two weeks after the block: week 4 at 40-60% of the peak week's sets."""
+        totals = [sum(n for e in w.entries for _, n in e.slots) for w in layout]
+        # the peak before the taper: of the maintenance weeks if any (one session a week, 24), else of all
+        peak = max([t for w, t in zip(layout[:-1], totals, strict=False) if w.maintenance] or totals[:-1] or [0])
+        entries = [e for e in layout[-1].entries if not e.primer]  # the primer stays short (24)
+        if not peak or not entries:
+            return
+        low, high, target = math.ceil(0.4 * peak), math.floor(0.6 * peak), round(0.5 * peak)
+        flat = [n for e in entries for _, n in e.slots]
+        if sum(flat) > high:
+            flat = spread_down(flat, target)
+        while sum(flat) < low:  # a one-session week below 40%: add sets back, up to each exercise's dose
+            room = [i for i, (slot, _) in enumerate(s for e in entries for s in e.slots)
+                    if flat[i] < b.cap_sets(slot, slot.sets + 2)]
+            if not room:
+                break
+            flat[min(room, key=lambda i: flat[i])] += 1
+        i = 0
+        for entry in entries:
+            entry.slots = [(slot, flat[i + k]) for k, (slot, _) in enumerate(entry.slots)]
+            i += len(entry.slots)
+        # Still over 60% with one set each: leave out accessories from the end of the last session.
+        while sum(n for e in entries for _, n in e.slots) > high:
+            entry = next((e for e in reversed(entries) if len(e.slots) > 2), None)
+            k = None if entry is None else covered_last([s.exercise for s, _ in entry.slots],
+                                                        [n for _, n in entry.slots], {Category.SINGLE_LEG})
+            if entry is None or k is None:
+                break
+            entry.slots.pop(k)
+        # Still under 40% (one session left of a three-session peak): bring back familiar exercises.
+        main = entries[0]
+        have = {slot.exercise.id for slot, _ in main.slots}
+        for slot, _ in (s for w in layout[:-1] for e in w.entries if not e.primer for s in e.slots):
+            if sum(n for e in entries for _, n in e.slots) >= low:
+                break
+            if slot.exercise.id not in have and not (main.day in b.key_days() and slot.exercise.is_plyometric()):
+                have.add(slot.exercise.id)
+                main.slots.append((slot, b.cap_sets(slot, 2)))
+
+    @staticmethod
+    def _place(b: Builder, plans: list[SessionPlan], forbidden: frozenset[int],
+               prefer: frozenset[int] = frozenset(), avoid: frozenset[int] = frozenset()) -> list[int | None]:
+        """The usual days, unless one is forbidden this week; then place the week again (maybe fewer).
+
+        Softer wishes are tried first and given up if they would cost a session: a one-session week goes in
+        `prefer` (the window for the last full session before a race) and stays off `avoid` (the day before
+        next week's first session).
+        """
+        prefer = prefer - b.key_days()
+        tries = []
+        if prefer - forbidden and len(plans) == 1:
+            tries.append(forbidden | avoid | (frozenset(range(7)) - prefer))
+        if avoid - forbidden:
+            tries.append(forbidden | avoid)
+        tries.append(forbidden)
+        best: list[int | None] = []
+        for attempt in tries:
+            if not attempt & {p.day for p in plans}:
+                days: list[int | None] = [p.day for p in plans]
+            else:
+                hard = frozenset(DAYS.index(d) for d in b.profile.hard_days)
+                placed = choose_days(b.key_days(), hard, b.long_day(), attempt,
+                                     tuple(p.load(b.catalog.placement) for p in plans))
+                days = [day for day, _ in placed] + [None] * (len(plans) - len(placed))
+            if days.count(None) == 0:
+                return days
+            if not best or days.count(None) < best.count(None):
+                best = days
+        return best
 
     def _reduced(self, b: Builder, plans: list[SessionPlan], before: list[list[list[int]]], step: WeekStep,
                  taper: bool) -> list[list[int]]:
@@ -545,6 +1010,11 @@ class Planner:
         # Spread the cut across sessions evenly: reduce the whole week, not each session to the target.
         flat = [n for sets in previous for n in sets]
         flat = spread_down(flat, target)
+        if not taper and sum(flat) >= total and len(flat) > 2:
+            # one set of everything already: the deload leaves out the last accessory whose work others cover
+            k = covered_last([slot.exercise for p in plans for slot in p.slots], flat)
+            if k is not None:
+                flat[k] = 0
         reduced, i = [], 0
         for sets in previous:
             reduced.append(flat[i:i + len(sets)])
@@ -563,42 +1033,65 @@ class Planner:
 
     def _session(self, b: Builder, template: Template, plan: SessionPlan, slots: list[tuple[SlotPlan, int]],
                  rir: tuple[int, int], week_start: dt.date, band: tuple[int, int], kind: str,
-                 day: int | None = None) -> Session:
+                 day: int | None = None, focus: str | None = None, reps: str = "range", load: str = "",
+                 seen: set[str] | None = None) -> Session:
         day = plan.day if day is None else day
         on_run_day = day in b.key_days()
-        if on_run_day:
-            slots = [(slot, sets) for slot, sets in slots if not slot.exercise.is_heavy()]  # COACHING.md 12
+        slots = b.for_day(slots, day)
         if b.profile.level is Level.BEGINNER:
             rir = (max(rir[0], 2), max(rir[1], 3))
-        exercises = []
-        for slot, sets in slots:
-            ex = slot.exercise
-            low, high = slot.reps
-            if ex.caps.reps:
-                low, high = min(low, ex.caps.reps), min(high, ex.caps.reps)
-            if b.profile.level is Level.BEGINNER and ex.unit == "reps" and low < 8:
-                low, high = 8, max(high, 8)  # COACHING.md 9: beginners stay at 8 reps or more
-            exercises.append(self._prescription(ex, sets, low, high, rir))
-        estimate = template.warm_up.minutes + template.cool_down.minutes + sum(
-            sets * slot.exercise.minutes_per_set for slot, sets in slots)
+        work = [[slot.exercise, sets, *b.dose(slot.exercise, slot.reps, reps)] for slot, sets in slots]
         low, high = band
-        warm_up, cool_down = self._blocks(template)
+        estimate = b.minutes(template, [(ex, n, top) for ex, n, _, top in work])
+        while kind != "light" and estimate > high:  # COACHING.md 28: trim sets rather than understate time
+            biggest = max(reversed(work), key=lambda w: w[1])
+            if biggest[1] <= 1:
+                break
+            biggest[1] -= 1
+            estimate -= b.set_time(biggest[0], biggest[3]) / 60
+        exercises = [self._prescription(ex, n, bottom, top, rir,
+                                        load if self._loaded(ex) and ex.id not in (seen or ()) else "")
+                     for ex, n, bottom, top in work]
+        warm_up, cool_down = self._blocks(template, b.profile.niggles)
+        shown = math.ceil(estimate - 1e-9)
         if kind != "light" and estimate < low:
             spare = [i for i in FILL_ITEMS if i not in template.cool_down.items]
             cool_down = cool_down + [self._item(i) for i in spare[: max(1, math.ceil((low - estimate) / 3))]]
-        minutes = round(estimate) if kind == "light" else min(high, max(low, round(estimate)))
-        focus = f"{plan.focus} (after your run)" if on_run_day else plan.focus
+            shown = low
+        minutes = shown
+        focus = focus or plan.focus
+        held = {c.value for slot, _ in slots for c in slot.exercise.categories}
+        if not self.catalog.placement.focus_holds(focus, held):  # COACHING.md 27: the label says what it holds
+            focus = self.catalog.placement.focus_for(held)
+        focus = f"{focus} (after your run)" if on_run_day else focus
+        if kind != "light":
+            kind = "power" if Category.PLYOMETRIC.value in held else "strength"
         return trusted(
             Session, day=DAYS[day], date=week_start + dt.timedelta(days=day), focus=focus, kind=kind, minutes=minutes,
             after_run=on_run_day, warm_up=warm_up,
             exercises=exercises, cool_down=cool_down)
 
-    def _blocks(self, template: Template) -> tuple[list[Item], list[Item]]:
-        """A template's warm-up and cool-down items; shared between sessions, which never change them."""
-        if template.id not in self._template_blocks:
-            self._template_blocks[template.id] = ([self._item(i) for i in template.warm_up.items],
-                                                  [self._item(i) for i in template.cool_down.items])
-        return self._template_blocks[template.id]
+    def _blocks(self, template: Template, niggles: list[Niggle]) -> tuple[list[Item], list[Item]]:
+        """A template's warm-up and cool-down, with items that don't suit a niggle swapped (COACHING.md 26).
+
+        Shared between sessions, which never change them.
+        """
+        key = (template.id, tuple(niggles))
+        if key not in self._template_blocks:
+            self._template_blocks[key] = ([self._item(self._suited(i, niggles)) for i in template.warm_up.items],
+                                          [self._item(self._suited(i, niggles)) for i in template.cool_down.items])
+        return self._template_blocks[key]
+
+    def _suited(self, item_id: str, niggles: list[Niggle]) -> str:
+        """The item itself, or its substitute (followed on) when it doesn't suit one of the niggles."""
+        seen = set()
+        while item_id not in seen:
+            seen.add(item_id)
+            item = self.catalog.items[item_id]
+            if not set(item.unsuitable_for) & set(niggles) or item.substitute is None:
+                return item_id
+            item_id = item.substitute
+        return item_id
 
     def _item(self, item_id: str) -> Item:
         if item_id not in self._items:
@@ -606,9 +1099,17 @@ class Planner:
             self._items[item_id] = Item(id=item.id, name=item.name, dose=item.dose)
         return self._items[item_id]
 
-    def _prescription(self, ex: Exercise, sets: int, low: int, high: int, rir: tuple[int, int]) -> Prescription:
+    @staticmethod
+    def _loaded(ex: Exercise) -> bool:
+        """A lift done with added weight (so it needs a starting load): kit to hold, counted in reps, no jump."""
+        return bool(ex.equipment) and ex.unit == "reps" and not ex.is_plyometric()
+
+    def _prescription(self, ex: Exercise, sets: int, low: int, high: int, rir: tuple[int, int],
+                      load: str = "") -> Prescription:
         """Prescriptions are immutable and repeat across weeks and runners, so each is built once."""
-        key = (ex.id, sets, low, high, rir)
+        if load:
+            load = load.format(capacity=high + rir[1], reps=_reps_text(low, high))
+        key = (ex.id, sets, low, high, rir, load)
         found = self._prescriptions.get(key)
         if found is None:
             if len(self._prescriptions) > 50_000:
@@ -617,13 +1118,15 @@ class Planner:
                 id=ex.id, name=ex.name, sets=sets, reps=_reps_text(low, high), min_reps=low, max_reps=high,
                 per_side=ex.per_side, unit=ex.unit, tempo=ex.tempo, rest_seconds=ex.rest_seconds,
                 rir_min=rir[0], rir_max=rir[1], effort=_effort(ex, rir),
-                categories=[c.value for c in ex.categories], cue=ex.cue)
+                categories=[c.value for c in ex.categories], cue=ex.cue, load=load)
         return found
 
-    def _mobility_days(self, b: Builder, week_start: dt.date, race: int | None) -> list[MobilityDay]:
+    def _mobility_days(self, b: Builder, week_start: dt.date, race: int | None,
+                       taken: set[int] = frozenset()) -> list[MobilityDay]:  # type: ignore[assignment]
+        """The day after the long run (unless a session had to go there) and the day after the race."""
         days = []
-        if b.profile.long_run_day:
-            days.append((DAYS.index(b.profile.long_run_day) + 1) % 7)
+        if b.profile.long_run_day and (after_long := (DAYS.index(b.profile.long_run_day) + 1) % 7) not in taken:
+            days.append(after_long)
         if race is not None:
             offset = race + 1 - (week_start - b.start).days
             if 0 <= offset < 7:
@@ -631,42 +1134,6 @@ class Planner:
         items = [self._item(i) for i in MOBILITY_ITEMS]
         return [trusted(MobilityDay, day=DAYS[d], date=week_start + dt.timedelta(days=d), minutes=12,
                                             items=items) for d in sorted(set(days))]
-
-    def _race_week_session(self, b: Builder, template: Template, plans: list[SessionPlan], week_start: dt.date,
-                           race_day: int, band: tuple[int, int], clear: frozenset[int]) -> list[Session]:
-        """COACHING.md 2: one light session early in race week, at least three days out, or mobility only."""
-        latest = race_day - 3
-        forbidden = frozenset(d for d in range(7) if d > latest) | clear
-        placed = choose_days(b.key_days() | {race_day}, frozenset(DAYS.index(d) for d in b.profile.hard_days),
-                             None, forbidden, (False,))
-        if not placed:
-            return []
-        day = min(d for d, _ in placed)
-        first = plans[0]
-        slots = [(slot, 1) for slot in first.slots
-                 if not slot.exercise.is_plyometric() and not slot.exercise.is_heavy()][:4]
-        if not slots:
-            return []
-        return [self._session(b, template, first, slots, (3, 4), week_start, band, "light", day=day)]
-
-    def _after_race(self, b: Builder, template: Template, plans: list[SessionPlan], week_start: dt.date,
-                    band: tuple[int, int], forbidden: frozenset[int], step: WeekStep, light: bool) -> list[Session]:
-        """One session a week after the race: light and jump-free in the first week back, then steady."""
-        first = plans[0]
-        hard = frozenset(DAYS.index(d) for d in b.profile.hard_days)
-        long_day = DAYS.index(b.profile.long_run_day) if b.profile.long_run_day else None
-        placed = choose_days(b.key_days(), hard, long_day, forbidden, (first.heavy(),))
-        if not placed:
-            return []
-        slots = [(slot, b.cap_sets(slot, slot.sets + step.sets)) for slot in first.slots
-                 if not (light and slot.exercise.is_plyometric())]
-        if light:
-            slots = [(slot, max(1, sets - 1)) for slot, sets in slots]
-        session = SessionPlan(first.key, first.focus, first.kind, first.slots, day=placed[0][0],
-                              on_hard_day=placed[0][1])
-        kind = "light" if light else first.kind
-        rir = (3, 4) if light else step.rir
-        return [self._session(b, template, session, slots, rir, week_start, band, kind)]
 
     @staticmethod
     def _nordic_limit(sessions: list[Session], maintenance: bool) -> None:

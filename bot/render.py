@@ -22,11 +22,20 @@ from bot.text import (
 
 COLOURS = {"plan": 0x2E86DE, "week": 0x27AE60, "why": 0x8E44AD, "withheld": 0xE67E22}
 PROGRESSION_TEXT = {
-    "build": "introduce, build, peak, deload",
     "maintain": "steady maintenance while your running takes priority",
     "hold": "steady, with no load increases",
     "none": "no plan yet",
 }
+
+
+def progression_text(plan: Plan) -> str:
+    """The block's shape as its weeks really are (COACHING.md 27): their labels, or the pattern's words."""
+    if plan.progression in PROGRESSION_TEXT and plan.progression != "none" and all(
+            w.label in ("Maintain", "Steady", "Ease off", "Deload") for w in plan.weeks):
+        return PROGRESSION_TEXT[plan.progression]
+    return ", ".join(w.label.lower() for w in plan.weeks) or PROGRESSION_TEXT["none"]
+
+
 MAX_OVERVIEW_NOTES = 4
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
@@ -97,7 +106,7 @@ class Renderer:
                             "exercise.md.j2", "session.md.j2")}
 
     def _exercise_line(self, ex: Any, cues: bool) -> str:
-        key = (ex.id, ex.sets, ex.reps, ex.rir_min, ex.rir_max, cues)
+        key = (ex.id, ex.sets, ex.reps, ex.rir_min, ex.rir_max, ex.load, cues)
         line = self._lines.get(key)
         if line is None:
             if len(self._lines) > 50_000:
@@ -106,7 +115,7 @@ class Renderer:
         return line
 
     def _session_body(self, session: Any, cues: bool) -> str:
-        key = (tuple((e.id, e.sets, e.reps, e.rir_min, e.rir_max) for e in session.exercises),
+        key = (tuple((e.id, e.sets, e.reps, e.rir_min, e.rir_max, e.load) for e in session.exercises),
                tuple(item.id for item in session.warm_up), tuple(item.id for item in session.cool_down), cues)
         body = self._bodies.get(key)
         if body is None:
@@ -127,7 +136,7 @@ class Renderer:
         if plan.withheld:
             return self.withheld_embed(plan)
         text = self._render("overview.md.j2", plan=plan, max_notes=MAX_OVERVIEW_NOTES,
-                            progression_text=PROGRESSION_TEXT.get(plan.progression, plan.progression))
+                            progression_text=progression_text(plan))
         return {"title": "Your 4-week leg strength plan", "description": truncate(text, EMBED_DESCRIPTION_LIMIT),
                 "color": COLOURS["plan"], "footer": self._footer(plan, "Overview")}
 
@@ -175,7 +184,7 @@ class Renderer:
             return "# LegDay\n\n" + self._render("withheld.md.j2", plan=plan) + "\n"
         entries = [t for t in plan.trace if t.status != "no-effect"]
         return self._render("plan.md.j2", plan=plan, entries=entries,
-                            progression_text=PROGRESSION_TEXT.get(plan.progression, plan.progression)) + "\n"
+                            progression_text=progression_text(plan)) + "\n"
 
     def ics(self, plan: Plan) -> bytes:
         """A calendar with one all-day event per strength session; stable UIDs so re-imports update."""
@@ -194,7 +203,8 @@ class Renderer:
                 event.add("dtend", session.date + dt.timedelta(days=1))
                 event.add("summary", f"LegDay week {week.week}: {session.focus} ({session.minutes} min)")
                 lines = [f"{ex.name}: {ex.sets} x {ex.reps}{' s' if ex.unit == 'seconds' else ''}"
-                         f"{' per side' if ex.per_side else ''}, {ex.effort}" for ex in session.exercises]
+                         f"{' per side' if ex.per_side else ''}, {ex.effort}, rest {ex.rest_seconds} s"
+                         for ex in session.exercises]
                 if session.after_run:
                     lines.insert(0, "Run first, lift afterwards.")
                 event.add("description", "\n".join(lines))

@@ -47,15 +47,18 @@ def violations(plan: Plan, catalog: Catalog) -> list[str]:
         n = len(week.sessions)
         all_sessions += week.sessions
         if race_week == week.week:
-            if n > 1:
-                out.append(f"2: race week {week.week} has {n} sessions")
-            for s in week.sessions:
+            before_race = [s for s in week.sessions if s.date <= p.race_date]
+            if len(before_race) > 1:
+                out.append(f"2: race week {week.week} has {len(before_race)} sessions before the race")
+            for s in (s for s in week.sessions if s.date <= p.race_date):  # after it: 23
                 if s.kind != "light" or (p.race_date - s.date).days < 3:
                     out.append(f"2: race-week session on {s.date} is not light and early")
-        elif not (race_week and week.week > race_week) and not 1 <= n <= 3:
+        elif not _race_shaped(plan, week) and not 1 <= n <= 3:
             out.append(f"1: week {week.week} has {n} strength sessions")
-        if race_soon and n > 1:
-            out.append(f"2: {n} sessions in week {week.week} with a race close")
+        # 2: maintenance in the last three weeks before the race; its final 7 days are checked by 24
+        run_in = [s for s in week.sessions if p.race_date and (p.race_date - s.date).days >= 7]
+        if offset is not None and 0 <= (p.race_date - week.start).days <= 21 and len(run_in) > 1:
+            out.append(f"2: {len(run_in)} sessions in week {week.week} with the race within three weeks")
         for s in week.sessions:
             # 3
             if s.kind != "light" and not low <= s.minutes <= high:
@@ -67,8 +70,8 @@ def violations(plan: Plan, catalog: Catalog) -> list[str]:
                 out.append(f"11: session on {s.date}, on or the day before the race")
             heavy = any("heavy" in e.categories for e in s.exercises)
             # 12
-            if heavy and s.day in key_days:
-                out.append(f"12: heavy session on key-run day {s.day}")
+            if heavy and s.day == p.long_run_day:  # on a hard-run day it may stay, after the run (25)
+                out.append(f"12: heavy session on the long-run day {s.day}")
             if s.day in key_days and not s.after_run:
                 out.append(f"12: session on run day {s.day} not marked 'after your run'")
             nordic_sets = 0
@@ -126,8 +129,10 @@ def violations(plan: Plan, catalog: Catalog) -> list[str]:
             out.append(f"4: weekly sets fall in weeks 1-3: {totals}")
         if not totals[3] < totals[2]:
             out.append(f"5: week 4 is not a deload: {totals}")
-    if taper:
-        peak = max(totals[:3])
+    if taper and offset >= 35:  # a race under a week after the block: its final 7 days follow 24
+        # the peak before the taper: of the maintenance weeks (the last 4 before the race, 2 and 24) if any
+        run_in = [t for w, t in zip(plan.weeks[:3], totals[:3], strict=True) if (p.race_date - w.start).days < 28]
+        peak = max(run_in or totals[:3])
         if not 0.4 * peak <= totals[3] <= 0.6 * peak:
             out.append(f"6: taper week at {totals[3]} of peak {peak}")
 
@@ -150,3 +155,282 @@ def missing_categories(plan: Plan) -> set[str]:
         needed |= {"heavy", "plyometric"}
     seen = {c for w in plan.weeks for s in w.sessions for e in s.exercises for c in e.categories}
     return needed - seen
+
+
+# --------------------------------------------------------------------------------------------
+# COACHING.md 23-30, read from the document: each check names the invariant it tests.
+
+# 23: days of recovery after a race by distance; an unknown distance is treated as the longest race.
+RECOVERY_DAYS = {"5k": 3, "10k": 3, "half": 7, "marathon": 10, "ultra": 10, None: 10}
+REBUILD_AFTER_RECOVERY = 7  # then a week to get back to the runner's sessions a week
+EXTRA_CHANGEOVER_S = 30  # 28: time to move between exercises (set up, load, walk over)
+BOUNCY_WARM_UP = {"strides", "running-drills"}
+JUMP_FREE_NIGGLES = {"knee", "achilles", "calf", "shin", "foot"}
+KNEE_DEEP_FLEXION = {"reverse-lunge", "bulgarian-split-squat", "back-squat", "front-squat", "goblet-squat"}
+LOADING_KIT = {"dumbbells", "kettlebell", "barbell", "gym"}
+
+
+def rep_seconds(tempo: str | None) -> float:
+    """28: seconds one rep takes at its tempo ('3-1-1' is 5 s, X counts 1); 3 s when the tempo is not timed."""
+    if tempo:
+        parts = tempo.replace(" ", "").split("-")
+        if len(parts) == 3 and all(p.isdigit() or p.upper() == "X" for p in parts):
+            return float(sum(1 if p.upper() == "X" else int(p) for p in parts))
+    return 3.0
+
+
+def work_minutes(session, catalog: Catalog, template_id: str) -> float:
+    """28: sets x (reps x tempo + rest) + changeovers + warm-up and cool-down, in minutes."""
+    template = catalog.templates[template_id]
+    seconds = 0.0
+    for e in session.exercises:
+        per_rep = 1.0 if e.unit == "seconds" else rep_seconds(e.tempo)
+        sides = 2 if e.per_side else 1
+        seconds += e.sets * (e.max_reps * per_rep * sides + e.rest_seconds)
+    seconds += EXTRA_CHANGEOVER_S * max(0, len(session.exercises) - 1)
+    return template.warm_up.minutes + template.cool_down.minutes + seconds / 60
+
+
+def _race_offset(plan: Plan) -> int | None:
+    p = plan.profile
+    return (p.race_date - plan.start).days if p.race_date else None
+
+
+def _race_shaped(plan: Plan, week) -> bool:
+    """A week holding a race's final 7 days or the recovery after it may have no session (23, 24)."""
+    p = plan.profile
+    if not p.race_date:
+        return False
+    recovery = RECOVERY_DAYS[p.race_distance.value if p.race_distance else None]
+    first, last = (week.start - p.race_date).days, (week.start - p.race_date).days + 6
+    return first <= recovery and last >= -6
+
+
+def _is_primer(s) -> bool:
+    """24: a short primer: a few low jumps and 1-2 sets of one familiar lift, no Nordics, nothing eccentric."""
+    lifts = [e for e in s.exercises if "plyometric" not in e.categories]
+    return (len(lifts) <= 1 and len(s.exercises) <= 2 and all(e.sets <= 2 for e in s.exercises)
+            and not any("eccentric" in e.categories or e.id == "nordic-hamstring" for e in s.exercises))
+
+
+def coaching_violations(plan: Plan, catalog: Catalog, baseline: Plan | None = None) -> list[str]:
+    """Every breach of COACHING.md 23-30 in the plan, as '<number>: what'.
+
+    baseline is the same runner's plan without the race: "the runner's sessions a week" (23, 24).
+    """
+    if plan.withheld:
+        return []
+    p = plan.profile
+    out: list[str] = []
+    offset = _race_offset(plan)
+    sessions = [s for w in plan.weeks for s in w.sessions]
+    base_counts = [len(w.sessions) for w in baseline.weeks] if baseline and not baseline.withheld else None
+
+    # 23: recovery after a race before (up to ~10 days) or inside the block, then a rebuild.
+    if offset is not None and -10 <= offset < 28:
+        recovery = RECOVERY_DAYS[p.race_distance.value if p.race_distance else None]
+        for s in sessions:
+            since = (s.date - p.race_date).days
+            if 1 <= since <= recovery:
+                hard = [e.id for e in s.exercises if {"heavy", "plyometric", "eccentric"} & set(e.categories)]
+                if hard:
+                    out.append(f"23: {hard} {since} days after the race (recovery is {recovery} days)")
+        if base_counts:
+            for w, base in zip(plan.weeks, base_counts, strict=True):
+                if (w.start - p.race_date).days >= recovery + REBUILD_AFTER_RECOVERY and len(w.sessions) < base:
+                    out.append(f"23: week {w.week} after the race has {len(w.sessions)} sessions, not {base}")
+
+    # 24: the run-in to a race after the block starts.
+    if offset is not None and offset >= 0:
+        final = [s for s in sessions if 0 <= (p.race_date - s.date).days < 7]
+        if len(final) > 1:
+            out.append(f"24: {len(final)} sessions in the final 7 days before the race")
+        for s in final:
+            out_days = (p.race_date - s.date).days
+            if not 3 <= out_days <= 4:
+                out.append(f"24: a session {out_days} days before the race (a primer is 3-4 days out)")
+            if not _is_primer(s):
+                out.append(f"24: the session {out_days} days before the race is not a short primer")
+            earlier = {e.id for t in sessions if (p.race_date - t.date).days >= 7 for e in t.exercises}
+            new = [e.id for e in s.exercises if e.id not in earlier and earlier]
+            if new:
+                out.append(f"24: new work {new} in the final week")
+        for w in plan.weeks:
+            out_days = (p.race_date - w.start).days
+            run_in = [s for s in w.sessions if (p.race_date - s.date).days >= 7]
+            if 0 <= out_days <= 21 and len(run_in) > 1:
+                out.append(f"24: {len(run_in)} sessions in week {w.week}, {out_days} days before the race")
+        if base_counts:
+            for w, base in zip(plan.weeks, base_counts, strict=True):
+                if (p.race_date - w.start).days > 28 + 6 and len(w.sessions) < base:
+                    out.append(f"24: maintenance in week {w.week}, {(p.race_date - w.start).days} days before "
+                               f"the race")
+
+    # 25: placement by content.
+    long_day = DAYS.index(p.long_run_day) if p.long_run_day else None
+    hard_days = set(p.hard_days)
+    for w in plan.weeks:
+        mobility = {m.date for m in w.mobility}
+        for s in w.sessions:
+            day = DAYS.index(s.day)
+            cats = s.categories
+            if s.date in mobility:
+                out.append(f"25: a strength session on {s.date}, a day marked for mobility")
+            if "heavy" in cats and long_day is not None and day == (long_day + 1) % 7:
+                out.append(f"25: heavy work on {s.date}, the day after the long run")
+            if "plyometric" in cats and (s.day in hard_days or day == long_day):
+                out.append(f"25: jumps on {s.date}, after a quality run")
+
+    # 26: niggles hold over the whole plan.
+    niggles = {n.value for n in p.niggles}
+    for w in plan.weeks:
+        for s in w.sessions:
+            ids = {e.id for e in s.exercises}
+            if niggles & JUMP_FREE_NIGGLES and "plyometric" in s.categories:
+                out.append(f"26: jumps on {s.date} with a {sorted(niggles & JUMP_FREE_NIGGLES)} niggle")
+            if "knee" in niggles and w.week <= 2 and ids & KNEE_DEEP_FLEXION:
+                out.append(f"26: loaded deep knee bending {sorted(ids & KNEE_DEEP_FLEXION)} early with a knee niggle")
+            if niggles & {"hamstring", "achilles"} and {i.id for i in s.warm_up} & BOUNCY_WARM_UP:
+                out.append(f"26: strides or bouncy drills in the warm-up on {s.date} with a "
+                           f"{sorted(niggles & {'hamstring', 'achilles'})} niggle")
+            if "calf" in niggles:
+                calf_eccentric = [e.id for e in s.exercises if {"calf", "eccentric"} <= set(e.categories)]
+                held_before = any(e.unit == "seconds" and "calf" in e.categories
+                                  for t in sessions if t.date < s.date for e in t.exercises)
+                if calf_eccentric and not held_before:
+                    out.append(f"26: calf eccentrics {calf_eccentric} on {s.date} before any calf holds")
+            for e in s.exercises:
+                if e.unit == "seconds" and not 20 <= e.min_reps <= e.max_reps <= 45:
+                    out.append(f"26: hold {e.id} dosed {e.reps} s (holds are 20-45 s)")
+
+    # 27: labels true of what the session and week hold.
+    for w in plan.weeks:
+        for s in w.sessions:
+            if "heavy" in s.focus.lower() and "heavy" not in s.categories:
+                out.append(f"27: '{s.focus}' on {s.date} holds no heavy lift")
+            if ("power" in s.focus.lower() or s.kind == "power") and "plyometric" not in s.categories:
+                out.append(f"27: '{s.focus}' ({s.kind}) on {s.date} holds no jumps")
+            if "tendon" in s.focus.lower() and not s.categories & {"eccentric", "calf"}:
+                out.append(f"27: '{s.focus}' on {s.date} holds no tendon work")
+        if w.label == "Race week" and not (w.race_day and w.start <= w.race_day < w.start + dt.timedelta(days=7)):
+            out.append(f"27: week {w.week} is labelled race week without the race in it")
+    out.extend(note_violations(plan))
+
+    # 28: honest minutes.
+    low, high = BANDS[p.level.value]
+    for s in sessions:
+        need = work_minutes(s, catalog, plan.template)
+        if s.minutes + 0.5 < need:
+            out.append(f"28: {s.date} shown as {s.minutes} min but the work takes {need:.0f}")
+        if s.kind != "light" and not low <= s.minutes <= high:
+            out.append(f"28: {s.date} at {s.minutes} min, outside {low}-{high}")
+
+    # 29: real progression.
+    race_shaped = offset is not None and -24 <= offset < 49  # maintenance or recovery in weeks 1-3 (23, 24)
+    if (plan.progression == "build" and not race_shaped and len(plan.weeks) == 4
+            and all(len(w.sessions) for w in plan.weeks[:3])):
+        volume = [sum(e.sets * e.max_reps for s in w.sessions for e in s.exercises) for w in plan.weeks[:3]]
+        doses = [[(e.id, e.sets, e.reps) for s in w.sessions for e in s.exercises] for w in plan.weeks[:3]]
+        if doses[1] == doses[2]:
+            out.append("29: week 3 repeats week 2 exactly")
+        if p.level.value == "beginner" and not volume[0] < volume[1] < volume[2]:
+            out.append(f"29: a beginner does not progress week to week: {volume}")
+        heavy_possible = (p.level.value != "beginner" and not p.niggles and LOADING_KIT & p.available_equipment()
+                          and any(not s.after_run for s in sessions))
+        if heavy_possible and not any("heavy" in e.categories and 3 <= e.min_reps <= e.max_reps <= 5
+                                      for s in sessions for e in s.exercises):
+            out.append("29: no heavy 3-5 rep day for an intermediate or advanced runner")
+    first_time: set[str] = set()
+    for s in sorted(sessions, key=lambda s: s.date):
+        for e in s.exercises:
+            ex = catalog.exercises[e.id]
+            if (e.id not in first_time and ex.equipment and e.unit == "reps" and "plyometric" not in e.categories
+                    and not getattr(e, "load", "")):
+                out.append(f"29: no starting load for {e.id} the first time it comes")
+            first_time.add(e.id)
+
+    # 30: goals change the training (per plan; mileage is compared across plans in the report).
+    if not p.niggles and not p.sharp_pain and not race_shaped and len(sessions) >= 4:  # a race's run-in: 23, 24
+        cats = {c for s in sessions for c in s.categories}
+        ids = {e.id for s in sessions for e in s.exercises}
+        goals = {g.value for g in p.goals}
+        # jumps wait for fresh legs (25): with every session after a key run there is no room for them
+        after_long = DAYS[(DAYS.index(p.long_run_day) + 1) % 7] if p.long_run_day else None
+        lifter = (p.level.value != "beginner" and plan.progression == "build"  # a fresh day for heavy + jumps
+                  and any(not s.after_run and s.day != after_long for s in sessions))
+        kit = LOADING_KIT & p.available_equipment()
+        if "speed" in goals and lifter and kit and not {"heavy", "plyometric"} <= cats:
+            out.append("30: a speed goal without both heavy work and jumps")
+        if "power" in goals and lifter and not any({"heavy", "plyometric"} <= s.categories for s in sessions):
+            out.append("30: a power goal without a session pairing a heavy lift with jumps")
+        if "injury-resilience" in goals and not ({"eccentric", "hip"} <= cats
+                                                 and any(e.unit == "seconds" for s in sessions for e in s.exercises)):
+            out.append("30: an injury-resilience goal without eccentrics, holds and hip work")
+        if "hills" in goals and not ("single-leg" in cats and any("step-up" in i for i in ids)):
+            out.append("30: a hills goal without step-ups")
+        if "endurance" in goals and not (any(e.unit == "reps" and e.min_reps >= 12 for s in sessions
+                                             for e in s.exercises) and "calf" in cats):
+            out.append("30: an endurance goal without strength-endurance sets (12+) and tendon work")
+    return out
+
+
+# 27: what each rule's note claims about the plan, read from rules/rules/*.yaml by hand. A note that
+# fired without an entry here is reported, so a new note cannot go unchecked.
+NOTE_CLAIMS: dict[str, dict[str, set[str]]] = {
+    "niggle-achilles": {"no_categories": {"plyometric"}, "has_ids": {"isometric-calf-hold"}},
+    "niggle-calf": {"no_categories": {"plyometric"}, "has_ids": {"isometric-calf-hold"}},
+    "niggle-knee": {"no_categories": {"plyometric"}, "no_ids": KNEE_DEEP_FLEXION, "has_ids": {"glute-bridge"}},
+    "niggle-it-band": {"no_ids": {"bounding", "pogo-hops", "depth-jump"}, "has_ids": {"side-lying-hip-raise"}},
+    "niggle-hamstring": {"no_ids": {"nordic-hamstring", "single-leg-rdl"}, "has_ids": {"hamstring-bridge-hold"}},
+    "niggle-hip": {"no_ids": {"bulgarian-split-squat", "bounding"}},
+    "niggle-shin": {"no_categories": {"plyometric"}, "has_ids": {"bent-knee-calf-raise", "isometric-calf-hold"}},
+    "niggle-foot": {"no_categories": {"plyometric"}},
+    "niggle-lower-back": {"no_ids": {"back-squat"}, "has_ids": {"bird-dog"}},
+    "goal-endurance": {"has_categories": {"hip", "core"}},
+    "goal-hills": {"has_ids": {"step-up"}},
+    "goal-injury-resilience": {"has_categories": {"eccentric", "hip"}, "has_ids": {"isometric-calf-hold"}},
+    "goal-power": {"has_categories": {"plyometric"}},
+    "goal-speed": {"has_categories": {"heavy", "plyometric"}},
+}
+
+
+def note_violations(plan: Plan) -> list[str]:
+    """27: each fired rule's note is true of the plan (NOTE_CLAIMS)."""
+    sessions = [s for w in plan.weeks for s in w.sessions]
+    if not sessions:
+        return []
+    ids = {e.id for s in sessions for e in s.exercises}
+    cats = {c for s in sessions for c in s.categories}
+    out = []
+    shown = set(plan.notes)
+    for entry in plan.trace:
+        rule_id = entry.rule_id
+        if not any(c.removeprefix("note: ") in shown for c in entry.changes if c.startswith("note: ")):
+            continue  # no note of this rule is shown with the plan
+        claims = NOTE_CLAIMS.get(rule_id, {})
+        for key, wanted in claims.items():
+            if key == "no_categories" and wanted & cats:
+                out.append(f"27: {rule_id}'s note is untrue: the plan has {sorted(wanted & cats)} work")
+            if key == "no_ids" and wanted & ids:
+                out.append(f"27: {rule_id}'s note is untrue: the plan has {sorted(wanted & ids)}")
+            if key == "has_ids" and not wanted & ids:
+                out.append(f"27: {rule_id}'s note is untrue: the plan lacks {sorted(wanted)}")
+            if key == "has_categories" and not wanted <= cats:
+                out.append(f"27: {rule_id}'s note is untrue: the plan lacks {sorted(wanted - cats)} work")
+    return out
+
+
+def jump_contacts(plan: Plan) -> int:
+    """30: foot contacts in jumps over the block."""
+    return sum(e.sets * e.max_reps * (2 if e.per_side else 1) for w in plan.weeks for s in w.sessions
+               for e in s.exercises if "plyometric" in e.categories)
+
+
+def mileage_violations(plan: Plan, at_20_km: Plan) -> list[str]:
+    """30: at 80 km a week or more, fewer jump contacts than the same runner at 20 km (when that has any)."""
+    if plan.withheld or at_20_km.withheld or plan.profile.weekly_km < 80 or not jump_contacts(at_20_km):
+        return []
+    if jump_contacts(plan) >= jump_contacts(at_20_km):
+        return [f"30: {jump_contacts(plan)} jump contacts at {plan.profile.weekly_km:g} km, "
+                f"{jump_contacts(at_20_km)} at 20 km"]
+    return []

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
-from bot.models import DAYS, Profile
+import pytest
+
+from bot.models import DAYS, Goal, Level, Profile
 from bot.planner import block_start, choose_days, spread_down
 from tests.conftest import START
 from tests.plan_checks import violations
@@ -32,15 +35,16 @@ def test_sessions_avoid_the_day_before_key_runs(planner):
 
 
 def test_heavy_session_goes_on_an_easy_day_when_there_is_one(planner):
-    """A runner with a free Friday gets the heavy session on Friday, not on a hard-run day."""
+    """A runner with a free Friday gets the heavy day (the 3-5 rep lift) on Friday, not on a hard-run day."""
     plan = planner.make_plan(Profile(**BASE), START)
-    heavy_days = {s.day for s in plan.weeks[1].sessions if any("heavy" in e.categories for e in s.exercises)}
+    heavy_days = {s.day for s in plan.weeks[1].sessions
+                  if any("heavy" in e.categories and e.max_reps <= 5 for e in s.exercises)}
     assert heavy_days == {"fri"}
 
 
 def test_consecutive_days_are_never_used_even_across_weeks():
     """Sunday and the next Monday count as consecutive."""
-    placed = choose_days(frozenset(), frozenset(), None, frozenset(), (True, True, True))
+    placed = choose_days(frozenset(), frozenset(), None, frozenset(), ((10.0, 5.0, False),) * 3)
     days = sorted(d for d, _ in placed)
     assert len(days) == 3
     for a, b in zip(days, [*days[1:], days[0] + 7], strict=True):
@@ -92,26 +96,73 @@ def test_build_block_progresses_then_deloads(planner):
     assert week3 == week4
 
 
+def _hard_work_days(plan, race):
+    """Days after the race (negative: before) of every session with heavy, jumping or eccentric work."""
+    return sorted((s.date - race).days for w in plan.weeks for s in w.sessions
+                  if s.categories & {"heavy", "plyometric", "eccentric"})
+
+
 def test_race_in_week_three_gives_race_week_and_recovery(planner):
-    """A race inside the block: one session a week, a light early race-week session, then recovery."""
+    """A race inside the block: maintenance before it, at most a short primer in its final week, then
+    recovery by distance (COACHING.md 23, 24)."""
     race = START + dt.timedelta(days=7 * 2 + 5)  # Saturday of week 3
-    plan = planner.make_plan(Profile(**{**BASE, "hard_days": ["wed"], "race_date": race}), START)
+    plan = planner.make_plan(Profile(**{**BASE, "hard_days": ["wed"], "race_date": race,
+                                        "race_distance": "half"}), START)
     assert [w.label for w in plan.weeks] == ["Maintain", "Maintain", "Race week", "Recover"]
-    assert all(len(w.sessions) <= 1 for w in plan.weeks)
-    race_week = plan.weeks[2]
-    assert race_week.race_day == race
-    assert all(s.kind == "light" and (race - s.date).days >= 3 for s in race_week.sessions)
+    assert all(len([s for s in w.sessions if (race - s.date).days >= 7]) <= 1 for w in plan.weeks)
+    final = [s for w in plan.weeks for s in w.sessions if 0 <= (race - s.date).days < 7]
+    assert len(final) <= 1 and all(s.kind == "light" and 3 <= (race - s.date).days <= 4 for s in final)
+    assert not [d for d in _hard_work_days(plan, race) if 0 < d <= 7]  # a half: a week's recovery
+    assert plan.weeks[2].race_day == race
     assert violations(plan, planner.catalog) == []
 
 
+def test_monday_race_gets_no_full_session_in_its_final_days(planner):
+    """The issue's example: a Monday race; nothing heavy, no Nordics or box jumps in the final 7 days."""
+    profile = Profile(weekly_km=60, level="intermediate", goals=["speed"], long_run_day="sun",
+                      hard_days=["tue", "thu"], equipment=["gym"], race_date=dt.date(2027, 3, 8))
+    plan = planner.make_plan(profile, dt.date(2027, 3, 1))
+    final = [s for w in plan.weeks for s in w.sessions if 0 <= (profile.race_date - s.date).days < 7]
+    assert len(final) <= 1
+    for s in final:
+        assert {e.id for e in s.exercises}.isdisjoint({"nordic-hamstring", "box-jump"})
+        assert s.kind == "light" and len(s.exercises) <= 2
+
+
+def test_recovery_after_a_race_depends_on_its_distance(planner):
+    """A race the day before the block: a 5 km lets heavy work back after 3 days, a marathon after 14."""
+    race = START - dt.timedelta(days=1)
+    short = planner.make_plan(Profile(**{**BASE, "race_date": race, "race_distance": "5k"}), START)
+    long = planner.make_plan(Profile(**{**BASE, "race_date": race, "race_distance": "marathon"}), START)
+    assert min(_hard_work_days(short, race)) > 3
+    assert min(_hard_work_days(long, race)) > 14
+    assert min(_hard_work_days(short, race)) < min(_hard_work_days(long, race))
+    unknown = planner.make_plan(Profile(**{**BASE, "race_date": race}), START)  # no distance: careful
+    assert min(_hard_work_days(unknown, race)) > 14
+
+
+def test_block_rebuilds_to_the_runners_sessions_after_an_early_race(planner):
+    """A 10 km in week 1: after its recovery the runner's two sessions a week come back."""
+    race = START + dt.timedelta(days=2)
+    plan = planner.make_plan(Profile(**{**BASE, "race_date": race, "race_distance": "10k"}), START)
+    assert [len(w.sessions) for w in plan.weeks][2:] == [2, 2]
+
+
+def test_race_six_to_eight_weeks_out_keeps_a_full_build(planner):
+    """Maintenance is only for the last ~4 weeks: a race 45-55 days out leaves weeks 1-3 at full sessions."""
+    for days in (45, 55):
+        plan = planner.make_plan(Profile(**{**BASE, "race_date": START + dt.timedelta(days=days)}), START)
+        assert [len(w.sessions) for w in plan.weeks][:3] == [2, 2, 2]
+
+
 def test_race_just_after_block_tapers_week_four(planner):
-    """A race ten days after the block: week 4 is a taper at 40-60% of the peak week's sets."""
+    """A race ten days after the block: week 4 is a taper at 40-60% of the maintenance weeks' peak."""
     race = START + dt.timedelta(days=28 + 10)
     plan = planner.make_plan(Profile(**{**BASE, "race_date": race}), START)
     totals = [w.working_sets for w in plan.weeks]
     assert plan.weeks[3].label == "Taper"
-    assert 0.4 * max(totals[:3]) <= totals[3] <= 0.6 * max(totals[:3])
-    assert plan.sessions_per_week == 1
+    assert 0.4 * totals[2] <= totals[3] <= 0.6 * totals[2]  # week 3 is the one maintenance week before it
+    assert [len(w.sessions) for w in plan.weeks] == [2, 2, 1, 1]  # maintenance in the last 4 weeks
 
 
 def test_sharp_pain_withholds_and_points_to_a_professional(planner):
@@ -161,3 +212,106 @@ def test_mobility_day_follows_the_long_run(planner):
     """The day after the long run is marked for light mobility."""
     plan = planner.make_plan(Profile(**BASE), START)
     assert all([m.day for m in w.mobility] == [DAYS[0]] for w in plan.weeks)
+
+
+def _distinct(plans) -> int:
+    return len({json.dumps([w.model_dump(mode="json") for w in p.weeks], sort_keys=True) for p in plans})
+
+
+ONE_RUNNER = {"weekly_km": 45, "long_run_day": "sun", "hard_days": ["tue", "thu"], "equipment": ["gym"]}
+
+
+@pytest.mark.parametrize("level", list(Level))
+def test_goals_and_mileage_change_the_training(planner, level):
+    """COACHING.md 30: six goals give at least four distinct plans; 20/60/160 km a week give three."""
+    by_goal = [planner.make_plan(Profile(**ONE_RUNNER, level=level, goals=[goal]), START) for goal in Goal]
+    by_km = [planner.make_plan(Profile(**{**ONE_RUNNER, "weekly_km": km}, level=level, goals=["general"]), START)
+             for km in (20, 60, 160)]
+    assert _distinct(by_goal) >= 4
+    assert _distinct(by_km) == 3
+
+
+def test_classic_week_puts_the_heavy_squat_on_the_free_friday(planner):
+    """Hard Tue/Thu, long run Sun, full gym: the heavy session keeps its back squat on Friday; Monday stays
+    for mobility; jumps are never done after a quality run (COACHING.md 25)."""
+    profile = Profile(weekly_km=60, level="advanced", goals=["speed"], long_run_day="sun", hard_days=["tue", "thu"],
+                      equipment=["gym"])
+    plan = planner.make_plan(profile, dt.date(2027, 3, 1))
+    week = plan.weeks[1]
+    heavy = [s for s in week.sessions if "heavy" in s.categories and not s.after_run]
+    assert [s.day for s in heavy] == ["fri"] and "back-squat" in {e.id for e in heavy[0].exercises}
+    assert "mon" not in {s.day for w in plan.weeks for s in w.sessions}
+    assert {m.day for m in week.mobility} == {"mon"}
+    for s in (s for w in plan.weeks for s in w.sessions if s.after_run):
+        assert "plyometric" not in s.categories
+
+
+def test_heavy_session_forced_onto_a_hard_day_keeps_the_lift_and_drops_the_jumps(planner):
+    """Only hard-run days free: the heavy lift stays (after the run), the jumps go, the label says so."""
+    profile = Profile(weekly_km=60, level="advanced", goals=["general"], hard_days=["mon", "wed", "fri"],
+                      long_run_day="sun", equipment=["gym"], days_per_week=1)
+    plan = planner.make_plan(profile, dt.date(2027, 3, 1))
+    session = plan.weeks[1].sessions[0]
+    assert session.after_run and "heavy" in session.categories and "plyometric" not in session.categories
+    assert "power" not in session.focus.lower() and session.kind == "strength"
+
+
+def test_knee_niggle_holds_across_the_plan(planner):
+    """Knee: no jumps anywhere (the coverage safeguard never adds them back), no reverse lunges (COACHING.md 26)."""
+    for level in Level:
+        plan = planner.make_plan(Profile(**{**BASE, "level": level, "niggles": ["knee"], "equipment": ["gym"]}),
+                                 START)
+        sessions = [s for w in plan.weeks for s in w.sessions]
+        assert sessions and all("plyometric" not in s.categories for s in sessions)
+        assert "reverse-lunge" not in ids(plan)
+
+
+def test_hamstring_and_achilles_warm_ups_have_no_strides_or_bouncy_drills(planner):
+    """The warm-up obeys the niggle too: strides and A-skips give way to calmer items."""
+    for niggle in ("hamstring", "achilles"):
+        plan = planner.make_plan(Profile(**{**BASE, "level": "advanced", "niggles": [niggle]}), START)
+        warm = {i.id for w in plan.weeks for s in w.sessions for i in s.warm_up}
+        assert warm and warm.isdisjoint({"strides", "running-drills"})
+
+
+def test_holds_are_dosed_in_seconds_never_a_copied_rep_count(planner):
+    """A hold swapped in for a rep exercise (calf: isometric hold for calf raises) is 20-45 s."""
+    plan = planner.make_plan(Profile(**{**BASE, "level": "beginner", "niggles": ["calf", "hamstring"]}), START)
+    holds = [e for w in plan.weeks for s in w.sessions for e in s.exercises if e.unit == "seconds"]
+    assert holds and all(20 <= e.min_reps <= e.max_reps <= 45 for e in holds)
+    calf = [e.id for w in plan.weeks for s in w.sessions for e in s.exercises if "calf" in e.categories]
+    assert "isometric-calf-hold" in calf and not {"calf-raise-slow", "eccentric-calf-lower"} & set(calf)
+
+
+def test_minutes_shown_cover_the_sets_reps_tempo_and_rest(planner):
+    """COACHING.md 28: the shown minutes are at least warm-up + cool-down + the sets' real time."""
+    from tests.plan_checks import work_minutes
+
+    for level in Level:
+        plan = planner.make_plan(Profile(**{**BASE, "level": level}), START)
+        for s in (s for w in plan.weeks for s in w.sessions):
+            assert s.minutes >= work_minutes(s, planner.catalog, plan.template) - 0.5
+
+
+def test_double_progression_with_a_starting_load(planner):
+    """COACHING.md 29: reps climb week to week within the range (beginners too), a starting load by feel comes
+    with each loaded lift the first time, and intermediates get a heavy 3-5 rep day."""
+    beginner = planner.make_plan(Profile(**{**BASE, "level": "beginner"}), START)
+    squat = [next(e for s in w.sessions for e in s.exercises if e.id == "goblet-squat") for w in beginner.weeks]
+    assert [e.max_reps for e in squat[:3]] == [8, 9, 10]
+    assert "could lift about 12 times, for sets of 8" in squat[0].load and not squat[1].load
+    volume = [sum(e.sets * e.max_reps for s in w.sessions for e in s.exercises) for w in beginner.weeks[:3]]
+    assert volume[0] < volume[1] < volume[2]
+    intermediate = planner.make_plan(Profile(**BASE), START)
+    assert any("heavy" in e.categories and 3 <= e.min_reps <= e.max_reps <= 5
+               for w in intermediate.weeks for s in w.sessions for e in s.exercises)
+
+
+def test_a_note_the_plan_does_not_keep_is_left_out_and_explained(planner):
+    """COACHING.md 27: a knee niggle takes the jumps, so the speed note (heavy lifting plus jumps) is not shown,
+    and "why this plan" says so; the knee note itself is true and stays."""
+    plan = planner.make_plan(Profile(**{**BASE, "niggles": ["knee"], "equipment": ["gym"]}), START)
+    assert not any("springy jumps" in note for note in plan.notes)
+    assert any(note.startswith("Knee:") for note in plan.notes)
+    guard = next(t for t in plan.trace if t.rule_id == "safeguard-true-notes")
+    assert any("goal-speed" in change and "plyometric" in change for change in guard.changes)

@@ -99,3 +99,26 @@ def test_dates_in_pages_match_the_block(coach):
     first = plan.weeks[0].sessions[0]
     assert first.date >= START and first.date < START + dt.timedelta(days=7)
     assert f"{first.date.day} {first.date:%b}" in coach.renderer.week_embed(plan, 1)["description"]
+
+
+def test_rest_periods_are_shown_on_pages_markdown_and_console(coach):
+    """COACHING.md 28: every exercise line says how long to rest, on Discord pages, Markdown and console text."""
+    plan = coach.plan(RUNNER, START)
+    first = plan.weeks[1].sessions[0].exercises[0]
+    line = f"rest {first.rest_seconds} s"
+    week_page = coach.renderer.pages(plan)[2]["description"]
+    assert line in week_page
+    assert line in coach.renderer.markdown(plan)
+    assert line in coach.renderer.week_text(plan, 2)
+    assert week_page.count("· rest ") == sum(len(s.exercises) for s in plan.weeks[1].sessions)
+
+
+def test_overview_tells_the_block_as_its_weeks_are(coach):
+    """COACHING.md 27: a race block's overview names its real weeks, not the build pattern it didn't follow."""
+    build = coach.renderer.overview_text(coach.plan(RUNNER, START))
+    assert "introduce, build, peak, deload" in build
+    race = coach.plan(RUNNER.model_copy(update={"race_date": START + dt.timedelta(days=9)}), START)
+    text = coach.renderer.overview_text(race)
+    assert "introduce, build, peak, deload" not in text
+    assert ", ".join(w.label.lower() for w in race.weeks) in text
+    assert "up to 2 strength sessions a week" in text
