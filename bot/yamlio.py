@@ -19,6 +19,32 @@ class DataFileError(ValueError):
         super().__init__("\n".join(self.problems))
 
 
+class StrictLoader(yaml.SafeLoader):
+    """The one YAML loading policy for every file and moderator submission.
+
+    PyYAML's safe loader, where a key given twice in one mapping is an error naming its line (the second
+    would otherwise silently win).
+    """
+
+
+def _construct_mapping(loader: StrictLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+    seen: set[Any] = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        try:
+            duplicate = key in seen
+        except TypeError:  # an unhashable key (a list): the constructor below reports it
+            break
+        if duplicate:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"key '{str(key)[:60]}' appears twice in one mapping", key_node.start_mark)
+        seen.add(key)
+    return loader.construct_mapping(node, deep=deep)
+
+
+StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
 @contextmanager
 def yaml_errors(source: str) -> Iterator[None]:
     """Turn PyYAML's errors inside the block into a DataFileError naming the source and line."""
@@ -34,9 +60,12 @@ def yaml_errors(source: str) -> Iterator[None]:
 
 def load_yaml(text: str, source: str) -> tuple[Any, yaml.Node | None]:
     """Parse YAML text into plain data plus its node tree (for line numbers); syntax errors name the line."""
-    with yaml_errors(source):
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+    try:
+        with yaml_errors(source):
+            node = yaml.compose(text, Loader=StrictLoader)
+            data = yaml.load(text, Loader=StrictLoader)
+    except RecursionError:
+        raise DataFileError([f"{source}: nested too deeply to read; flatten it"]) from None
     return data, node
 
 
@@ -46,6 +75,8 @@ def read_yaml(path: Path) -> tuple[Any, yaml.Node | None]:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise DataFileError([f"{path}: can't read the file ({exc.strerror or exc})"]) from None
+    except UnicodeDecodeError as exc:
+        raise DataFileError([f"{path}: isn't UTF-8 text (byte {exc.start}); save it as UTF-8"]) from None
     return load_yaml(text, str(path))
 
 

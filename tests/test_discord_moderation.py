@@ -562,9 +562,9 @@ async def test_faq_add_saves_and_members_get_the_answer(harness):
 
 
 async def test_faq_answer_cannot_reach_beyond_its_variables(harness):
-    """An answer template reaching for Python internals is refused and nothing is saved."""
+    """An answer reaching for Python internals through a placeholder is refused and nothing is saved."""
     opened = await harness.command("faq-admin add")
-    text = CLUB_ENTRY.replace("answer: The club lifts", "answer: |\n  {{ level.__class__.__mro__ }} The club lifts")
+    text = CLUB_ENTRY.replace("answer: The club lifts", "answer: |\n  {level.__class__.__mro__} The club lifts")
     run = await harness.submit(opened.response, {"mod:yaml:text": text})
     assert "field 'answer'" in run.last.content
     assert harness.bot.storage.guilds.get(GUILD_ID)["faq_overrides"] == {}

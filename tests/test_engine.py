@@ -24,19 +24,26 @@ def rules_from(yaml_text: str) -> list:
 def test_unknown_variable_is_rejected_with_a_suggestion():
     """A typo in a condition's variable is caught at load time, with the likely intended name."""
     problems = check_condition("weekly_kms > 50")
-    assert problems and "unknown variable 'weekly_kms'" in problems[0] and "Did you mean 'weekly_km'" in problems[0]
+    assert problems and "unknown name 'weekly_kms'" in problems[0] and "Did you mean 'weekly_km'" in problems[0]
 
 
 def test_value_that_can_never_match_is_rejected():
     """`'sped' in goals` would silently never fire, so it is rejected, suggesting 'speed'."""
-    problems = check_condition("'sped' in goals or level == 'pro'")
+    problems = check_condition("'sped' in goals || level == 'pro'")
     assert any("'sped' is never a value of goals" in p and "'speed'" in p for p in problems)
     assert any("'pro' is never a value of level" in p for p in problems)
 
 
 def test_type_error_in_condition_is_caught_when_saved():
-    """A condition that fails on real profiles (comparing a number to text) is rejected at load."""
-    assert "fails when evaluated" in check_condition("weekly_km > 'lots'")[0]
+    """A condition comparing a number with text is a type error, rejected when saved."""
+    assert "'>' can't compare double with string" in check_condition("weekly_km > 'lots'")[0]
+
+
+def test_null_compared_without_a_check_is_caught_when_saved():
+    """`days_to_race < 10` fails for every runner without a race, so it is refused with the fix."""
+    problem = check_condition("days_to_race < 10")[0]
+    assert "days_to_race can be null" in problem and "days_to_race != null &&" in problem
+    assert check_condition("days_to_race != null && days_to_race < 10") == []
 
 
 @pytest.mark.parametrize("expression", [

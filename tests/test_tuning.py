@@ -427,8 +427,10 @@ question: When is the club's hill night?
 phrasings:
   - what night are club hill repeats
   - when do we do hills together
-answer: >-
-  Hill repeats are on Thursdays at 7pm from the car park.{% if has_profile %} Level {{ level }} welcome.{% endif %}
+answer: Hill repeats are on Thursdays at 7pm from the car park.
+variants:
+  - when: has_profile
+    text: Hill repeats are on Thursdays at 7pm from the car park. Level {level} welcome.
 """
 
 
@@ -474,9 +476,9 @@ def test_faq_history_lists_each_change(tuning: Tuning) -> None:
 
 
 def test_faq_entry_with_unknown_variable_is_refused(tuning: Tuning, storage: Storage) -> None:
-    """An answer using a variable answers don't have names the field, and nothing is saved."""
-    with pytest.raises(DataFileError, match=r"field 'answer': unknown variable 'token'"):
-        tuning.save_faq_entry(GUILD, MOD, FAQ_ENTRY.replace("{{ level }}", "{{ token }}"))
+    """An answer using a placeholder answers don't have names the field, and nothing is saved."""
+    with pytest.raises(DataFileError, match=r"field 'answer': variants\[0\].text: unknown placeholder \{token\}"):
+        tuning.save_faq_entry(GUILD, MOD, FAQ_ENTRY.replace("{level}", "{token}"))
     assert storage.guilds.get(GUILD)["faq_overrides"] == {}
 
 
