@@ -34,7 +34,8 @@ from typing import TYPE_CHECKING, Any, Literal
 import yaml
 from pydantic import ValidationError
 
-from bot.engine import Outcome, Rule, RuleSet, check_references, load_ruleset, parse_rule_text
+from bot.answers import migrate_stored_answer
+from bot.engine import Outcome, Rule, RuleSet, check_references, load_ruleset, migrate_rule_condition, parse_rule_text
 from bot.faq import FaqBase, FaqEntry, FaqError, load_faq, validate_entry
 from bot.models import Plan, Profile
 from bot.planner import Planner, block_start
@@ -59,6 +60,16 @@ Origin = Literal["default", "changed", "server"]
 
 class TuningError(ValueError):
     """Something a moderator asked for that can't be done; the message says why and what would work."""
+
+
+class StaleChange(TuningError):
+    """The item changed since the moderator's preview, so nothing was saved; `current` is the newer version."""
+
+    def __init__(self, target: str, current: str | None) -> None:
+        self.target, self.current = target, current
+        shown = f"\nThis is how it is now:\n{current}" if current else "\nIt no longer exists."
+        super().__init__(f"'{target}' was changed by someone else since your preview, so nothing was saved. "
+                         f"Look at the newer version and make your change again if it still applies.{shown}")
 
 
 # ------------------------------------------------------------------------------------------------
@@ -117,18 +128,47 @@ def rule_to_dict(rule: Rule) -> dict[str, Any]:
     return data
 
 
+class SwitchedOff(DataFileError):
+    """A stored rule or entry in an old form that can't be converted: it is kept, switched off, and shown."""
+
+    def __init__(self, problems: list[str], kept: Any = None) -> None:
+        super().__init__(problems)
+        self.kept = kept
+
+
 def _rule_from_dict(data: Any, base: RuleSet, rule_id: str) -> Rule:
-    """Rebuild a stored rule with every check a file gets; DataFileError when it no longer holds."""
+    """Rebuild a stored rule with every check a file gets; DataFileError when it no longer holds.
+
+    A rule saved with the old Jinja condition is converted to CEL here (bot/conditions.py); one that can't
+    be converted raises SwitchedOff carrying the rule switched off (condition `false`), so it is kept.
+    """
     where = f"server rule '{rule_id}'"
     key = _digest(data)
     rule = _PARSED_RULES.get(key)
     if rule is None:
-        rule = _validated_rule(data, where)
+        rule = _migrated_rule(data, where)
         _PARSED_RULES.put(key, rule)
+    if isinstance(rule, SwitchedOff):
+        raise rule
     problems = check_references([rule], base.catalog, where)
     if problems:
         raise DataFileError(problems)
     return rule
+
+
+def _migrated_rule(data: Any, where: str) -> Rule | SwitchedOff:
+    try:
+        return _validated_rule(data, where)
+    except DataFileError:
+        if not isinstance(data, Mapping) or "when" not in data:
+            raise
+        converted, reason = migrate_rule_condition(data["when"])
+        if converted is None or converted == data["when"]:
+            if reason is None:
+                raise
+            kept = _validated_rule({**data, "when": "false", "enabled": False}, where)
+            return SwitchedOff([f"{where} is switched off: {reason}. Fix it with /rules edit."], kept)
+        return _validated_rule({**data, "when": converted}, where)
 
 
 def _validated_rule(data: Any, where: str) -> Rule:
@@ -160,6 +200,9 @@ def effective_ruleset(base: RuleSet, overrides: Mapping[str, Any] | None) -> Rul
         if "rule" in override:
             try:
                 rule = _rule_from_dict(override["rule"], base, rule_id)
+            except SwitchedOff as exc:
+                problems.extend(exc.problems)
+                rule = exc.kept
             except DataFileError as exc:
                 problems.extend(f"{line} (skipped)" for line in exc.problems)
                 continue
@@ -189,6 +232,7 @@ def effective_faq(base: FaqBase, overrides: Mapping[str, Any] | None) -> FaqBase
     if cached is not None:
         return cached
     entries: dict[str, FaqEntry] = {entry.id: entry for entry in base.entries}
+    problems: list[str] = []
     for entry_id in sorted(overrides):
         override = overrides[entry_id]
         if not isinstance(override, Mapping):
@@ -196,15 +240,36 @@ def effective_faq(base: FaqBase, overrides: Mapping[str, Any] | None) -> FaqBase
         if override.get("removed"):
             entries.pop(entry_id, None)
         elif "entry" in override:
-            try:
-                entry = validate_entry(override["entry"], f"server entry '{entry_id}'")
-            except (FaqError, RecursionError, TypeError):
-                continue  # a stored entry that no longer validates is left out, never fatal
-            if entry.id == entry_id:
+            entry, problem = _stored_entry(override["entry"], entry_id)
+            if problem is not None:
+                problems.append(problem)  # left out, never fatal; moderators see why in /faq-admin list
+            elif entry is not None and entry.id == entry_id:
                 entries[entry_id] = entry
-    result = FaqBase(list(entries.values()), source="server FAQ")
+    result = ServerFaq(list(entries.values()), source="server FAQ")
+    result.problems = problems
     _FAQS.put(key, result)
     return result
+
+
+class ServerFaq(FaqBase):
+    """A server's effective FAQ: a FaqBase that also lists the stored entries it had to leave out."""
+
+    problems: list[str]
+
+
+def _stored_entry(data: Any, entry_id: str) -> tuple[FaqEntry | None, str | None]:
+    """A stored entry, its old Jinja answer converted to the current form (bot/answers.py) when needed."""
+    where = f"server entry '{entry_id}'"
+    if not isinstance(data, Mapping):
+        return None, f"{where} isn't a mapping; it is left out"
+    migrated, reason = migrate_stored_answer(data)
+    if reason is not None:
+        return None, f"{where} is switched off: {reason}. Fix it with /faq-admin edit."
+    try:
+        return validate_entry(migrated, where), None
+    except (FaqError, RecursionError, TypeError) as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        return None, f"{first} (left out)"
 
 
 @dataclass(frozen=True)
@@ -522,9 +587,13 @@ class Tuning:
         return rows
 
     def problems(self, guild_id: int | None) -> list[str]:
-        """Stored overrides that no longer apply (skipped), for moderators to fix."""
+        """Stored rule overrides that no longer apply (skipped or switched off), for moderators to fix."""
         ruleset = self.ruleset_for(guild_id)
         return list(getattr(ruleset, "problems", []))
+
+    def faq_problems(self, guild_id: int | None) -> list[str]:
+        """Stored FAQ entries left out (an old answer that can't be converted, say), for moderators to fix."""
+        return list(getattr(self.faq_for(guild_id), "problems", []))
 
     def history(self, guild_id: int, limit: int = 10, before: int | None = None) -> list[dict[str, Any]]:
         """The server's changes, newest first; `before` pages back from a change id."""
@@ -595,19 +664,58 @@ class Tuning:
             raise TuningError(f"Rule '{rule_id}' is already {'enabled' if enabled else 'disabled'}; nothing changed.")
         return self._rule_slot(rule.model_copy(update={"enabled": enabled}))
 
+    def version_of(self, guild_id: int | None, scope: str, target: str = "") -> str:
+        """A short fingerprint of what a change to (scope, target) would touch, taken at preview time.
+
+        Scopes: "rule" and "faq" (target: the id), "rules" (every rule override), "modrole". A change made
+        with `expected=` this fingerprint is saved only if it is still the same (optimistic concurrency).
+        """
+        return self._version(self._settings(guild_id), scope, target)
+
+    def _fresh(self, guild_id: int, scope: str, target: str, expected: str | None) -> None:
+        """Refuse early (before any other check) a change whose item moved on since its preview."""
+        settings = self._settings(guild_id)
+        if expected is not None and self._version(settings, scope, target) != expected:
+            raise StaleChange(target, self._current_text(settings, scope, target))
+
+    def _version(self, settings: Mapping[str, Any], scope: str, target: str) -> str:
+        return _digest(self._state(settings, scope, target))[:16]
+
+    def _state(self, settings: Mapping[str, Any], scope: str, target: str) -> Any:
+        if scope == "rule":
+            return self._rule_state(self.coach.ruleset, settings.get("rule_overrides") or {}, target)
+        if scope == "faq":
+            entry = effective_faq(self.coach.faq, settings.get("faq_overrides")).get(target)
+            return entry.model_dump(mode="json") if entry is not None else None
+        if scope == "rules":
+            return settings.get("rule_overrides") or {}
+        return settings.get("mod_role_id")
+
+    def _current_text(self, settings: Mapping[str, Any], scope: str, target: str) -> str | None:
+        state = self._state(settings, scope, target)
+        if state is None or scope == "rules":
+            return None if state is None else f"{len(state)} rule change(s)"
+        return _dump(state).strip() if isinstance(state, dict) else str(state)
+
     def _write(self, guild_id: int, actor_id: int, kind: str, scope: str, target: str, action: str,
                change: Callable[[dict[str, Any]], tuple[Any, Any, Any, Any]],
-               extra: dict[str, Any] | None = None) -> int:
+               extra: dict[str, Any] | None = None, expected: str | None = None) -> int:
         """Apply `change` to the settings and append the audit entry, under the storage lock.
 
         `change(settings)` edits settings in place and returns (override_before, override_after,
-        before, after); it raises TuningError to change nothing.
+        before, after); it raises TuningError to change nothing. With `expected` (a `version_of`
+        fingerprint from the preview), nothing is saved unless the item is unchanged since then.
         """
+        def check_fresh(settings: Mapping[str, Any]) -> None:
+            if expected is not None and self._version(settings, scope, target) != expected:
+                raise StaleChange(target, self._current_text(settings, scope, target))
+
         if isinstance(actor_id, bool) or not isinstance(actor_id, int):
             raise TuningError("The moderator's id is missing.")
         result: dict[str, int] = {}
 
         def apply(settings: dict[str, Any]) -> dict[str, Any]:
+            check_fresh(settings)
             override_before, override_after, before, after = change(settings)
             if override_before == override_after:
                 raise TuningError("That is already the current setting; nothing changed.")
@@ -623,6 +731,7 @@ class Tuning:
         # A dry run on a copy first: it raises the moderator's errors early and builds (and caches) the new
         # effective sets, so the locked step below holds the storage lock only for cache hits.
         trial = copy.deepcopy(self.storage.guilds.get(guild_id))
+        check_fresh(trial)
         change(trial)
         effective_ruleset(self.coach.ruleset, trial["rule_overrides"])
         self.storage.guilds.update(guild_id, apply)
@@ -648,32 +757,36 @@ class Tuning:
         settings["rule_overrides"] = overrides
         return before_slot, slot, before, self._rule_state(base, overrides, rule_id)
 
-    def save_rule(self, guild_id: int, actor_id: int, text: str) -> int:
+    def save_rule(self, guild_id: int, actor_id: int, text: str, expected: str | None = None) -> int:
         """Add a rule or replace one (by id) from a moderator's YAML; returns the change id."""
         guild_id = _check_guild(guild_id)
         rule = parse_moderator_rule(text, self.ruleset_for(guild_id))
+        self._fresh(guild_id, "rule", rule.id, expected)
         slot = self._rule_slot(rule)
         exists = rule.id in self.ruleset_for(guild_id).by_id
         return self._write(guild_id, actor_id, "rule", "rule", rule.id, "edit" if exists else "add",
-                           lambda settings: self._set_rule_slot(settings, rule.id, slot))
+                           lambda settings: self._set_rule_slot(settings, rule.id, slot), expected=expected)
 
-    def set_enabled(self, guild_id: int, actor_id: int, rule_id: str, enabled: bool) -> int:
+    def set_enabled(self, guild_id: int, actor_id: int, rule_id: str, enabled: bool,
+                    expected: str | None = None) -> int:
         """Switch a rule on or off for this server; returns the change id."""
         guild_id = _check_guild(guild_id)
+        self._fresh(guild_id, "rule", rule_id, expected)
         slot = self._toggle_slot(guild_id, rule_id, enabled)
         return self._write(guild_id, actor_id, "rule", "rule", rule_id, "enable" if enabled else "disable",
-                           lambda settings: self._set_rule_slot(settings, rule_id, slot))
+                           lambda settings: self._set_rule_slot(settings, rule_id, slot), expected=expected)
 
-    def remove_rule(self, guild_id: int, actor_id: int, rule_id: str) -> int:
+    def remove_rule(self, guild_id: int, actor_id: int, rule_id: str, expected: str | None = None) -> int:
         """Drop the server's own version of a rule (a server rule goes, a changed one returns to default)."""
         guild_id = _check_guild(guild_id)
+        self._fresh(guild_id, "rule", rule_id, expected)
         overrides = self._settings(guild_id)["rule_overrides"]
         if rule_id not in overrides:
             raise TuningError(f"'{str(rule_id)[:60]}' has no server changes to remove.{_hint(str(rule_id), overrides)}")
         return self._write(guild_id, actor_id, "rule", "rule", rule_id, "remove",
-                           lambda settings: self._set_rule_slot(settings, rule_id, None))
+                           lambda settings: self._set_rule_slot(settings, rule_id, None), expected=expected)
 
-    def reset_rules(self, guild_id: int, actor_id: int) -> int:
+    def reset_rules(self, guild_id: int, actor_id: int, expected: str | None = None) -> int:
         """Drop every rule override of this server (the defaults apply again); returns the change id."""
         guild_id = _check_guild(guild_id)
 
@@ -684,7 +797,7 @@ class Tuning:
             settings["rule_overrides"] = {}
             return before, {}, sorted(before), []
 
-        return self._write(guild_id, actor_id, "reset", "rules", "rules", "reset", change)
+        return self._write(guild_id, actor_id, "reset", "rules", "rules", "reset", change, expected=expected)
 
     def _set_faq_slot(self, settings: dict[str, Any], entry_id: str,
                       slot: dict[str, Any] | None) -> tuple[Any, Any, Any, Any]:
@@ -714,18 +827,25 @@ class Tuning:
             return None
         return {"entry": entry.model_dump(mode="json")}
 
-    def save_faq_entry(self, guild_id: int, actor_id: int, text: str) -> int:
+    def preview_faq_entry(self, guild_id: int, text: str) -> FaqEntry:
+        """Validate a moderator's FAQ entry with every check the file gets; saves nothing."""
+        _check_guild(guild_id)
+        return parse_moderator_entry(text)
+
+    def save_faq_entry(self, guild_id: int, actor_id: int, text: str, expected: str | None = None) -> int:
         """Add an FAQ entry or replace one (by id) from a moderator's YAML; returns the change id."""
         guild_id = _check_guild(guild_id)
         entry = parse_moderator_entry(text)
+        self._fresh(guild_id, "faq", entry.id, expected)
         exists = entry.id in self.faq_for(guild_id)
         slot = self._faq_slot(entry, entry.id)
         return self._write(guild_id, actor_id, "faq", "faq", entry.id, "edit" if exists else "add",
-                           lambda settings: self._set_faq_slot(settings, entry.id, slot))
+                           lambda settings: self._set_faq_slot(settings, entry.id, slot), expected=expected)
 
-    def remove_faq_entry(self, guild_id: int, actor_id: int, entry_id: str) -> int:
+    def remove_faq_entry(self, guild_id: int, actor_id: int, entry_id: str, expected: str | None = None) -> int:
         """Remove an FAQ entry from this server (a default one is hidden, a server one deleted)."""
         guild_id = _check_guild(guild_id)
+        self._fresh(guild_id, "faq", entry_id, expected)
         faq = self.faq_for(guild_id)
         if entry_id not in faq:
             known = [entry.id for entry in faq.entries]
@@ -733,9 +853,9 @@ class Tuning:
             raise TuningError(f"There is no FAQ entry '{str(entry_id)[:60]}' on this server.{hint}")
         slot = self._faq_slot(None, entry_id)
         return self._write(guild_id, actor_id, "faq", "faq", entry_id, "remove",
-                           lambda settings: self._set_faq_slot(settings, entry_id, slot))
+                           lambda settings: self._set_faq_slot(settings, entry_id, slot), expected=expected)
 
-    def set_mod_role(self, guild_id: int, actor_id: int, role_id: int | None) -> int:
+    def set_mod_role(self, guild_id: int, actor_id: int, role_id: int | None, expected: str | None = None) -> int:
         """Set (or clear, with None) the role whose members may tune this server; returns the change id."""
         guild_id = _check_guild(guild_id)
         if role_id is not None and (isinstance(role_id, bool) or not isinstance(role_id, int) or role_id <= 0):
@@ -746,9 +866,10 @@ class Tuning:
             settings["mod_role_id"] = role_id
             return before, role_id, before, role_id
 
-        return self._write(guild_id, actor_id, "settings", "modrole", "mod_role_id", "modrole", change)
+        return self._write(guild_id, actor_id, "settings", "modrole", "mod_role_id", "modrole", change,
+                           expected=expected)
 
-    def revert(self, guild_id: int, actor_id: int, change_id: int) -> int:
+    def revert(self, guild_id: int, actor_id: int, change_id: int, expected: str | None = None) -> int:
         """Put back what was there before change `change_id`, as a new change; returns its id."""
         guild_id = _check_guild(guild_id)
         if isinstance(change_id, bool) or not isinstance(change_id, int):
@@ -757,6 +878,7 @@ class Tuning:
         if entry is None:
             raise TuningError(f"There is no change #{change_id} on this server; see /rules history.")
         scope, target, restore = entry.get("scope"), str(entry.get("target")), entry.get("override_before")
+        self._fresh(guild_id, str(scope), target, expected)
 
         if scope == "rule":
             if restore is not None and "rule" in restore:
@@ -784,7 +906,7 @@ class Tuning:
         else:
             raise TuningError(f"Change #{change_id} can't be reverted.")
         return self._write(guild_id, actor_id, "revert", str(scope), target, "revert", change,
-                           {"reverts": change_id})
+                           {"reverts": change_id}, expected=expected)
 
     # ---- the bot owner's reload
 

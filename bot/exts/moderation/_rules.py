@@ -261,6 +261,7 @@ class Rules(commands.Cog):
         tuning = tuning_of(interaction)
         guild_id = _guild(interaction)
         found = _find_rule(tuning.ruleset_for(guild_id), rule_id)
+        seen = tuning.version_of(guild_id, "rule", found.id)  # saved only if still so on Confirm
         await interaction.response.defer(ephemeral=True, thinking=True)
         try:
             async with self.previewing(interaction):
@@ -272,7 +273,8 @@ class Rules(commands.Cog):
 
         async def apply(confirming: discord.Interaction) -> str:
             try:
-                change = await asyncio.to_thread(tuning.set_enabled, guild_id, confirming.user.id, found.id, enabled)
+                change = await asyncio.to_thread(tuning.set_enabled, guild_id, confirming.user.id, found.id, enabled,
+                                                 seen)
             except MODERATOR_ERRORS as error:
                 return problems_message(error)
             log.info("rule %s %sd in guild=%s by user=%s (change %s)", found.id, verb.lower(), guild_id,
@@ -323,11 +325,12 @@ class Rules(commands.Cog):
             await respond(interaction, problems_message(error), view=view)
             return
         exists = rule.id in tuning.ruleset_for(guild_id).by_id
+        seen = tuning.version_of(guild_id, "rule", rule.id)  # saved only if still so on Confirm
         heading = f"{'Replace' if exists else 'Add'} rule {rule.id}?"
 
         async def apply(confirming: discord.Interaction) -> str:
             try:
-                change = await asyncio.to_thread(tuning.save_rule, guild_id, confirming.user.id, text)
+                change = await asyncio.to_thread(tuning.save_rule, guild_id, confirming.user.id, text, seen)
             except MODERATOR_ERRORS as error:
                 return problems_message(error)
             log.info("rule %s saved in guild=%s by user=%s (change %s)", rule.id, guild_id, confirming.user.id,
@@ -349,10 +352,11 @@ class Rules(commands.Cog):
         entry = tuning.storage.audit.get(guild_id, change)
         if entry is None:
             raise FriendlyError(f"There's no change #{change} in this server. /rules history lists them.")
+        seen = tuning.version_of(guild_id, str(entry.get("scope")), str(entry.get("target")))
 
         async def apply(confirming: discord.Interaction) -> str:
             try:
-                made = await asyncio.to_thread(tuning.revert, guild_id, confirming.user.id, change)
+                made = await asyncio.to_thread(tuning.revert, guild_id, confirming.user.id, change, seen)
             except MODERATOR_ERRORS as error:
                 return problems_message(error, "That change wasn't undone:")
             log.info("change %s reverted in guild=%s by user=%s (change %s)", change, guild_id,
@@ -374,10 +378,11 @@ class Rules(commands.Cog):
         changed = [row for row in tuning.rows(guild_id) if row.origin != "default"]
         if not changed:
             raise FriendlyError("This server already uses LegDay's default rules; there's nothing to reset.")
+        seen = tuning.version_of(guild_id, "rules")
 
         async def apply(confirming: discord.Interaction) -> str:
             try:
-                made = await asyncio.to_thread(tuning.reset_rules, guild_id, confirming.user.id)
+                made = await asyncio.to_thread(tuning.reset_rules, guild_id, confirming.user.id, seen)
             except MODERATOR_ERRORS as error:
                 return problems_message(error, "Nothing was reset:")
             log.info("rules reset in guild=%s by user=%s (change %s)", guild_id, confirming.user.id, made)
