@@ -41,7 +41,7 @@ from bot.conditions import (
     strings,
 )
 from bot.models import DAYS, Category, Equipment, Goal, Level, Niggle, Profile
-from bot.yamlio import DataFileError, describe_errors, line_of, load_yaml, read_yaml, yaml_errors
+from bot.yamlio import DataFileError, UnreadableFile, describe_errors, line_of, load_yaml, read_yaml, yaml_errors
 
 _ID = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 
@@ -500,14 +500,16 @@ def load_rule_files(rules_dir: Path) -> list[Rule]:
     if not files:
         raise DataFileError([f"{folder}: no rule files (*.yaml) found"])
     rules, problems = [], []
+    unreadable = False
     for path in files:
         try:
             data, node = read_yaml(path)
             rules.extend(parse_rules(data, str(path), node))
         except DataFileError as exc:
             problems.extend(exc.problems)
+            unreadable |= isinstance(exc, UnreadableFile)
     if problems:
-        raise DataFileError(problems)
+        raise (UnreadableFile if unreadable else DataFileError)(problems)
     return rules
 
 

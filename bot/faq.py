@@ -42,7 +42,7 @@ from bot.answers import render as render_answer_text
 from bot.config import get_settings
 from bot.models import Profile
 from bot.text import CONTENT_LIMIT, escape_user_text, neutralise_mentions, truncate
-from bot.yamlio import StrictLoader
+from bot.yamlio import DataFileError, StrictLoader, read_text
 
 # Only the first characters of a question are matched: enough for any real question, and it keeps a
 # pasted essay from costing more than a normal question.
@@ -1084,11 +1084,13 @@ def load_faq(path: Path) -> FaqBase:
     path = Path(path)
     source = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_text(path)
     except FileNotFoundError:
         raise FaqError(f"{source}: file not found") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise FaqError(f"{source}: cannot read the file: {exc}") from None
+    except DataFileError as exc:
+        raise FaqError(str(exc)) from None
     try:
         data = yaml.load(text, Loader=StrictLoader)
     except yaml.YAMLError as exc:

@@ -19,6 +19,10 @@ class DataFileError(ValueError):
         super().__init__("\n".join(self.problems))
 
 
+class UnreadableFile(DataFileError):
+    """A file that can't be read as YAML text at all: not UTF-8, too large, too deeply nested, a device."""
+
+
 class StrictLoader(yaml.SafeLoader):
     """The one YAML loading policy for every file and moderator submission.
 
@@ -65,18 +69,31 @@ def load_yaml(text: str, source: str) -> tuple[Any, yaml.Node | None]:
             node = yaml.compose(text, Loader=StrictLoader)
             data = yaml.load(text, Loader=StrictLoader)
     except RecursionError:
-        raise DataFileError([f"{source}: nested too deeply to read; flatten it"]) from None
+        raise UnreadableFile([f"{source}: nested too deeply to read; flatten it"]) from None
     return data, node
+
+
+# No data file comes near this; it keeps /dev/zero or a mistaken multi-gigabyte file from being read whole.
+MAX_FILE_BYTES = 4 * 1024 * 1024
+
+
+def read_text(path: Path) -> str:
+    """A data file's UTF-8 text, read at most MAX_FILE_BYTES; OSError, UnicodeDecodeError or DataFileError."""
+    with Path(path).open("rb") as handle:
+        data = handle.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        raise UnreadableFile([f"{path}: larger than {MAX_FILE_BYTES // (1024 * 1024)} MB; is it the right file?"])
+    return data.decode("utf-8")
 
 
 def read_yaml(path: Path) -> tuple[Any, yaml.Node | None]:
     """Load one YAML file; an unreadable file is a DataFileError, not a crash."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_text(path)
     except OSError as exc:
-        raise DataFileError([f"{path}: can't read the file ({exc.strerror or exc})"]) from None
+        raise UnreadableFile([f"{path}: can't read the file ({exc.strerror or exc})"]) from None
     except UnicodeDecodeError as exc:
-        raise DataFileError([f"{path}: isn't UTF-8 text (byte {exc.start}); save it as UTF-8"]) from None
+        raise UnreadableFile([f"{path}: isn't UTF-8 text (byte {exc.start}); save it as UTF-8"]) from None
     return load_yaml(text, str(path))
 
 

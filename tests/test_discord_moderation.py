@@ -677,3 +677,13 @@ async def test_faq_confirm_after_another_edit_is_refused(harness):
     refused = await harness.click("mod:confirm", message=stored(harness, preview))
     assert "since your preview" in refused.edits[-1].content and "Mondays" in refused.edits[-1].content
     assert "Mondays" in harness.bot.tuning.faq_for(GUILD_ID).render_answer("club-gym")
+
+
+async def test_old_topic_button_for_a_removed_entry_gets_a_friendly_message(harness):
+    """A topic button shown before a moderator removed its entry says the topic is gone, not an error."""
+    run = await harness.command("faq", topic="how-often")
+    offered = run.response.custom_ids[0].removeprefix("faq:topic:")
+    harness.bot.tuning.remove_faq_entry(GUILD_ID, MOD_ID, offered)
+    pressed = await harness.click(f"faq:topic:{offered}")
+    assert pressed.last.content.startswith(f"That topic (`{offered}`) isn't in this server's FAQ any more")
+    assert pressed.last.ephemeral

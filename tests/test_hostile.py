@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import gc
 import threading
 import time
 import tracemalloc
@@ -77,10 +78,19 @@ def finishes(action: Callable[[], Any]) -> BaseException | None:
 
 
 def measured(action: Callable[[], Any]) -> tuple[float, int]:
-    """(CPU seconds, peak bytes) of one call; the two are measured in separate runs (tracing slows Python)."""
-    began = time.thread_time()
-    action()
-    cpu = time.thread_time() - began
+    """(CPU seconds, peak bytes) of one call; the two are measured in separate runs (tracing slows Python).
+
+    The garbage collector is paused while timing: a full collection of the whole test session's heap would
+    otherwise be charged to whichever small evaluation happened to trigger it.
+    """
+    gc.collect()
+    gc.disable()
+    try:
+        began = time.thread_time()
+        action()
+        cpu = time.thread_time() - began
+    finally:
+        gc.enable()
     tracemalloc.start()
     try:
         action()

@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from bot.yamlio import DataFileError
+from bot.yamlio import DataFileError, UnreadableFile
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -39,7 +39,7 @@ def run_check(args: argparse.Namespace) -> int:
         print(f"{len(exc.problems)} problem(s) in {folder}:")
         for line in exc.problems:
             print(f"  {line}")
-        return 1
+        return 2 if isinstance(exc, UnreadableFile) else 1  # 2: a file that isn't YAML text at all
     catalog = ruleset.catalog
     enabled = sum(rule.enabled for rule in ruleset.rules)
     print(f"OK: {len(ruleset.rules)} rules ({enabled} enabled), {len(catalog.exercises)} exercises, "
