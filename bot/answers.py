@@ -35,6 +35,7 @@ from bot.conditions import (
     list_of,
     strings,
 )
+from bot.errors import LegDayError
 from bot.models import DAY_NAMES, DAYS, Equipment, Goal, Level, Niggle, Profile
 from bot.text import neutralise_links, neutralise_mentions, truncate
 
@@ -80,7 +81,7 @@ PLACEHOLDERS: dict[str, str] = {
 _PLACEHOLDER_RE = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]")
 
 
-class AnswerError(ValueError):
+class AnswerError(LegDayError):
     """An answer that can't be used; `problems` says each thing wrong in plain words."""
 
     def __init__(self, problems: Sequence[str]) -> None:

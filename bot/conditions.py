@@ -31,6 +31,8 @@ import celpy.evaluation
 import lark
 from celpy import celtypes
 
+from bot.errors import LegDayError
+
 # celpy logs the values it evaluates at DEBUG (profile details) and at ERROR; none of it belongs in our log.
 logging.getLogger("celpy").setLevel(logging.CRITICAL)
 
@@ -43,7 +45,7 @@ MAX_TYPE_DEPTH = 2  # lists of lists at most
 _CACHE = 4096  # memoised results per condition
 
 
-class ConditionError(ValueError):
+class ConditionError(LegDayError):
     """A condition that can't be evaluated: a type or value error, or a spent budget."""
 
 
@@ -51,7 +53,7 @@ class OverBudget(ConditionError):
     """An evaluation used up its step, size or time budget; it was stopped."""
 
 
-class MigrationError(ValueError):
+class MigrationError(LegDayError):
     """A Jinja expression with no CEL equivalent; the message says which part."""
 
 

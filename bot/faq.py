@@ -40,6 +40,7 @@ from bot.answers import ANSWER_LIMIT as ANSWER_LIMIT  # re-exported: callers kno
 from bot.answers import AnswerVariant, answer_problems
 from bot.answers import render as render_answer_text
 from bot.config import get_settings
+from bot.errors import LegDayError
 from bot.models import Profile
 from bot.text import CONTENT_LIMIT, escape_user_text, neutralise_mentions, truncate
 from bot.yamlio import DataFileError, StrictLoader, read_text
@@ -79,7 +80,7 @@ _TYPO_SIMILARITY = 0.79  # one edit in five letters is exactly 0.8; leave room f
 MatchStatus = Literal["answer", "unsure", "off-topic"]
 
 
-class FaqError(ValueError):
+class FaqError(LegDayError):
     """A FAQ file or entry that cannot be used; the message names the file, the entry and the field."""
 
 

@@ -36,6 +36,7 @@ from pydantic import ValidationError
 
 from bot.answers import migrate_stored_answer
 from bot.engine import Outcome, Rule, RuleSet, check_references, load_ruleset, migrate_rule_condition, parse_rule_text
+from bot.errors import LegDayError
 from bot.faq import FaqBase, FaqEntry, FaqError, load_faq, validate_entry
 from bot.models import Plan, Profile
 from bot.planner import Planner, block_start
@@ -58,7 +59,7 @@ EXAMPLE_LIMIT = 900  # characters of the example diff an impact preview shows
 Origin = Literal["default", "changed", "server"]
 
 
-class TuningError(ValueError):
+class TuningError(LegDayError):
     """Something a moderator asked for that can't be done; the message says why and what would work."""
 
 
@@ -697,75 +698,84 @@ class Tuning:
             return None if state is None else f"{len(state)} rule change(s)"
         return _dump(state).strip() if isinstance(state, dict) else str(state)
 
-    def _write(self, guild_id: int, actor_id: int, kind: str, scope: str, target: str, action: str,
-               change: Callable[[dict[str, Any]], tuple[Any, Any, Any, Any]],
+    def _write(self, guild_id: int, actor_id: int, kind: str, action: str, change: Change,
                extra: dict[str, Any] | None = None, expected: str | None = None) -> int:
-        """Apply `change` to the settings and append the audit entry, under the storage lock.
+        """Apply one Change to the server's settings and append its audit entry, under the storage lock.
 
-        `change(settings)` edits settings in place and returns (override_before, override_after,
-        before, after); it raises TuningError to change nothing. With `expected` (a `version_of`
-        fingerprint from the preview), nothing is saved unless the item is unchanged since then.
+        The audit entry keeps the Change's stored values ("override_before"/"override_after") and the
+        readable states ("before"/"after"); reverting is applying the recorded Change's inverse. With
+        `expected` (a `version_of` fingerprint from the preview), nothing is saved unless the item is
+        unchanged since then.
         """
-        def check_fresh(settings: Mapping[str, Any]) -> None:
-            if expected is not None and self._version(settings, scope, target) != expected:
-                raise StaleChange(target, self._current_text(settings, scope, target))
-
+        scope, target = change.scope, change.target
         if isinstance(actor_id, bool) or not isinstance(actor_id, int):
             raise TuningError("The moderator's id is missing.")
         result: dict[str, int] = {}
 
-        def apply(settings: dict[str, Any]) -> dict[str, Any]:
+        def check_fresh(settings: Mapping[str, Any]) -> None:
+            if expected is not None and self._version(settings, scope, target) != expected:
+                raise StaleChange(target, self._current_text(settings, scope, target))
+
+        def step(settings: dict[str, Any]) -> tuple[Any, Any, Any]:
             check_fresh(settings)
-            override_before, override_after, before, after = change(settings)
-            if override_before == override_after:
+            stored_before = change.current(settings)
+            if stored_before == change.after:
                 raise TuningError("That is already the current setting; nothing changed.")
+            before = self._state(settings, scope, target)
+            change.apply(settings)
+            self._check_limits(settings, change)
+            return stored_before, before, self._state(settings, scope, target)
+
+        def apply(settings: dict[str, Any]) -> dict[str, Any]:
+            stored_before, before, after = step(settings)
             version = effective_ruleset(self.coach.ruleset, settings["rule_overrides"]).version
             settings["rules_version"] = version
             entry = {"at": self._clock(), "actor_id": actor_id, "kind": kind, "scope": scope, "target": target,
                      "action": action, "before": before, "after": after, "rules_version": version,
-                     "override_before": override_before, "override_after": override_after, **(extra or {})}
+                     "override_before": stored_before, "override_after": change.after, **(extra or {})}
             # Inside update(): the store's lock nests, so the setting and its audit entry land together.
             result["change_id"] = self.storage.audit.append(guild_id, entry)
             return settings
 
         # A dry run on a copy first: it raises the moderator's errors early and builds (and caches) the new
         # effective sets, so the locked step below holds the storage lock only for cache hits.
-        trial = copy.deepcopy(self.storage.guilds.get(guild_id))
-        check_fresh(trial)
-        change(trial)
-        effective_ruleset(self.coach.ruleset, trial["rule_overrides"])
+        step(copy.deepcopy(self.storage.guilds.get(guild_id)))
         self.storage.guilds.update(guild_id, apply)
         return result["change_id"]
+
+    def _check_limits(self, settings: Mapping[str, Any], change: Change) -> None:
+        """What no change may leave behind, whichever action made it (a revert included)."""
+        rules, faq = settings.get("rule_overrides") or {}, settings.get("faq_overrides") or {}
+        if change.scope == "rule" and change.after is not None:
+            if len(rules) > MAX_RULE_OVERRIDES:
+                raise TuningError(f"This server already has {MAX_RULE_OVERRIDES} rule changes; "
+                                  "remove or reset some first.")
+            if "rule" in change.after:
+                try:
+                    _rule_from_dict(change.after["rule"], self.coach.ruleset, change.target)
+                except SwitchedOff:
+                    pass  # an old stored form, kept switched off; the moderator sees why in /rules list
+                except DataFileError as exc:
+                    raise TuningError("Nothing changed: that rule no longer works with today's defaults "
+                                      f"({exc.problems[0]}).") from None
+        if change.scope == "faq":
+            if change.after is not None and len(faq) > MAX_FAQ_OVERRIDES:
+                raise TuningError(f"This server already has {MAX_FAQ_OVERRIDES} FAQ changes; remove some first.")
+            if len(effective_faq(self.coach.faq, faq)) == 0:
+                raise TuningError("That would leave the FAQ empty; keep at least one entry.")
 
     def _rule_state(self, base: RuleSet, overrides: Mapping[str, Any], rule_id: str) -> dict[str, Any] | None:
         rule = effective_ruleset(base, overrides).by_id.get(rule_id)
         return rule_to_dict(rule) if rule is not None else None
-
-    def _set_rule_slot(self, settings: dict[str, Any], rule_id: str,
-                       slot: dict[str, Any] | None) -> tuple[Any, Any, Any, Any]:
-        overrides = copy.deepcopy(settings["rule_overrides"])
-        base = self.coach.ruleset
-        before_slot = overrides.get(rule_id)
-        before = self._rule_state(base, overrides, rule_id)
-        if slot is None:
-            overrides.pop(rule_id, None)
-        else:
-            if rule_id not in overrides and len(overrides) >= MAX_RULE_OVERRIDES:
-                raise TuningError(f"This server already has {MAX_RULE_OVERRIDES} rule changes; "
-                                  "remove or reset some first.")
-            overrides[rule_id] = slot
-        settings["rule_overrides"] = overrides
-        return before_slot, slot, before, self._rule_state(base, overrides, rule_id)
 
     def save_rule(self, guild_id: int, actor_id: int, text: str, expected: str | None = None) -> int:
         """Add a rule or replace one (by id) from a moderator's YAML; returns the change id."""
         guild_id = _check_guild(guild_id)
         rule = parse_moderator_rule(text, self.ruleset_for(guild_id))
         self._fresh(guild_id, "rule", rule.id, expected)
-        slot = self._rule_slot(rule)
         exists = rule.id in self.ruleset_for(guild_id).by_id
-        return self._write(guild_id, actor_id, "rule", "rule", rule.id, "edit" if exists else "add",
-                           lambda settings: self._set_rule_slot(settings, rule.id, slot), expected=expected)
+        return self._write(guild_id, actor_id, "rule", "edit" if exists else "add",
+                           Change("rule", rule.id, self._rule_slot(rule)), expected=expected)
 
     def set_enabled(self, guild_id: int, actor_id: int, rule_id: str, enabled: bool,
                     expected: str | None = None) -> int:
@@ -773,8 +783,8 @@ class Tuning:
         guild_id = _check_guild(guild_id)
         self._fresh(guild_id, "rule", rule_id, expected)
         slot = self._toggle_slot(guild_id, rule_id, enabled)
-        return self._write(guild_id, actor_id, "rule", "rule", rule_id, "enable" if enabled else "disable",
-                           lambda settings: self._set_rule_slot(settings, rule_id, slot), expected=expected)
+        return self._write(guild_id, actor_id, "rule", "enable" if enabled else "disable",
+                           Change("rule", rule_id, slot), expected=expected)
 
     def remove_rule(self, guild_id: int, actor_id: int, rule_id: str, expected: str | None = None) -> int:
         """Drop the server's own version of a rule (a server rule goes, a changed one returns to default)."""
@@ -783,41 +793,14 @@ class Tuning:
         overrides = self._settings(guild_id)["rule_overrides"]
         if rule_id not in overrides:
             raise TuningError(f"'{str(rule_id)[:60]}' has no server changes to remove.{_hint(str(rule_id), overrides)}")
-        return self._write(guild_id, actor_id, "rule", "rule", rule_id, "remove",
-                           lambda settings: self._set_rule_slot(settings, rule_id, None), expected=expected)
+        return self._write(guild_id, actor_id, "rule", "remove", Change("rule", rule_id, None), expected=expected)
 
     def reset_rules(self, guild_id: int, actor_id: int, expected: str | None = None) -> int:
         """Drop every rule override of this server (the defaults apply again); returns the change id."""
         guild_id = _check_guild(guild_id)
-
-        def change(settings: dict[str, Any]) -> tuple[Any, Any, Any, Any]:
-            before = copy.deepcopy(settings["rule_overrides"])
-            if not before:
-                raise TuningError("This server uses the default rules already; nothing to reset.")
-            settings["rule_overrides"] = {}
-            return before, {}, sorted(before), []
-
-        return self._write(guild_id, actor_id, "reset", "rules", "rules", "reset", change, expected=expected)
-
-    def _set_faq_slot(self, settings: dict[str, Any], entry_id: str,
-                      slot: dict[str, Any] | None) -> tuple[Any, Any, Any, Any]:
-        overrides = copy.deepcopy(settings["faq_overrides"])
-        base = self.coach.faq
-        before_slot = overrides.get(entry_id)
-        before_entry = effective_faq(base, overrides).get(entry_id)
-        if slot is None:
-            overrides.pop(entry_id, None)
-        else:
-            if entry_id not in overrides and len(overrides) >= MAX_FAQ_OVERRIDES:
-                raise TuningError(f"This server already has {MAX_FAQ_OVERRIDES} FAQ changes; remove some first.")
-            overrides[entry_id] = slot
-        after_faq = effective_faq(base, overrides)
-        if len(after_faq) == 0:
-            raise TuningError("That would leave the FAQ empty; keep at least one entry.")
-        settings["faq_overrides"] = overrides
-        after_entry = after_faq.get(entry_id)
-        return (before_slot, slot, before_entry.model_dump(mode="json") if before_entry else None,
-                after_entry.model_dump(mode="json") if after_entry else None)
+        if not self._settings(guild_id)["rule_overrides"]:
+            raise TuningError("This server uses the default rules already; nothing to reset.")
+        return self._write(guild_id, actor_id, "reset", "reset", Change("rules", "rules", {}), expected=expected)
 
     def _faq_slot(self, entry: FaqEntry | None, entry_id: str) -> dict[str, Any] | None:
         default = self.coach.faq.get(entry_id)
@@ -838,9 +821,8 @@ class Tuning:
         entry = parse_moderator_entry(text)
         self._fresh(guild_id, "faq", entry.id, expected)
         exists = entry.id in self.faq_for(guild_id)
-        slot = self._faq_slot(entry, entry.id)
-        return self._write(guild_id, actor_id, "faq", "faq", entry.id, "edit" if exists else "add",
-                           lambda settings: self._set_faq_slot(settings, entry.id, slot), expected=expected)
+        return self._write(guild_id, actor_id, "faq", "edit" if exists else "add",
+                           Change("faq", entry.id, self._faq_slot(entry, entry.id)), expected=expected)
 
     def remove_faq_entry(self, guild_id: int, actor_id: int, entry_id: str, expected: str | None = None) -> int:
         """Remove an FAQ entry from this server (a default one is hidden, a server one deleted)."""
@@ -851,62 +833,31 @@ class Tuning:
             known = [entry.id for entry in faq.entries]
             hint = _hint(str(entry_id), known)
             raise TuningError(f"There is no FAQ entry '{str(entry_id)[:60]}' on this server.{hint}")
-        slot = self._faq_slot(None, entry_id)
-        return self._write(guild_id, actor_id, "faq", "faq", entry_id, "remove",
-                           lambda settings: self._set_faq_slot(settings, entry_id, slot), expected=expected)
+        return self._write(guild_id, actor_id, "faq", "remove",
+                           Change("faq", entry_id, self._faq_slot(None, entry_id)), expected=expected)
 
     def set_mod_role(self, guild_id: int, actor_id: int, role_id: int | None, expected: str | None = None) -> int:
         """Set (or clear, with None) the role whose members may tune this server; returns the change id."""
         guild_id = _check_guild(guild_id)
         if role_id is not None and (isinstance(role_id, bool) or not isinstance(role_id, int) or role_id <= 0):
             raise TuningError("The moderator role is a role of this server (or none to clear it).")
-
-        def change(settings: dict[str, Any]) -> tuple[Any, Any, Any, Any]:
-            before = settings.get("mod_role_id")
-            settings["mod_role_id"] = role_id
-            return before, role_id, before, role_id
-
-        return self._write(guild_id, actor_id, "settings", "modrole", "mod_role_id", "modrole", change,
+        return self._write(guild_id, actor_id, "settings", "modrole", Change("modrole", "mod_role_id", role_id),
                            expected=expected)
 
     def revert(self, guild_id: int, actor_id: int, change_id: int, expected: str | None = None) -> int:
-        """Put back what was there before change `change_id`, as a new change; returns its id."""
+        """Put back what was there before change `change_id`, as a new change (its inverse); returns its id."""
         guild_id = _check_guild(guild_id)
         if isinstance(change_id, bool) or not isinstance(change_id, int):
             raise TuningError("Give the change number shown in /rules history, like 12.")
         entry = self.storage.audit.get(guild_id, change_id)
         if entry is None:
             raise TuningError(f"There is no change #{change_id} on this server; see /rules history.")
-        scope, target, restore = entry.get("scope"), str(entry.get("target")), entry.get("override_before")
-        self._fresh(guild_id, str(scope), target, expected)
-
-        if scope == "rule":
-            if restore is not None and "rule" in restore:
-                try:
-                    _rule_from_dict(restore["rule"], self.coach.ruleset, target)
-                except DataFileError as exc:
-                    raise TuningError("That change can't be undone: the earlier rule no longer works with "
-                                      f"today's defaults ({exc.problems[0]}).") from None
-
-            def change(settings: dict[str, Any]) -> tuple[Any, Any, Any, Any]:
-                return self._set_rule_slot(settings, target, restore)
-        elif scope == "faq":
-            def change(settings: dict[str, Any]) -> tuple[Any, Any, Any, Any]:
-                return self._set_faq_slot(settings, target, restore)
-        elif scope == "rules":
-            def change(settings: dict[str, Any]) -> tuple[Any, Any, Any, Any]:
-                before = copy.deepcopy(settings["rule_overrides"])
-                settings["rule_overrides"] = copy.deepcopy(restore or {})
-                return before, settings["rule_overrides"], sorted(before), sorted(settings["rule_overrides"])
-        elif scope == "modrole":
-            def change(settings: dict[str, Any]) -> tuple[Any, Any, Any, Any]:
-                before = settings.get("mod_role_id")
-                settings["mod_role_id"] = restore
-                return before, restore, before, restore
-        else:
+        recorded = Change.from_audit(entry)
+        if recorded is None:
             raise TuningError(f"Change #{change_id} can't be reverted.")
-        return self._write(guild_id, actor_id, "revert", str(scope), target, "revert", change,
-                           {"reverts": change_id}, expected=expected)
+        self._fresh(guild_id, recorded.scope, recorded.target, expected)
+        return self._write(guild_id, actor_id, "revert", "revert", recorded.inverse(), {"reverts": change_id},
+                           expected=expected)
 
     # ---- the bot owner's reload
 
@@ -925,6 +876,59 @@ class Tuning:
             self.coach.__dict__["planner"] = planner
             self.coach.__dict__["faq"] = faq
             return ruleset.version
+
+
+SCOPES = ("rule", "faq", "rules", "modrole")
+
+
+@dataclass(frozen=True)
+class Change:
+    """One moderator action: the value it stores at one place of a server's settings.
+
+    Its inverse, which puts back the value recorded before it, is its revert (no per-kind revert code).
+    Places: "rule" and "faq" (`target` is the id; None removes the server's override), "rules" (every
+    rule override at once: a reset), "modrole" (the moderator role's id, or None).
+    """
+
+    scope: str
+    target: str
+    after: Any
+    before: Any = None
+
+    def current(self, settings: Mapping[str, Any]) -> Any:
+        """The value stored at this change's place now."""
+        if self.scope in ("rule", "faq"):
+            return copy.deepcopy((settings.get(f"{self.scope}_overrides") or {}).get(self.target))
+        if self.scope == "rules":
+            return copy.deepcopy(settings.get("rule_overrides") or {})
+        return settings.get("mod_role_id")
+
+    def apply(self, settings: dict[str, Any]) -> None:
+        """Store `after` at this change's place (edits `settings`)."""
+        if self.scope in ("rule", "faq"):
+            key = f"{self.scope}_overrides"
+            overrides = copy.deepcopy(settings.get(key) or {})
+            if self.after is None:
+                overrides.pop(self.target, None)
+            else:
+                overrides[self.target] = copy.deepcopy(self.after)
+            settings[key] = overrides
+        elif self.scope == "rules":
+            settings["rule_overrides"] = copy.deepcopy(self.after or {})
+        else:
+            settings["mod_role_id"] = self.after
+
+    def inverse(self) -> Change:
+        """The change that undoes this one."""
+        return Change(self.scope, self.target, self.before, self.after)
+
+    @classmethod
+    def from_audit(cls, entry: Mapping[str, Any]) -> Change | None:
+        """The change an audit entry recorded (None for an entry of an unknown kind)."""
+        scope = entry.get("scope")
+        if scope not in SCOPES:
+            return None
+        return cls(str(scope), str(entry.get("target")), entry.get("override_after"), entry.get("override_before"))
 
 
 def _drop_none(overrides: dict[str, Any]) -> dict[str, Any]:

@@ -10,8 +10,10 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from bot.errors import LegDayError
 
-class DataFileError(ValueError):
+
+class DataFileError(LegDayError):
     """A data file (rules, catalogue, FAQ) that can't be used; `problems` lists every fault found."""
 
     def __init__(self, problems: Sequence[str]) -> None:

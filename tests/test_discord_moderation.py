@@ -687,3 +687,20 @@ async def test_old_topic_button_for_a_removed_entry_gets_a_friendly_message(harn
     pressed = await harness.click(f"faq:topic:{offered}")
     assert pressed.last.content.startswith(f"That topic (`{offered}`) isn't in this server's FAQ any more")
     assert pressed.last.ephemeral
+
+
+def test_every_core_error_reaches_the_member_through_one_handler():
+    """The core's errors share LegDayError, so the Discord layer's one handler words them all."""
+    from bot.client import friendly_message
+    from bot.conditions import ConditionError
+    from bot.errors import LegDayError
+    from bot.faq import FaqError
+    from bot.tuning import StaleChange, TuningError
+    from bot.yamlio import DataFileError
+
+    errors = [DataFileError(["rules.yaml:3: bad"]), FaqError("entry 'x': bad"), TuningError("no such rule"),
+              ConditionError("'>' can't compare"), StaleChange("goal-speed", "id: goal-speed")]
+    for error in errors:
+        assert isinstance(error, LegDayError)
+        assert friendly_message(error) == error.user_message == str(error)
+    assert friendly_message(RuntimeError("a bug")) is None

@@ -621,3 +621,26 @@ def test_a_change_confirmed_after_another_is_refused(tuning: Tuning) -> None:
     assert len(tuning.history(GUILD)) == 1
     fresh = tuning.version_of(GUILD, "rule", "goal-speed")
     tuning.set_enabled(GUILD, MOD, "goal-speed", True, expected=fresh)
+
+
+def test_every_change_is_undone_by_its_inverse(tuning: Tuning, storage: Storage) -> None:
+    """Rule, FAQ, reset and moderator-role changes all revert the same way: the recorded Change's inverse
+    puts back exactly the stored settings from before."""
+    from bot.tuning import Change
+
+    actions = [
+        lambda: tuning.set_enabled(GUILD, MOD, "goal-speed", False),
+        lambda: tuning.save_faq_entry(GUILD, MOD, FAQ_ENTRY),
+        lambda: tuning.set_mod_role(GUILD, MOD, 4242),
+        lambda: tuning.reset_rules(GUILD, MOD),
+    ]
+    for action in actions:
+        before = storage.guilds.get(GUILD)
+        change_id = action()
+        recorded = Change.from_audit(storage.audit.get(GUILD, change_id))
+        assert recorded is not None and recorded.inverse().inverse() == recorded
+        tuning.revert(GUILD, MOD, change_id)
+        after = storage.guilds.get(GUILD)
+        for key in ("rule_overrides", "faq_overrides", "mod_role_id"):
+            assert after.get(key) == before.get(key), key
+        action()  # and again, so the next action starts from a changed server

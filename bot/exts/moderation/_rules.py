@@ -16,6 +16,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.client import FriendlyError, respond
+from bot.errors import LegDayError
 from bot.exts.moderation._checks import (
     MODERATOR_HINT,
     SERVER_ONLY,
@@ -36,11 +37,9 @@ from bot.exts.moderation._format import (
     rule_pages,
 )
 from bot.exts.moderation._views import YAML_LIMIT, ConfirmView, ReopenView, Submit, YamlModal, send_pages
-from bot.faq import FaqError
 from bot.models import Level, MileageError, Profile, parse_mileage
 from bot.text import CONTENT_LIMIT, EMBED_DESCRIPTION_LIMIT, EMBED_FIELD_VALUE_LIMIT, escape_user_text
-from bot.tuning import TuningError, export_yaml, rule_to_yaml
-from bot.yamlio import DataFileError
+from bot.tuning import export_yaml, rule_to_yaml
 
 if TYPE_CHECKING:
     from bot.client import LegDayBot
@@ -48,8 +47,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("legday.discord.moderation")
 
-# Errors a moderator's input can cause: each carries a message written for them.
-MODERATOR_ERRORS = (DataFileError, FaqError, TuningError)
+# Errors a moderator's input can cause: each carries a message written for them (bot/errors.py).
+MODERATOR_ERRORS = (LegDayError,)
 HISTORY_FETCH = 50  # the newest changes /rules history pages through
 CHOICES_LIMIT = 25
 RULE_PLACEHOLDER = "id: trail-hills\ndescription: ...\npriority: 300\nwhen: \"'hills' in goals\"\nthen: [...]"
