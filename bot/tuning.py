@@ -2,9 +2,11 @@
 
 Overrides live in each server's settings (`storage.guilds`):
 
-- `rule_overrides`: {rule_id: {"rule": <a whole rule as a plain dict, the shape of a YAML rule>}} for a
-  rule the server added or edited, or {rule_id: {"enabled": bool}} for a default rule switched on or off.
-- `faq_overrides`: {entry_id: {"entry": <an FAQ entry dict>}} or {entry_id: {"removed": true}}.
+- `rule_overrides`: {rule_id: RuleOverride}: a whole rule the server added or edited ({"rule": <the shape
+  of a YAML rule>}), or a default rule switched on or off ({"enabled": bool}).
+- `faq_overrides`: {entry_id: FaqOverride}: {"entry": <an FAQ entry>} or {"removed": true}.
+
+Both are typed pydantic models, stored as their plain dumps; both overlays go through one `_overlay`.
 
 The files in rules/ stay the defaults. A server's effective rule set is the defaults with its overrides
 on top; it is memoised on the defaults' version and a hash of the overrides, so building it costs
@@ -13,8 +15,8 @@ defaults without an exercise it names, say) is skipped and reported in `problems
 
 Every write goes through `storage.guilds.update` and appends one audit entry in the same locked step:
 {"at", "actor_id", "kind", "target", "action", "before", "after", "rules_version"} plus "scope" (which
-setting the change touched) and "override_before"/"override_after" (the raw stored values, which is
-what `revert` puts back). "before" and "after" are the readable states: a rule or entry as a plain
+setting the change touched) and "override_before"/"override_after" (the stored values: the Change it
+made, whose inverse `revert` applies). "before" and "after" are the readable states: a rule or entry as a plain
 dict, a role id, or None when there was none.
 """
 
@@ -32,7 +34,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from bot.answers import migrate_stored_answer
 from bot.engine import Outcome, Rule, RuleSet, check_references, load_ruleset, migrate_rule_condition, parse_rule_text
@@ -183,45 +185,108 @@ def _validated_rule(data: Any, where: str) -> Rule:
         raise DataFileError([f"{where}: can't be read ({type(exc).__name__})"]) from None
 
 
+class RuleOverride(BaseModel):
+    """A server's stored change to one rule: a whole rule (added or edited), or a default switched on/off."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    rule: dict[str, Any] | None = None  # the shape of a YAML rule
+    enabled: bool | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> RuleOverride:
+        if (self.rule is None) == (self.enabled is None):
+            raise ValueError("a rule override holds either 'rule' or 'enabled'")
+        return self
+
+    def stored(self) -> dict[str, Any]:
+        """The plain value kept in storage."""
+        return self.model_dump(mode="json", exclude_none=True)
+
+
+class FaqOverride(BaseModel):
+    """A server's stored change to one FAQ entry: a whole entry (added or edited), or a default removed."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    entry: dict[str, Any] | None = None
+    removed: bool | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> FaqOverride:
+        if (self.entry is None) == (not self.removed):
+            raise ValueError("an FAQ override holds either 'entry' or 'removed: true'")
+        return self
+
+    def stored(self) -> dict[str, Any]:
+        """The plain value kept in storage."""
+        return self.model_dump(mode="json", exclude_none=True)
+
+
+def _overlay(base: dict[str, Any], overrides: Mapping[str, Any], model: type[BaseModel],
+             place: Callable[[dict[str, Any], str, Any, list[str]], None]) -> tuple[list[Any], list[str]]:
+    """Defaults with a server's overrides on top, written once for rules and FAQ alike.
+
+    Each stored value is read as its typed model (a malformed one is reported and skipped), then `place`
+    puts it in; nothing here is ever fatal.
+    """
+    items, problems = dict(base), []
+    for key in sorted(overrides):
+        try:
+            override = model.model_validate(overrides[key])
+        except ValidationError as exc:
+            problems.append(f"override for '{key}' can't be read ({exc.errors()[0]['msg']}); skipped")
+            continue
+        place(items, key, override, problems)
+    return list(items.values()), problems
+
+
+def _place_rule(base: RuleSet) -> Callable[[dict[str, Any], str, Any, list[str]], None]:
+    def place(rules: dict[str, Any], rule_id: str, override: RuleOverride, problems: list[str]) -> None:
+        if override.enabled is not None:
+            if rule_id in rules:
+                rules[rule_id] = rules[rule_id].model_copy(update={"enabled": override.enabled})
+            else:
+                problems.append(f"'{rule_id}' is no longer a default rule; its on/off switch is ignored")
+            return
+        try:
+            rule = _rule_from_dict(override.rule, base, rule_id)
+        except SwitchedOff as exc:
+            problems.extend(exc.problems)
+            rule = exc.kept
+        except DataFileError as exc:
+            problems.extend(f"{line} (skipped)" for line in exc.problems)
+            return
+        if rule.id != rule_id:
+            problems.append(f"override '{rule_id}' holds a rule with id '{rule.id}'; skipped")
+            return
+        rules[rule_id] = rule
+    return place
+
+
+def _place_entry(entries: dict[str, Any], entry_id: str, override: FaqOverride, problems: list[str]) -> None:
+    if override.removed:
+        entries.pop(entry_id, None)
+        return
+    entry, problem = _stored_entry(override.entry, entry_id)
+    if problem is not None:
+        problems.append(problem)  # left out, never fatal; moderators see why in /faq-admin list
+    elif entry is not None and entry.id == entry_id:
+        entries[entry_id] = entry
+
+
 def effective_ruleset(base: RuleSet, overrides: Mapping[str, Any] | None) -> RuleSet:
     """The defaults with a server's rule overrides applied; memoised, and `base` itself when none."""
     if not overrides:
         return base
     key = (id(base), base.version, _digest(overrides))
     cached = _RULESETS.get(key)
-    if cached is not None:
-        return cached
-    rules = dict(base.by_id)
-    problems: list[str] = []
-    for rule_id in sorted(overrides):
-        override = overrides[rule_id]
-        if not isinstance(override, Mapping):
-            problems.append(f"override for '{rule_id}' is not a mapping; skipped")
-            continue
-        if "rule" in override:
-            try:
-                rule = _rule_from_dict(override["rule"], base, rule_id)
-            except SwitchedOff as exc:
-                problems.extend(exc.problems)
-                rule = exc.kept
-            except DataFileError as exc:
-                problems.extend(f"{line} (skipped)" for line in exc.problems)
-                continue
-            if rule.id != rule_id:
-                problems.append(f"override '{rule_id}' holds a rule with id '{rule.id}'; skipped")
-                continue
-            rules[rule_id] = rule
-        elif "enabled" in override:
-            if rule_id in rules:
-                rules[rule_id] = rules[rule_id].model_copy(update={"enabled": bool(override["enabled"])})
-            else:
-                problems.append(f"'{rule_id}' is no longer a default rule; its on/off switch is ignored")
-        else:
-            problems.append(f"override for '{rule_id}' has neither 'rule' nor 'enabled'; skipped")
-    result = ServerRuleSet(list(rules.values()), base.catalog, source="server rules")
-    result.problems = problems
-    _RULESETS.put(key, result)
-    return result
+    if cached is None:
+        rules, problems = _overlay(base.by_id, overrides, RuleOverride, _place_rule(base))
+        cached = ServerRuleSet(rules, base.catalog, source="server rules")
+        cached.problems = problems
+        _RULESETS.put(key, cached)
+    return cached
 
 
 def effective_faq(base: FaqBase, overrides: Mapping[str, Any] | None) -> FaqBase:
@@ -230,26 +295,13 @@ def effective_faq(base: FaqBase, overrides: Mapping[str, Any] | None) -> FaqBase
         return base
     key = (id(base), base.version, _digest(overrides))
     cached = _FAQS.get(key)
-    if cached is not None:
-        return cached
-    entries: dict[str, FaqEntry] = {entry.id: entry for entry in base.entries}
-    problems: list[str] = []
-    for entry_id in sorted(overrides):
-        override = overrides[entry_id]
-        if not isinstance(override, Mapping):
-            continue
-        if override.get("removed"):
-            entries.pop(entry_id, None)
-        elif "entry" in override:
-            entry, problem = _stored_entry(override["entry"], entry_id)
-            if problem is not None:
-                problems.append(problem)  # left out, never fatal; moderators see why in /faq-admin list
-            elif entry is not None and entry.id == entry_id:
-                entries[entry_id] = entry
-    result = ServerFaq(list(entries.values()), source="server FAQ")
-    result.problems = problems
-    _FAQS.put(key, result)
-    return result
+    if cached is None:
+        entries, problems = _overlay({entry.id: entry for entry in base.entries}, overrides, FaqOverride,
+                                     _place_entry)
+        cached = ServerFaq(entries, source="server FAQ")
+        cached.problems = problems
+        _FAQS.put(key, cached)
+    return cached
 
 
 class ServerFaq(FaqBase):
@@ -650,8 +702,8 @@ class Tuning:
         if default is not None and rule == default:
             return None
         if default is not None and rule == default.model_copy(update={"enabled": rule.enabled}):
-            return {"enabled": rule.enabled}
-        return {"rule": rule_to_dict(rule)}
+            return RuleOverride(enabled=rule.enabled).stored()
+        return RuleOverride(rule=rule_to_dict(rule)).stored()
 
     def _toggle_slot(self, guild_id: int, rule_id: str, enabled: bool) -> dict[str, Any] | None:
         if not isinstance(enabled, bool):
@@ -750,9 +802,10 @@ class Tuning:
             if len(rules) > MAX_RULE_OVERRIDES:
                 raise TuningError(f"This server already has {MAX_RULE_OVERRIDES} rule changes; "
                                   "remove or reset some first.")
-            if "rule" in change.after:
+            stored = RuleOverride.model_validate(change.after)
+            if stored.rule is not None:
                 try:
-                    _rule_from_dict(change.after["rule"], self.coach.ruleset, change.target)
+                    _rule_from_dict(stored.rule, self.coach.ruleset, change.target)
                 except SwitchedOff:
                     pass  # an old stored form, kept switched off; the moderator sees why in /rules list
                 except DataFileError as exc:
@@ -805,10 +858,10 @@ class Tuning:
     def _faq_slot(self, entry: FaqEntry | None, entry_id: str) -> dict[str, Any] | None:
         default = self.coach.faq.get(entry_id)
         if entry is None:
-            return {"removed": True} if default is not None else None
+            return FaqOverride(removed=True).stored() if default is not None else None
         if default is not None and entry == default:
             return None
-        return {"entry": entry.model_dump(mode="json")}
+        return FaqOverride(entry=entry.model_dump(mode="json")).stored()
 
     def preview_faq_entry(self, guild_id: int, text: str) -> FaqEntry:
         """Validate a moderator's FAQ entry with every check the file gets; saves nothing."""

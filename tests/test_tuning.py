@@ -644,3 +644,15 @@ def test_every_change_is_undone_by_its_inverse(tuning: Tuning, storage: Storage)
         for key in ("rule_overrides", "faq_overrides", "mod_role_id"):
             assert after.get(key) == before.get(key), key
         action()  # and again, so the next action starts from a changed server
+
+
+def test_malformed_stored_overrides_are_reported_not_fatal(tuning: Tuning, storage: Storage) -> None:
+    """Overrides are typed models: a stored value of the wrong shape is skipped and named, for rules and FAQ."""
+    store(storage, "rule_overrides", {"goal-speed": {"enabled": "sometimes", "colour": "red"},
+                                      "goal-hills": {"enabled": False}})
+    store(storage, "faq_overrides", {"how-often": {"removed": True, "entry": {"id": "x"}}})
+    assert tuning.ruleset_for(GUILD).by_id["goal-hills"].enabled is False
+    assert tuning.ruleset_for(GUILD).by_id["goal-speed"].enabled is True
+    assert any("override for 'goal-speed' can't be read" in line for line in tuning.problems(GUILD))
+    assert any("override for 'how-often' can't be read" in line for line in tuning.faq_problems(GUILD))
+    assert "how-often" in tuning.faq_for(GUILD)
