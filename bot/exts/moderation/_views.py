@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable, Sequence
 import discord
 
 from bot.client import respond
-from bot.exts._ui import LegDayModal, OwnedView
+from bot.exts._ui import LegDayModal, OwnedView, Paginator
 from bot.exts.moderation._checks import NOT_MODERATOR, is_moderator
 
 log = logging.getLogger("legday.discord.moderation")
@@ -22,50 +22,19 @@ Submit = Callable[[discord.Interaction, str], Awaitable[None]]
 Apply = Callable[[discord.Interaction], Awaitable[str]]
 
 
-class PagesView(OwnedView):
-    """Embeds to flip through with previous and next, disabled at the ends, for the invoker only."""
+class PagesView(Paginator):
+    """A moderator's list or history as pages (the one paginator of bot/exts/_ui.py)."""
 
     def __init__(self, owner_id: int, embeds: Sequence[discord.Embed], command_hint: str) -> None:
-        super().__init__(owner_id)
+        super().__init__(owner_id, embeds, prefix="mod")
         self.command_hint = command_hint
-        self.embeds = list(embeds)
-        self.page = 0
-        if len(self.embeds) == 1:
-            self.clear_items()
-        self._refresh()
-
-    def _refresh(self) -> None:
-        self.previous.disabled = self.page == 0
-        self.next.disabled = self.page >= len(self.embeds) - 1
-        self.counter.label = f"{self.page + 1} / {len(self.embeds)}"
-
-    @property
-    def embed(self) -> discord.Embed:
-        return self.embeds[self.page]
-
-    async def _show(self, interaction: discord.Interaction, page: int) -> None:
-        self.page = max(0, min(page, len(self.embeds) - 1))
-        self._refresh()
-        await interaction.response.edit_message(embed=self.embed, view=self)
-
-    @discord.ui.button(label="Previous", style=discord.ButtonStyle.secondary, custom_id="mod:prev")
-    async def previous(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
-        await self._show(interaction, self.page - 1)
-
-    @discord.ui.button(label="1 / 1", style=discord.ButtonStyle.secondary, custom_id="mod:page", disabled=True)
-    async def counter(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
-        await interaction.response.defer()
-
-    @discord.ui.button(label="Next", style=discord.ButtonStyle.secondary, custom_id="mod:next")
-    async def next(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
-        await self._show(interaction, self.page + 1)
 
 
 async def send_pages(interaction: discord.Interaction, embeds: Sequence[discord.Embed], command_hint: str) -> None:
     """Answer privately with the first page and its buttons (none when there is one page)."""
     view = PagesView(interaction.user.id, embeds, command_hint)
     view.interaction = interaction
-    await respond(interaction, embed=view.embed, view=view if view.children else None)
+    await respond(interaction, embed=view.embed(), view=view if view.children else None)
 
 
 class ConfirmView(OwnedView):
