@@ -20,7 +20,6 @@ from __future__ import annotations
 import difflib
 import logging
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -95,7 +94,7 @@ def strings(values: Iterable[str], nullable: bool = False) -> CelType:
 
 @dataclass(frozen=True)
 class Variable:
-    """One documented variable a condition may use: its type, a description, and its largest value."""
+    """One documented variable a condition may use: its type and a description."""
 
     type: CelType
     description: str
@@ -211,21 +210,22 @@ class Condition:
         self.source = source
         self._ast = _ENV.compile(source)
         self.names = tuple(sorted(_identifiers(self._ast) & set(variables)))
-        self._memo: OrderedDict[tuple[Any, ...], bool] = OrderedDict()
+        # Plain dict operations only (each atomic): plans and previews evaluate from several threads.
+        self._memo: dict[tuple[Any, ...], bool] = {}
         self._activation = _activation()
 
     def __call__(self, context: Mapping[str, Any]) -> bool:
         """True or False for this context; ConditionError (or OverBudget) when it can't be worked out."""
         key = tuple(_freeze(context.get(name)) for name in self.names)
-        if key in self._memo:
-            self._memo.move_to_end(key)
-            return self._memo[key]
+        known = self._memo.get(key)
+        if known is not None:
+            return known
         result = evaluate_ast(self._ast, {name: context.get(name) for name in self.names}, self._activation)
         if not isinstance(result, bool):
             raise ConditionError(f"it gives {type(result).__name__}, not true or false")
+        if len(self._memo) >= _CACHE:
+            self._memo.clear()  # simpler than an LRU, and a full memo means the profiles vary widely anyway
         self._memo[key] = result
-        if len(self._memo) > _CACHE:
-            self._memo.popitem(last=False)
         return result
 
 
@@ -477,7 +477,7 @@ class _Checker:
             return BOOL
         for side, name_tree, other_tree in ((left, left_tree, right_tree), (right, right_tree, left_tree)):
             if side.vocabulary and side.kind == "string":
-                self.vocabulary_eq(_sole_ident(name_tree) or "the value", side, _string_literal(other_tree))
+                self.vocabulary_eq(_sole_ident(name_tree) or "that value", side, _string_literal(other_tree))
         if not self.comparable(left, right, op):
             hint = " (write whole numbers as 30.0 next to a distance)" if {left.kind, right.kind} == _NUMBERS else ""
             return self.fail(f"'{op}' can't compare {left} with {right}{hint}")
@@ -510,7 +510,7 @@ class _Checker:
         for name, var in self.variables.items():
             if var.type == typed or (typed.kind == "list" and var.type.kind == "list" and var.type.elem == typed.elem):
                 return name
-        return "the list"
+        return "that list"
 
     def t_addition(self, kids: list[Any], scope: dict[str, CelType]) -> CelType:
         return self.arithmetic(kids, scope)
@@ -873,11 +873,3 @@ def migrate_condition(expression: Any, variables: Mapping[str, Variable],
     if problems:
         return None, f"the condition `{text[:80]}` converts to `{converted[:80]}`, which fails: {problems[0]}"
     return converted, None
-
-
-def checked(variables: Mapping[str, Variable], samples: Callable[[], Iterable[Mapping[str, Any]]]
-            ) -> Callable[[str], list[str]]:
-    """A checker bound to one set of variables and sample contexts (rules and FAQ answers each have one)."""
-    def run(expression: str) -> list[str]:
-        return check(expression, variables, samples())
-    return run

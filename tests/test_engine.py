@@ -190,3 +190,31 @@ def test_schema_describes_actions_and_variables():
     titles = {a["title"] for a in rule["properties"]["then"]["items"]["anyOf"]}
     assert {"template", "add_exercise", "replace_exercise", "withhold", "note"} <= titles
     assert "weekly_km" in rule["properties"]["when"]["description"]
+
+
+def test_conditions_can_be_evaluated_from_several_threads(monkeypatch):
+    """Plans and previews run in worker threads sharing compiled conditions and their memo (kept small
+    here, so it fills and is cleared while the threads run)."""
+    import threading
+
+    from bot.engine import context_for, rule_condition
+
+    monkeypatch.setattr("bot.conditions._CACHE", 64)
+
+    condition = rule_condition("weekly_km >= 30.0 && 'speed' in goals")
+    errors: list[BaseException] = []
+
+    def work(offset: int) -> None:
+        try:
+            for n in range(400):
+                profile = Profile(weekly_km=((n * 7 + offset) % 2500) / 10, level="beginner", goals=["speed"])
+                assert condition(context_for(profile, START)) is (profile.weekly_km >= 30)
+        except BaseException as exc:  # collected for the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(offset,)) for offset in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
