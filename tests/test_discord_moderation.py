@@ -31,7 +31,7 @@ from bot.exts.moderation._views import CANCELLED
 from bot.exts.plans._pages import PLAN_READY
 from bot.models import Profile
 from bot.text import CONTENT_LIMIT, embed_problems
-from bot.tuning import rule_to_yaml
+from bot.tuning import StaleChange, rule_to_yaml
 
 MOD_ID = 1500000000000000050
 ADMIN_ID = 1500000000000000060
@@ -704,3 +704,19 @@ def test_every_core_error_reaches_the_member_through_one_handler():
         assert isinstance(error, LegDayError)
         assert friendly_message(error) == error.user_message == str(error)
     assert friendly_message(RuntimeError("a bug")) is None
+
+
+async def test_confirm_view_exposes_its_result(harness):
+    """The Confirm view's outcome is readable after the press: the change's number, or the refusal."""
+    run = await harness.command("rules disable", rule="goal-speed")
+    message = stored(harness, run)
+    view = harness.bot._connection._view_store._synced_message_views[int(message["id"])]
+    assert view.result is None
+    await harness.click("mod:confirm", message=message)
+    assert view.result == 1 and view.message.startswith("Saved as change #1.")
+    again = await harness.command("rules enable", rule="goal-speed")
+    message = stored(harness, again)
+    view = harness.bot._connection._view_store._synced_message_views[int(message["id"])]
+    harness.bot.tuning.set_enabled(GUILD_ID, MOD_ID, "goal-speed", True)  # another moderator was quicker
+    await harness.click("mod:confirm", message=message)
+    assert isinstance(view.result, StaleChange) and "since your preview" in view.message

@@ -144,19 +144,12 @@ class FaqAdmin(commands.Cog):
         seen = tuning.version_of(guild_id, "faq", entry.id)  # saved only if still so on Confirm
         exists = entry.id in tuning.faq_for(guild_id)
 
-        async def apply(confirming: discord.Interaction) -> str:
-            try:
-                change = await asyncio.to_thread(tuning.save_faq_entry, guild_id, confirming.user.id, text, seen)
-            except MODERATOR_ERRORS as error:
-                return problems_message(error)
-            log.info("faq %s saved in guild=%s by user=%s (change %s)", entry.id, guild_id, confirming.user.id,
-                     change)
-            return FAQ_SAVED.format(change=change)
-
         preview = FaqBase([entry], source="preview")
         embed = answer_embed(preview, entry.id, None)
         embed.title = truncate(f"{'Replace' if exists else 'Add'} FAQ {entry.id}? · {entry.question}", 256)
-        view = ConfirmView(interaction.user.id, apply, "/faq-admin")
+        view = ConfirmView(interaction.user.id, "/faq-admin",
+                           lambda actor: tuning.save_faq_entry(guild_id, actor, text, seen),
+                           lambda change: FAQ_SAVED.format(change=change))
         view.interaction = interaction
         await respond(interaction, FAQ_PREVIEW, embed=embed, view=view)
 
@@ -170,18 +163,11 @@ class FaqAdmin(commands.Cog):
         found = _find_entry(tuning.faq_for(guild_id), entry)
         seen = tuning.version_of(guild_id, "faq", found.id)
 
-        async def apply(confirming: discord.Interaction) -> str:
-            try:
-                change = await asyncio.to_thread(tuning.remove_faq_entry, guild_id, confirming.user.id, found.id,
-                                                 seen)
-            except MODERATOR_ERRORS as error:
-                return problems_message(error, "Nothing was removed:")
-            log.info("faq %s removed in guild=%s by user=%s (change %s)", found.id, guild_id,
-                     confirming.user.id, change)
-            return f"Removed `{found.id}`, recorded as change #{change}. /rules revert {change} brings it back."
-
         embed = discord.Embed(title=f"Remove FAQ entry {found.id}?", colour=MOD_COLOUR,
                               description=truncate(escape_user_text(found.question), 300))
-        view = ConfirmView(interaction.user.id, apply, "/faq-admin")
+        view = ConfirmView(interaction.user.id, "/faq-admin",
+                           lambda actor: tuning.remove_faq_entry(guild_id, actor, found.id, seen),
+                           lambda change: f"Removed `{found.id}`, recorded as change #{change}. "
+                                          f"/rules revert {change} brings it back.", "Nothing was removed:")
         view.interaction = interaction
         await respond(interaction, embed=embed, view=view)

@@ -270,18 +270,10 @@ class Rules(commands.Cog):
             return
         verb = "Enable" if enabled else "Disable"
 
-        async def apply(confirming: discord.Interaction) -> str:
-            try:
-                change = await asyncio.to_thread(tuning.set_enabled, guild_id, confirming.user.id, found.id, enabled,
-                                                 seen)
-            except MODERATOR_ERRORS as error:
-                return problems_message(error)
-            log.info("rule %s %sd in guild=%s by user=%s (change %s)", found.id, verb.lower(), guild_id,
-                     confirming.user.id, change)
-            return SAVED.format(change=change, version=tuning.ruleset_for(guild_id).version)
-
         embed = impact_embed(f"{verb} {found.id}?", result, escape_user_text(found.description))
-        view = ConfirmView(interaction.user.id, apply, "/rules")
+        view = ConfirmView(interaction.user.id, "/rules",
+                           lambda actor: tuning.set_enabled(guild_id, actor, found.id, enabled, seen),
+                           lambda change: SAVED.format(change=change, version=tuning.ruleset_for(guild_id).version))
         view.interaction = interaction
         await respond(interaction, embed=embed, view=view)
 
@@ -327,17 +319,9 @@ class Rules(commands.Cog):
         seen = tuning.version_of(guild_id, "rule", rule.id)  # saved only if still so on Confirm
         heading = f"{'Replace' if exists else 'Add'} rule {rule.id}?"
 
-        async def apply(confirming: discord.Interaction) -> str:
-            try:
-                change = await asyncio.to_thread(tuning.save_rule, guild_id, confirming.user.id, text, seen)
-            except MODERATOR_ERRORS as error:
-                return problems_message(error)
-            log.info("rule %s saved in guild=%s by user=%s (change %s)", rule.id, guild_id, confirming.user.id,
-                     change)
-            return SAVED.format(change=change, version=tuning.ruleset_for(guild_id).version)
-
         embed = impact_embed(heading, result, escape_user_text(rule.description))
-        view = ConfirmView(interaction.user.id, apply, "/rules")
+        view = ConfirmView(interaction.user.id, "/rules", lambda actor: tuning.save_rule(guild_id, actor, text, seen),
+                           lambda change: SAVED.format(change=change, version=tuning.ruleset_for(guild_id).version))
         view.interaction = interaction
         await respond(interaction, embed=embed, view=view)
 
@@ -353,19 +337,12 @@ class Rules(commands.Cog):
             raise FriendlyError(f"There's no change #{change} in this server. /rules history lists them.")
         seen = tuning.version_of(guild_id, str(entry.get("scope")), str(entry.get("target")))
 
-        async def apply(confirming: discord.Interaction) -> str:
-            try:
-                made = await asyncio.to_thread(tuning.revert, guild_id, confirming.user.id, change, seen)
-            except MODERATOR_ERRORS as error:
-                return problems_message(error, "That change wasn't undone:")
-            log.info("change %s reverted in guild=%s by user=%s (change %s)", change, guild_id,
-                     confirming.user.id, made)
-            return f"Change #{change} undone, recorded as change #{made}."
-
         embed = discord.Embed(title=f"Undo change #{change}?", colour=MOD_COLOUR,
                               description="What was there before this change will be put back.")
         embed.add_field(name=change_title(entry), value=change_value(entry), inline=False)
-        view = ConfirmView(interaction.user.id, apply, "/rules")
+        view = ConfirmView(interaction.user.id, "/rules", lambda actor: tuning.revert(guild_id, actor, change, seen),
+                           lambda made: f"Change #{change} undone, recorded as change #{made}.",
+                           "That change wasn't undone:")
         view.interaction = interaction
         await respond(interaction, embed=embed, view=view)
 
@@ -379,19 +356,13 @@ class Rules(commands.Cog):
             raise FriendlyError("This server already uses LegDay's default rules; there's nothing to reset.")
         seen = tuning.version_of(guild_id, "rules")
 
-        async def apply(confirming: discord.Interaction) -> str:
-            try:
-                made = await asyncio.to_thread(tuning.reset_rules, guild_id, confirming.user.id, seen)
-            except MODERATOR_ERRORS as error:
-                return problems_message(error, "Nothing was reset:")
-            log.info("rules reset in guild=%s by user=%s (change %s)", guild_id, confirming.user.id, made)
-            return f"Back to the default rules, recorded as change #{made}. /rules revert {made} undoes it."
-
         names = ", ".join(f"`{row.id}`" for row in changed[:20]) + (" and more" if len(changed) > 20 else "")
         embed = discord.Embed(title="Reset this server's rules?", colour=MOD_COLOUR,
                               description=f"{len(changed)} rules changed or added here go back to the "
                                           f"defaults: {names}.")
-        view = ConfirmView(interaction.user.id, apply, "/rules")
+        view = ConfirmView(interaction.user.id, "/rules", lambda actor: tuning.reset_rules(guild_id, actor, seen),
+                           lambda made: f"Back to the default rules, recorded as change #{made}. "
+                                        f"/rules revert {made} undoes it.", "Nothing was reset:")
         view.interaction = interaction
         await respond(interaction, embed=embed, view=view)
 

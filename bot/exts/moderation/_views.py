@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 
 import discord
 
 from bot.client import respond
+from bot.errors import LegDayError
 from bot.exts._ui import LegDayModal, OwnedView, Paginator
 from bot.exts.moderation._checks import NOT_MODERATOR, is_moderator
+from bot.exts.moderation._format import NOT_SAVED, problems_message
 
 log = logging.getLogger("legday.discord.moderation")
 
@@ -18,8 +21,6 @@ CANCELLED = "Cancelled. Nothing was changed."
 
 # Called with the submitting interaction and the text typed into the modal.
 Submit = Callable[[discord.Interaction, str], Awaitable[None]]
-# Does the confirmed change and returns what to tell the moderator.
-Apply = Callable[[discord.Interaction], Awaitable[str]]
 
 
 class PagesView(Paginator):
@@ -38,12 +39,21 @@ async def send_pages(interaction: discord.Interaction, embeds: Sequence[discord.
 
 
 class ConfirmView(OwnedView):
-    """Confirm / Cancel for a change; the moderator check runs again on Confirm, since time has passed."""
+    """Confirm / Cancel for one moderator change, exposing its outcome (Red's ConfirmView is the model).
 
-    def __init__(self, owner_id: int, apply: Apply, command_hint: str) -> None:
+    `result` is None until a button is pressed, then False (cancelled), the change's number, or the
+    LegDayError that refused it; `message` is what the moderator was told. The change itself is `change`:
+    given the confirming moderator's id, it makes the change (in a worker thread) and returns its number.
+    The moderator check runs again on Confirm, since time has passed.
+    """
+
+    def __init__(self, owner_id: int, command_hint: str, change: Callable[[int], int],
+                 saved: Callable[[int], str], refused: str = NOT_SAVED) -> None:
         super().__init__(owner_id)
-        self.apply = apply
         self.command_hint = command_hint
+        self.change, self.saved, self.refused = change, saved, refused
+        self.result: int | bool | LegDayError | None = None
+        self.message: str | None = None
 
     @discord.ui.button(label="Confirm", style=discord.ButtonStyle.danger, custom_id="mod:confirm")
     async def confirm(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
@@ -52,12 +62,20 @@ class ConfirmView(OwnedView):
             return
         self.stop()
         await interaction.response.defer()
-        message = await self.apply(interaction)
-        await interaction.edit_original_response(content=message, view=None)
+        try:
+            self.result = await asyncio.to_thread(self.change, interaction.user.id)
+        except LegDayError as error:
+            self.result, self.message = error, problems_message(error, self.refused)
+        else:
+            log.info("change %s made with %s in guild=%s by user=%s", self.result, self.command_hint,
+                     interaction.guild_id, interaction.user.id)
+            self.message = self.saved(self.result)
+        await interaction.edit_original_response(content=self.message, view=None)
 
     @discord.ui.button(label="Cancel", style=discord.ButtonStyle.secondary, custom_id="mod:cancel")
     async def cancel(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
         self.stop()
+        self.result, self.message = False, CANCELLED
         await interaction.response.edit_message(content=CANCELLED, view=None)
 
 
