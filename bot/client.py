@@ -15,6 +15,7 @@ from discord import app_commands
 from discord.ext import commands, tasks
 from pydantic import ValidationError
 
+from bot.errors import LegDayError
 from bot.models import MileageError, friendly_errors
 from bot.storage import DatabaseUnavailable, MemberForgotten, set_write_origin
 from bot.tuning import Tuning
@@ -145,13 +146,15 @@ def friendly_message(error: Exception) -> str | None:
     if isinstance(error, app_commands.CommandInvokeError):
         error = error.original
     elif isinstance(error, app_commands.TransformerError) and isinstance(
-        error.__cause__, FriendlyError | MileageError | ValidationError
+        error.__cause__, FriendlyError | MileageError | LegDayError | ValidationError
     ):
         # A transformer that validated with our own rules already wrote the member-facing message.
         error = error.__cause__
     if isinstance(error, DatabaseUnavailable):
         log.warning("database unreachable: %s", error.detail)
         return str(error)
+    if isinstance(error, LegDayError):  # the core's errors carry their reader's message (bot/errors.py)
+        return error.user_message
     if isinstance(error, FriendlyError | MileageError | MemberForgotten):
         return str(error)
     if isinstance(error, ValidationError):

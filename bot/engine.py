@@ -1,4 +1,4 @@
-"""The rule engine: YAML rules with sandboxed Jinja conditions, applied in priority order with a trace.
+"""The rule engine: YAML rules with CEL conditions (bot/conditions.py), applied in priority order with a trace.
 
 Conflict policy (also in the README):
 - Rules run from the highest `priority` to the lowest; equal priorities run in id order.
@@ -7,8 +7,8 @@ Conflict policy (also in the README):
 - Exercise changes (add, remove, replace, remove_category, add_category) all apply, and a removal
   always beats an addition, whichever rule made it: safety edits can't be undone by a keener rule.
 - Notes and warnings accumulate in priority order. One `withhold` is enough to withhold the plan.
-- A condition that fails when evaluated (a type error, a limit hit) skips that rule only, and is
-  flagged in the trace; the member still gets a plan.
+- A condition that fails when evaluated (a null compared, its evaluation budget spent) skips that rule
+  only, and is flagged in the trace; the member still gets a plan.
 The planner then applies built-in safeguards (COACHING.md invariants) that no rule can switch off.
 """
 
@@ -16,70 +16,64 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import functools
 import hashlib
 import json
-import operator
-import time
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from jinja2 import Environment, TemplateSyntaxError, nodes, pass_eval_context
-from jinja2 import filters as jinja_filters
-from jinja2.compiler import CodeGenerator, Frame
-from jinja2.exceptions import SecurityError
-from jinja2.parser import Parser
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from bot.catalog import Catalog, Reps
+from bot.conditions import (
+    BOOL,
+    DOUBLE,
+    CelType,
+    Condition,
+    ConditionError,
+    Variable,
+    check,
+    list_of,
+    migrate_condition,
+    strings,
+)
 from bot.models import DAYS, Category, Equipment, Goal, Level, Niggle, Profile
-from bot.yamlio import DataFileError, describe_errors, line_of, load_yaml, read_yaml
+from bot.yamlio import DataFileError, UnreadableFile, describe_errors, line_of, load_yaml, read_yaml, yaml_errors
 
 _ID = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
-MAX_SEQUENCE = 10_000  # the longest string or list an expression may build
-MAX_EXPRESSION = 500  # characters in one condition
-MAX_INT_BITS = 4096  # the largest whole number an expression may build (about 1,200 digits)
-MAX_DEPTH = 40  # nesting of brackets and operators in one condition
 
 
 # ------------------------------------------------------------------------------------------
-# The variables a condition can see (documented in the README and `rules schema`).
+# The variables a condition can see (documented in the README and `rules schema`), with their CEL types.
 
-VARIABLES: dict[str, str] = {
-    "weekly_km": "weekly running distance in km (number)",
-    "weekly_mi": "weekly running distance in miles (number)",
-    "level": "strength level: 'beginner', 'intermediate' or 'advanced'",
-    "goals": "list of goals, e.g. 'speed' in goals",
-    "days_per_week": "strength days the runner asked for (1-3), or none",
-    "long_run_day": "'mon'..'sun', or none",
-    "hard_days": "list of hard-run days, e.g. 'tue' in hard_days",
-    "equipment": "list of equipment the runner has ('gym' implies all of it)",
-    "niggles": "list of current niggles, e.g. 'achilles' in niggles",
-    "sharp_pain": "true when the runner reports sharp joint pain now",
-    "has_race": "true when a key race date is given and not in the past",
-    "days_to_race": "days from the block's first day to the race (number), or none",
-    "race_in_block": "true when the race falls inside the 4-week block",
-    "race_soon": "true when the race is inside the block or within 14 days after it",
-    "weeks_after_block_to_race": "whole weeks from the block's end to the race, or none",
-    "race_passed": "true when a race date was given but falls before the block starts",
+_DAY = strings(DAYS)
+RULE_VARIABLES: dict[str, Variable] = {
+    "weekly_km": Variable(DOUBLE, "weekly running distance in km (a decimal: compare with 30.0)"),
+    "weekly_mi": Variable(DOUBLE, "weekly running distance in miles (a decimal)"),
+    "level": Variable(strings(level.value for level in Level),
+                      "strength level: 'beginner', 'intermediate' or 'advanced'"),
+    "goals": Variable(list_of(strings(goal.value for goal in Goal)), "list of goals, e.g. 'speed' in goals"),
+    "days_per_week": Variable(CelType("int", nullable=True), "strength days the runner asked for (1-3), or null"),
+    "long_run_day": Variable(strings(DAYS, nullable=True), "'mon'..'sun', or null"),
+    "hard_days": Variable(list_of(_DAY), "list of hard-run days, e.g. 'tue' in hard_days"),
+    "equipment": Variable(list_of(strings(item.value for item in Equipment)),
+                          "list of equipment the runner has ('gym' implies all of it)"),
+    "niggles": Variable(list_of(strings(item.value for item in Niggle)),
+                        "list of current niggles, e.g. 'achilles' in niggles"),
+    "sharp_pain": Variable(BOOL, "true when the runner reports sharp joint pain now"),
+    "has_race": Variable(BOOL, "true when a key race date is given and not in the past"),
+    "days_to_race": Variable(CelType("int", nullable=True),
+                             "days from the block's first day to the race (a whole number), or null"),
+    "race_in_block": Variable(BOOL, "true when the race falls inside the 4-week block"),
+    "race_soon": Variable(BOOL, "true when the race is inside the block or within 14 days after it"),
+    "weeks_after_block_to_race": Variable(CelType("int", nullable=True),
+                                          "whole weeks from the block's end to the race, or null"),
+    "race_passed": Variable(BOOL, "true when a race date was given but falls before the block starts"),
 }
-VOCABULARY: dict[str, set[str]] = {
-    "level": {level.value for level in Level},
-    "goals": {goal.value for goal in Goal},
-    "equipment": {item.value for item in Equipment},
-    "niggles": {item.value for item in Niggle},
-    "hard_days": set(DAYS),
-    "long_run_day": set(DAYS),
-}
-ALLOWED_FILTERS = {"length", "lower", "upper", "int", "float", "round", "abs", "min", "max", "default",
-                   "count", "first", "last", "sort", "unique", "select", "reject", "join", "list"}
-ALLOWED_TESTS = {"none", "defined", "number", "string", "sequence", "in", "eq", "ne", "lt", "le", "gt", "ge",
-                 "odd", "even", "divisibleby", "true", "false"}
+VARIABLES: dict[str, str] = {name: var.description for name, var in RULE_VARIABLES.items()}
 
 
 def context_for(profile: Profile, start: dt.date) -> dict[str, Any]:
@@ -87,8 +81,8 @@ def context_for(profile: Profile, start: dt.date) -> dict[str, Any]:
     days_to_race = (profile.race_date - start).days if profile.race_date else None
     has_race = days_to_race is not None and days_to_race >= 0
     return {
-        "weekly_km": profile.weekly_km,
-        "weekly_mi": profile.weekly_mi,
+        "weekly_km": float(profile.weekly_km),
+        "weekly_mi": float(profile.weekly_mi),
         "level": profile.level.value,
         "goals": [goal.value for goal in profile.goals],
         "days_per_week": profile.days_per_week,
@@ -106,254 +100,55 @@ def context_for(profile: Profile, start: dt.date) -> dict[str, Any]:
     }
 
 
-class _BoundedCodeGenerator(CodeGenerator):
-    """Compiles `~` into a call that checks the joined length first (Jinja joins it unchecked)."""
-
-    def visit_Concat(self, node: nodes.Concat, frame: Frame) -> None:
-        self.write("environment.bounded_concat((")
-        for arg in node.nodes:
-            self.visit(arg, frame)
-            self.write(", ")
-        self.write("))")
-
-
-class BoundedSandbox(ImmutableSandboxedEnvironment):
-    """Jinja's immutable sandbox where nothing an expression builds can outgrow `max_sequence`.
-
-    `*`, `**`, `+`, `%`, `~`, `join` and `list` check the size of their result before building it, and
-    whole numbers are capped at MAX_INT_BITS, so memory and time per operation stay bounded. Used by
-    rule conditions and by FAQ answer templates.
-    """
-
-    intercepted_binops = frozenset({"*", "**", "+", "%"})
-    code_generator_class = _BoundedCodeGenerator
-    max_sequence = MAX_SEQUENCE
-
-    def __init__(self, **options: Any) -> None:
-        super().__init__(**options)
-        limit_filters(self)
-
-    def call_binop(self, context: Any, operator_: str, left: Any, right: Any) -> Any:
-        check_deadline()
-        return limited_binop(operator_, left, right, self.max_sequence)
-
-    def bounded_concat(self, values: tuple[Any, ...]) -> str:
-        check_deadline()
-        parts = [str(value) for value in values]
-        if sum(len(part) for part in parts) > self.max_sequence:
-            raise SecurityError("that would build a text that is too long")
-        return "".join(parts)
-
-
-class RuleSandbox(BoundedSandbox):
-    """The bounded sandbox for rule conditions: no globals, and only whitelisted filters and tests."""
-
-    def __init__(self) -> None:
-        super().__init__(autoescape=False)
-        self.globals.clear()
-        self.filters = {name: f for name, f in self.filters.items() if name in ALLOWED_FILTERS}
-        self.tests = {name: t for name, t in self.tests.items() if name in ALLOWED_TESTS}
-
-
-# Set by `time_budget` around a render: the monotonic time after which bounded operations give up.
-# Only templates (FAQ answers) can loop; a loop doing real work goes through the bounded operations,
-# so checking here stops it even when it prints nothing.
-_DEADLINE: ContextVar[float | None] = ContextVar("legday_sandbox_deadline", default=None)
-
-
-class OutOfTime(SecurityError):
-    """A sandboxed render used up its time budget."""
-
-
-def check_deadline() -> None:
-    """Raise OutOfTime when the current render's time budget is spent."""
-    deadline = _DEADLINE.get()
-    if deadline is not None and time.monotonic() > deadline:
-        raise OutOfTime("it took too long to work out")
-
-
-@contextmanager
-def time_budget(seconds: float) -> Iterator[None]:
-    """Give sandboxed rendering inside the block `seconds` of wall time."""
-    token = _DEADLINE.set(time.monotonic() + seconds)
-    try:
-        yield
-    finally:
-        _DEADLINE.reset(token)
-
-
-def limit_filters(env: Environment) -> None:
-    """Swap `join` and `list` for versions that refuse to build more than the sandbox's limit."""
-    # The sync implementations: the registered filters are async-aware wrappers expecting an environment.
-    join, to_list = jinja_filters.sync_do_join, jinja_filters.sync_do_list
-    limit = getattr(env, "max_sequence", MAX_SEQUENCE)
-
-    @pass_eval_context
-    def limited_join(eval_ctx: Any, value: Any, d: str = "", attribute: Any = None) -> Any:
-        check_deadline()
-        if attribute is not None:
-            raise SecurityError("join by attribute isn't allowed")
-        items = list(value)
-        size = 0
-        for item in items:
-            size += len(item if isinstance(item, str) else str(item)) + len(str(d))
-            if size > limit:
-                raise SecurityError("that would build a text that is too long")
-        return join(eval_ctx, items, d)
-
-    def limited_list(value: Any) -> list[Any]:
-        check_deadline()
-        if hasattr(value, "__len__") and len(value) > limit:
-            raise SecurityError("that would build a sequence that is too long")
-        return to_list(value)
-
-    env.filters["join"] = limited_join
-    env.filters["list"] = limited_list
-
-
-def _too_big_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > MAX_INT_BITS
-
-
-def limited_binop(operator_: str, left: Any, right: Any, max_sequence: int = MAX_SEQUENCE) -> Any:
-    """`*`, `**`, `+` and `%` with every result's size bounded before it is built.
-
-    Nothing here loops: each check is arithmetic on lengths and bit counts, so a hostile operand costs
-    no more than a normal one.
-    """
-    if operator_ == "%":
-        if isinstance(left, str):
-            raise SecurityError("string formatting with % isn't allowed")
-        return left % right
-    if operator_ == "**":
-        if isinstance(right, int | float) and abs(right) > 64:
-            raise SecurityError("exponent too large")
-        if isinstance(left, int) and isinstance(right, int) and right > 0 and \
-                left.bit_length() * right > MAX_INT_BITS:
-            raise SecurityError("that would build a number that is too large")
-        return left**right
-    if operator_ == "*":
-        for seq, count in ((left, right), (right, left)):
-            if isinstance(seq, str | list | tuple) and isinstance(count, int) and len(seq) * count > max_sequence:
-                raise SecurityError("that would build a sequence that is too long")
-        if isinstance(left, int) and isinstance(right, int) and \
-                left.bit_length() + right.bit_length() > MAX_INT_BITS:
-            raise SecurityError("that would build a number that is too large")
-        return operator.mul(left, right)
-    if _too_big_int(left) or _too_big_int(right):
-        raise SecurityError("that number is too large")
-    result = operator.add(left, right)
-    if isinstance(result, str | list | tuple) and len(result) > max_sequence:
-        raise SecurityError("that would build a sequence that is too long")
-    return result
-
-
-SANDBOX = RuleSandbox()
 _SAMPLE_START = dt.date(2026, 1, 5)
-_SAMPLE_PROFILES = [
-    Profile(weekly_km=40, level="beginner", goals=["general"]),
-    Profile(weekly_km=90, unit="mi", level="advanced", goals=["speed", "power"], days_per_week=3,
-            long_run_day="sun", hard_days=["tue", "thu"], equipment=["gym"], niggles=["achilles", "knee"],
-            sharp_pain=True, race_date=dt.date(2026, 2, 1)),
-]
+
+
+@functools.cache
+def sample_contexts() -> tuple[dict[str, Any], ...]:
+    """Contexts every condition is trial-run on when saved: small, typical, and the largest a profile allows."""
+    profiles = [
+        Profile(weekly_km=40, level="beginner", goals=["general"]),
+        Profile(weekly_km=90, unit="mi", level="advanced", goals=["speed", "power"], days_per_week=3,
+                long_run_day="sun", hard_days=["tue", "thu"], equipment=["gym"], niggles=["achilles", "knee"],
+                sharp_pain=True, race_date=dt.date(2026, 2, 1)),
+        Profile(weekly_km=250, level="intermediate", goals=[goal.value for goal in Goal], days_per_week=1,
+                long_run_day="mon", hard_days=list(DAYS), equipment=[item.value for item in Equipment],
+                niggles=[item.value for item in Niggle], race_date=dt.date(2026, 6, 1)),
+        Profile(weekly_km=0, level="beginner", goals=["general"], race_date=dt.date(2025, 12, 1)),
+    ]
+    return tuple(context_for(profile, _SAMPLE_START) for profile in profiles)
 
 
 def check_condition(expression: str) -> list[str]:
-    """Everything wrong with a condition, found before it ever runs: syntax, names, filters, vocabulary."""
-    if len(expression) > MAX_EXPRESSION:
-        return [f"the condition is {len(expression)} characters long; keep it under {MAX_EXPRESSION}"]
-    depth = _bracket_depth(expression)
-    if depth > MAX_DEPTH:
-        return [f"the condition nests {depth} levels deep; keep it under {MAX_DEPTH}"]
+    """Everything wrong with a rule condition, found before it ever runs: syntax, names, types, values, cost."""
+    return check(expression, RULE_VARIABLES, sample_contexts())
+
+
+def rule_condition(expression: str) -> Condition:
+    """A rule condition compiled for evaluation (cached by text: rule sets share their conditions)."""
+    return _condition(expression)
+
+
+@functools.lru_cache(maxsize=4096)
+def _condition(expression: str) -> Condition:
+    return Condition(expression, RULE_VARIABLES)
+
+
+def _compiled_or_failing(expression: str) -> Callable[[Mapping[str, Any]], bool]:
+    """The compiled condition; one that no longer compiles fails each evaluation instead (its rule is skipped)."""
     try:
-        return _check_condition(expression)
-    except (RecursionError, MemoryError, SyntaxError, OverflowError) as exc:
-        # A parser or Python's compiler gave up on the expression itself: too deep or too big.
-        return [f"the condition is too complex to check ({type(exc).__name__}); simplify it"]
+        return rule_condition(expression)
+    except ConditionError as exc:
+        reason = str(exc)
+
+        def failing(context: Mapping[str, Any]) -> bool:
+            raise ConditionError(reason)
+        return failing
 
 
-def _bracket_depth(expression: str) -> int:
-    """How deep brackets and runs of unary operators go, counted without parsing (parsers recurse)."""
-    depth = deepest = run = 0
-    for char in expression:
-        if char in "([{":
-            depth += 1
-        elif char in ")]}":
-            depth -= 1
-        run = run + 1 if char in "-+" else (run if char.isspace() else 0)
-        deepest = max(deepest, depth + run)
-    return deepest
-
-
-def _check_condition(expression: str) -> list[str]:
-    try:
-        parser = Parser(SANDBOX, expression, state="variable")
-        tree = parser.parse_expression()
-        if not parser.stream.eos:
-            token = parser.stream.current
-            return [f"unexpected '{token.value}' after the end of the condition"]
-    except TemplateSyntaxError as exc:
-        return [f"syntax error: {exc.message}"]
-    # find_all() skips the node it is called on, so search from a wrapper: the root is checked too.
-    tree = nodes.Output([tree])
-    problems = []
-    for name_node in tree.find_all(nodes.Name):
-        if name_node.name not in VARIABLES and name_node.name not in ("true", "false", "none"):
-            close = difflib.get_close_matches(name_node.name, VARIABLES, n=1)
-            hint = f" Did you mean '{close[0]}'?" if close else ""
-            problems.append(f"unknown variable '{name_node.name}'.{hint} Known: {', '.join(VARIABLES)}")
-    for filter_node in tree.find_all(nodes.Filter):
-        if filter_node.name not in SANDBOX.filters:
-            problems.append(f"filter '{filter_node.name}' isn't allowed; use one of {sorted(SANDBOX.filters)}")
-    for test_node in tree.find_all(nodes.Test):
-        if test_node.name not in SANDBOX.tests:
-            problems.append(f"test '{test_node.name}' isn't allowed; use one of {sorted(SANDBOX.tests)}")
-    for getattr_node in tree.find_all(nodes.Getattr):
-        problems.append(f"attribute access ('.{getattr_node.attr}') isn't allowed in a condition")
-    for getitem_node in tree.find_all(nodes.Getitem):
-        if isinstance(getitem_node.arg, nodes.Const) and isinstance(getitem_node.arg.value, str):
-            problems.append(f"looking up ['{getitem_node.arg.value[:30]}'] isn't allowed in a condition; "
-                            "only positions like goals[0]")
-    for _ in tree.find_all(nodes.Call):
-        problems.append("calling functions isn't allowed in a condition")
-        break
-    problems.extend(_vocabulary_problems(tree))
-    if not problems:
-        problems.extend(_trial_problems(expression))
-    return problems
-
-
-def _trial_problems(expression: str) -> list[str]:
-    """Run the condition against sample profiles, so `weekly_km > 'x'` fails when saved, not when used."""
-    try:
-        test = SANDBOX.compile_expression(expression)
-    except TemplateSyntaxError as exc:  # also TemplateAssertionError (an unknown filter or test)
-        return [f"syntax error: {exc.message}"]
-    for profile in _SAMPLE_PROFILES:
-        try:
-            test(**context_for(profile, _SAMPLE_START))
-        except Exception as exc:
-            return [f"the condition fails when evaluated: {exc}"]
-    return []
-
-
-def _vocabulary_problems(tree: nodes.Node) -> list[str]:
-    """Catch `'sped' in goals` or `level == 'pro'`: a string that can never match the variable's values."""
-    problems = []
-    for compare in tree.find_all(nodes.Compare):
-        operands = [compare.expr, *(op.expr for op in compare.ops)]
-        names = [o.name for o in operands if isinstance(o, nodes.Name) and o.name in VOCABULARY]
-        consts = [o.value for o in operands if isinstance(o, nodes.Const) and isinstance(o.value, str)]
-        consts += [item.value for o in operands if isinstance(o, nodes.List | nodes.Tuple)
-                    for item in o.items if isinstance(item, nodes.Const) and isinstance(item.value, str)]
-        for name in names:
-            for value in consts:
-                if value not in VOCABULARY[name]:
-                    close = difflib.get_close_matches(value, VOCABULARY[name], n=1)
-                    hint = f" Did you mean '{close[0]}'?" if close else ""
-                    problems.append(f"'{value}' is never a value of {name}.{hint} "
-                                    f"Values: {', '.join(sorted(VOCABULARY[name]))}")
-    return problems
+def migrate_rule_condition(expression: Any) -> tuple[str | None, str | None]:
+    """A stored rule condition as CEL: (cel, None), or (None, why it can't be converted)."""
+    return migrate_condition(expression, RULE_VARIABLES, sample_contexts())
 
 
 # ------------------------------------------------------------------------------------------
@@ -593,12 +388,6 @@ def _apply(action: _Action, rule: Rule, profile: Profile, out: Outcome) -> tuple
     raise AssertionError(f"unhandled action {action!r}")  # pragma: no cover - the union is closed
 
 
-@dataclass(frozen=True)
-class CompiledRule:
-    rule: Rule
-    test: Callable[..., Any]
-
-
 class RuleSet:
     """A validated, ordered set of rules over a catalogue, with a version hash of both."""
 
@@ -609,13 +398,7 @@ class RuleSet:
         self.catalog = catalog
         self.rules = sorted(rules, key=lambda r: (-r.priority, r.id))
         self.by_id = {rule.id: rule for rule in self.rules}
-        self._compiled = [CompiledRule(r, SANDBOX.compile_expression(r.when)) for r in self.rules if r.enabled]
-        # All conditions in one template: one render per profile instead of one per rule. If any condition
-        # raises, evaluate() falls back to rule-by-rule so only the broken rule is skipped.
-        # Built from the parsed expressions, not pasted source, so no condition can reshape the template.
-        body = [nodes.Output([nodes.CondExpr(Parser(SANDBOX, c.rule.when, state="variable").parse_expression(),
-                                             nodes.Const("1"), nodes.Const("0"))]) for c in self._compiled]
-        self._batch = SANDBOX.from_string(nodes.Template(body, lineno=1)) if body else None
+        self._compiled = [(rule, _compiled_or_failing(rule.when)) for rule in self.rules if rule.enabled]
         payload = {"rules": [r.model_dump(mode="json", exclude={"then"}) | {"then": r.action_dump()}
                              for r in self.rules], "catalog": catalog.canonical()}
         digest = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
@@ -625,21 +408,13 @@ class RuleSet:
         """Run every enabled rule against the profile, highest priority first."""
         context = context_for(profile, start)
         out = Outcome()
-        try:
-            flags = self._batch.render(**context) if self._batch else ""
-        except Exception:
-            flags = None  # some condition is broken: find it rule by rule below
-        for index, compiled in enumerate(self._compiled):
-            rule = compiled.rule
-            if flags is not None:
-                fired = flags[index] == "1"
-            else:
-                try:
-                    fired = bool(compiled.test(**context))
-                except Exception as exc:  # a broken condition skips its own rule, never the plan
-                    out.trace.append({"rule_id": rule.id, "description": rule.description, "status": "error",
-                                      "changes": [f"condition failed and the rule was skipped: {exc}"]})
-                    continue
+        for rule, condition in self._compiled:
+            try:
+                fired = condition(context)
+            except ConditionError as exc:  # a broken condition skips its own rule, never the plan
+                out.trace.append({"rule_id": rule.id, "description": rule.description, "status": "error",
+                                  "changes": [f"condition failed and the rule was skipped: {exc}"]})
+                continue
             if not fired:
                 continue
             out.fired.append(rule.id)
@@ -725,14 +500,16 @@ def load_rule_files(rules_dir: Path) -> list[Rule]:
     if not files:
         raise DataFileError([f"{folder}: no rule files (*.yaml) found"])
     rules, problems = [], []
+    unreadable = False
     for path in files:
         try:
             data, node = read_yaml(path)
             rules.extend(parse_rules(data, str(path), node))
         except DataFileError as exc:
             problems.extend(exc.problems)
+            unreadable |= isinstance(exc, UnreadableFile)
     if problems:
-        raise DataFileError(problems)
+        raise (UnreadableFile if unreadable else DataFileError)(problems)
     return rules
 
 
@@ -754,7 +531,7 @@ def rule_schema() -> dict[str, Any]:
     rule = Rule.model_json_schema()
     rule["properties"]["then"] = {"type": "array", "minItems": 1, "items": {"anyOf": action_schemas}}
     rule["properties"]["when"]["description"] = (
-        "A Jinja expression over: " + "; ".join(f"{k}: {v}" for k, v in VARIABLES.items()))
+        "A CEL expression over: " + "; ".join(f"{k}: {v}" for k, v in VARIABLES.items()))
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": "LegDay rule file",
@@ -763,3 +540,68 @@ def rule_schema() -> dict[str, Any]:
         "required": ["rules"],
     }
 
+
+
+def _yaml_scalar(text: str) -> str:
+    """`text` as a one-line YAML scalar: plain when YAML reads it back unchanged, else double-quoted."""
+    plain_safe = ": " not in text and " #" not in text and not text.startswith(("!", "&", "*", "'", '"', "[", "{"))
+    try:
+        if plain_safe and yaml.safe_load(text) == text:
+            return text
+    except yaml.YAMLError:
+        pass
+    return json.dumps(text, ensure_ascii=False)
+
+
+def migrate_rule_text(text: str, source: str = "rules") -> tuple[str, int, list[str]]:
+    """Rewrite every Jinja `when:` of a rule file's text as CEL: (new text, conditions changed, problems).
+
+    Only the `when:` values change; comments, layout and every other field stay byte for byte. A condition
+    that can't be converted is left as it was and named in `problems`.
+    """
+    with yaml_errors(source):
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    items = root
+    if isinstance(root, yaml.MappingNode):
+        items = next((value for key, value in root.value if key.value == "rules"), None)
+    if not isinstance(items, yaml.SequenceNode):
+        return text, 0, [f"{source}: no `rules:` list found"]
+    edits: list[tuple[int, int, str]] = []
+    problems: list[str] = []
+    for item in items.value:
+        if not isinstance(item, yaml.MappingNode):
+            continue
+        rule_id = next((v.value for k, v in item.value if k.value == "id"), "?")
+        for key, value in item.value:
+            if key.value != "when" or not isinstance(value, yaml.ScalarNode):
+                continue
+            raw = yaml.safe_load(text[value.start_mark.index:value.end_mark.index]) if value.style is None \
+                else value.value
+            converted, reason = migrate_rule_condition(raw)
+            if converted is None:
+                problems.append(f"{source}:{value.start_mark.line + 1}: rule '{rule_id}': {reason}")
+            elif converted != raw:
+                edits.append((value.start_mark.index, value.end_mark.index, _yaml_scalar(converted)))
+    for begin, end, replacement in sorted(edits, reverse=True):
+        text = text[:begin] + replacement + text[end:]
+    return text, len(edits), problems
+
+
+def migrate_rule_files(paths: list[Path], write: bool = True) -> tuple[int, list[str]]:
+    """Convert the Jinja conditions of rule files to CEL in place: (conditions changed, problems)."""
+    changed, problems = 0, []
+    for path in paths:
+        try:
+            text = path.read_text(encoding="utf-8")
+            new_text, count, found = migrate_rule_text(text, str(path))
+        except (OSError, UnicodeDecodeError) as exc:
+            problems.append(f"{path}: can't read the file ({exc})")
+            continue
+        except DataFileError as exc:
+            problems.extend(exc.problems)
+            continue
+        problems.extend(found)
+        changed += count
+        if write and count:
+            path.write_text(new_text, encoding="utf-8")
+    return changed, problems

@@ -25,7 +25,6 @@ import functools
 import hashlib
 import math
 import re
-import time
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -33,22 +32,22 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from jinja2 import StrictUndefined, TemplateSyntaxError, meta, nodes
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from rapidfuzz import fuzz, process, utils
 from rapidfuzz.distance import OSA
 
+from bot.answers import ANSWER_LIMIT as ANSWER_LIMIT  # re-exported: callers know the limit as bot.faq's
+from bot.answers import AnswerVariant, answer_problems
+from bot.answers import render as render_answer_text
 from bot.config import get_settings
-from bot.engine import BoundedSandbox, time_budget
-from bot.models import DAY_NAMES, DAYS, Profile
+from bot.errors import LegDayError
+from bot.models import Profile
 from bot.text import CONTENT_LIMIT, escape_user_text, neutralise_mentions, truncate
+from bot.yamlio import DataFileError, StrictLoader, read_text
 
 # Only the first characters of a question are matched: enough for any real question, and it keeps a
 # pasted essay from costing more than a normal question.
 MAX_QUESTION_CHARS = 300
-# An answer is shown under its question's heading, so the answer alone must leave room for it.
-ANSWER_LIMIT = 1700
 AUTOCOMPLETE_LIMIT = 25
 AUTOCOMPLETE_NAME_LIMIT = 100
 
@@ -78,25 +77,10 @@ _OFF_SUBJECT_FACTOR = 0.5
 _PREFIX_CERTAINTY = 0.85
 _TYPO_SIMILARITY = 0.79  # one edit in five letters is exactly 0.8; leave room for rounding
 
-# The variables an answer template may use; each is None or empty when the member has no profile.
-ANSWER_VARIABLES: dict[str, str] = {
-    "has_profile": "true when the member has a profile",
-    "level": "strength level: beginner, intermediate or advanced",
-    "weekly_km": "weekly running distance in km (a number)",
-    "weekly_mi": "weekly running distance in miles (a number)",
-    "unit": "the unit the runner uses: km or mi",
-    "mileage": "weekly distance as text in the runner's unit, e.g. '30 mi'",
-    "goals": "list of goal ids, e.g. ['speed', 'hills']",
-    "long_run_day": "long-run day as a short id, e.g. 'sun' (or None)",
-    "long_run_day_name": "long-run day in full, e.g. 'Sunday' (or None)",
-    "hard_days": "list of hard-run day ids, e.g. ['tue', 'thu']",
-    "niggles": "list of niggle ids, e.g. ['achilles']",
-}
-
 MatchStatus = Literal["answer", "unsure", "off-topic"]
 
 
-class FaqError(ValueError):
+class FaqError(LegDayError):
     """A FAQ file or entry that cannot be used; the message names the file, the entry and the field."""
 
 
@@ -112,7 +96,7 @@ def _clean_lines(values: list[Any]) -> list[Any]:
 
 
 class FaqEntry(BaseModel):
-    """One question LegDay can answer: its stable id, how people ask it, and the answer template."""
+    """One question LegDay can answer: its stable id, how people ask it, and its answer (bot/answers.py)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
 
@@ -120,7 +104,8 @@ class FaqEntry(BaseModel):
     question: str = Field(min_length=5, max_length=AUTOCOMPLETE_NAME_LIMIT)
     phrasings: list[str] = Field(min_length=1, max_length=40)
     tags: list[str] = Field(default_factory=list, max_length=30)
-    answer: str = Field(min_length=1, max_length=4000)
+    answer: str = Field(min_length=1, max_length=4000)  # its rendered length is checked against ANSWER_LIMIT
+    variants: list[AnswerVariant] = Field(default_factory=list)
     sources: list[str] = Field(default_factory=list, max_length=10)
 
     @field_validator("phrasings", "tags", "sources", mode="before")
@@ -151,225 +136,6 @@ class FaqEntry(BaseModel):
             if not 1 <= len(text) <= 120:
                 raise ValueError(f"each source needs 1 to 120 characters: {text[:40]!r}")
         return value
-
-
-# --------------------------------------------------------------------------------------------
-# Answer templates
-
-
-def _day_name(day: Any) -> str:
-    return DAY_NAMES.get(str(day), str(day))
-
-
-def _day_before(day: Any) -> str:
-    text = str(day)
-    return DAYS[DAYS.index(text) - 1] if text in DAYS else text
-
-
-# Answers are written by moderators, so the template language is cut down to what an answer needs:
-# no globals (range, lipsum, cycler, joiner, namespace, dict), only filters that can't blow a short
-# template up into a huge text (no center, indent, format, replace, wordwrap...), no method calls, no
-# macros, loops at most two deep over the documented lists, and a cap on the characters and the time
-# a render may take (RENDER_LIMIT, RENDER_SECONDS).
-ANSWER_FILTERS = frozenset({
-    "day_name", "day_before", "join", "length", "count", "lower", "upper", "title", "capitalize", "trim",
-    "first", "last", "sort", "unique", "reverse", "default", "d", "round", "int", "float", "abs", "min",
-    "max", "list", "select", "reject", "map", "string", "e", "escape",
-})
-MAX_LOOP_DEPTH = 2
-MAX_LOOP_LITERAL = 20  # items in a literal list an answer loops over
-RENDER_LIMIT = 4 * ANSWER_LIMIT  # raw characters generated before a render is cut
-RENDER_SECONDS = 0.25  # one member's answer
-CHECK_SECONDS = 1.0  # all the check renders of one answer when it is saved
-_SPECIAL_NAMES = {"self", "caller", "varargs", "kwargs"}
-_FORBIDDEN_NODES = {
-    nodes.Macro: "macros", nodes.CallBlock: "call blocks", nodes.Include: "includes",
-    nodes.Import: "imports", nodes.FromImport: "imports", nodes.Extends: "extends", nodes.Block: "blocks",
-}
-
-
-class _AnswerSandbox(BoundedSandbox):
-    """The bounded sandbox, with nothing an answer can build longer than a render may be."""
-
-    max_sequence = RENDER_LIMIT
-
-
-def _environment() -> ImmutableSandboxedEnvironment:
-    env = _AnswerSandbox(undefined=StrictUndefined, autoescape=False, trim_blocks=True, lstrip_blocks=True)
-    env.globals.clear()
-    env.filters["day_name"] = _day_name
-    env.filters["day_before"] = _day_before
-    env.filters = {name: f for name, f in env.filters.items() if name in ANSWER_FILTERS}
-    return env
-
-
-def _loop_source_ok(node: nodes.Node) -> bool:
-    """A loop may run over a documented variable (through filters that keep its length) or a short list."""
-    while isinstance(node, nodes.Filter) and node.name in {"sort", "unique", "reverse", "list", "select",
-                                                             "reject", "map"} and node.node is not None:
-        node = node.node
-    if isinstance(node, nodes.Name):
-        return node.name in ANSWER_VARIABLES
-    return isinstance(node, nodes.List | nodes.Tuple) and len(node.items) <= MAX_LOOP_LITERAL
-
-
-def _structure_problems(parsed: nodes.Template) -> list[str]:
-    """What an answer template may not do, found before it runs (see ANSWER_FILTERS above)."""
-    problems: list[str] = []
-    for kind, label in _FORBIDDEN_NODES.items():
-        if any(True for _ in parsed.find_all(kind)):
-            problems.append(f"{label} aren't available in answers")
-    if any(True for _ in parsed.find_all(nodes.Call)):
-        problems.append("calling functions or methods isn't allowed in answers; use filters like | join(', ')")
-    for node in parsed.find_all(nodes.Getattr):
-        if node.attr.startswith("_") or not (isinstance(node.node, nodes.Name) and node.node.name == "loop"):
-            problems.append(f"attribute access ('.{node.attr[:30]}') isn't allowed in answers (only loop.index "
-                            "and the like)")
-    for node in parsed.find_all(nodes.Getitem):
-        if isinstance(node.arg, nodes.Const) and isinstance(node.arg.value, str):
-            problems.append(f"looking up ['{node.arg.value[:30]}'] isn't allowed in answers; only positions")
-    for node in parsed.find_all(nodes.Const):
-        if isinstance(node.value, str) and "__" in node.value:
-            problems.append("text with '__' isn't allowed inside {{ }} or {% %}")
-    for node in parsed.find_all(nodes.Filter):
-        if any(kwarg.key == "attribute" for kwarg in node.kwargs):
-            problems.append(f"'{node.name}' by attribute isn't available in answers")
-    for node in parsed.find_all(nodes.Filter | nodes.Test):
-        known = _ENV.filters if isinstance(node, nodes.Filter) else _ENV.tests
-        if node.name not in known:
-            kind = "filter" if isinstance(node, nodes.Filter) else "test"
-            problems.append(f"{kind} '{node.name}' isn't available in answers")
-    for node in parsed.find_all(nodes.Name):
-        if node.ctx in ("store", "param") and node.name in ANSWER_VARIABLES:
-            problems.append(f"'{node.name}' is a profile variable; it can't be assigned")
-        if node.name in _SPECIAL_NAMES:
-            problems.append(f"'{node.name}' isn't available in answers")
-    problems.extend(_loop_problems(parsed, 0))
-    return list(dict.fromkeys(problems))
-
-
-def _loop_problems(node: nodes.Node, depth: int) -> list[str]:
-    problems = []
-    for child in node.iter_child_nodes():
-        inner = depth
-        if isinstance(child, nodes.For):
-            inner = depth + 1
-            if inner > MAX_LOOP_DEPTH:
-                problems.append(f"loops are nested more than {MAX_LOOP_DEPTH} deep")
-            if child.recursive:
-                problems.append("recursive loops aren't allowed in answers")
-            if not _loop_source_ok(child.iter):
-                problems.append("a loop must run over a profile list (goals, hard_days, niggles...) or a short "
-                                f"list written out (at most {MAX_LOOP_LITERAL} items)")
-        problems.extend(_loop_problems(child, inner))
-    return problems
-
-
-def render_capped(template: Any, context: dict[str, Any],
-                  seconds: float = RENDER_SECONDS) -> tuple[str, str | None]:
-    """Render with generate(), stopping at RENDER_LIMIT characters or `seconds`: (text, problem)."""
-    parts: list[str] = []
-    size = 0
-    try:
-        with time_budget(seconds):
-            for chunk in template.generate(context):
-                parts.append(chunk)
-                size += len(chunk)
-                if size > RENDER_LIMIT:
-                    return "".join(parts)[:RENDER_LIMIT], f"renders more than {RENDER_LIMIT} characters"
-    except Exception as exc:  # a moderator's template fails as a message, never as a crash
-        return "".join(parts), f"{type(exc).__name__}: {exc}"
-    return "".join(parts), None
-
-
-_ENV = _environment()
-
-
-def answer_context(profile: Profile | None) -> dict[str, Any]:
-    """The variables an answer template sees, for a profile or for no profile."""
-    if profile is None:
-        return {
-            "has_profile": False, "level": None, "weekly_km": None, "weekly_mi": None, "unit": None,
-            "mileage": None, "goals": [], "long_run_day": None, "long_run_day_name": None,
-            "hard_days": [], "niggles": [],
-        }
-    return {
-        "has_profile": True,
-        "level": profile.level.value,
-        "weekly_km": profile.weekly_km,
-        "weekly_mi": profile.weekly_mi,
-        "unit": profile.unit,
-        "mileage": profile.mileage_text,
-        "goals": [goal.value for goal in profile.goals],
-        "long_run_day": profile.long_run_day,
-        "long_run_day_name": DAY_NAMES[profile.long_run_day] if profile.long_run_day else None,
-        "hard_days": list(profile.hard_days),
-        "niggles": [niggle.value for niggle in profile.niggles],
-    }
-
-
-# Profiles every answer is rendered with at load time, chosen to walk each kind of branch an answer
-# may take: no profile, each level, both units, with and without days and niggles.
-_CHECK_PROFILES: tuple[Profile | None, ...] = (
-    None,
-    Profile(weekly_km=20, level="beginner", goals=["general"]),
-    Profile(weekly_km=48.28, unit="mi", level="intermediate", goals=["speed", "hills"], long_run_day="sun",
-            hard_days=["tue", "thu"], niggles=["achilles", "knee"], equipment=["dumbbells"]),
-    Profile(weekly_km=130, level="advanced", goals=["speed", "endurance", "hills", "injury-resilience",
-            "power", "general"], long_run_day="mon", hard_days=["sun", "wed"],
-            niggles=["achilles", "calf", "knee", "it-band", "hamstring", "hip", "shin", "foot", "lower-back"],
-            sharp_pain=True),
-    Profile(weekly_km=0, level="beginner", goals=["injury-resilience"], long_run_day="sat"),
-)
-
-_BLANK_LINES_RE = re.compile(r"\n{3,}")
-
-
-def _tidy(text: str) -> str:
-    lines = [line.rstrip() for line in text.strip().splitlines()]
-    return _BLANK_LINES_RE.sub("\n\n", "\n".join(lines))
-
-
-@functools.lru_cache(maxsize=2048)
-def _checked_template(answer: str) -> tuple[Any, tuple[str, ...]]:
-    """Compile an answer and render it for every check profile: (template, problems).
-
-    Cached by text, so rebuilding a knowledge base from already-checked entries costs next to nothing.
-    """
-    try:
-        parsed = _ENV.parse(answer)
-    except TemplateSyntaxError as exc:
-        return None, (f"template syntax error on answer line {exc.lineno}: {exc.message}",)
-    structure = _structure_problems(parsed)
-    if structure:
-        return None, tuple(structure)
-    unknown = sorted(meta.find_undeclared_variables(parsed) - set(ANSWER_VARIABLES))
-    if unknown:
-        hints = []
-        for name in unknown:
-            guess = process.extractOne(name, list(ANSWER_VARIABLES), scorer=fuzz.ratio, score_cutoff=70)
-            hints.append(f"'{name}'" + (f" (did you mean '{guess[0]}'?)" if guess else ""))
-        return None, (
-            "unknown variable " + ", ".join(hints) + "; answers may use: " + ", ".join(ANSWER_VARIABLES),
-        )
-    try:
-        template = _ENV.from_string(answer)
-    except (TemplateSyntaxError, RecursionError, SyntaxError) as exc:
-        return None, (f"template can't be compiled: {exc}",)
-    problems: list[str] = []
-    deadline = time.monotonic() + CHECK_SECONDS
-    for profile in _CHECK_PROFILES:
-        who = "without a profile" if profile is None else f"for a {profile.level.value} profile"
-        raw, failure = render_capped(template, answer_context(profile), max(deadline - time.monotonic(), 0.0))
-        if failure is not None:  # any failure of a moderator's template is reported, never raised
-            problems.append(f"fails to render {who}: {failure}")
-            continue
-        text = _tidy(raw)
-        if not text:
-            problems.append(f"renders empty {who}")
-        elif len(text) > ANSWER_LIMIT:
-            problems.append(f"renders {len(text)} characters {who}; the limit is {ANSWER_LIMIT}")
-    return template, tuple(problems)
 
 
 # --------------------------------------------------------------------------------------------
@@ -1239,14 +1005,7 @@ class FaqBase:
         entry = self._by_id.get(entry_id)
         if entry is None:
             raise KeyError(f"No FAQ entry with id '{entry_id}'.")
-        template, problems = _checked_template(entry.answer)
-        if template is None:
-            raise FaqError(f"{self.source}: entry '{entry_id}', field 'answer': {problems[0]}")
-        raw, failure = render_capped(template, answer_context(profile))
-        text = _tidy(raw)
-        if failure is not None and not text:
-            text = "Sorry, this answer can't be shown right now. Please let a moderator know."
-        return truncate(neutralise_mentions(text), ANSWER_LIMIT)
+        return render_answer_text(entry.answer, entry.variants, profile)
 
     def _topic_line(self, ids: Iterable[str]) -> str:
         return "\n".join(
@@ -1297,7 +1056,7 @@ def _field_path(loc: Sequence[Any]) -> str:
 
 
 def validate_entry(raw: Mapping[str, Any] | Any, source: str, number: int = 1) -> FaqEntry:
-    """One entry from a file or a moderator's edit, fully checked (answer template included)."""
+    """One entry from a file or a moderator's edit, fully checked (answer and its variants included)."""
     label = _entry_label(raw, number)
     if not isinstance(raw, Mapping):
         raise FaqError(f"{source}: {label}: each entry must be a mapping of fields, not {type(raw).__name__}")
@@ -1315,29 +1074,10 @@ def validate_entry(raw: Mapping[str, Any] | Any, source: str, number: int = 1) -
             else:
                 lines.append(f"{source}: {label}, field '{where}': {item['msg']}")
         raise FaqError("\n".join(lines)) from None
-    _, problems = _checked_template(entry.answer)
+    problems = answer_problems(entry.answer, entry.variants)
     if problems:
         raise FaqError("\n".join(f"{source}: {label}, field 'answer': {problem}" for problem in problems))
     return entry
-
-
-class _StrictLoader(yaml.SafeLoader):
-    """A safe YAML loader that refuses a key given twice in one mapping (the second would silently win)."""
-
-
-def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
-    seen: set[Any] = set()
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=deep)
-        if key in seen:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"key '{key}' appears twice in one mapping", key_node.start_mark
-            )
-        seen.add(key)
-    return loader.construct_mapping(node, deep=deep)
-
-
-_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
 def load_faq(path: Path) -> FaqBase:
@@ -1345,13 +1085,15 @@ def load_faq(path: Path) -> FaqBase:
     path = Path(path)
     source = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_text(path)
     except FileNotFoundError:
         raise FaqError(f"{source}: file not found") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise FaqError(f"{source}: cannot read the file: {exc}") from None
+    except DataFileError as exc:
+        raise FaqError(str(exc)) from None
     try:
-        data = yaml.load(text, Loader=_StrictLoader)
+        data = yaml.load(text, Loader=StrictLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f", line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""

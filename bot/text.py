@@ -29,10 +29,26 @@ def neutralise_mentions(text: str) -> str:
     return _MENTION_RE.sub(lambda m: m.group(0)[0] + "\u200b" + m.group(0)[1:], text)
 
 
+# A masked link, [text](url): Discord shows only the text, so a link can pose as something else.
+_MASKED_LINK_RE = re.compile(r"\[([^\[\]\n]{0,200})\]\(\s*<?([^()\s<>]{1,500})>?\s*\)")
+
+
+def neutralise_links(text: str) -> str:
+    """Show a masked link's address: `[text](url)` becomes `text (<url>)`, which Discord doesn't mask.
+
+    Any other `](` left over gets a zero-width space, so no masked link survives in any form.
+    """
+    if "](" not in text:
+        return text
+    text = _MASKED_LINK_RE.sub(lambda m: f"{m.group(1)} (<{m.group(2)}>)", text)
+    # Whatever is left (nested brackets, odd spacing) is broken apart so Discord can't read it as a link.
+    return text.replace("](", "]\u200b(")
+
+
 @lru_cache(maxsize=8192)  # rule descriptions and notes repeat across every plan
 def escape_user_text(text: str) -> str:
     """Text that came from a person (a member or a moderator): no markdown effects, no pings."""
-    escaped = _LINE_START_RE.sub(r"\1\\\2", _MARKDOWN_RE.sub(r"\\\1", str(text)))
+    escaped = _LINE_START_RE.sub(r"\1\\\2", _MARKDOWN_RE.sub(r"\\\1", neutralise_links(str(text))))
     return neutralise_mentions(escaped)
 
 

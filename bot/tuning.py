@@ -2,9 +2,11 @@
 
 Overrides live in each server's settings (`storage.guilds`):
 
-- `rule_overrides`: {rule_id: {"rule": <a whole rule as a plain dict, the shape of a YAML rule>}} for a
-  rule the server added or edited, or {rule_id: {"enabled": bool}} for a default rule switched on or off.
-- `faq_overrides`: {entry_id: {"entry": <an FAQ entry dict>}} or {entry_id: {"removed": true}}.
+- `rule_overrides`: {rule_id: RuleOverride}: a whole rule the server added or edited ({"rule": <the shape
+  of a YAML rule>}), or a default rule switched on or off ({"enabled": bool}).
+- `faq_overrides`: {entry_id: FaqOverride}: {"entry": <an FAQ entry>} or {"removed": true}.
+
+Both are typed pydantic models, stored as their plain dumps; both overlays go through one `_overlay`.
 
 The files in rules/ stay the defaults. A server's effective rule set is the defaults with its overrides
 on top; it is memoised on the defaults' version and a hash of the overrides, so building it costs
@@ -13,8 +15,8 @@ defaults without an exercise it names, say) is skipped and reported in `problems
 
 Every write goes through `storage.guilds.update` and appends one audit entry in the same locked step:
 {"at", "actor_id", "kind", "target", "action", "before", "after", "rules_version"} plus "scope" (which
-setting the change touched) and "override_before"/"override_after" (the raw stored values, which is
-what `revert` puts back). "before" and "after" are the readable states: a rule or entry as a plain
+setting the change touched) and "override_before"/"override_after" (the stored values: the Change it
+made, whose inverse `revert` applies). "before" and "after" are the readable states: a rule or entry as a plain
 dict, a role id, or None when there was none.
 """
 
@@ -32,9 +34,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
-from bot.engine import Outcome, Rule, RuleSet, check_references, load_ruleset, parse_rule_text
+from bot.answers import migrate_stored_answer
+from bot.engine import Outcome, Rule, RuleSet, check_references, load_ruleset, migrate_rule_condition, parse_rule_text
+from bot.errors import LegDayError
 from bot.faq import FaqBase, FaqEntry, FaqError, load_faq, validate_entry
 from bot.models import Plan, Profile
 from bot.planner import Planner, block_start
@@ -57,8 +61,18 @@ EXAMPLE_LIMIT = 900  # characters of the example diff an impact preview shows
 Origin = Literal["default", "changed", "server"]
 
 
-class TuningError(ValueError):
+class TuningError(LegDayError):
     """Something a moderator asked for that can't be done; the message says why and what would work."""
+
+
+class StaleChange(TuningError):
+    """The item changed since the moderator's preview, so nothing was saved; `current` is the newer version."""
+
+    def __init__(self, target: str, current: str | None) -> None:
+        self.target, self.current = target, current
+        shown = f"\nThis is how it is now:\n{current}" if current else "\nIt no longer exists."
+        super().__init__(f"'{target}' was changed by someone else since your preview, so nothing was saved. "
+                         f"Look at the newer version and make your change again if it still applies.{shown}")
 
 
 # ------------------------------------------------------------------------------------------------
@@ -117,18 +131,47 @@ def rule_to_dict(rule: Rule) -> dict[str, Any]:
     return data
 
 
+class SwitchedOff(DataFileError):
+    """A stored rule or entry in an old form that can't be converted: it is kept, switched off, and shown."""
+
+    def __init__(self, problems: list[str], kept: Any = None) -> None:
+        super().__init__(problems)
+        self.kept = kept
+
+
 def _rule_from_dict(data: Any, base: RuleSet, rule_id: str) -> Rule:
-    """Rebuild a stored rule with every check a file gets; DataFileError when it no longer holds."""
+    """Rebuild a stored rule with every check a file gets; DataFileError when it no longer holds.
+
+    A rule saved with the old Jinja condition is converted to CEL here (bot/conditions.py); one that can't
+    be converted raises SwitchedOff carrying the rule switched off (condition `false`), so it is kept.
+    """
     where = f"server rule '{rule_id}'"
     key = _digest(data)
     rule = _PARSED_RULES.get(key)
     if rule is None:
-        rule = _validated_rule(data, where)
+        rule = _migrated_rule(data, where)
         _PARSED_RULES.put(key, rule)
+    if isinstance(rule, SwitchedOff):
+        raise rule
     problems = check_references([rule], base.catalog, where)
     if problems:
         raise DataFileError(problems)
     return rule
+
+
+def _migrated_rule(data: Any, where: str) -> Rule | SwitchedOff:
+    try:
+        return _validated_rule(data, where)
+    except DataFileError:
+        if not isinstance(data, Mapping) or "when" not in data:
+            raise
+        converted, reason = migrate_rule_condition(data["when"])
+        if converted is None or converted == data["when"]:
+            if reason is None:
+                raise
+            kept = _validated_rule({**data, "when": "false", "enabled": False}, where)
+            return SwitchedOff([f"{where} is switched off: {reason}. Fix it with /rules edit."], kept)
+        return _validated_rule({**data, "when": converted}, where)
 
 
 def _validated_rule(data: Any, where: str) -> Rule:
@@ -142,42 +185,108 @@ def _validated_rule(data: Any, where: str) -> Rule:
         raise DataFileError([f"{where}: can't be read ({type(exc).__name__})"]) from None
 
 
+class RuleOverride(BaseModel):
+    """A server's stored change to one rule: a whole rule (added or edited), or a default switched on/off."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    rule: dict[str, Any] | None = None  # the shape of a YAML rule
+    enabled: bool | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> RuleOverride:
+        if (self.rule is None) == (self.enabled is None):
+            raise ValueError("a rule override holds either 'rule' or 'enabled'")
+        return self
+
+    def stored(self) -> dict[str, Any]:
+        """The plain value kept in storage."""
+        return self.model_dump(mode="json", exclude_none=True)
+
+
+class FaqOverride(BaseModel):
+    """A server's stored change to one FAQ entry: a whole entry (added or edited), or a default removed."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    entry: dict[str, Any] | None = None
+    removed: bool | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> FaqOverride:
+        if (self.entry is None) == (not self.removed):
+            raise ValueError("an FAQ override holds either 'entry' or 'removed: true'")
+        return self
+
+    def stored(self) -> dict[str, Any]:
+        """The plain value kept in storage."""
+        return self.model_dump(mode="json", exclude_none=True)
+
+
+def _overlay(base: dict[str, Any], overrides: Mapping[str, Any], model: type[BaseModel],
+             place: Callable[[dict[str, Any], str, Any, list[str]], None]) -> tuple[list[Any], list[str]]:
+    """Defaults with a server's overrides on top, written once for rules and FAQ alike.
+
+    Each stored value is read as its typed model (a malformed one is reported and skipped), then `place`
+    puts it in; nothing here is ever fatal.
+    """
+    items, problems = dict(base), []
+    for key in sorted(overrides):
+        try:
+            override = model.model_validate(overrides[key])
+        except ValidationError as exc:
+            problems.append(f"override for '{key}' can't be read ({exc.errors()[0]['msg']}); skipped")
+            continue
+        place(items, key, override, problems)
+    return list(items.values()), problems
+
+
+def _place_rule(base: RuleSet) -> Callable[[dict[str, Any], str, Any, list[str]], None]:
+    def place(rules: dict[str, Any], rule_id: str, override: RuleOverride, problems: list[str]) -> None:
+        if override.enabled is not None:
+            if rule_id in rules:
+                rules[rule_id] = rules[rule_id].model_copy(update={"enabled": override.enabled})
+            else:
+                problems.append(f"'{rule_id}' is no longer a default rule; its on/off switch is ignored")
+            return
+        try:
+            rule = _rule_from_dict(override.rule, base, rule_id)
+        except SwitchedOff as exc:
+            problems.extend(exc.problems)
+            rule = exc.kept
+        except DataFileError as exc:
+            problems.extend(f"{line} (skipped)" for line in exc.problems)
+            return
+        if rule.id != rule_id:
+            problems.append(f"override '{rule_id}' holds a rule with id '{rule.id}'; skipped")
+            return
+        rules[rule_id] = rule
+    return place
+
+
+def _place_entry(entries: dict[str, Any], entry_id: str, override: FaqOverride, problems: list[str]) -> None:
+    if override.removed:
+        entries.pop(entry_id, None)
+        return
+    entry, problem = _stored_entry(override.entry, entry_id)
+    if problem is not None:
+        problems.append(problem)  # left out, never fatal; moderators see why in /faq-admin list
+    elif entry is not None and entry.id == entry_id:
+        entries[entry_id] = entry
+
+
 def effective_ruleset(base: RuleSet, overrides: Mapping[str, Any] | None) -> RuleSet:
     """The defaults with a server's rule overrides applied; memoised, and `base` itself when none."""
     if not overrides:
         return base
     key = (id(base), base.version, _digest(overrides))
     cached = _RULESETS.get(key)
-    if cached is not None:
-        return cached
-    rules = dict(base.by_id)
-    problems: list[str] = []
-    for rule_id in sorted(overrides):
-        override = overrides[rule_id]
-        if not isinstance(override, Mapping):
-            problems.append(f"override for '{rule_id}' is not a mapping; skipped")
-            continue
-        if "rule" in override:
-            try:
-                rule = _rule_from_dict(override["rule"], base, rule_id)
-            except DataFileError as exc:
-                problems.extend(f"{line} (skipped)" for line in exc.problems)
-                continue
-            if rule.id != rule_id:
-                problems.append(f"override '{rule_id}' holds a rule with id '{rule.id}'; skipped")
-                continue
-            rules[rule_id] = rule
-        elif "enabled" in override:
-            if rule_id in rules:
-                rules[rule_id] = rules[rule_id].model_copy(update={"enabled": bool(override["enabled"])})
-            else:
-                problems.append(f"'{rule_id}' is no longer a default rule; its on/off switch is ignored")
-        else:
-            problems.append(f"override for '{rule_id}' has neither 'rule' nor 'enabled'; skipped")
-    result = ServerRuleSet(list(rules.values()), base.catalog, source="server rules")
-    result.problems = problems
-    _RULESETS.put(key, result)
-    return result
+    if cached is None:
+        rules, problems = _overlay(base.by_id, overrides, RuleOverride, _place_rule(base))
+        cached = ServerRuleSet(rules, base.catalog, source="server rules")
+        cached.problems = problems
+        _RULESETS.put(key, cached)
+    return cached
 
 
 def effective_faq(base: FaqBase, overrides: Mapping[str, Any] | None) -> FaqBase:
@@ -186,25 +295,34 @@ def effective_faq(base: FaqBase, overrides: Mapping[str, Any] | None) -> FaqBase
         return base
     key = (id(base), base.version, _digest(overrides))
     cached = _FAQS.get(key)
-    if cached is not None:
-        return cached
-    entries: dict[str, FaqEntry] = {entry.id: entry for entry in base.entries}
-    for entry_id in sorted(overrides):
-        override = overrides[entry_id]
-        if not isinstance(override, Mapping):
-            continue
-        if override.get("removed"):
-            entries.pop(entry_id, None)
-        elif "entry" in override:
-            try:
-                entry = validate_entry(override["entry"], f"server entry '{entry_id}'")
-            except (FaqError, RecursionError, TypeError):
-                continue  # a stored entry that no longer validates is left out, never fatal
-            if entry.id == entry_id:
-                entries[entry_id] = entry
-    result = FaqBase(list(entries.values()), source="server FAQ")
-    _FAQS.put(key, result)
-    return result
+    if cached is None:
+        entries, problems = _overlay({entry.id: entry for entry in base.entries}, overrides, FaqOverride,
+                                     _place_entry)
+        cached = ServerFaq(entries, source="server FAQ")
+        cached.problems = problems
+        _FAQS.put(key, cached)
+    return cached
+
+
+class ServerFaq(FaqBase):
+    """A server's effective FAQ: a FaqBase that also lists the stored entries it had to leave out."""
+
+    problems: list[str]
+
+
+def _stored_entry(data: Any, entry_id: str) -> tuple[FaqEntry | None, str | None]:
+    """A stored entry, its old Jinja answer converted to the current form (bot/answers.py) when needed."""
+    where = f"server entry '{entry_id}'"
+    if not isinstance(data, Mapping):
+        return None, f"{where} isn't a mapping; it is left out"
+    migrated, reason = migrate_stored_answer(data)
+    if reason is not None:
+        return None, f"{where} is switched off: {reason}. Fix it with /faq-admin edit."
+    try:
+        return validate_entry(migrated, where), None
+    except (FaqError, RecursionError, TypeError) as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        return None, f"{first} (left out)"
 
 
 @dataclass(frozen=True)
@@ -522,9 +640,13 @@ class Tuning:
         return rows
 
     def problems(self, guild_id: int | None) -> list[str]:
-        """Stored overrides that no longer apply (skipped), for moderators to fix."""
+        """Stored rule overrides that no longer apply (skipped or switched off), for moderators to fix."""
         ruleset = self.ruleset_for(guild_id)
         return list(getattr(ruleset, "problems", []))
+
+    def faq_problems(self, guild_id: int | None) -> list[str]:
+        """Stored FAQ entries left out (an old answer that can't be converted, say), for moderators to fix."""
+        return list(getattr(self.faq_for(guild_id), "problems", []))
 
     def history(self, guild_id: int, limit: int = 10, before: int | None = None) -> list[dict[str, Any]]:
         """The server's changes, newest first; `before` pages back from a change id."""
@@ -580,8 +702,8 @@ class Tuning:
         if default is not None and rule == default:
             return None
         if default is not None and rule == default.model_copy(update={"enabled": rule.enabled}):
-            return {"enabled": rule.enabled}
-        return {"rule": rule_to_dict(rule)}
+            return RuleOverride(enabled=rule.enabled).stored()
+        return RuleOverride(rule=rule_to_dict(rule)).stored()
 
     def _toggle_slot(self, guild_id: int, rule_id: str, enabled: bool) -> dict[str, Any] | None:
         if not isinstance(enabled, bool):
@@ -595,196 +717,200 @@ class Tuning:
             raise TuningError(f"Rule '{rule_id}' is already {'enabled' if enabled else 'disabled'}; nothing changed.")
         return self._rule_slot(rule.model_copy(update={"enabled": enabled}))
 
-    def _write(self, guild_id: int, actor_id: int, kind: str, scope: str, target: str, action: str,
-               change: Callable[[dict[str, Any]], tuple[Any, Any, Any, Any]],
-               extra: dict[str, Any] | None = None) -> int:
-        """Apply `change` to the settings and append the audit entry, under the storage lock.
+    def version_of(self, guild_id: int | None, scope: str, target: str = "") -> str:
+        """A short fingerprint of what a change to (scope, target) would touch, taken at preview time.
 
-        `change(settings)` edits settings in place and returns (override_before, override_after,
-        before, after); it raises TuningError to change nothing.
+        Scopes: "rule" and "faq" (target: the id), "rules" (every rule override), "modrole". A change made
+        with `expected=` this fingerprint is saved only if it is still the same (optimistic concurrency).
         """
+        return self._version(self._settings(guild_id), scope, target)
+
+    def _fresh(self, guild_id: int, scope: str, target: str, expected: str | None) -> None:
+        """Refuse early (before any other check) a change whose item moved on since its preview."""
+        settings = self._settings(guild_id)
+        if expected is not None and self._version(settings, scope, target) != expected:
+            raise StaleChange(target, self._current_text(settings, scope, target))
+
+    def _version(self, settings: Mapping[str, Any], scope: str, target: str) -> str:
+        return _digest(self._state(settings, scope, target))[:16]
+
+    def _state(self, settings: Mapping[str, Any], scope: str, target: str) -> Any:
+        if scope == "rule":
+            return self._rule_state(self.coach.ruleset, settings.get("rule_overrides") or {}, target)
+        if scope == "faq":
+            entry = effective_faq(self.coach.faq, settings.get("faq_overrides")).get(target)
+            return entry.model_dump(mode="json") if entry is not None else None
+        if scope == "rules":
+            return settings.get("rule_overrides") or {}
+        return settings.get("mod_role_id")
+
+    def _current_text(self, settings: Mapping[str, Any], scope: str, target: str) -> str | None:
+        state = self._state(settings, scope, target)
+        if state is None or scope == "rules":
+            return None if state is None else f"{len(state)} rule change(s)"
+        return _dump(state).strip() if isinstance(state, dict) else str(state)
+
+    def _write(self, guild_id: int, actor_id: int, kind: str, action: str, change: Change,
+               extra: dict[str, Any] | None = None, expected: str | None = None) -> int:
+        """Apply one Change to the server's settings and append its audit entry, under the storage lock.
+
+        The audit entry keeps the Change's stored values ("override_before"/"override_after") and the
+        readable states ("before"/"after"); reverting is applying the recorded Change's inverse. With
+        `expected` (a `version_of` fingerprint from the preview), nothing is saved unless the item is
+        unchanged since then.
+        """
+        scope, target = change.scope, change.target
         if isinstance(actor_id, bool) or not isinstance(actor_id, int):
             raise TuningError("The moderator's id is missing.")
         result: dict[str, int] = {}
 
-        def apply(settings: dict[str, Any]) -> dict[str, Any]:
-            override_before, override_after, before, after = change(settings)
-            if override_before == override_after:
+        def check_fresh(settings: Mapping[str, Any]) -> None:
+            if expected is not None and self._version(settings, scope, target) != expected:
+                raise StaleChange(target, self._current_text(settings, scope, target))
+
+        def step(settings: dict[str, Any]) -> tuple[Any, Any, Any]:
+            check_fresh(settings)
+            stored_before = change.current(settings)
+            if stored_before == change.after:
                 raise TuningError("That is already the current setting; nothing changed.")
+            before = self._state(settings, scope, target)
+            change.apply(settings)
+            self._check_limits(settings, change)
+            return stored_before, before, self._state(settings, scope, target)
+
+        def apply(settings: dict[str, Any]) -> dict[str, Any]:
+            stored_before, before, after = step(settings)
             version = effective_ruleset(self.coach.ruleset, settings["rule_overrides"]).version
             settings["rules_version"] = version
             entry = {"at": self._clock(), "actor_id": actor_id, "kind": kind, "scope": scope, "target": target,
                      "action": action, "before": before, "after": after, "rules_version": version,
-                     "override_before": override_before, "override_after": override_after, **(extra or {})}
+                     "override_before": stored_before, "override_after": change.after, **(extra or {})}
             # Inside update(): the store's lock nests, so the setting and its audit entry land together.
             result["change_id"] = self.storage.audit.append(guild_id, entry)
             return settings
 
         # A dry run on a copy first: it raises the moderator's errors early and builds (and caches) the new
         # effective sets, so the locked step below holds the storage lock only for cache hits.
-        trial = copy.deepcopy(self.storage.guilds.get(guild_id))
-        change(trial)
-        effective_ruleset(self.coach.ruleset, trial["rule_overrides"])
+        step(copy.deepcopy(self.storage.guilds.get(guild_id)))
         self.storage.guilds.update(guild_id, apply)
         return result["change_id"]
+
+    def _check_limits(self, settings: Mapping[str, Any], change: Change) -> None:
+        """What no change may leave behind, whichever action made it (a revert included)."""
+        rules, faq = settings.get("rule_overrides") or {}, settings.get("faq_overrides") or {}
+        if change.scope == "rule" and change.after is not None:
+            if len(rules) > MAX_RULE_OVERRIDES:
+                raise TuningError(f"This server already has {MAX_RULE_OVERRIDES} rule changes; "
+                                  "remove or reset some first.")
+            stored = RuleOverride.model_validate(change.after)
+            if stored.rule is not None:
+                try:
+                    _rule_from_dict(stored.rule, self.coach.ruleset, change.target)
+                except SwitchedOff:
+                    pass  # an old stored form, kept switched off; the moderator sees why in /rules list
+                except DataFileError as exc:
+                    raise TuningError("Nothing changed: that rule no longer works with today's defaults "
+                                      f"({exc.problems[0]}).") from None
+        if change.scope == "faq":
+            if change.after is not None and len(faq) > MAX_FAQ_OVERRIDES:
+                raise TuningError(f"This server already has {MAX_FAQ_OVERRIDES} FAQ changes; remove some first.")
+            if len(effective_faq(self.coach.faq, faq)) == 0:
+                raise TuningError("That would leave the FAQ empty; keep at least one entry.")
 
     def _rule_state(self, base: RuleSet, overrides: Mapping[str, Any], rule_id: str) -> dict[str, Any] | None:
         rule = effective_ruleset(base, overrides).by_id.get(rule_id)
         return rule_to_dict(rule) if rule is not None else None
 
-    def _set_rule_slot(self, settings: dict[str, Any], rule_id: str,
-                       slot: dict[str, Any] | None) -> tuple[Any, Any, Any, Any]:
-        overrides = copy.deepcopy(settings["rule_overrides"])
-        base = self.coach.ruleset
-        before_slot = overrides.get(rule_id)
-        before = self._rule_state(base, overrides, rule_id)
-        if slot is None:
-            overrides.pop(rule_id, None)
-        else:
-            if rule_id not in overrides and len(overrides) >= MAX_RULE_OVERRIDES:
-                raise TuningError(f"This server already has {MAX_RULE_OVERRIDES} rule changes; "
-                                  "remove or reset some first.")
-            overrides[rule_id] = slot
-        settings["rule_overrides"] = overrides
-        return before_slot, slot, before, self._rule_state(base, overrides, rule_id)
-
-    def save_rule(self, guild_id: int, actor_id: int, text: str) -> int:
+    def save_rule(self, guild_id: int, actor_id: int, text: str, expected: str | None = None) -> int:
         """Add a rule or replace one (by id) from a moderator's YAML; returns the change id."""
         guild_id = _check_guild(guild_id)
         rule = parse_moderator_rule(text, self.ruleset_for(guild_id))
-        slot = self._rule_slot(rule)
+        self._fresh(guild_id, "rule", rule.id, expected)
         exists = rule.id in self.ruleset_for(guild_id).by_id
-        return self._write(guild_id, actor_id, "rule", "rule", rule.id, "edit" if exists else "add",
-                           lambda settings: self._set_rule_slot(settings, rule.id, slot))
+        return self._write(guild_id, actor_id, "rule", "edit" if exists else "add",
+                           Change("rule", rule.id, self._rule_slot(rule)), expected=expected)
 
-    def set_enabled(self, guild_id: int, actor_id: int, rule_id: str, enabled: bool) -> int:
+    def set_enabled(self, guild_id: int, actor_id: int, rule_id: str, enabled: bool,
+                    expected: str | None = None) -> int:
         """Switch a rule on or off for this server; returns the change id."""
         guild_id = _check_guild(guild_id)
+        self._fresh(guild_id, "rule", rule_id, expected)
         slot = self._toggle_slot(guild_id, rule_id, enabled)
-        return self._write(guild_id, actor_id, "rule", "rule", rule_id, "enable" if enabled else "disable",
-                           lambda settings: self._set_rule_slot(settings, rule_id, slot))
+        return self._write(guild_id, actor_id, "rule", "enable" if enabled else "disable",
+                           Change("rule", rule_id, slot), expected=expected)
 
-    def remove_rule(self, guild_id: int, actor_id: int, rule_id: str) -> int:
+    def remove_rule(self, guild_id: int, actor_id: int, rule_id: str, expected: str | None = None) -> int:
         """Drop the server's own version of a rule (a server rule goes, a changed one returns to default)."""
         guild_id = _check_guild(guild_id)
+        self._fresh(guild_id, "rule", rule_id, expected)
         overrides = self._settings(guild_id)["rule_overrides"]
         if rule_id not in overrides:
             raise TuningError(f"'{str(rule_id)[:60]}' has no server changes to remove.{_hint(str(rule_id), overrides)}")
-        return self._write(guild_id, actor_id, "rule", "rule", rule_id, "remove",
-                           lambda settings: self._set_rule_slot(settings, rule_id, None))
+        return self._write(guild_id, actor_id, "rule", "remove", Change("rule", rule_id, None), expected=expected)
 
-    def reset_rules(self, guild_id: int, actor_id: int) -> int:
+    def reset_rules(self, guild_id: int, actor_id: int, expected: str | None = None) -> int:
         """Drop every rule override of this server (the defaults apply again); returns the change id."""
         guild_id = _check_guild(guild_id)
-
-        def change(settings: dict[str, Any]) -> tuple[Any, Any, Any, Any]:
-            before = copy.deepcopy(settings["rule_overrides"])
-            if not before:
-                raise TuningError("This server uses the default rules already; nothing to reset.")
-            settings["rule_overrides"] = {}
-            return before, {}, sorted(before), []
-
-        return self._write(guild_id, actor_id, "reset", "rules", "rules", "reset", change)
-
-    def _set_faq_slot(self, settings: dict[str, Any], entry_id: str,
-                      slot: dict[str, Any] | None) -> tuple[Any, Any, Any, Any]:
-        overrides = copy.deepcopy(settings["faq_overrides"])
-        base = self.coach.faq
-        before_slot = overrides.get(entry_id)
-        before_entry = effective_faq(base, overrides).get(entry_id)
-        if slot is None:
-            overrides.pop(entry_id, None)
-        else:
-            if entry_id not in overrides and len(overrides) >= MAX_FAQ_OVERRIDES:
-                raise TuningError(f"This server already has {MAX_FAQ_OVERRIDES} FAQ changes; remove some first.")
-            overrides[entry_id] = slot
-        after_faq = effective_faq(base, overrides)
-        if len(after_faq) == 0:
-            raise TuningError("That would leave the FAQ empty; keep at least one entry.")
-        settings["faq_overrides"] = overrides
-        after_entry = after_faq.get(entry_id)
-        return (before_slot, slot, before_entry.model_dump(mode="json") if before_entry else None,
-                after_entry.model_dump(mode="json") if after_entry else None)
+        if not self._settings(guild_id)["rule_overrides"]:
+            raise TuningError("This server uses the default rules already; nothing to reset.")
+        return self._write(guild_id, actor_id, "reset", "reset", Change("rules", "rules", {}), expected=expected)
 
     def _faq_slot(self, entry: FaqEntry | None, entry_id: str) -> dict[str, Any] | None:
         default = self.coach.faq.get(entry_id)
         if entry is None:
-            return {"removed": True} if default is not None else None
+            return FaqOverride(removed=True).stored() if default is not None else None
         if default is not None and entry == default:
             return None
-        return {"entry": entry.model_dump(mode="json")}
+        return FaqOverride(entry=entry.model_dump(mode="json")).stored()
 
-    def save_faq_entry(self, guild_id: int, actor_id: int, text: str) -> int:
+    def preview_faq_entry(self, guild_id: int, text: str) -> FaqEntry:
+        """Validate a moderator's FAQ entry with every check the file gets; saves nothing."""
+        _check_guild(guild_id)
+        return parse_moderator_entry(text)
+
+    def save_faq_entry(self, guild_id: int, actor_id: int, text: str, expected: str | None = None) -> int:
         """Add an FAQ entry or replace one (by id) from a moderator's YAML; returns the change id."""
         guild_id = _check_guild(guild_id)
         entry = parse_moderator_entry(text)
+        self._fresh(guild_id, "faq", entry.id, expected)
         exists = entry.id in self.faq_for(guild_id)
-        slot = self._faq_slot(entry, entry.id)
-        return self._write(guild_id, actor_id, "faq", "faq", entry.id, "edit" if exists else "add",
-                           lambda settings: self._set_faq_slot(settings, entry.id, slot))
+        return self._write(guild_id, actor_id, "faq", "edit" if exists else "add",
+                           Change("faq", entry.id, self._faq_slot(entry, entry.id)), expected=expected)
 
-    def remove_faq_entry(self, guild_id: int, actor_id: int, entry_id: str) -> int:
+    def remove_faq_entry(self, guild_id: int, actor_id: int, entry_id: str, expected: str | None = None) -> int:
         """Remove an FAQ entry from this server (a default one is hidden, a server one deleted)."""
         guild_id = _check_guild(guild_id)
+        self._fresh(guild_id, "faq", entry_id, expected)
         faq = self.faq_for(guild_id)
         if entry_id not in faq:
             known = [entry.id for entry in faq.entries]
             hint = _hint(str(entry_id), known)
             raise TuningError(f"There is no FAQ entry '{str(entry_id)[:60]}' on this server.{hint}")
-        slot = self._faq_slot(None, entry_id)
-        return self._write(guild_id, actor_id, "faq", "faq", entry_id, "remove",
-                           lambda settings: self._set_faq_slot(settings, entry_id, slot))
+        return self._write(guild_id, actor_id, "faq", "remove",
+                           Change("faq", entry_id, self._faq_slot(None, entry_id)), expected=expected)
 
-    def set_mod_role(self, guild_id: int, actor_id: int, role_id: int | None) -> int:
+    def set_mod_role(self, guild_id: int, actor_id: int, role_id: int | None, expected: str | None = None) -> int:
         """Set (or clear, with None) the role whose members may tune this server; returns the change id."""
         guild_id = _check_guild(guild_id)
         if role_id is not None and (isinstance(role_id, bool) or not isinstance(role_id, int) or role_id <= 0):
             raise TuningError("The moderator role is a role of this server (or none to clear it).")
+        return self._write(guild_id, actor_id, "settings", "modrole", Change("modrole", "mod_role_id", role_id),
+                           expected=expected)
 
-        def change(settings: dict[str, Any]) -> tuple[Any, Any, Any, Any]:
-            before = settings.get("mod_role_id")
-            settings["mod_role_id"] = role_id
-            return before, role_id, before, role_id
-
-        return self._write(guild_id, actor_id, "settings", "modrole", "mod_role_id", "modrole", change)
-
-    def revert(self, guild_id: int, actor_id: int, change_id: int) -> int:
-        """Put back what was there before change `change_id`, as a new change; returns its id."""
+    def revert(self, guild_id: int, actor_id: int, change_id: int, expected: str | None = None) -> int:
+        """Put back what was there before change `change_id`, as a new change (its inverse); returns its id."""
         guild_id = _check_guild(guild_id)
         if isinstance(change_id, bool) or not isinstance(change_id, int):
             raise TuningError("Give the change number shown in /rules history, like 12.")
         entry = self.storage.audit.get(guild_id, change_id)
         if entry is None:
             raise TuningError(f"There is no change #{change_id} on this server; see /rules history.")
-        scope, target, restore = entry.get("scope"), str(entry.get("target")), entry.get("override_before")
-
-        if scope == "rule":
-            if restore is not None and "rule" in restore:
-                try:
-                    _rule_from_dict(restore["rule"], self.coach.ruleset, target)
-                except DataFileError as exc:
-                    raise TuningError("That change can't be undone: the earlier rule no longer works with "
-                                      f"today's defaults ({exc.problems[0]}).") from None
-
-            def change(settings: dict[str, Any]) -> tuple[Any, Any, Any, Any]:
-                return self._set_rule_slot(settings, target, restore)
-        elif scope == "faq":
-            def change(settings: dict[str, Any]) -> tuple[Any, Any, Any, Any]:
-                return self._set_faq_slot(settings, target, restore)
-        elif scope == "rules":
-            def change(settings: dict[str, Any]) -> tuple[Any, Any, Any, Any]:
-                before = copy.deepcopy(settings["rule_overrides"])
-                settings["rule_overrides"] = copy.deepcopy(restore or {})
-                return before, settings["rule_overrides"], sorted(before), sorted(settings["rule_overrides"])
-        elif scope == "modrole":
-            def change(settings: dict[str, Any]) -> tuple[Any, Any, Any, Any]:
-                before = settings.get("mod_role_id")
-                settings["mod_role_id"] = restore
-                return before, restore, before, restore
-        else:
+        recorded = Change.from_audit(entry)
+        if recorded is None:
             raise TuningError(f"Change #{change_id} can't be reverted.")
-        return self._write(guild_id, actor_id, "revert", str(scope), target, "revert", change,
-                           {"reverts": change_id})
+        self._fresh(guild_id, recorded.scope, recorded.target, expected)
+        return self._write(guild_id, actor_id, "revert", "revert", recorded.inverse(), {"reverts": change_id},
+                           expected=expected)
 
     # ---- the bot owner's reload
 
@@ -803,6 +929,59 @@ class Tuning:
             self.coach.__dict__["planner"] = planner
             self.coach.__dict__["faq"] = faq
             return ruleset.version
+
+
+SCOPES = ("rule", "faq", "rules", "modrole")
+
+
+@dataclass(frozen=True)
+class Change:
+    """One moderator action: the value it stores at one place of a server's settings.
+
+    Its inverse, which puts back the value recorded before it, is its revert (no per-kind revert code).
+    Places: "rule" and "faq" (`target` is the id; None removes the server's override), "rules" (every
+    rule override at once: a reset), "modrole" (the moderator role's id, or None).
+    """
+
+    scope: str
+    target: str
+    after: Any
+    before: Any = None
+
+    def current(self, settings: Mapping[str, Any]) -> Any:
+        """The value stored at this change's place now."""
+        if self.scope in ("rule", "faq"):
+            return copy.deepcopy((settings.get(f"{self.scope}_overrides") or {}).get(self.target))
+        if self.scope == "rules":
+            return copy.deepcopy(settings.get("rule_overrides") or {})
+        return settings.get("mod_role_id")
+
+    def apply(self, settings: dict[str, Any]) -> None:
+        """Store `after` at this change's place (edits `settings`)."""
+        if self.scope in ("rule", "faq"):
+            key = f"{self.scope}_overrides"
+            overrides = copy.deepcopy(settings.get(key) or {})
+            if self.after is None:
+                overrides.pop(self.target, None)
+            else:
+                overrides[self.target] = copy.deepcopy(self.after)
+            settings[key] = overrides
+        elif self.scope == "rules":
+            settings["rule_overrides"] = copy.deepcopy(self.after or {})
+        else:
+            settings["mod_role_id"] = self.after
+
+    def inverse(self) -> Change:
+        """The change that undoes this one."""
+        return Change(self.scope, self.target, self.before, self.after)
+
+    @classmethod
+    def from_audit(cls, entry: Mapping[str, Any]) -> Change | None:
+        """The change an audit entry recorded (None for an entry of an unknown kind)."""
+        scope = entry.get("scope")
+        if scope not in SCOPES:
+            return None
+        return cls(str(scope), str(entry.get("target")), entry.get("override_after"), entry.get("override_before"))
 
 
 def _drop_none(overrides: dict[str, Any]) -> dict[str, Any]:

@@ -10,13 +10,45 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from bot.errors import LegDayError
 
-class DataFileError(ValueError):
+
+class DataFileError(LegDayError):
     """A data file (rules, catalogue, FAQ) that can't be used; `problems` lists every fault found."""
 
     def __init__(self, problems: Sequence[str]) -> None:
         self.problems = list(problems)
         super().__init__("\n".join(self.problems))
+
+
+class UnreadableFile(DataFileError):
+    """A file that can't be read as YAML text at all: not UTF-8, too large, too deeply nested, a device."""
+
+
+class StrictLoader(yaml.SafeLoader):
+    """The one YAML loading policy for every file and moderator submission.
+
+    PyYAML's safe loader, where a key given twice in one mapping is an error naming its line (the second
+    would otherwise silently win).
+    """
+
+
+def _construct_mapping(loader: StrictLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+    seen: set[Any] = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        try:
+            duplicate = key in seen
+        except TypeError:  # an unhashable key (a list): the constructor below reports it
+            break
+        if duplicate:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"key '{str(key)[:60]}' appears twice in one mapping", key_node.start_mark)
+        seen.add(key)
+    return loader.construct_mapping(node, deep=deep)
+
+
+StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
 @contextmanager
@@ -34,18 +66,36 @@ def yaml_errors(source: str) -> Iterator[None]:
 
 def load_yaml(text: str, source: str) -> tuple[Any, yaml.Node | None]:
     """Parse YAML text into plain data plus its node tree (for line numbers); syntax errors name the line."""
-    with yaml_errors(source):
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+    try:
+        with yaml_errors(source):
+            node = yaml.compose(text, Loader=StrictLoader)
+            data = yaml.load(text, Loader=StrictLoader)
+    except RecursionError:
+        raise UnreadableFile([f"{source}: nested too deeply to read; flatten it"]) from None
     return data, node
+
+
+# No data file comes near this; it keeps /dev/zero or a mistaken multi-gigabyte file from being read whole.
+MAX_FILE_BYTES = 4 * 1024 * 1024
+
+
+def read_text(path: Path) -> str:
+    """A data file's UTF-8 text, read at most MAX_FILE_BYTES; OSError, UnicodeDecodeError or DataFileError."""
+    with Path(path).open("rb") as handle:
+        data = handle.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        raise UnreadableFile([f"{path}: larger than {MAX_FILE_BYTES // (1024 * 1024)} MB; is it the right file?"])
+    return data.decode("utf-8")
 
 
 def read_yaml(path: Path) -> tuple[Any, yaml.Node | None]:
     """Load one YAML file; an unreadable file is a DataFileError, not a crash."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_text(path)
     except OSError as exc:
-        raise DataFileError([f"{path}: can't read the file ({exc.strerror or exc})"]) from None
+        raise UnreadableFile([f"{path}: can't read the file ({exc.strerror or exc})"]) from None
+    except UnicodeDecodeError as exc:
+        raise UnreadableFile([f"{path}: isn't UTF-8 text (byte {exc.start}); save it as UTF-8"]) from None
     return load_yaml(text, str(path))
 
 

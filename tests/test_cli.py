@@ -66,7 +66,7 @@ def test_rules_check_lists_every_problem(tmp_path, capsys):
     folder = tmp_path / "rules"
     shutil.copytree(ROOT / "rules", folder)
     path = folder / "rules" / "60-goals.yaml"
-    path.write_text(path.read_text().replace("when: \"'speed' in goals and level != 'beginner'\"",
+    path.write_text(path.read_text().replace("when: \"'speed' in goals && level != 'beginner'\"",
                                              "when: \"'sped' in goals\"").replace("priority: 300", "priority: x", 1))
     assert main(["rules", "check", str(folder)]) == 1
     out = capsys.readouterr().out

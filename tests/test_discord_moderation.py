@@ -31,6 +31,7 @@ from bot.exts.moderation._views import CANCELLED
 from bot.exts.plans._pages import PLAN_READY
 from bot.models import Profile
 from bot.text import CONTENT_LIMIT, embed_problems
+from bot.tuning import StaleChange, rule_to_yaml
 
 MOD_ID = 1500000000000000050
 ADMIN_ID = 1500000000000000060
@@ -550,21 +551,27 @@ async def test_plan_in_a_server_records_its_rules_version(harness):
 
 # ---- /faq-admin -----------------------------------------------------------------------------------------
 
-async def test_faq_add_saves_and_members_get_the_answer(harness):
-    """An entry added through the modal is saved, shown, and answered by /faq in this server."""
+async def test_faq_add_previews_then_saves_on_confirm_and_members_get_the_answer(harness):
+    """An entry added through the modal is first shown as members would see it with Confirm / Cancel
+    (nothing saved), then saved on Confirm and answered by /faq in this server."""
     opened = await harness.command("faq-admin add")
     run = await harness.submit(opened.response, {"mod:yaml:text": CLUB_ENTRY})
-    assert run.last.content.startswith("Saved as change #1.")
-    assert run.last.embeds[0]["title"] == "Where does the club lift together?"
+    assert run.last.content.startswith("Nothing is saved yet.")
+    assert run.last.embeds[0]["title"] == "Add FAQ club-gym? · Where does the club lift together?"
+    assert "Wednesdays at 7pm" in run.last.embeds[0]["description"]
+    assert run.last.custom_ids == ["mod:confirm", "mod:cancel"]
+    assert harness.bot.storage.guilds.get(GUILD_ID)["faq_overrides"] == {}
+    confirmed = await harness.click("mod:confirm")
+    assert confirmed.edits[-1].content.startswith("Saved as change #1.")
     become(harness, MEMBER_USER, MEMBER_PERMISSIONS)
     answer = await harness.command("faq", topic="club-gym")
     assert "Wednesdays at 7pm" in answer.response.embeds[0]["description"]
 
 
 async def test_faq_answer_cannot_reach_beyond_its_variables(harness):
-    """An answer template reaching for Python internals is refused and nothing is saved."""
+    """An answer reaching for Python internals through a placeholder is refused and nothing is saved."""
     opened = await harness.command("faq-admin add")
-    text = CLUB_ENTRY.replace("answer: The club lifts", "answer: |\n  {{ level.__class__.__mro__ }} The club lifts")
+    text = CLUB_ENTRY.replace("answer: The club lifts", "answer: |\n  {level.__class__.__mro__} The club lifts")
     run = await harness.submit(opened.response, {"mod:yaml:text": text})
     assert "field 'answer'" in run.last.content
     assert harness.bot.storage.guilds.get(GUILD_ID)["faq_overrides"] == {}
@@ -631,3 +638,85 @@ async def test_mentions_in_moderator_text_never_ping(harness):
     run = await harness.command("rules list", tag="club")
     assert "@everyone" not in run.response.text
     assert run.response.allowed_mentions == {"parse": []}
+
+
+# ---- optimistic concurrency ------------------------------------------------------------------------------
+
+def stored(harness, run):
+    """The message Discord stored for a run's last answer (a follow-up), to press its buttons."""
+    call = run.last
+    return next(m for m in reversed(list(harness.fake.messages.values()))
+                if m["content"] == (call.content or "") and m["embeds"] == call.embeds)
+
+
+async def test_second_confirm_on_a_rule_changed_since_its_preview_is_refused_with_the_newer_version(harness):
+    """Two moderators preview edits of one rule; the first Confirm saves, the second is refused and is shown
+    the version the first saved, instead of silently overwriting it."""
+    rule = yaml.safe_load(rule_to_yaml(harness.bot.tuning.ruleset_for(GUILD_ID).by_id["goal-speed"]))
+    first_text = yaml.safe_dump({**rule, "description": "First moderator's wording."})
+    second_text = yaml.safe_dump({**rule, "description": "Second moderator's wording."})
+    first = await harness.command("rules edit", rule="goal-speed")
+    first_preview = await harness.submit(first.response, {"mod:yaml:text": first_text})
+    second = await harness.command("rules edit", rule="goal-speed")
+    second_preview = await harness.submit(second.response, {"mod:yaml:text": second_text})
+    saved = await harness.click("mod:confirm", message=stored(harness, first_preview))
+    assert saved.edits[-1].content.startswith("Saved as change #1.")
+    refused = await harness.click("mod:confirm", message=stored(harness, second_preview))
+    text = refused.edits[-1].content
+    assert "was changed by someone else since your preview, so nothing was saved" in text
+    assert "First moderator's wording." in text
+    assert harness.bot.tuning.ruleset_for(GUILD_ID).by_id["goal-speed"].description == "First moderator's wording."
+    assert len(harness.bot.tuning.history(GUILD_ID)) == 1
+
+
+async def test_faq_confirm_after_another_edit_is_refused(harness):
+    """The same holds for FAQ entries: a preview made before another moderator's save can't be confirmed."""
+    opened = await harness.command("faq-admin add")
+    preview = await harness.submit(opened.response, {"mod:yaml:text": CLUB_ENTRY})
+    harness.bot.tuning.save_faq_entry(GUILD_ID, MOD_ID, CLUB_ENTRY.replace("Wednesdays", "Mondays"))
+    refused = await harness.click("mod:confirm", message=stored(harness, preview))
+    assert "since your preview" in refused.edits[-1].content and "Mondays" in refused.edits[-1].content
+    assert "Mondays" in harness.bot.tuning.faq_for(GUILD_ID).render_answer("club-gym")
+
+
+async def test_old_topic_button_for_a_removed_entry_gets_a_friendly_message(harness):
+    """A topic button shown before a moderator removed its entry says the topic is gone, not an error."""
+    run = await harness.command("faq", topic="how-often")
+    offered = run.response.custom_ids[0].removeprefix("faq:topic:")
+    harness.bot.tuning.remove_faq_entry(GUILD_ID, MOD_ID, offered)
+    pressed = await harness.click(f"faq:topic:{offered}")
+    assert pressed.last.content.startswith(f"That topic (`{offered}`) isn't in this server's FAQ any more")
+    assert pressed.last.ephemeral
+
+
+def test_every_core_error_reaches_the_member_through_one_handler():
+    """The core's errors share LegDayError, so the Discord layer's one handler words them all."""
+    from bot.client import friendly_message
+    from bot.conditions import ConditionError
+    from bot.errors import LegDayError
+    from bot.faq import FaqError
+    from bot.tuning import StaleChange, TuningError
+    from bot.yamlio import DataFileError
+
+    errors = [DataFileError(["rules.yaml:3: bad"]), FaqError("entry 'x': bad"), TuningError("no such rule"),
+              ConditionError("'>' can't compare"), StaleChange("goal-speed", "id: goal-speed")]
+    for error in errors:
+        assert isinstance(error, LegDayError)
+        assert friendly_message(error) == error.user_message == str(error)
+    assert friendly_message(RuntimeError("a bug")) is None
+
+
+async def test_confirm_view_exposes_its_result(harness):
+    """The Confirm view's outcome is readable after the press: the change's number, or the refusal."""
+    run = await harness.command("rules disable", rule="goal-speed")
+    message = stored(harness, run)
+    view = harness.bot._connection._view_store._synced_message_views[int(message["id"])]
+    assert view.result is None
+    await harness.click("mod:confirm", message=message)
+    assert view.result == 1 and view.message.startswith("Saved as change #1.")
+    again = await harness.command("rules enable", rule="goal-speed")
+    message = stored(harness, again)
+    view = harness.bot._connection._view_store._synced_message_views[int(message["id"])]
+    harness.bot.tuning.set_enabled(GUILD_ID, MOD_ID, "goal-speed", True)  # another moderator was quicker
+    await harness.click("mod:confirm", message=message)
+    assert isinstance(view.result, StaleChange) and "since your preview" in view.message

@@ -24,19 +24,26 @@ def rules_from(yaml_text: str) -> list:
 def test_unknown_variable_is_rejected_with_a_suggestion():
     """A typo in a condition's variable is caught at load time, with the likely intended name."""
     problems = check_condition("weekly_kms > 50")
-    assert problems and "unknown variable 'weekly_kms'" in problems[0] and "Did you mean 'weekly_km'" in problems[0]
+    assert problems and "unknown name 'weekly_kms'" in problems[0] and "Did you mean 'weekly_km'" in problems[0]
 
 
 def test_value_that_can_never_match_is_rejected():
     """`'sped' in goals` would silently never fire, so it is rejected, suggesting 'speed'."""
-    problems = check_condition("'sped' in goals or level == 'pro'")
+    problems = check_condition("'sped' in goals || level == 'pro'")
     assert any("'sped' is never a value of goals" in p and "'speed'" in p for p in problems)
     assert any("'pro' is never a value of level" in p for p in problems)
 
 
 def test_type_error_in_condition_is_caught_when_saved():
-    """A condition that fails on real profiles (comparing a number to text) is rejected at load."""
-    assert "fails when evaluated" in check_condition("weekly_km > 'lots'")[0]
+    """A condition comparing a number with text is a type error, rejected when saved."""
+    assert "'>' can't compare double with string" in check_condition("weekly_km > 'lots'")[0]
+
+
+def test_null_compared_without_a_check_is_caught_when_saved():
+    """`days_to_race < 10` fails for every runner without a race, so it is refused with the fix."""
+    problem = check_condition("days_to_race < 10")[0]
+    assert "days_to_race can be null" in problem and "days_to_race != null &&" in problem
+    assert check_condition("days_to_race != null && days_to_race < 10") == []
 
 
 @pytest.mark.parametrize("expression", [
@@ -183,3 +190,31 @@ def test_schema_describes_actions_and_variables():
     titles = {a["title"] for a in rule["properties"]["then"]["items"]["anyOf"]}
     assert {"template", "add_exercise", "replace_exercise", "withhold", "note"} <= titles
     assert "weekly_km" in rule["properties"]["when"]["description"]
+
+
+def test_conditions_can_be_evaluated_from_several_threads(monkeypatch):
+    """Plans and previews run in worker threads sharing compiled conditions and their memo (kept small
+    here, so it fills and is cleared while the threads run)."""
+    import threading
+
+    from bot.engine import context_for, rule_condition
+
+    monkeypatch.setattr("bot.conditions._CACHE", 64)
+
+    condition = rule_condition("weekly_km >= 30.0 && 'speed' in goals")
+    errors: list[BaseException] = []
+
+    def work(offset: int) -> None:
+        try:
+            for n in range(400):
+                profile = Profile(weekly_km=((n * 7 + offset) % 2500) / 10, level="beginner", goals=["speed"])
+                assert condition(context_for(profile, START)) is (profile.weekly_km >= 30)
+        except BaseException as exc:  # collected for the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(offset,)) for offset in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []

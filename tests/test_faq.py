@@ -140,24 +140,25 @@ def test_duplicate_id_is_rejected(tmp_path):
         load_faq(path)
 
 
-def test_bad_jinja_is_rejected_with_id_and_field(tmp_path):
-    """An answer with broken Jinja syntax fails at load, naming the entry and the answer field."""
+def test_template_syntax_is_rejected_with_id_and_field(tmp_path):
+    """An answer written as a Jinja template fails at load, naming the entry and the answer field."""
     path = write_faq(tmp_path, [entry(answer="Hello {% if has_profile %} unclosed")])
-    with pytest.raises(FaqError, match=r"entry 'sample' \(#1\), field 'answer': template syntax error"):
+    with pytest.raises(FaqError, match=r"entry 'sample' \(#1\), field 'answer': answer: answers aren't Jinja"):
         load_faq(path)
 
 
 def test_unknown_variable_is_rejected_with_a_suggestion(tmp_path):
-    """An answer using a variable that does not exist fails at load and suggests the close one."""
-    path = write_faq(tmp_path, [entry(answer="You run {{ milage }} a week.")])
-    with pytest.raises(FaqError, match=r"field 'answer': unknown variable 'milage' \(did you mean 'mileage'"):
+    """An answer using a placeholder that does not exist fails at load and suggests the close one."""
+    path = write_faq(tmp_path, [entry(answer="You run {milage} a week.")])
+    with pytest.raises(FaqError, match=r"field 'answer': answer: unknown placeholder \{milage\}. Did you mean "
+                                       r"\{mileage\}"):
         load_faq(path)
 
 
 def test_answer_failing_without_a_profile_is_rejected(tmp_path):
-    """An answer that only renders with a profile fails at load, saying it fails without one."""
-    path = write_faq(tmp_path, [entry(answer="{{ weekly_km + 10 }} km")])
-    with pytest.raises(FaqError, match="fails to render without a profile"):
+    """An answer that only reads well with a profile fails at load, saying what is empty without one."""
+    path = write_faq(tmp_path, [entry(answer="You run {mileage} a week.")])
+    with pytest.raises(FaqError, match=r"shown without a profile uses \{mileage\}, which is empty"):
         load_faq(path)
 
 
@@ -209,12 +210,12 @@ def test_file_without_entries_key_is_rejected(tmp_path):
 
 def test_one_bad_entry_fails_the_whole_file_listing_every_problem(tmp_path):
     """A bad file never half-loads: the error lists each broken entry, and nothing is returned."""
-    path = write_faq(tmp_path, [entry(id="good-one"), entry(id="Bad Id"), entry(id="third", answer="{{ x }}")])
+    path = write_faq(tmp_path, [entry(id="good-one"), entry(id="Bad Id"), entry(id="third", answer="{x}")])
     with pytest.raises(FaqError) as error:
         load_faq(path)
     lines = str(error.value).splitlines()
     assert any("'Bad Id'" in line and "field 'id'" in line for line in lines)
-    assert any("'third'" in line and "unknown variable 'x'" in line for line in lines)
+    assert any("'third'" in line and "unknown placeholder {x}" in line for line in lines)
 
 
 # ---- building from entries (moderator edits)
@@ -628,6 +629,6 @@ def test_cli_bad_profile_value_exits_2(capsys):
 
 def test_cli_broken_faq_file_exits_1(tmp_path, capsys):
     """A broken FAQ file given with --file is reported with its problems, exit 1."""
-    path = write_faq(tmp_path, [entry(answer="{{ nope }}")])
+    path = write_faq(tmp_path, [entry(answer="{nope}")])
     assert main(["faq", "anything", "--file", str(path)]) == 1
-    assert "unknown variable 'nope'" in capsys.readouterr().err
+    assert "unknown placeholder {nope}" in capsys.readouterr().err

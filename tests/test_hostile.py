@@ -1,8 +1,19 @@
-"""Nothing a moderator types can break the bot: hostile conditions, YAML and answer templates are refused or stopped."""
+"""Nothing a moderator types can break the bot: the hostile corpus is refused, or bounded when it runs.
+
+Every condition and answer of tests/hostile_corpus.py goes through the moderator's save path; whatever is
+accepted is then evaluated for profiles chosen to trigger it (the largest profile a member can have among
+them). The evaluator's own budget (bot/conditions.py) is what bounds them; these tests check that it trips,
+and measure each evaluation's CPU time and memory against the issue's 50 ms / 10 MB with the thread's CPU
+clock, which other processes on the machine don't move.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
+import gc
 import threading
+import time
 import tracemalloc
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -10,19 +21,32 @@ from typing import Any
 
 import pytest
 
+from bot.answers import ANSWER_LIMIT, answer_context, choose_text, placeholder_values, segments
 from bot.coach import Coach
-from bot.faq import _ENV, ANSWER_LIMIT, RENDER_LIMIT, render_capped
-from bot.models import Profile
+from bot.conditions import Budget, OverBudget, evaluate_ast, parse
+from bot.engine import context_for, rule_condition, sample_contexts
+from bot.models import DAYS, Equipment, Goal, Niggle, Profile
 from bot.storage import Storage
 from bot.tuning import Tuning
 from bot.yamlio import DataFileError
 from tests.conftest import START
+from tests.hostile_corpus import HOSTILE_ANSWERS, HOSTILE_CONDITIONS, entry_yaml, rule_yaml
 
 GUILD, MOD = 111, 9001
 # Generous: a refusal takes milliseconds; this only tells "finished" from "hung".
 HANG_GUARD_SECONDS = 20
-# Far above what checking a rule needs, far below what building the hostile values would take.
-MEMORY_BOUND = 50 * 1024 * 1024
+CPU_LIMIT = 0.050  # the issue's bound for one evaluation
+MEMORY_LIMIT = 10 * 1024 * 1024
+
+# Profiles that trigger what the corpus gates on: none, the smallest, the largest, odd distances.
+TRIGGERS = [
+    Profile(weekly_km=40, level="beginner", goals=["general"]),
+    Profile(weekly_km=250, level="advanced", goals=[g.value for g in Goal], days_per_week=3, long_run_day="sun",
+            hard_days=list(DAYS), equipment=[e.value for e in Equipment], niggles=[n.value for n in Niggle],
+            race_date=START + dt.timedelta(days=27)),
+    Profile(weekly_km=0, level="intermediate", goals=["speed"], days_per_week=3, race_date=START),
+    Profile(weekly_km=20, unit="mi", level="beginner", goals=["hills"], niggles=["knee"]),
+]
 
 
 @pytest.fixture
@@ -53,88 +77,156 @@ def finishes(action: Callable[[], Any]) -> BaseException | None:
     return outcome["error"]
 
 
-def rule_with(condition: str) -> str:
-    quoted = condition.replace("'", "''")
-    return (f"id: hostile\ndescription: A rule a moderator should not be able to save.\n"
-            f"when: '{quoted}'\nthen:\n  - note: never shown\n")
+def measured(action: Callable[[], Any]) -> tuple[float, int]:
+    """(CPU seconds, peak bytes) of a call; the two are measured in separate runs (tracing slows Python).
 
-
-def still_plans(tuning: Tuning) -> None:
-    plan = tuning.plan_for(GUILD, Profile(weekly_km=40, level="beginner", goals=["general"]), START)
-    assert plan.weeks and not plan.withheld
-
-
-HOSTILE_CONDITIONS = [
-    "'x' * 10**10 != ''",
-    "(range(10**9)|list)|length > 0",
-    "level.__class__",
-    "level.__class__.__mro__[1].__subclasses__()",
-    "level['__class__']",
-    "goals|attr('__class__')",
-    "lipsum.__globals__",
-    "cycler.__init__.__globals__",
-    "namespace()",
-    "'{0.__class__}'.format(level)",
-    "'%999999999s' % 1",
-    "((((2**64)**64)**64)**64)**64 > 0",
-    "(9**64)**64 > 0",
-    "('x' * 9999 + 'y') * 2 != ''",
-    "('x' * 9000 ~ 'x' * 9000) != ''",
-    "('x' * 10000)|list|join('y' * 10000) != ''",
-    "goals * 10**9",
-    "[1] * 5000 + [2] * 5000 + [3]",
-    "-" * 200 + "1 > 0",
-    "(" * 100 + "1" + ")" * 100 + " > 0",
-    "not " * 50 + "true and " + "weekly_km > " + "9" * 400,
-    "weekly_km > 1 and " * 40 + "true",
-    "ｗeekly_km > 10",
-    "weekly_km\u202e > 10",
-    "self",
-    "goals|map('upper')|list",
-]
-
-
-@pytest.mark.parametrize("condition", HOSTILE_CONDITIONS)
-def test_hostile_condition_is_refused_and_the_bot_still_plans(tuning: Tuning, condition: str) -> None:
-    """Each hostile condition is refused when saved, quickly, and a plan is still made afterwards."""
-    error = finishes(lambda: tuning.save_rule(GUILD, MOD, rule_with(condition)))
-    assert isinstance(error, DataFileError)
-    assert "hostile" not in tuning.ruleset_for(GUILD).by_id
-    still_plans(tuning)
-
-
-@pytest.mark.parametrize("condition", ["'x' * 10**10 != ''", "((((2**64)**64)**64)**64)**64 > 0",
-                                       "('x' * 10000)|list|join('y' * 10000) != ''"])
-def test_hostile_condition_is_refused_without_allocating(tuning: Tuning, condition: str) -> None:
-    """Refusing an allocating expression doesn't allocate: peak memory stays far below the value's size."""
+    The garbage collector is paused while timing: a full collection of the whole test session's heap would
+    otherwise be charged to whichever small evaluation happened to trigger it.
+    """
+    gc.collect()
+    gc.disable()
+    cpu = float("inf")
+    try:
+        for _ in range(3):  # the least of three: what the evaluation costs, not what the machine stole
+            began = time.thread_time()
+            action()
+            cpu = min(cpu, time.thread_time() - began)
+    finally:
+        gc.enable()
     tracemalloc.start()
     try:
-        error = finishes(lambda: tuning.preview_rule(GUILD, rule_with(condition)))
+        action()
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    assert isinstance(error, DataFileError) and peak < MEMORY_BOUND
+    return cpu, peak
 
 
-def test_numbers_can_still_be_multiplied(tuning: Tuning) -> None:
-    """The size limits leave ordinary arithmetic alone."""
-    tuning.save_rule(GUILD, MOD, rule_with("weekly_km * 2 > 10 and (days_per_week or 2) ** 2 >= 1"))
-    assert "hostile" in tuning.ruleset_for(GUILD).by_id
+def test_the_corpus_is_large_enough() -> None:
+    """The issue asks for at least 150 conditions and 100 answers."""
+    assert len(set(HOSTILE_CONDITIONS)) >= 150 and len(HOSTILE_ANSWERS) >= 100
 
 
-def test_rule_failing_at_evaluation_is_skipped_and_flagged(tuning: Tuning) -> None:
-    """A condition that breaks only for some runners skips its rule for them, flagged, and they get a plan."""
-    tuning.save_rule(GUILD, MOD, rule_with("1 / ((weekly_km|int) - 50) > 0"))
-    plan = tuning.plan_for(GUILD, Profile(weekly_km=50, level="beginner", goals=["general"]), START)
+@pytest.mark.parametrize("condition", HOSTILE_CONDITIONS, ids=range(len(HOSTILE_CONDITIONS)))
+def test_hostile_condition_is_refused_or_bounded(tuning: Tuning, condition: str) -> None:
+    """Refused with a message when saved, or saved and then within budget for every triggering profile."""
+    error = finishes(lambda: tuning.save_rule(GUILD, MOD, rule_yaml(condition)))
+    saved = "hostile" in tuning.ruleset_for(GUILD).by_id
+    if error is not None:
+        assert isinstance(error, DataFileError) and error.problems and not saved
+    else:
+        assert saved and "__" not in condition
+        compiled = rule_condition(condition)
+        for profile in TRIGGERS:
+            context = context_for(profile, START)
+
+            def evaluate(ctx: dict[str, Any] = context) -> None:
+                compiled._memo.clear()  # measure the evaluation itself, not the memo
+                with contextlib.suppress(OverBudget):  # stopped by its budget: that is the point
+                    assert isinstance(compiled(ctx), bool)
+            cpu, peak = measured(evaluate)
+            assert cpu < CPU_LIMIT and peak < MEMORY_LIMIT, (cpu, peak)
+    for profile in TRIGGERS:  # and the server's members still get plans
+        plan = tuning.plan_for(GUILD, profile, START)
+        assert plan.weeks or plan.withheld
+
+
+@pytest.mark.parametrize("index", range(len(HOSTILE_ANSWERS)))
+def test_hostile_answer_is_refused_or_bounded(tuning: Tuning, index: int) -> None:
+    """Refused when saved, or rendered inert, capped and within budget for every triggering profile."""
+    answer, variants = HOSTILE_ANSWERS[index]
+    error = finishes(lambda: tuning.save_faq_entry(GUILD, MOD, entry_yaml(answer, variants)))
+    faq = tuning.faq_for(GUILD)
+    if error is not None:
+        assert isinstance(error, DataFileError) and error.problems and "hostile-entry" not in faq
+    else:
+        for profile in [None, *TRIGGERS]:
+            texts: list[str] = []
+            cpu, peak = measured(lambda p=profile, out=texts: out.append(faq.render_answer("hostile-entry", p)))
+            text = texts[0]
+            assert cpu < CPU_LIMIT and peak < MEMORY_LIMIT, (cpu, peak)
+            assert 0 < len(text) <= ANSWER_LIMIT
+            assert "@everyone" not in text and "<@&1" not in text and "](http" not in text
+            assert "__class__" not in text or "{level.__class__}" not in answer  # never evaluated
+    assert faq.render_answer(tuning.coach.faq.entries[0].id)
+
+
+def test_old_sandbox_attacks_from_the_issue_are_refused(tuning: Tuning) -> None:
+    """`1|round(0-10**9)` and `[[[0]*9999]*9999]*9999`, which froze the old sandbox: not CEL, and CEL has
+    no list repetition."""
+    with pytest.raises(DataFileError, match="syntax error"):
+        tuning.save_rule(GUILD, MOD, rule_yaml("1|round(0-10**9) > 0"))
+    with pytest.raises(DataFileError, match="'\\*' can't combine list of int with int"):
+        tuning.save_rule(GUILD, MOD, rule_yaml("[[[0]*9999]*9999]*9999 != []"))
+
+
+# ---- the evaluator's budget trips
+
+
+NESTED = "[0,0,0,0,0,0,0,0,0,0].map(a, [0,0,0,0,0,0,0,0,0,0].map(b, [0,0,0,0,0,0,0,0,0,0].map(c, 1)))"
+
+
+def test_step_budget_trips() -> None:
+    """A thousand-fold nested map is stopped by the step budget, not run to the end."""
+    with pytest.raises(OverBudget, match="steps"):
+        evaluate_ast(parse(NESTED + " != []"), {}, budget=Budget(steps=500))
+
+
+def test_size_budget_trips() -> None:
+    """Building more characters than the size budget allows is stopped."""
+    growing = "['" + "x" * 100 + "'].map(a, [0,0,0,0,0,0,0,0,0,0].map(b, a + a + a + a))"
+    with pytest.raises(OverBudget, match="characters or list items"):
+        evaluate_ast(parse(growing + " != []"), {}, budget=Budget(cells=1000))
+
+
+def test_time_budget_trips() -> None:
+    """With no time left the evaluation stops at its next check (every 64 steps)."""
+    with pytest.raises(OverBudget, match="longer than"):
+        evaluate_ast(parse(NESTED + " != []"), {}, budget=Budget(seconds=0.0))
+
+
+GATED = ("weekly_km == 123.0 ? [1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1].exists(a, "
+         "[1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1].exists(b, "
+         "[1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1].exists(c, a + b + c < 0))) : false")
+SLOW = Profile(weekly_km=123, level="beginner", goals=["general"])
+
+
+def test_a_condition_gated_on_what_samples_lack_is_saved_but_stopped_when_it_runs(tuning: Tuning) -> None:
+    """The attack of the issue: cheap for the sample profiles, expensive for one member. The budget stops it,
+    the rule is skipped and flagged for that member, and the plan still comes."""
+    assert all(ctx["weekly_km"] != 123.0 for ctx in sample_contexts())
+    tuning.save_rule(GUILD, MOD, rule_yaml(GATED))
+    plan = tuning.plan_for(GUILD, SLOW, START)
     flagged = [entry for entry in plan.trace if entry.rule_id == "hostile"]
-    assert [entry.status for entry in flagged] == ["error"] and plan.weeks and not plan.withheld
+    assert [entry.status for entry in flagged] == ["error"] and plan.weeks
+    assert "steps" in flagged[0].changes[0] or "longer than" in flagged[0].changes[0]
 
 
-def test_rule_failing_at_evaluation_leaves_other_rules_working(tuning: Tuning, coach: Coach) -> None:
-    """Only the broken rule is skipped: the other rules still fire as without it."""
-    profile = Profile(weekly_km=50, level="beginner", goals=["general"])
-    tuning.save_rule(GUILD, MOD, rule_with("1 / ((weekly_km|int) - 50) > 0"))
-    assert tuning.plan_for(GUILD, profile, START).fired_rules == coach.plan(profile, START).fired_rules
+def test_rule_failing_at_evaluation_is_skipped_and_other_rules_still_fire(tuning: Tuning, coach: Coach) -> None:
+    """A condition that divides by zero for one race date skips its rule only, flagged; the rest fire as usual."""
+    profile = Profile(weekly_km=50, level="beginner", goals=["general"], race_date=START + dt.timedelta(days=30))
+    tuning.save_rule(GUILD, MOD, rule_yaml("days_to_race != null && 100 / (days_to_race - 30) > 1"))
+    plan = tuning.plan_for(GUILD, profile, START)
+    assert [e.status for e in plan.trace if e.rule_id == "hostile"] == ["error"]
+    assert plan.fired_rules == coach.plan(profile, START).fired_rules
+
+
+def test_answer_variant_that_fails_is_passed_over() -> None:
+    """A variant whose condition can't be worked out for a member is skipped; the main answer is shown."""
+    from bot.answers import AnswerVariant
+
+    variant = AnswerVariant(when=GATED.replace("weekly_km == 123.0", "weekly_km == 123.0 && has_profile"),
+                            text="never {level}")
+    context = answer_context(SLOW)
+    assert choose_text("main", [variant], context) == "main"
+
+
+def test_placeholders_are_never_evaluated() -> None:
+    """Format-string syntax is not a placeholder: nothing after a name reaches Python's formatting."""
+    with pytest.raises(ValueError, match="unknown placeholder"):
+        segments("{level.__class__}")
+    assert segments("{{level.__class__}}") == (("{level.__class__}", None),)
+    assert all(len(value) <= 120 for value in placeholder_values(TRIGGERS[1]).values())
 
 
 # ---- hostile YAML
@@ -158,6 +250,7 @@ HOSTILE_YAML = {
     "too long": "id: long\ndescription: " + "x" * 5000 + "\nthen:\n  - note: x\n",
     "not a mapping": "- - - 1\n",
     "binary junk": "\x00\x01\x02id: x",
+    "duplicate key": "id: dup\ndescription: x\npriority: 1\npriority: 900\nthen:\n  - note: x\n",
 }
 
 
@@ -167,80 +260,7 @@ def test_hostile_yaml_is_refused_and_the_bot_still_plans(tuning: Tuning, name: s
     error = finishes(lambda: tuning.save_rule(GUILD, MOD, HOSTILE_YAML[name]))
     assert isinstance(error, DataFileError)
     assert tuning.history(GUILD) == []
-    still_plans(tuning)
-
-
-# ---- hostile FAQ answers
-
-
-def entry_with(answer: str) -> str:
-    quoted = answer.replace("'", "''")
-    return ("id: hostile-entry\nquestion: What does this hostile entry do?\nphrasings:\n  - hostile entry\n"
-            f"answer: '{quoted}'\n")
-
-
-HOSTILE_ANSWERS = [
-    "{{ 'x' * 10**10 }}",
-    "{{ range(10**9)|list }}",
-    "{% for i in range(10**9) %}x{% endfor %}",
-    "{{ lipsum(10**6) }}",
-    "{{ cycler(1, 2).__init__.__globals__ }}",
-    "{{ joiner() }}",
-    "{% set ns = namespace(a=1) %}{{ ns.a }}",
-    "{{ level.__class__.__mro__ }}",
-    "{{ level['__class__'] }}",
-    "{{ level|attr('__class__') }}",
-    "{{ goals|map(attribute='__class__')|list }}",
-    "{{ level.center(10**9) }}",
-    "{{ level|center(10**9) }}",
-    "{{ '%999999999s'|format(1) }}",
-    "{{ '%999999999s' % 1 }}",
-    "{% for a in goals %}{% for b in goals %}{% for c in goals %}x{% endfor %}{% endfor %}{% endfor %}",
-    "{% for a in goals recursive %}{{ loop(goals) }}{% endfor %}",
-    "{% macro f(n) %}{{ f(n) }}{{ f(n) }}{% endmacro %}{{ f(1) }}",
-    "{% set a = 'x' * 4000 %}{% set a = a ~ a %}{% set a = a ~ a %}{{ a|length }}",
-    "{% set goals = 'x' * 6000 %}{% for a in goals %}{% for b in goals %}{% endfor %}{% endfor %}",
-    "{% for a in 'x' * 6000 %}{% for b in 'x' * 6000 %}{% endfor %}{% endfor %}",
-    "{% for a in goals|join('x' * 6000)|list %}{% for b in niggles %}{% endfor %}{% endfor %}",
-    "{{ ((2**64)**64)**64 }}",
-    "{{ 'x' * 1800 }}",
-    "{{ self }}",
-    "{{ config }}",
-    "{% include 'overview.md.j2' %}",
-    "{% for a in [1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20] %}"
-    "{% for b in [1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20] %}"
-    "{% if ('x' * 6000)|list|sort|join|length > 1 %}{% endif %}{% endfor %}{% endfor %}",
-]
-
-
-@pytest.mark.parametrize("answer", HOSTILE_ANSWERS)
-def test_hostile_answer_is_refused_and_the_bot_still_answers(tuning: Tuning, answer: str) -> None:
-    """Each hostile answer template is refused when saved, without hanging, and the FAQ still answers."""
-    error = finishes(lambda: tuning.save_faq_entry(GUILD, MOD, entry_with(answer)))
-    assert isinstance(error, DataFileError)
-    assert "hostile-entry" not in tuning.faq_for(GUILD)
-    faq = tuning.faq_for(GUILD)
-    assert faq.render_answer(faq.entries[0].id)
-    still_plans(tuning)
-
-
-def test_runaway_render_is_cut_at_the_limit() -> None:
-    """A template that would print without end (if it got past the checks) is cut at RENDER_LIMIT."""
-    template = _ENV.from_string("{% for a in goals %}{% for b in goals %}" + "{{ 'x' * 4000 }}" + "{% endfor %}"
-                                "{% endfor %}")
-    text, problem = render_capped(template, {"goals": list(range(20))})
-    assert len(text) == RENDER_LIMIT and problem is not None
-
-
-def test_render_that_fails_for_one_member_gives_a_polite_answer(coach: Coach) -> None:
-    """An answer that breaks for an unusual profile shows a short apology, not an error."""
-    from bot.faq import FaqBase, FaqEntry
-
-    entry = FaqEntry(id="odd", question="A question that breaks for some?", phrasings=["breaks for some"],
-                     answer="{{ 10 / (weekly_km|int - 33) }}")
-    faq = FaqBase([entry], "test")
-    text = faq.render_answer("odd", Profile(weekly_km=33, level="beginner", goals=["general"]))
-    assert "can't be shown" in text and len(text) <= ANSWER_LIMIT
+    assert tuning.plan_for(GUILD, TRIGGERS[0], START).weeks
 
 
 def test_moderator_note_is_shown_as_text_not_template(tuning: Tuning, coach: Coach) -> None:
@@ -248,6 +268,6 @@ def test_moderator_note_is_shown_as_text_not_template(tuning: Tuning, coach: Coa
     text = ("id: sneaky-note\ndescription: A note that looks like a template.\nwhen: 'true'\nthen:\n"
             "  - note: \"{{ 7 * 7 }} {% for x in range(3) %}{{ x }}{% endfor %}\"\n")
     tuning.save_rule(GUILD, MOD, text)
-    plan = tuning.plan_for(GUILD, Profile(weekly_km=40, level="beginner", goals=["general"]), START)
+    plan = tuning.plan_for(GUILD, TRIGGERS[0], START)
     rendered = coach.renderer.markdown(plan)
     assert "{{ 7 \\* 7 }} {% for x in range(3) %}{{ x }}{% endfor %}" in rendered

@@ -16,6 +16,7 @@ from bot.models import Profile
 from bot.storage import Storage
 from bot.tuning import (
     MAX_TEXT,
+    StaleChange,
     Tuning,
     TuningError,
     effective_faq,
@@ -427,8 +428,10 @@ question: When is the club's hill night?
 phrasings:
   - what night are club hill repeats
   - when do we do hills together
-answer: >-
-  Hill repeats are on Thursdays at 7pm from the car park.{% if has_profile %} Level {{ level }} welcome.{% endif %}
+answer: Hill repeats are on Thursdays at 7pm from the car park.
+variants:
+  - when: has_profile
+    text: Hill repeats are on Thursdays at 7pm from the car park. Level {level} welcome.
 """
 
 
@@ -474,9 +477,9 @@ def test_faq_history_lists_each_change(tuning: Tuning) -> None:
 
 
 def test_faq_entry_with_unknown_variable_is_refused(tuning: Tuning, storage: Storage) -> None:
-    """An answer using a variable answers don't have names the field, and nothing is saved."""
-    with pytest.raises(DataFileError, match=r"field 'answer': unknown variable 'token'"):
-        tuning.save_faq_entry(GUILD, MOD, FAQ_ENTRY.replace("{{ level }}", "{{ token }}"))
+    """An answer using a placeholder answers don't have names the field, and nothing is saved."""
+    with pytest.raises(DataFileError, match=r"field 'answer': variants\[0\].text: unknown placeholder \{token\}"):
+        tuning.save_faq_entry(GUILD, MOD, FAQ_ENTRY.replace("{level}", "{token}"))
     assert storage.guilds.get(GUILD)["faq_overrides"] == {}
 
 
@@ -547,3 +550,109 @@ def test_impact_start_is_a_block_start(coach: Coach) -> None:
     found = impact(coach.ruleset, proposed, [Profile(weekly_km=40, level="beginner", goals=["general"],
                                                      niggles=["knee", "calf", "hip"])], wednesday)
     assert found.changed == 1
+
+
+# ---- stored overrides saved before conditions and answers were CEL
+
+
+def store(storage: Storage, key: str, value: dict) -> None:
+    def put(settings: dict) -> dict:
+        settings[key] = value
+        return settings
+    storage.guilds.update(GUILD, put)
+
+
+OLD_RULE = {"id": "club-hills", "description": "Old-style club rule.", "priority": 50, "enabled": True, "tags": [],
+            "when": "'hills' in goals and weekly_km >= 30", "then": [{"note": "Club hill night is Thursday."}]}
+
+
+def test_a_stored_jinja_rule_is_converted_when_read(tuning: Tuning, storage: Storage) -> None:
+    """A rule saved with a Jinja condition works as before: converted to CEL, and it still fires."""
+    store(storage, "rule_overrides", {"club-hills": {"rule": OLD_RULE}})
+    rule = tuning.ruleset_for(GUILD).by_id["club-hills"]
+    assert rule.when == "'hills' in goals && weekly_km >= 30.0" and rule.enabled
+    assert "Club hill night is Thursday." in tuning.plan_for(GUILD, hill_runner(), START).notes
+    assert tuning.problems(GUILD) == []
+
+
+def test_a_stored_rule_that_cant_be_converted_is_kept_switched_off_with_the_reason(
+        tuning: Tuning, storage: Storage) -> None:
+    """`round` has no CEL form: the rule stays listed (switched off) and moderators are told why."""
+    store(storage, "rule_overrides", {"club-hills": {"rule": {**OLD_RULE, "when": "weekly_km|round(1) > 30"}}})
+    rule = tuning.ruleset_for(GUILD).by_id["club-hills"]
+    assert not rule.enabled and rule.description == "Old-style club rule."
+    problems = tuning.problems(GUILD)
+    assert len(problems) == 1 and "switched off" in problems[0] and "'| round' has no CEL form" in problems[0]
+    assert storage.guilds.get(GUILD)["rule_overrides"]["club-hills"]["rule"]["when"] == "weekly_km|round(1) > 30"
+    assert "Club hill night is Thursday." not in tuning.plan_for(GUILD, hill_runner(), START).notes
+
+
+OLD_ENTRY = {"id": "club-night", "question": "When is the club's hill night?", "phrasings": ["club hill night"],
+             "answer": "Thursdays at 7pm.{% if has_profile %} See you there, {{ level }} lifter!{% endif %}"}
+
+
+def test_a_stored_jinja_answer_is_converted_when_read(tuning: Tuning, storage: Storage) -> None:
+    """An FAQ answer saved as a Jinja template reads the same after conversion to text and variants."""
+    store(storage, "faq_overrides", {"club-night": {"entry": OLD_ENTRY}})
+    faq = tuning.faq_for(GUILD)
+    assert faq.render_answer("club-night") == "Thursdays at 7pm."
+    level = road_runner().level.value
+    assert faq.render_answer("club-night", road_runner()).endswith(f"See you there, {level} lifter!")
+    assert tuning.faq_problems(GUILD) == []
+
+
+def test_a_stored_answer_that_cant_be_converted_is_left_out_with_the_reason(tuning: Tuning, storage: Storage) -> None:
+    """A loop has no form in an answer: the entry is kept in storage, left out of the FAQ, and the reason shown."""
+    looping = {**OLD_ENTRY, "answer": "{% for g in goals %}{{ g }}{% endfor %}"}
+    store(storage, "faq_overrides", {"club-night": {"entry": looping}})
+    assert "club-night" not in tuning.faq_for(GUILD)
+    problems = tuning.faq_problems(GUILD)
+    assert len(problems) == 1 and "switched off" in problems[0] and "'For' blocks" in problems[0]
+    assert storage.guilds.get(GUILD)["faq_overrides"]["club-night"]["entry"] == looping
+
+
+def test_a_change_confirmed_after_another_is_refused(tuning: Tuning) -> None:
+    """Optimistic concurrency: a save carrying the fingerprint of its preview fails once the rule moved on."""
+    seen = tuning.version_of(GUILD, "rule", "goal-speed")
+    tuning.set_enabled(GUILD, MOD, "goal-speed", False)
+    with pytest.raises(StaleChange, match="changed by someone else since your preview") as refused:
+        tuning.set_enabled(GUILD, MOD, "goal-speed", False, expected=seen)
+    assert "enabled: false" in (refused.value.current or "")
+    assert len(tuning.history(GUILD)) == 1
+    fresh = tuning.version_of(GUILD, "rule", "goal-speed")
+    tuning.set_enabled(GUILD, MOD, "goal-speed", True, expected=fresh)
+
+
+def test_every_change_is_undone_by_its_inverse(tuning: Tuning, storage: Storage) -> None:
+    """Rule, FAQ, reset and moderator-role changes all revert the same way: the recorded Change's inverse
+    puts back exactly the stored settings from before."""
+    from bot.tuning import Change
+
+    actions = [
+        lambda: tuning.set_enabled(GUILD, MOD, "goal-speed", False),
+        lambda: tuning.save_faq_entry(GUILD, MOD, FAQ_ENTRY),
+        lambda: tuning.set_mod_role(GUILD, MOD, 4242),
+        lambda: tuning.reset_rules(GUILD, MOD),
+    ]
+    for action in actions:
+        before = storage.guilds.get(GUILD)
+        change_id = action()
+        recorded = Change.from_audit(storage.audit.get(GUILD, change_id))
+        assert recorded is not None and recorded.inverse().inverse() == recorded
+        tuning.revert(GUILD, MOD, change_id)
+        after = storage.guilds.get(GUILD)
+        for key in ("rule_overrides", "faq_overrides", "mod_role_id"):
+            assert after.get(key) == before.get(key), key
+        action()  # and again, so the next action starts from a changed server
+
+
+def test_malformed_stored_overrides_are_reported_not_fatal(tuning: Tuning, storage: Storage) -> None:
+    """Overrides are typed models: a stored value of the wrong shape is skipped and named, for rules and FAQ."""
+    store(storage, "rule_overrides", {"goal-speed": {"enabled": "sometimes", "colour": "red"},
+                                      "goal-hills": {"enabled": False}})
+    store(storage, "faq_overrides", {"how-often": {"removed": True, "entry": {"id": "x"}}})
+    assert tuning.ruleset_for(GUILD).by_id["goal-hills"].enabled is False
+    assert tuning.ruleset_for(GUILD).by_id["goal-speed"].enabled is True
+    assert any("override for 'goal-speed' can't be read" in line for line in tuning.problems(GUILD))
+    assert any("override for 'how-often' can't be read" in line for line in tuning.faq_problems(GUILD))
+    assert "how-often" in tuning.faq_for(GUILD)

@@ -49,6 +49,10 @@ def _list(base: FaqBase, as_json: bool) -> int:
 def run(args: argparse.Namespace) -> int:
     """Answer the question (or list topics); exit 0, 1 for a broken FAQ file, 2 for bad input."""
     path = args.file or default_faq_path()
+    if args.file is not None and not path.is_file():
+        what = "doesn't exist" if not path.exists() else "isn't a regular file (a device, a folder or a pipe)"
+        print(f"error: --file {str(path)[:200]} {what}; give the path of a FAQ YAML file", file=sys.stderr)
+        return 2
     try:
         base = load_faq(path)
     except FaqError as exc:

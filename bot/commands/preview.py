@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import sys
 
@@ -14,12 +15,26 @@ EXAMPLE = Profile(weekly_km=48.28, unit="mi", level="intermediate", goals=["spee
                   hard_days=["tue", "thu"], equipment=["dumbbells", "box"])
 
 
+# A plan (and the race dates around it) must stay inside the calendar Python can count: leave a year's margin.
+LATEST_START = dt.date.max - dt.timedelta(days=366)
+EARLIEST_START = dt.date(1900, 1, 1)
+
+
+def start_date(text: str) -> dt.date:
+    """An argparse type for --start: a YYYY-MM-DD date a 4-week block can start on."""
+    day = iso_date(text)
+    if not EARLIEST_START <= day <= LATEST_START:
+        raise argparse.ArgumentTypeError(
+            f"'{text[:20]}' is outside the dates a plan can use; give a date from {EARLIEST_START} to {LATEST_START}")
+    return day
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("preview", help="make a plan from profile options and print it",
                             description="Make a 4-week plan from a profile given as options. Without options, "
                                         "an example runner (30 mi a week, intermediate, speed and hills).")
     add_profile_arguments(parser)
-    parser.add_argument("--start", metavar="YYYY-MM-DD", type=iso_date,
+    parser.add_argument("--start", metavar="YYYY-MM-DD", type=start_date,
                         help="first day of the block (moved to a Monday); default: next Monday")
     form = parser.add_mutually_exclusive_group()
     form.add_argument("--markdown", action="store_true", help="print the whole plan as Markdown")

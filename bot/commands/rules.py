@@ -1,4 +1,4 @@
-"""`python -m bot rules check|schema`: validate a rule folder, or print the rule format's JSON Schema."""
+"""`python -m bot rules check|schema|migrate`: validate, print the JSON Schema, or convert Jinja `when:` to CEL."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from bot.yamlio import DataFileError
+from bot.yamlio import DataFileError, UnreadableFile
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -18,6 +18,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     check.set_defaults(func=run_check)
     schema = actions.add_parser("schema", help="print the JSON Schema of a rule file")
     schema.set_defaults(func=run_schema)
+    migrate = actions.add_parser("migrate", help="convert Jinja `when:` conditions of rule files to CEL, in place")
+    migrate.add_argument("target", type=Path, help="a rule file, a folder of rule files, or a rules folder "
+                         "holding rules/*.yaml")
+    migrate.add_argument("--dry-run", action="store_true", help="report what would change; write nothing")
+    migrate.set_defaults(func=run_migrate)
 
 
 def run_check(args: argparse.Namespace) -> int:
@@ -34,7 +39,7 @@ def run_check(args: argparse.Namespace) -> int:
         print(f"{len(exc.problems)} problem(s) in {folder}:")
         for line in exc.problems:
             print(f"  {line}")
-        return 1
+        return 2 if isinstance(exc, UnreadableFile) else 1  # 2: a file that isn't YAML text at all
     catalog = ruleset.catalog
     enabled = sum(rule.enabled for rule in ruleset.rules)
     print(f"OK: {len(ruleset.rules)} rules ({enabled} enabled), {len(catalog.exercises)} exercises, "
@@ -48,3 +53,26 @@ def run_schema(args: argparse.Namespace) -> int:
 
     print(json.dumps(rule_schema(), indent=2))
     return 0
+
+
+def run_migrate(args: argparse.Namespace) -> int:
+    from bot.engine import migrate_rule_files
+
+    target: Path = args.target
+    if target.is_file():
+        paths = [target]
+    elif target.is_dir():
+        folder = target / "rules" if (target / "rules").is_dir() else target
+        paths = sorted(folder.glob("*.yaml")) + sorted(folder.glob("*.yml"))
+    else:
+        print(f"error: {target} is neither a rule file nor a folder")
+        return 2
+    if not paths:
+        print(f"error: no rule files (*.yaml) in {target}")
+        return 2
+    changed, problems = migrate_rule_files(paths, write=not args.dry_run)
+    verb = "would convert" if args.dry_run else "converted"
+    print(f"{verb} {changed} condition(s) to CEL in {len(paths)} file(s)")
+    for line in problems:
+        print(f"  {line}")
+    return 1 if problems else 0

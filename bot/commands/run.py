@@ -60,6 +60,9 @@ def handle(args: argparse.Namespace) -> int:
     import discord
 
     discord.utils.setup_logging(level=logging.getLevelName(settings.log_level.upper()), root=True)
+    from bot.logsafe import install
+
+    install()  # ids only in the log at every level: no tokens, no members' words (bot/logsafe.py)
     try:
         return asyncio.run(serve(settings))
     except discord.LoginFailure:

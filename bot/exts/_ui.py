@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import discord
@@ -101,6 +101,56 @@ class OwnedView(discord.ui.View):
 
     async def on_error(self, interaction: discord.Interaction, error: Exception, item: Any) -> None:
         await report_failure(interaction, error)
+
+
+class Paginator(OwnedView):
+    """The one paginator: embeds to flip through with Previous and Next, disabled at the ends.
+
+    For its member only. Plans and the moderators' lists both use it; subclasses add their own buttons
+    after these. `prefix` names the buttons' custom ids (`<prefix>:prev`, `<prefix>:page`, `<prefix>:<next_id>`).
+    """
+
+    def __init__(self, owner_id: int, pages: Sequence[discord.Embed | dict[str, Any]], *, prefix: str,
+                 next_id: str = "next") -> None:
+        super().__init__(owner_id)
+        self.pages = [page if isinstance(page, discord.Embed) else discord.Embed.from_dict(page) for page in pages]
+        self.page = 0
+        self.previous.custom_id, self.counter.custom_id = f"{prefix}:prev", f"{prefix}:page"
+        self.next.custom_id = f"{prefix}:{next_id}"
+        if len(self.pages) == 1:
+            for item in (self.previous, self.counter, self.next):
+                self.remove_item(item)
+        self._refresh()
+
+    def embed(self) -> discord.Embed:
+        """The page shown now."""
+        return self.pages[self.page]
+
+    def counter_label(self) -> str:
+        return f"{self.page + 1} / {len(self.pages)}"
+
+    def _refresh(self) -> None:
+        self.previous.disabled = self.page == 0
+        self.next.disabled = self.page >= len(self.pages) - 1
+        self.counter.label = self.counter_label()
+
+    async def _show(self, interaction: discord.Interaction, page: int) -> None:
+        self.page = max(0, min(page, len(self.pages) - 1))
+        self._refresh()
+        await interaction.response.edit_message(embed=self.embed(), view=self)
+
+    @discord.ui.button(label="Previous", emoji="\N{BLACK LEFT-POINTING TRIANGLE}", custom_id="page:prev", row=0)
+    async def previous(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
+        await self._show(interaction, self.page - 1)
+
+    @discord.ui.button(label="1 / 1", custom_id="page:page", disabled=True, row=0)
+    async def counter(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
+        """Only shows where the member is."""
+        await interaction.response.defer()
+
+    @discord.ui.button(label="Next", emoji="\N{BLACK RIGHT-POINTING TRIANGLE}", custom_id="page:next", row=0)
+    async def next(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
+        await self._show(interaction, self.page + 1)
 
 
 class LegDayModal(discord.ui.Modal):

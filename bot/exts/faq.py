@@ -95,9 +95,16 @@ def related_topics(faq: FaqBase, entry_id: str) -> list[str]:
     return [i for i in ranked if i != entry_id]
 
 
+GONE = ("That topic (`{entry}`) isn't in this server's FAQ any more; a moderator may have removed it. "
+        "Ask your question with /faq and I'll find the closest answer.")
+
+
 async def send_topic(interaction: discord.Interaction, entry_id: str) -> None:
-    """Answer one known topic, privately, with buttons for the closest others."""
+    """Answer one known topic, privately, with buttons for the closest others; a removed one is said so."""
     faq = faq_of(interaction)
+    if faq.get(entry_id) is None:  # an old button, from before a moderator removed or renamed the entry
+        await respond(interaction, GONE.format(entry=entry_id[:40]))
+        return
     profile = await saved_profile(interaction)
     embed = answer_embed(faq, entry_id, profile)
     await respond(interaction, embed=embed, view=topics_view(faq, related_topics(faq, entry_id), entry_id))

@@ -13,21 +13,23 @@ from discord.ext import commands
 from bot.client import FriendlyError, respond
 from bot.exts.faq import answer_embed
 from bot.exts.moderation._checks import MODERATOR_HINT, SERVER_ONLY, is_moderator, moderator_only, tuning_of
-from bot.exts.moderation._format import MOD_COLOUR, history_pages, pages_of, problems_message
+from bot.exts.moderation._format import MOD_COLOUR, code_block, history_pages, pages_of, problems_message
 from bot.exts.moderation._rules import HISTORY_FETCH, MODERATOR_ERRORS
 from bot.exts.moderation._views import YAML_LIMIT, ConfirmView, ReopenView, YamlModal, send_pages
-from bot.text import EMBED_DESCRIPTION_LIMIT, escape_user_text, truncate
+from bot.faq import FaqBase
+from bot.text import EMBED_DESCRIPTION_LIMIT, EMBED_FIELD_VALUE_LIMIT, escape_user_text, truncate
 from bot.tuning import entry_to_yaml
 
 if TYPE_CHECKING:
     from bot.client import LegDayBot
-    from bot.faq import FaqBase, FaqEntry
+    from bot.faq import FaqEntry
 
 log = logging.getLogger("legday.discord.moderation")
 
 ENTRIES_PER_PAGE = 12
 ENTRY_PLACEHOLDER = "id: club-gym\nquestion: Where does the club lift?\nphrasings: [...]\nanswer: ..."
-FAQ_SAVED = "Saved as change #{change}. This is how members in this server will see it:"
+FAQ_SAVED = "Saved as change #{change}. Members in this server see it from now on."
+FAQ_PREVIEW = "Nothing is saved yet. This is how members in this server would see it; Confirm to save."
 
 
 def _guild(interaction: discord.Interaction) -> int:
@@ -89,6 +91,10 @@ class FaqAdmin(commands.Cog):
     async def list_entries(self, interaction: discord.Interaction) -> None:
         tuning = tuning_of(interaction)
         embeds = entry_pages(tuning.faq_for(_guild(interaction)), tuning.coach.faq)
+        problems = tuning.faq_problems(_guild(interaction))
+        if problems:  # stored entries that were switched off (an old answer that can't be converted, say)
+            embeds[0].add_field(name=f"{len(problems)} saved entr(y/ies) left out", inline=False,
+                                value=code_block("\n".join(problems), EMBED_FIELD_VALUE_LIMIT, language=""))
         await send_pages(interaction, embeds, "/faq-admin list")
 
     @faq_admin.command(name="history", description="Who changed the FAQ and when, with before and after.")
@@ -122,24 +128,30 @@ class FaqAdmin(commands.Cog):
         return YamlModal(title, "The FAQ entry, as YAML", submitted, text=text, placeholder=ENTRY_PLACEHOLDER)
 
     async def _save(self, interaction: discord.Interaction, text: str, title: str) -> None:
+        """A submitted entry: validate it and show it as members would see it, with Confirm / Cancel."""
         if not is_moderator(interaction):
             raise FriendlyError("Only moderators can change the FAQ. Nothing was saved.")
         tuning = tuning_of(interaction)
         guild_id = _guild(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)
         try:
-            change = await asyncio.to_thread(tuning.save_faq_entry, guild_id, interaction.user.id, text)
+            entry = await asyncio.to_thread(tuning.preview_faq_entry, guild_id, text)
         except MODERATOR_ERRORS as error:
             view = ReopenView(interaction.user.id, lambda: self._modal(title, text), "/faq-admin add")
             view.interaction = interaction
             await respond(interaction, problems_message(error), view=view)
             return
-        entry = tuning.storage.audit.get(guild_id, change) or {}
-        entry_id = str(entry.get("target"))
-        log.info("faq %s saved in guild=%s by user=%s (change %s)", entry_id, guild_id, interaction.user.id, change)
-        faq = tuning.faq_for(guild_id)
-        embeds = [answer_embed(faq, entry_id, None)] if faq.get(entry_id) else []
-        await respond(interaction, FAQ_SAVED.format(change=change), embeds=embeds)
+        seen = tuning.version_of(guild_id, "faq", entry.id)  # saved only if still so on Confirm
+        exists = entry.id in tuning.faq_for(guild_id)
+
+        preview = FaqBase([entry], source="preview")
+        embed = answer_embed(preview, entry.id, None)
+        embed.title = truncate(f"{'Replace' if exists else 'Add'} FAQ {entry.id}? · {entry.question}", 256)
+        view = ConfirmView(interaction.user.id, "/faq-admin",
+                           lambda actor: tuning.save_faq_entry(guild_id, actor, text, seen),
+                           lambda change: FAQ_SAVED.format(change=change))
+        view.interaction = interaction
+        await respond(interaction, FAQ_PREVIEW, embed=embed, view=view)
 
     @faq_admin.command(name="remove", description="Remove an FAQ answer from this server.")
     @app_commands.describe(entry="The entry's id; start typing to search.")
@@ -149,18 +161,13 @@ class FaqAdmin(commands.Cog):
         tuning = tuning_of(interaction)
         guild_id = _guild(interaction)
         found = _find_entry(tuning.faq_for(guild_id), entry)
-
-        async def apply(confirming: discord.Interaction) -> str:
-            try:
-                change = await asyncio.to_thread(tuning.remove_faq_entry, guild_id, confirming.user.id, found.id)
-            except MODERATOR_ERRORS as error:
-                return problems_message(error, "Nothing was removed:")
-            log.info("faq %s removed in guild=%s by user=%s (change %s)", found.id, guild_id,
-                     confirming.user.id, change)
-            return f"Removed `{found.id}`, recorded as change #{change}. /rules revert {change} brings it back."
+        seen = tuning.version_of(guild_id, "faq", found.id)
 
         embed = discord.Embed(title=f"Remove FAQ entry {found.id}?", colour=MOD_COLOUR,
                               description=truncate(escape_user_text(found.question), 300))
-        view = ConfirmView(interaction.user.id, apply, "/faq-admin")
+        view = ConfirmView(interaction.user.id, "/faq-admin",
+                           lambda actor: tuning.remove_faq_entry(guild_id, actor, found.id, seen),
+                           lambda change: f"Removed `{found.id}`, recorded as change #{change}. "
+                                          f"/rules revert {change} brings it back.", "Nothing was removed:")
         view.interaction = interaction
         await respond(interaction, embed=embed, view=view)

@@ -16,6 +16,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.client import RULES_RELOADED, FriendlyError, respond
+from bot.errors import LegDayError
 from bot.exts.moderation._checks import (
     MODERATOR_HINT,
     SERVER_ONLY,
@@ -36,11 +37,9 @@ from bot.exts.moderation._format import (
     rule_pages,
 )
 from bot.exts.moderation._views import YAML_LIMIT, ConfirmView, ReopenView, Submit, YamlModal, send_pages
-from bot.faq import FaqError
 from bot.models import Level, MileageError, Profile, parse_mileage
 from bot.text import CONTENT_LIMIT, EMBED_DESCRIPTION_LIMIT, EMBED_FIELD_VALUE_LIMIT, escape_user_text
-from bot.tuning import TuningError, export_yaml, rule_to_yaml
-from bot.yamlio import DataFileError
+from bot.tuning import export_yaml, rule_to_yaml
 
 if TYPE_CHECKING:
     from bot.client import LegDayBot
@@ -48,8 +47,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("legday.discord.moderation")
 
-# Errors a moderator's input can cause: each carries a message written for them.
-MODERATOR_ERRORS = (DataFileError, FaqError, TuningError)
+# Errors a moderator's input can cause: each carries a message written for them (bot/errors.py).
+MODERATOR_ERRORS = (LegDayError,)
 HISTORY_FETCH = 50  # the newest changes /rules history pages through
 CHOICES_LIMIT = 25
 RULE_PLACEHOLDER = "id: trail-hills\ndescription: ...\npriority: 300\nwhen: \"'hills' in goals\"\nthen: [...]"
@@ -261,6 +260,7 @@ class Rules(commands.Cog):
         tuning = tuning_of(interaction)
         guild_id = _guild(interaction)
         found = _find_rule(tuning.ruleset_for(guild_id), rule_id)
+        seen = tuning.version_of(guild_id, "rule", found.id)  # saved only if still so on Confirm
         await interaction.response.defer(ephemeral=True, thinking=True)
         try:
             async with self.previewing(interaction):
@@ -270,17 +270,10 @@ class Rules(commands.Cog):
             return
         verb = "Enable" if enabled else "Disable"
 
-        async def apply(confirming: discord.Interaction) -> str:
-            try:
-                change = await asyncio.to_thread(tuning.set_enabled, guild_id, confirming.user.id, found.id, enabled)
-            except MODERATOR_ERRORS as error:
-                return problems_message(error)
-            log.info("rule %s %sd in guild=%s by user=%s (change %s)", found.id, verb.lower(), guild_id,
-                     confirming.user.id, change)
-            return SAVED.format(change=change, version=tuning.ruleset_for(guild_id).version)
-
         embed = impact_embed(f"{verb} {found.id}?", result, escape_user_text(found.description))
-        view = ConfirmView(interaction.user.id, apply, "/rules")
+        view = ConfirmView(interaction.user.id, "/rules",
+                           lambda actor: tuning.set_enabled(guild_id, actor, found.id, enabled, seen),
+                           lambda change: SAVED.format(change=change, version=tuning.ruleset_for(guild_id).version))
         view.interaction = interaction
         await respond(interaction, embed=embed, view=view)
 
@@ -323,19 +316,12 @@ class Rules(commands.Cog):
             await respond(interaction, problems_message(error), view=view)
             return
         exists = rule.id in tuning.ruleset_for(guild_id).by_id
+        seen = tuning.version_of(guild_id, "rule", rule.id)  # saved only if still so on Confirm
         heading = f"{'Replace' if exists else 'Add'} rule {rule.id}?"
 
-        async def apply(confirming: discord.Interaction) -> str:
-            try:
-                change = await asyncio.to_thread(tuning.save_rule, guild_id, confirming.user.id, text)
-            except MODERATOR_ERRORS as error:
-                return problems_message(error)
-            log.info("rule %s saved in guild=%s by user=%s (change %s)", rule.id, guild_id, confirming.user.id,
-                     change)
-            return SAVED.format(change=change, version=tuning.ruleset_for(guild_id).version)
-
         embed = impact_embed(heading, result, escape_user_text(rule.description))
-        view = ConfirmView(interaction.user.id, apply, "/rules")
+        view = ConfirmView(interaction.user.id, "/rules", lambda actor: tuning.save_rule(guild_id, actor, text, seen),
+                           lambda change: SAVED.format(change=change, version=tuning.ruleset_for(guild_id).version))
         view.interaction = interaction
         await respond(interaction, embed=embed, view=view)
 
@@ -349,20 +335,14 @@ class Rules(commands.Cog):
         entry = tuning.storage.audit.get(guild_id, change)
         if entry is None:
             raise FriendlyError(f"There's no change #{change} in this server. /rules history lists them.")
-
-        async def apply(confirming: discord.Interaction) -> str:
-            try:
-                made = await asyncio.to_thread(tuning.revert, guild_id, confirming.user.id, change)
-            except MODERATOR_ERRORS as error:
-                return problems_message(error, "That change wasn't undone:")
-            log.info("change %s reverted in guild=%s by user=%s (change %s)", change, guild_id,
-                     confirming.user.id, made)
-            return f"Change #{change} undone, recorded as change #{made}."
+        seen = tuning.version_of(guild_id, str(entry.get("scope")), str(entry.get("target")))
 
         embed = discord.Embed(title=f"Undo change #{change}?", colour=MOD_COLOUR,
                               description="What was there before this change will be put back.")
         embed.add_field(name=change_title(entry), value=change_value(entry), inline=False)
-        view = ConfirmView(interaction.user.id, apply, "/rules")
+        view = ConfirmView(interaction.user.id, "/rules", lambda actor: tuning.revert(guild_id, actor, change, seen),
+                           lambda made: f"Change #{change} undone, recorded as change #{made}.",
+                           "That change wasn't undone:")
         view.interaction = interaction
         await respond(interaction, embed=embed, view=view)
 
@@ -374,20 +354,15 @@ class Rules(commands.Cog):
         changed = [row for row in tuning.rows(guild_id) if row.origin != "default"]
         if not changed:
             raise FriendlyError("This server already uses LegDay's default rules; there's nothing to reset.")
-
-        async def apply(confirming: discord.Interaction) -> str:
-            try:
-                made = await asyncio.to_thread(tuning.reset_rules, guild_id, confirming.user.id)
-            except MODERATOR_ERRORS as error:
-                return problems_message(error, "Nothing was reset:")
-            log.info("rules reset in guild=%s by user=%s (change %s)", guild_id, confirming.user.id, made)
-            return f"Back to the default rules, recorded as change #{made}. /rules revert {made} undoes it."
+        seen = tuning.version_of(guild_id, "rules")
 
         names = ", ".join(f"`{row.id}`" for row in changed[:20]) + (" and more" if len(changed) > 20 else "")
         embed = discord.Embed(title="Reset this server's rules?", colour=MOD_COLOUR,
                               description=f"{len(changed)} rules changed or added here go back to the "
                                           f"defaults: {names}.")
-        view = ConfirmView(interaction.user.id, apply, "/rules")
+        view = ConfirmView(interaction.user.id, "/rules", lambda actor: tuning.reset_rules(guild_id, actor, seen),
+                           lambda made: f"Back to the default rules, recorded as change #{made}. "
+                                        f"/rules revert {made} undoes it.", "Nothing was reset:")
         view.interaction = interaction
         await respond(interaction, embed=embed, view=view)
 

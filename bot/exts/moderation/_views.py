@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 
 import discord
 
 from bot.client import respond
-from bot.exts._ui import LegDayModal, OwnedView
+from bot.errors import LegDayError
+from bot.exts._ui import LegDayModal, OwnedView, Paginator
 from bot.exts.moderation._checks import NOT_MODERATOR, is_moderator
+from bot.exts.moderation._format import NOT_SAVED, problems_message
 
 log = logging.getLogger("legday.discord.moderation")
 
@@ -18,63 +21,39 @@ CANCELLED = "Cancelled. Nothing was changed."
 
 # Called with the submitting interaction and the text typed into the modal.
 Submit = Callable[[discord.Interaction, str], Awaitable[None]]
-# Does the confirmed change and returns what to tell the moderator.
-Apply = Callable[[discord.Interaction], Awaitable[str]]
 
 
-class PagesView(OwnedView):
-    """Embeds to flip through with previous and next, disabled at the ends, for the invoker only."""
+class PagesView(Paginator):
+    """A moderator's list or history as pages (the one paginator of bot/exts/_ui.py)."""
 
     def __init__(self, owner_id: int, embeds: Sequence[discord.Embed], command_hint: str) -> None:
-        super().__init__(owner_id)
+        super().__init__(owner_id, embeds, prefix="mod")
         self.command_hint = command_hint
-        self.embeds = list(embeds)
-        self.page = 0
-        if len(self.embeds) == 1:
-            self.clear_items()
-        self._refresh()
-
-    def _refresh(self) -> None:
-        self.previous.disabled = self.page == 0
-        self.next.disabled = self.page >= len(self.embeds) - 1
-        self.counter.label = f"{self.page + 1} / {len(self.embeds)}"
-
-    @property
-    def embed(self) -> discord.Embed:
-        return self.embeds[self.page]
-
-    async def _show(self, interaction: discord.Interaction, page: int) -> None:
-        self.page = max(0, min(page, len(self.embeds) - 1))
-        self._refresh()
-        await interaction.response.edit_message(embed=self.embed, view=self)
-
-    @discord.ui.button(label="Previous", style=discord.ButtonStyle.secondary, custom_id="mod:prev")
-    async def previous(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
-        await self._show(interaction, self.page - 1)
-
-    @discord.ui.button(label="1 / 1", style=discord.ButtonStyle.secondary, custom_id="mod:page", disabled=True)
-    async def counter(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
-        await interaction.response.defer()
-
-    @discord.ui.button(label="Next", style=discord.ButtonStyle.secondary, custom_id="mod:next")
-    async def next(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
-        await self._show(interaction, self.page + 1)
 
 
 async def send_pages(interaction: discord.Interaction, embeds: Sequence[discord.Embed], command_hint: str) -> None:
     """Answer privately with the first page and its buttons (none when there is one page)."""
     view = PagesView(interaction.user.id, embeds, command_hint)
     view.interaction = interaction
-    await respond(interaction, embed=view.embed, view=view if view.children else None)
+    await respond(interaction, embed=view.embed(), view=view if view.children else None)
 
 
 class ConfirmView(OwnedView):
-    """Confirm / Cancel for a change; the moderator check runs again on Confirm, since time has passed."""
+    """Confirm / Cancel for one moderator change, exposing its outcome (Red's ConfirmView is the model).
 
-    def __init__(self, owner_id: int, apply: Apply, command_hint: str) -> None:
+    `result` is None until a button is pressed, then False (cancelled), the change's number, or the
+    LegDayError that refused it; `message` is what the moderator was told. The change itself is `change`:
+    given the confirming moderator's id, it makes the change (in a worker thread) and returns its number.
+    The moderator check runs again on Confirm, since time has passed.
+    """
+
+    def __init__(self, owner_id: int, command_hint: str, change: Callable[[int], int],
+                 saved: Callable[[int], str], refused: str = NOT_SAVED) -> None:
         super().__init__(owner_id)
-        self.apply = apply
         self.command_hint = command_hint
+        self.change, self.saved, self.refused = change, saved, refused
+        self.result: int | bool | LegDayError | None = None
+        self.message: str | None = None
 
     @discord.ui.button(label="Confirm", style=discord.ButtonStyle.danger, custom_id="mod:confirm")
     async def confirm(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
@@ -83,12 +62,20 @@ class ConfirmView(OwnedView):
             return
         self.stop()
         await interaction.response.defer()
-        message = await self.apply(interaction)
-        await interaction.edit_original_response(content=message, view=None)
+        try:
+            self.result = await asyncio.to_thread(self.change, interaction.user.id)
+        except LegDayError as error:
+            self.result, self.message = error, problems_message(error, self.refused)
+        else:
+            log.info("change %s made with %s in guild=%s by user=%s", self.result, self.command_hint,
+                     interaction.guild_id, interaction.user.id)
+            self.message = self.saved(self.result)
+        await interaction.edit_original_response(content=self.message, view=None)
 
     @discord.ui.button(label="Cancel", style=discord.ButtonStyle.secondary, custom_id="mod:cancel")
     async def cancel(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
         self.stop()
+        self.result, self.message = False, CANCELLED
         await interaction.response.edit_message(content=CANCELLED, view=None)
 
 

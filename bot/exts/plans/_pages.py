@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import discord
 
 from bot.client import describe_interaction, maybe_await, respond
-from bot.exts._ui import OwnedView, bot_of, member_name
+from bot.exts._ui import Paginator, bot_of, member_name
 
 if TYPE_CHECKING:
     from bot.models import Plan, Profile
@@ -36,46 +36,17 @@ def plan_files(bot: Any, plan: Plan) -> list[discord.File]:
     ]
 
 
-class PlanView(OwnedView):
-    """Pages of a plan, limited to its member; previous and next are disabled at the ends."""
+class PlanView(Paginator):
+    """Pages of a plan (overview, then a week a page), limited to its member, with Why, Download and Share."""
 
     def __init__(self, owner_id: int, plan: Plan, pages: list[dict[str, Any]], *, can_share: bool) -> None:
-        super().__init__(owner_id)
+        super().__init__(owner_id, pages, prefix="plan", next_id="next-page")
         self.plan = plan
-        self.pages = pages
-        self.page = 0
         if not can_share:
             self.remove_item(self.share)
-        if len(pages) == 1:
-            for item in (self.previous, self.counter, self.next):
-                self.remove_item(item)
-        self._refresh()
 
-    def embed(self) -> discord.Embed:
-        return discord.Embed.from_dict(self.pages[self.page])
-
-    def _refresh(self) -> None:
-        self.previous.disabled = self.page == 0
-        self.next.disabled = self.page == len(self.pages) - 1
-        self.counter.label = "Overview" if self.page == 0 else f"Week {self.page} of {len(self.pages) - 1}"
-
-    async def _show(self, interaction: discord.Interaction, page: int) -> None:
-        self.page = max(0, min(page, len(self.pages) - 1))
-        self._refresh()
-        await interaction.response.edit_message(embed=self.embed(), view=self)
-
-    @discord.ui.button(label="Previous", emoji="\N{BLACK LEFT-POINTING TRIANGLE}", custom_id="plan:prev", row=0)
-    async def previous(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
-        await self._show(interaction, self.page - 1)
-
-    @discord.ui.button(label="Overview", custom_id="plan:page", disabled=True, row=0)
-    async def counter(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
-        """Only shows where the member is."""
-
-    @discord.ui.button(label="Next", emoji="\N{BLACK RIGHT-POINTING TRIANGLE}", custom_id="plan:next-page",
-                       row=0)
-    async def next(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
-        await self._show(interaction, self.page + 1)
+    def counter_label(self) -> str:
+        return "Overview" if self.page == 0 else f"Week {self.page} of {len(self.pages) - 1}"
 
     @discord.ui.button(label="Why this plan?", style=discord.ButtonStyle.primary, custom_id="plan:why", row=1)
     async def why(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
