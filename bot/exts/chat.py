@@ -391,7 +391,9 @@ class Chat(commands.Cog):
         user_id = message.author.id
         if reply.kind == "faq":
             # In a channel the answer is for everyone, so it is not shaped by the member's saved profile.
-            profile = None if public or self.bot.storage is None else await maybe_await(self.bot.storage.profiles.get(user_id))
+            profile = None
+            if not public and self.bot.storage is not None:
+                profile = await maybe_await(self.bot.storage.profiles.get(user_id))
             faq = faq_for(self.bot, message.guild.id if message.guild else None)
             kwargs = message_reply(faq, reply.asked or "", profile)
         elif reply.kind == "done" and reply.profile is not None:
