@@ -3,23 +3,112 @@
 A classifier is trained at load time from example texts and their labels (FAQ entry ids, strength levels,
 goals...), so what it knows lives in data files, not in code. Texts are folded through the shared vocabulary
 first ("hammies" is "hamstring" for both readers), then represented by TF-IDF over words and character
-n-grams (which tolerates typos) and scored by a logistic regression.
+n-grams (which tolerates typos) and, when an embedder is given, by static word embeddings too (which know
+that "pull-ups" and "chin ups" are alike although they share few letters). Two scores come out:
+
+- `probabilities` / `rank`: a linear model (one-vs-rest linear SVM, classes weighted by how few examples they
+  have, so a label with three examples is not drowned by one with fifty), its margins turned into shares;
+- `similarities`: for each label, the cosine similarity of the text to that label's closest example, which
+  does not care how many examples a label has (what a moderator's new three-example FAQ entry needs).
 """
 
 from __future__ import annotations
 
+import functools
+import importlib.util
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion
+from sklearn.preprocessing import normalize
+from sklearn.svm import LinearSVC
 
 from bot.vocabulary import Vocabulary
 
-# Enough regularisation that a label with three examples still generalises to paraphrases.
-_C = 10.0
+# Margin regularisation of the linear model, chosen by cross-validation on the FAQ's labelled questions
+# (bench/faq_calibrate.py): smaller trusts the examples less.
+_C = 0.5
+# Margins are turned into shares with a softmax at this temperature (margins live in about -1.5..1.5).
+_TEMPERATURE = 0.1
+# The embedding block weighs as much as each TF-IDF block in the joint feature vector.
+_EMBEDDING_WEIGHT = 1.0
+# wordllama's 256-dimension "l2_supercat" vectors, shipped inside its wheel.
+_CACHE_LIMIT = 50000  # texts whose vectors are kept
+_EMBEDDING_FILES = ("weights/l2_supercat_256.safetensors", "tokenizers/l2_supercat_tokenizer_config.json")
+
+
+class Embedder:
+    """Static word embeddings from the `wordllama` wheel: a text is the mean of its token vectors, unit length.
+
+    The files are read straight from the installed package (never from a model hub), without importing the
+    package itself, whose import configures the root logger.
+    """
+
+    def __init__(self, matrix: np.ndarray, tokenizer: object) -> None:
+        """Wrap an embedding matrix (tokens x dimensions) and a `tokenizers.Tokenizer`."""
+        self.matrix = np.ascontiguousarray(matrix, dtype=np.float32)
+        self.tokenizer = tokenizer
+        self._cache: dict[str, np.ndarray] = {}
+
+    @classmethod
+    def from_package(cls) -> Embedder:
+        """Load the vectors shipped in the installed `wordllama` package; raises FileNotFoundError if absent."""
+        from safetensors import safe_open
+        from tokenizers import Tokenizer
+
+        spec = importlib.util.find_spec("wordllama")
+        if spec is None or not spec.submodule_search_locations:
+            raise FileNotFoundError("the wordllama package is not installed")
+        root = Path(next(iter(spec.submodule_search_locations)))
+        weights, tokenizer_file = (root / name for name in _EMBEDDING_FILES)
+        with safe_open(str(weights), framework="np") as handle:
+            matrix = handle.get_tensor("embedding.weight")
+        tokenizer = Tokenizer.from_file(str(tokenizer_file))
+        tokenizer.no_padding()
+        tokenizer.no_truncation()
+        return cls(matrix, tokenizer)
+
+    @property
+    def dimensions(self) -> int:
+        """How many numbers a text's vector has."""
+        return int(self.matrix.shape[1])
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """One unit-length row per text (a text without known tokens gets a zero row); cached per text."""
+        missing = [text for text in dict.fromkeys(texts) if text not in self._cache]
+        if len(self._cache) + len(missing) > _CACHE_LIMIT:
+            self._cache.clear()  # a bound on memory; the next texts are embedded again
+            missing = list(dict.fromkeys(texts))
+        if missing:
+            encoded = self.tokenizer.encode_batch(missing, add_special_tokens=False)
+            for text, encoding in zip(missing, encoded, strict=True):
+                ids = np.clip(np.asarray(encoding.ids, dtype=np.int64), 0, len(self.matrix) - 1)
+                vector = self.matrix[ids].mean(axis=0) if len(ids) else np.zeros(self.dimensions, np.float32)
+                norm = float(np.linalg.norm(vector))
+                self._cache[text] = vector / norm if norm > 0 else vector
+        if not texts:
+            return np.zeros((0, self.dimensions), dtype=np.float32)
+        return np.stack([self._cache[text] for text in texts])
+
+
+@functools.lru_cache(maxsize=1)
+def default_embedder() -> Embedder | None:
+    """The shipped embedder, loaded once per process; None when wordllama is not installed."""
+    try:
+        return Embedder.from_package()
+    except (FileNotFoundError, ImportError, OSError):
+        return None
+
+
+def _softmax(scores: np.ndarray) -> np.ndarray:
+    scaled = scores / _TEMPERATURE
+    scaled -= scaled.max(axis=1, keepdims=True)
+    exp = np.exp(scaled)
+    return exp / exp.sum(axis=1, keepdims=True)
 
 
 @dataclass
@@ -27,11 +116,15 @@ class TextClassifier:
     """A trained classifier: `rank(text)` gives every label with its probability, best first."""
 
     features: FeatureUnion
-    model: LogisticRegression
+    model: LinearSVC
     vocabulary: Vocabulary | None = None
+    embedder: Embedder | None = None
+    examples: sp.csr_matrix = field(default_factory=lambda: sp.csr_matrix((0, 0)))  # features x examples
+    starts: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # each label's first
 
     @classmethod
-    def fit(cls, texts: Sequence[str], labels: Sequence[str], vocabulary: Vocabulary | None = None) -> TextClassifier:
+    def fit(cls, texts: Sequence[str], labels: Sequence[str], vocabulary: Vocabulary | None = None,
+            embedder: Embedder | None = None) -> TextClassifier:
         """Train on example texts and their labels (at least two distinct labels)."""
         if len(texts) != len(labels):
             raise ValueError("every example text needs exactly one label")
@@ -42,24 +135,53 @@ class TextClassifier:
             ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=1)),
         ])
         prepared = [cls._prepare(text, vocabulary) for text in texts]
-        matrix = features.fit_transform(prepared)
-        model = LogisticRegression(C=_C, max_iter=2000)
+        matrix = cls._join(features.fit_transform(prepared), prepared, embedder)
+        model = LinearSVC(C=_C, class_weight="balanced")
         model.fit(matrix, list(labels))
-        return cls(features=features, model=model, vocabulary=vocabulary)
+        label_index = {label: number for number, label in enumerate(model.classes_)}
+        example_labels = np.array([label_index[label] for label in labels], dtype=np.int64)
+        # Examples sorted by label, so each label's closest example is one reduceat over a slice.
+        order = np.argsort(example_labels, kind="stable")
+        starts = np.flatnonzero(np.r_[True, np.diff(example_labels[order]) != 0])
+        return cls(features=features, model=model, vocabulary=vocabulary, embedder=embedder,
+                   examples=normalize(matrix[order]).T.tocsr(), starts=starts)
 
     @staticmethod
     def _prepare(text: str, vocabulary: Vocabulary | None) -> str:
         return vocabulary.normalise(text) if vocabulary is not None else text.lower()
+
+    @staticmethod
+    def _join(tfidf: sp.spmatrix, prepared: Sequence[str], embedder: Embedder | None) -> sp.csr_matrix:
+        if embedder is None:
+            return sp.csr_matrix(tfidf)
+        dense = embedder.embed(list(prepared)) * _EMBEDDING_WEIGHT
+        return sp.hstack([tfidf, sp.csr_matrix(dense)], format="csr")
+
+    def _matrix(self, texts: Sequence[str]) -> sp.csr_matrix:
+        prepared = [self._prepare(text, self.vocabulary) for text in texts]
+        return self._join(self.features.transform(prepared), prepared, self.embedder)
 
     @property
     def labels(self) -> tuple[str, ...]:
         """The labels the classifier knows, in its own order."""
         return tuple(str(label) for label in self.model.classes_)
 
+    def margins(self, texts: Sequence[str]) -> np.ndarray:
+        """The linear model's margin per text and label (columns in `labels` order)."""
+        scores = self.model.decision_function(self._matrix(texts))
+        if scores.ndim == 1:  # two labels: one margin, for the second
+            scores = np.stack([-scores, scores], axis=1)
+        return scores
+
     def probabilities(self, texts: Sequence[str]) -> np.ndarray:
-        """A row of label probabilities per text, columns in `labels` order."""
-        matrix = self.features.transform([self._prepare(text, self.vocabulary) for text in texts])
-        return self.model.predict_proba(matrix)
+        """A row of label shares per text (they sum to 1), columns in `labels` order."""
+        return _softmax(self.margins(texts))
+
+    def similarities(self, texts: Sequence[str]) -> np.ndarray:
+        """Per text and label, the cosine similarity to that label's closest example (columns in `labels`)."""
+        queries = normalize(self._matrix(texts))
+        sims = np.asarray((queries @ self.examples).todense())
+        return np.maximum.reduceat(sims, self.starts, axis=1)
 
     def rank(self, text: str) -> list[tuple[str, float]]:
         """Every label with its probability for one text, most likely first."""
