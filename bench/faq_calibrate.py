@@ -16,25 +16,37 @@ from __future__ import annotations
 
 import random
 import sys
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import bot.classify
+import bot.faq as faq
 from bot.faq import OFF_TOPIC, FaqBase, default_faq_path, load_faq
 from bot.faq_eval import read_moderator, with_moderator_entries
 
 ROOT = Path(__file__).resolve().parent.parent
 FOLDS = 5
-BLENDS = (0.0, 0.3, 0.4, 0.5, 0.6, 0.7, 1.0)
+BLENDS = (0.0, 0.3, 0.5, 0.7, 1.0)
+TEMPERATURES = (0.05, 0.1, 0.2, 0.4)
 OFF_TOPIC_LIMIT = 0.02
 
 
 def components(base: FaqBase, questions: list[str]) -> tuple[tuple[str, ...], np.ndarray, np.ndarray]:
-    """The labels, the linear model's shares and the closest-example similarities for some questions."""
+    """The labels, the linear model's margins and the closest-example similarities for some questions."""
     classifier = base._classifier
-    return classifier.labels, classifier.probabilities(questions), classifier.similarities(questions)
+    rows = classifier._rows(questions)
+    return classifier.labels, classifier._margins(rows), classifier._similarities(rows)
+
+
+def softmax(margins: np.ndarray, temperature: float) -> np.ndarray:
+    scaled = margins / temperature
+    scaled -= scaled.max(axis=1, keepdims=True)
+    exp = np.exp(scaled)
+    return exp / exp.sum(axis=1, keepdims=True)
 
 
 def folds(base: FaqBase, seed: int = 0) -> list[tuple[str, str]]:
@@ -64,48 +76,44 @@ def cross_validate(base: FaqBase) -> list[tuple[str, tuple[str, ...], np.ndarray
     return out
 
 
-def decide(labels, blended, answer, margin):
-    order = np.argsort(-blended)
-    best, second = order[0], order[1]
-    ranked = [labels[i] for i in order if labels[i] != OFF_TOPIC]
-    confident = labels[best] != OFF_TOPIC and blended[best] >= answer and blended[best] - blended[second] >= margin
-    return (labels[best] if confident else None), ranked[0]
+def table(rows, temperature: float, blend: float):
+    """Per question: expected label, best label, best score, lead over the runner-up, best entry (not off-topic)."""
+    out = []
+    for expected, labels, margins, closest in rows:
+        blended = blend * softmax(margins[None, :], temperature)[0] + (1 - blend) * closest
+        order = np.argsort(-blended)
+        first_entry = next(labels[i] for i in order if labels[i] != OFF_TOPIC)
+        out.append((expected, labels[order[0]], blended[order[0]], blended[order[0]] - blended[order[1]],
+                    first_entry))
+    return out
 
 
-def figures(rows, blend, answer, margin):
-    on = right = wrong = top1 = off = off_answered = 0
-    for expected, labels, shares, closest in rows:
-        answered, first = decide(labels, blend * shares + (1 - blend) * closest, answer, margin)
-        if expected == OFF_TOPIC:
-            off += 1
-            off_answered += answered is not None
-        else:
-            on += 1
-            top1 += first == expected
-            right += answered == expected
-            wrong += answered is not None and answered != expected
-    return top1 / on, right / on, wrong / on, off_answered / off
+def figures(table_rows, answer, margin):
+    expected = np.array([r[0] for r in table_rows], dtype=object)
+    best = np.array([r[1] for r in table_rows], dtype=object)
+    score = np.array([r[2] for r in table_rows])
+    lead = np.array([r[3] for r in table_rows])
+    first = np.array([r[4] for r in table_rows], dtype=object)
+    confident = (best != OFF_TOPIC) & (score >= answer) & (lead >= margin)
+    on, off = expected != OFF_TOPIC, expected == OFF_TOPIC
+    return ((first[on] == expected[on]).mean(), (confident & (best == expected))[on].mean(),
+            (confident & (best != expected))[on].mean(), confident[off].mean())
 
 
 def moderator_rows(base: FaqBase, entries):
     server = with_moderator_entries(base, entries)
     asks = [(str(e.get("own") or e["question"]), e["id"], "own") for e in entries]
     asks += [(str(p), e["id"], "paraphrase") for e in entries for p in e.get("paraphrases") or []]
-    labels, shares, closest = components(server, [q for q, _, _ in asks])
-    return [(expected, kind, labels, shares[i], closest[i]) for i, (_, expected, kind) in enumerate(asks)]
+    labels, margins, closest = components(server, [q for q, _, _ in asks])
+    kinds = [kind for _, _, kind in asks]
+    return kinds, [(expected, labels, margins[i], closest[i]) for i, (_, expected, _) in enumerate(asks)]
 
 
-def moderator_figures(rows, blend, answer, margin):
-    own = para = own_n = para_n = 0
-    for expected, kind, labels, shares, closest in rows:
-        answered, _ = decide(labels, blend * shares + (1 - blend) * closest, answer, margin)
-        if kind == "own":
-            own_n += 1
-            own += answered == expected
-        else:
-            para_n += 1
-            para += answered == expected
-    return own / own_n, para / para_n
+def moderator_figures(kinds, table_rows, answer, margin):
+    right = [r[1] == r[0] and r[2] >= answer and r[3] >= margin for r in table_rows]
+    own = [ok for ok, kind in zip(right, kinds, strict=True) if kind == "own"]
+    para = [ok for ok, kind in zip(right, kinds, strict=True) if kind != "own"]
+    return sum(own) / len(own), sum(para) / len(para)
 
 
 def main() -> None:
@@ -114,25 +122,36 @@ def main() -> None:
     print(f"{len(base)} entries, {sum(len(e.phrasings) for e in base.entries)} example questions, "
           f"{len(base.off_topic)} off-topic examples; {FOLDS}-fold cross-validation")
     rows = cross_validate(base)
-    mod = moderator_rows(base, entries)
-    for blend in BLENDS:
-        best = None
-        for answer in np.arange(0.2, 0.95, 0.025):
-            for margin in np.arange(0.0, 0.6, 0.025):
-                top1, right, wrong, off = figures(rows, blend, answer, margin)
-                own, para = moderator_figures(mod, blend, answer, margin)
-                if off > OFF_TOPIC_LIMIT or own < 1.0:
-                    continue
-                key = right + para / 4 - 2 * wrong
-                if best is None or key > best[0]:
-                    best = (key, answer, margin, top1, right, wrong, off, own, para)
-        if best is None:
-            print(f"blend {blend:.1f}: no thresholds meet the limits")
-            continue
-        _, answer, margin, top1, right, wrong, off, own, para = best
-        print(f"blend {blend:.1f}: answer >= {answer:.3f}, margin >= {margin:.3f}: top-1 {top1:.1%}, answered "
-              f"right {right:.1%}, wrong {wrong:.1%}, off-topic answered {off:.1%}; moderator own {own:.0%}, "
-              f"paraphrases {para:.0%}")
+    kinds, mod = moderator_rows(base, entries)
+    temperature = bot.classify._TEMPERATURE
+    cv_table, mod_table = table(rows, temperature, faq.BLEND), table(mod, temperature, faq.BLEND)
+    top1, right, wrong, off = figures(cv_table, faq.ANSWER_THRESHOLD, faq.ANSWER_MARGIN)
+    own, para = moderator_figures(kinds, mod_table, faq.ANSWER_THRESHOLD, faq.ANSWER_MARGIN)
+    print(f"at the constants of bot/faq.py: top-1 {top1:.1%}, answered right {right:.1%}, wrong {wrong:.1%}, "
+          f"off-topic answered {off:.1%}; moderator own {own:.0%}, paraphrases {para:.0%}")
+    misses = Counter((r[0], r[4]) for r in cv_table if r[0] != OFF_TOPIC and r[4] != r[0])
+    print("confusion of top-1 misses (expected -> ranked first: count): "
+          + ", ".join(f"{e} -> {g}: {n}" for (e, g), n in misses.most_common(25)))
+    for temperature in TEMPERATURES:
+        for blend in BLENDS:
+            cv_table, mod_table = table(rows, temperature, blend), table(mod, temperature, blend)
+            best = None
+            for answer in np.arange(0.2, 0.95, 0.025):
+                for margin in np.arange(0.0, 0.6, 0.025):
+                    top1, right, wrong, off = figures(cv_table, answer, margin)
+                    own, para = moderator_figures(kinds, mod_table, answer, margin)
+                    if off > OFF_TOPIC_LIMIT or own < 1.0:
+                        continue
+                    key = right + para / 4 - 2 * wrong
+                    if best is None or key > best[0]:
+                        best = (key, answer, margin, top1, right, wrong, off, own, para)
+            if best is None:
+                print(f"temperature {temperature}, blend {blend:.1f}: no thresholds meet the limits")
+                continue
+            _, answer, margin, top1, right, wrong, off, own, para = best
+            print(f"temperature {temperature}, blend {blend:.1f}: answer >= {answer:.3f}, margin >= {margin:.3f}: "
+                  f"top-1 {top1:.1%}, answered right {right:.1%}, wrong {wrong:.1%}, off-topic answered {off:.1%}; "
+                  f"moderator own {own:.0%}, paraphrases {para:.0%}", flush=True)
 
 
 if __name__ == "__main__":

@@ -24,7 +24,6 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import FeatureUnion
-from sklearn.preprocessing import normalize
 from sklearn.svm import LinearSVC
 
 from bot.vocabulary import Vocabulary
@@ -111,6 +110,37 @@ def _softmax(scores: np.ndarray) -> np.ndarray:
     return exp / exp.sum(axis=1, keepdims=True)
 
 
+@dataclass(frozen=True)
+class _Rows:
+    """Texts as features: TF-IDF (sparse) and embeddings (dense, or None), and each row's joint length."""
+
+    tfidf: sp.csr_matrix
+    dense: np.ndarray | None
+
+    @functools.cached_property
+    def norms(self) -> np.ndarray:
+        squares = np.asarray(self.tfidf.multiply(self.tfidf).sum(axis=1)).ravel()
+        if self.dense is not None:
+            squares = squares + (self.dense * self.dense).sum(axis=1)
+        return np.sqrt(np.maximum(squares, 1e-12))
+
+    def __getitem__(self, rows: np.ndarray) -> _Rows:
+        return _Rows(self.tfidf[rows], None if self.dense is None else self.dense[rows])
+
+    def joint(self) -> sp.csr_matrix:
+        """One sparse matrix, for training the linear model."""
+        if self.dense is None:
+            return self.tfidf
+        return sp.hstack([self.tfidf, sp.csr_matrix(self.dense)], format="csr")
+
+    def cosines(self, other: _Rows) -> np.ndarray:
+        """Cosine similarity of every row here (rows) with every row of `other` (columns), in the joint space."""
+        dots = (self.tfidf @ other.tfidf.T).toarray()
+        if self.dense is not None and other.dense is not None:
+            dots += self.dense @ other.dense.T
+        return dots / self.norms[:, None] / other.norms[None, :]
+
+
 @dataclass
 class TextClassifier:
     """A trained classifier: `rank(text)` gives every label with its probability, best first."""
@@ -119,13 +149,18 @@ class TextClassifier:
     model: LinearSVC
     vocabulary: Vocabulary | None = None
     embedder: Embedder | None = None
-    examples: sp.csr_matrix = field(default_factory=lambda: sp.csr_matrix((0, 0)))  # features x examples
+    examples: _Rows | None = None  # the training examples, sorted by label
     starts: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # each label's first
 
     @classmethod
     def fit(cls, texts: Sequence[str], labels: Sequence[str], vocabulary: Vocabulary | None = None,
-            embedder: Embedder | None = None) -> TextClassifier:
-        """Train on example texts and their labels (at least two distinct labels)."""
+            embedder: Embedder | None = None, background: str | None = None,
+            covered: float = 1.0) -> TextClassifier:
+        """Train on example texts and their labels (at least two distinct labels).
+
+        `background` names a catch-all label (the FAQ's off-topic questions): its examples at least `covered`
+        similar (cosine) to an example of another label are left out, since that label now covers them.
+        """
         if len(texts) != len(labels):
             raise ValueError("every example text needs exactly one label")
         if len(set(labels)) < 2:
@@ -135,42 +170,66 @@ class TextClassifier:
             ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=1)),
         ])
         prepared = [cls._prepare(text, vocabulary) for text in texts]
-        matrix = cls._join(features.fit_transform(prepared), prepared, embedder)
+        rows = _Rows(sp.csr_matrix(features.fit_transform(prepared)), cls._dense(prepared, embedder))
+        labels = list(labels)
+        if background is not None:
+            keep = cls._uncovered(rows, np.array([label == background for label in labels]), covered)
+            rows, labels = rows[keep], [label for label, kept in zip(labels, keep, strict=True) if kept]
         model = LinearSVC(C=_C, class_weight="balanced")
-        model.fit(matrix, list(labels))
+        model.fit(rows.joint(), labels)
         label_index = {label: number for number, label in enumerate(model.classes_)}
         example_labels = np.array([label_index[label] for label in labels], dtype=np.int64)
         # Examples sorted by label, so each label's closest example is one reduceat over a slice.
         order = np.argsort(example_labels, kind="stable")
         starts = np.flatnonzero(np.r_[True, np.diff(example_labels[order]) != 0])
         return cls(features=features, model=model, vocabulary=vocabulary, embedder=embedder,
-                   examples=normalize(matrix[order]).T.tocsr(), starts=starts)
+                   examples=rows[order], starts=starts)
+
+    @staticmethod
+    def _uncovered(rows: _Rows, is_background: np.ndarray, covered: float) -> np.ndarray:
+        """Which rows to keep: all but the background ones as close as `covered` to another label's row."""
+        keep = np.ones(len(is_background), dtype=bool)
+        if is_background.any() and (~is_background).any():
+            closest = rows[is_background].cosines(rows[~is_background]).max(axis=1)
+            keep[np.flatnonzero(is_background)[closest >= covered]] = False
+        return keep
 
     @staticmethod
     def _prepare(text: str, vocabulary: Vocabulary | None) -> str:
         return vocabulary.normalise(text) if vocabulary is not None else text.lower()
 
     @staticmethod
-    def _join(tfidf: sp.spmatrix, prepared: Sequence[str], embedder: Embedder | None) -> sp.csr_matrix:
-        if embedder is None:
-            return sp.csr_matrix(tfidf)
-        dense = embedder.embed(list(prepared)) * _EMBEDDING_WEIGHT
-        return sp.hstack([tfidf, sp.csr_matrix(dense)], format="csr")
+    def _dense(prepared: Sequence[str], embedder: Embedder | None) -> np.ndarray | None:
+        return None if embedder is None else embedder.embed(list(prepared)) * _EMBEDDING_WEIGHT
 
-    def _matrix(self, texts: Sequence[str]) -> sp.csr_matrix:
+    def _rows(self, texts: Sequence[str]) -> _Rows:
         prepared = [self._prepare(text, self.vocabulary) for text in texts]
-        return self._join(self.features.transform(prepared), prepared, self.embedder)
+        return _Rows(sp.csr_matrix(self.features.transform(prepared)), self._dense(prepared, self.embedder))
 
     @property
     def labels(self) -> tuple[str, ...]:
         """The labels the classifier knows, in its own order."""
         return tuple(str(label) for label in self.model.classes_)
 
+    @functools.cached_property
+    def _weights(self) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
+        coef = np.asarray(self.model.coef_)
+        split = self.examples.tfidf.shape[1]
+        dense = coef[:, split:] if coef.shape[1] > split else None
+        return np.ascontiguousarray(coef[:, :split].T), dense, np.asarray(self.model.intercept_)
+
     def margins(self, texts: Sequence[str]) -> np.ndarray:
         """The linear model's margin per text and label (columns in `labels` order)."""
-        scores = self.model.decision_function(self._matrix(texts))
-        if scores.ndim == 1:  # two labels: one margin, for the second
-            scores = np.stack([-scores, scores], axis=1)
+        return self._margins(self._rows(texts))
+
+    def _margins(self, rows: _Rows) -> np.ndarray:
+        sparse_part, dense_part, intercept = self._weights
+        scores = rows.tfidf @ sparse_part + intercept
+        if dense_part is not None and rows.dense is not None:
+            scores = scores + rows.dense @ dense_part.T
+        scores = np.asarray(scores)
+        if scores.shape[1] == 1:  # two labels: one margin, for the second
+            scores = np.hstack([-scores, scores])
         return scores
 
     def probabilities(self, texts: Sequence[str]) -> np.ndarray:
@@ -179,9 +238,15 @@ class TextClassifier:
 
     def similarities(self, texts: Sequence[str]) -> np.ndarray:
         """Per text and label, the cosine similarity to that label's closest example (columns in `labels`)."""
-        queries = normalize(self._matrix(texts))
-        sims = np.asarray((queries @ self.examples).todense())
-        return np.maximum.reduceat(sims, self.starts, axis=1)
+        return self._similarities(self._rows(texts))
+
+    def _similarities(self, rows: _Rows) -> np.ndarray:
+        return np.maximum.reduceat(rows.cosines(self.examples), self.starts, axis=1)
+
+    def scores(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """`probabilities` and `similarities` together, reading the texts once."""
+        rows = self._rows(texts)
+        return _softmax(self._margins(rows)), self._similarities(rows)
 
     def rank(self, text: str) -> list[tuple[str, float]]:
         """Every label with its probability for one text, most likely first."""

@@ -56,9 +56,9 @@ BLEND = 0.5
 ANSWER_THRESHOLD = 0.625
 ANSWER_MARGIN = 0.475
 UNSURE_THRESHOLD = 0.35
-# An off-topic example at least this similar (embedding cosine) to an entry's example is covered by that
-# entry and left out of training (see FaqBase._uncovered_off_topic).
-_COVERED = 0.9
+# An off-topic example at least this similar (cosine, in the matcher's features) to an entry's example is
+# covered by that entry and left out of training.
+_COVERED = 0.8
 OFF_TOPIC_FILE = "faq_off_topic.yaml"
 VOCABULARY_FILE = "vocabulary.yaml"
 
@@ -500,29 +500,17 @@ class FaqBase:
             for text in example_questions(entry):
                 texts.append(text)
                 labels.append(entry.id)
-        texts.extend(self._uncovered_off_topic(texts))
+        texts.extend(text for text in dict.fromkeys(self.off_topic) if text.strip())
         labels.extend([OFF_TOPIC] * (len(texts) - len(labels)))
         if len(set(labels)) < 2:  # one entry and no off-topic examples: an empty text stands for "anything else"
             texts.append("")
             labels.append(OFF_TOPIC)
-        self._classifier = TextClassifier.fit(texts, labels, self.vocabulary, default_embedder())
+        # An off-topic example as close as _COVERED to an entry's example is left out: the entry covers it
+        # (a server's entry on easy-run pace is not outvoted by the shipped "what pace for easy runs").
+        self._classifier = TextClassifier.fit(texts, labels, self.vocabulary, default_embedder(),
+                                              background=OFF_TOPIC, covered=_COVERED)
         self._labels = self._classifier.labels
         self._off_column = self._labels.index(OFF_TOPIC) if OFF_TOPIC in self._labels else -1
-
-    def _uncovered_off_topic(self, entry_texts: Sequence[str]) -> list[str]:
-        """The off-topic examples no entry covers (none as close as _COVERED to an entry's example).
-
-        So a server's entry about easy-run pace is not outvoted by the shipped "what pace for easy runs".
-        """
-        embedder = default_embedder()
-        examples = [text for text in dict.fromkeys(self.off_topic) if text.strip()]
-        if embedder is None or not examples or not entry_texts:
-            return examples
-        normalise = self.vocabulary.normalise
-        near = embedder.embed([normalise(t) for t in examples]) @ embedder.embed(
-            [normalise(t) for t in entry_texts]).T
-        return [text for text, row in zip(examples, near, strict=True) if row.max() < _COVERED]
-
 
     # ---- reading
 
@@ -581,8 +569,7 @@ class FaqBase:
         (weights calibrated by cross-validation: bench/faq_calibrate.py).
         """
         question = str(text or "")[:MAX_QUESTION_CHARS]
-        shares = self._classifier.probabilities([question])[0]
-        closest = self._classifier.similarities([question])[0]
+        shares, closest = (rows[0] for rows in self._classifier.scores([question]))
         blended = BLEND * shares + (1 - BLEND) * closest
         order = np.argsort(-blended, kind="stable")
         return [(self._labels[i], float(blended[i])) for i in order]
