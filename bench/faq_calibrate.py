@@ -1,6 +1,6 @@
 """Calibrate the FAQ matcher by cross-validation on its labelled examples. Run by hand (about a minute).
 
-    .venv/bin/python bench/faq_calibrate.py
+    .venv/bin/python bench/faq_calibrate.py [--no-embeddings | --lr]
 
 The labelled questions are the entries' example questions (rules/faq.yaml `phrasings`: most of them were the
 development sets' member-voice questions) and the off-topic examples (rules/faq_off_topic.yaml). Each of 5
@@ -14,6 +14,7 @@ the figures they give: these are the constants at the top of bot/faq.py.
 
 from __future__ import annotations
 
+import itertools
 import random
 import sys
 from collections import Counter
@@ -25,21 +26,23 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import bot.classify
 import bot.faq as faq
-from bot.faq import OFF_TOPIC, FaqBase, default_faq_path, load_faq
+from bot.faq import OFF_TOPIC, FaqBase, blend_scores, default_faq_path, load_faq
 from bot.faq_eval import read_moderator, with_moderator_entries
 
 ROOT = Path(__file__).resolve().parent.parent
 FOLDS = 5
-BLENDS = (0.0, 0.3, 0.5, 0.7, 1.0)
-TEMPERATURES = (0.05, 0.1, 0.2, 0.4)
+TEMPERATURES = (0.1, 0.2)
+BLENDS = (0.3, 0.5, 0.7)
+SIMILARITY_TEMPERATURES = (None, 0.02, 0.05)
+PRIORS = (0.0, 5.0, 15.0)
 OFF_TOPIC_LIMIT = 0.02
 
 
-def components(base: FaqBase, questions: list[str]) -> tuple[tuple[str, ...], np.ndarray, np.ndarray]:
-    """The labels, the linear model's margins and the closest-example similarities for some questions."""
+def components(base: FaqBase, questions: list[str]):
+    """The labels and their example counts, the linear model's margins and the closest-example similarities."""
     classifier = base._classifier
-    rows = classifier._rows(questions)
-    return classifier.labels, classifier._margins(rows), classifier._similarities(rows)
+    margins, closest = classifier.parts(questions)
+    return (classifier.labels, classifier.counts), margins, closest
 
 
 def softmax(margins: np.ndarray, temperature: float) -> np.ndarray:
@@ -76,11 +79,12 @@ def cross_validate(base: FaqBase) -> list[tuple[str, tuple[str, ...], np.ndarray
     return out
 
 
-def table(rows, temperature: float, blend: float):
+def table(rows, temperature: float, blend: float, similarity_temperature=None, prior=0.0):
     """Per question: expected label, best label, best score, lead over the runner-up, best entry (not off-topic)."""
     out = []
-    for expected, labels, margins, closest in rows:
-        blended = blend * softmax(margins[None, :], temperature)[0] + (1 - blend) * closest
+    for expected, (labels, counts), margins, closest in rows:
+        blended = blend_scores(softmax(margins[None, :], temperature), closest[None, :], counts, blend,
+                               similarity_temperature, prior)[0]
         order = np.argsort(-blended)
         first_entry = next(labels[i] for i in order if labels[i] != OFF_TOPIC)
         out.append((expected, labels[order[0]], blended[order[0]], blended[order[0]] - blended[order[1]],
@@ -116,7 +120,23 @@ def moderator_figures(kinds, table_rows, answer, margin):
     return sum(own) / len(own), sum(para) / len(para)
 
 
+def compare(option: str) -> None:
+    """Swap a part of the matcher for the comparison runs: `--no-embeddings` (TF-IDF only), `--lr` (TF-IDF
+    and logistic regression alone, the classifier this module replaced: no embeddings, no similarity)."""
+    global TEMPERATURES, BLENDS, SIMILARITY_TEMPERATURES, PRIORS
+    if option in ("--no-embeddings", "--lr"):
+        bot.classify.default_embedder = lambda: None
+        faq.default_embedder = bot.classify.default_embedder
+    if option == "--lr":
+        from sklearn.linear_model import LogisticRegression
+
+        bot.classify.LinearSVC = lambda **_: LogisticRegression(C=10.0, max_iter=2000)
+        TEMPERATURES, BLENDS, SIMILARITY_TEMPERATURES, PRIORS = (1.0,), (1.0,), (None,), (0.0,)
+
+
 def main() -> None:
+    for option in sys.argv[1:]:
+        compare(option)
     base = load_faq(default_faq_path())
     entries = read_moderator(ROOT / "tests" / "data" / "faq_moderator_dev.yaml")
     print(f"{len(base)} entries, {sum(len(e.phrasings) for e in base.entries)} example questions, "
@@ -124,7 +144,8 @@ def main() -> None:
     rows = cross_validate(base)
     kinds, mod = moderator_rows(base, entries)
     temperature = bot.classify._TEMPERATURE
-    cv_table, mod_table = table(rows, temperature, faq.BLEND), table(mod, temperature, faq.BLEND)
+    shipped = (temperature, faq.BLEND, faq.SIMILARITY_TEMPERATURE, faq.EXAMPLES_PRIOR)
+    cv_table, mod_table = table(rows, *shipped), table(mod, *shipped)
     top1, right, wrong, off = figures(cv_table, faq.ANSWER_THRESHOLD, faq.ANSWER_MARGIN)
     own, para = moderator_figures(kinds, mod_table, faq.ANSWER_THRESHOLD, faq.ANSWER_MARGIN)
     print(f"at the constants of bot/faq.py: top-1 {top1:.1%}, answered right {right:.1%}, wrong {wrong:.1%}, "
@@ -132,26 +153,26 @@ def main() -> None:
     misses = Counter((r[0], r[4]) for r in cv_table if r[0] != OFF_TOPIC and r[4] != r[0])
     print("confusion of top-1 misses (expected -> ranked first: count): "
           + ", ".join(f"{e} -> {g}: {n}" for (e, g), n in misses.most_common(25)))
-    for temperature in TEMPERATURES:
-        for blend in BLENDS:
-            cv_table, mod_table = table(rows, temperature, blend), table(mod, temperature, blend)
-            best = None
-            for answer in np.arange(0.2, 0.95, 0.025):
-                for margin in np.arange(0.0, 0.6, 0.025):
-                    top1, right, wrong, off = figures(cv_table, answer, margin)
-                    own, para = moderator_figures(kinds, mod_table, answer, margin)
-                    if off > OFF_TOPIC_LIMIT or own < 1.0:
-                        continue
-                    key = right + para / 4 - 2 * wrong
-                    if best is None or key > best[0]:
-                        best = (key, answer, margin, top1, right, wrong, off, own, para)
-            if best is None:
-                print(f"temperature {temperature}, blend {blend:.1f}: no thresholds meet the limits")
-                continue
-            _, answer, margin, top1, right, wrong, off, own, para = best
-            print(f"temperature {temperature}, blend {blend:.1f}: answer >= {answer:.3f}, margin >= {margin:.3f}: "
-                  f"top-1 {top1:.1%}, answered right {right:.1%}, wrong {wrong:.1%}, off-topic answered {off:.1%}; "
-                  f"moderator own {own:.0%}, paraphrases {para:.0%}", flush=True)
+    for config in itertools.product(TEMPERATURES, BLENDS, SIMILARITY_TEMPERATURES, PRIORS):
+        cv_table, mod_table = table(rows, *config), table(mod, *config)
+        best = None
+        for answer in np.arange(0.2, 0.95, 0.025):
+            for margin in np.arange(0.0, 0.6, 0.025):
+                top1, right, wrong, off = figures(cv_table, answer, margin)
+                own, para = moderator_figures(kinds, mod_table, answer, margin)
+                if off > OFF_TOPIC_LIMIT or own < 1.0:
+                    continue
+                key = right + para / 4 - 2 * wrong
+                if best is None or key > best[0]:
+                    best = (key, answer, margin, top1, right, wrong, off, own, para)
+        name = "temperature {}, blend {}, similarity temperature {}, prior {}".format(*config)
+        if best is None:
+            print(f"{name}: no thresholds meet the limits")
+            continue
+        _, answer, margin, top1, right, wrong, off, own, para = best
+        print(f"{name}: answer >= {answer:.3f}, margin >= {margin:.3f}: top-1 {top1:.1%}, answered right "
+              f"{right:.1%}, wrong {wrong:.1%}, off-topic answered {off:.1%}; moderator own {own:.0%}, "
+              f"paraphrases {para:.0%}", flush=True)
 
 
 if __name__ == "__main__":

@@ -124,6 +124,11 @@ class _Rows:
             squares = squares + (self.dense * self.dense).sum(axis=1)
         return np.sqrt(np.maximum(squares, 1e-12))
 
+    @functools.cached_property
+    def columns(self) -> sp.csr_matrix:
+        """The TF-IDF block transposed (features x rows), kept for comparing many texts with these rows."""
+        return self.tfidf.T.tocsr()
+
     def __getitem__(self, rows: np.ndarray) -> _Rows:
         return _Rows(self.tfidf[rows], None if self.dense is None else self.dense[rows])
 
@@ -135,7 +140,7 @@ class _Rows:
 
     def cosines(self, other: _Rows) -> np.ndarray:
         """Cosine similarity of every row here (rows) with every row of `other` (columns), in the joint space."""
-        dots = (self.tfidf @ other.tfidf.T).toarray()
+        dots = (self.tfidf @ other.columns).toarray()
         if self.dense is not None and other.dense is not None:
             dots += self.dense @ other.dense.T
         return dots / self.norms[:, None] / other.norms[None, :]
@@ -155,11 +160,12 @@ class TextClassifier:
     @classmethod
     def fit(cls, texts: Sequence[str], labels: Sequence[str], vocabulary: Vocabulary | None = None,
             embedder: Embedder | None = None, background: str | None = None,
-            covered: float = 1.0) -> TextClassifier:
+            covered: float | Sequence[float] = 1.0) -> TextClassifier:
         """Train on example texts and their labels (at least two distinct labels).
 
         `background` names a catch-all label (the FAQ's off-topic questions): its examples at least `covered`
         similar (cosine) to an example of another label are left out, since that label now covers them.
+        `covered` may also be one similarity per text (those of background texts are not used).
         """
         if len(texts) != len(labels):
             raise ValueError("every example text needs exactly one label")
@@ -173,7 +179,8 @@ class TextClassifier:
         rows = _Rows(sp.csr_matrix(features.fit_transform(prepared)), cls._dense(prepared, embedder))
         labels = list(labels)
         if background is not None:
-            keep = cls._uncovered(rows, np.array([label == background for label in labels]), covered)
+            limits = np.broadcast_to(np.asarray(covered, dtype=float), (len(labels),))
+            keep = cls._uncovered(rows, np.array([label == background for label in labels]), limits)
             rows, labels = rows[keep], [label for label, kept in zip(labels, keep, strict=True) if kept]
         model = LinearSVC(C=_C, class_weight="balanced")
         model.fit(rows.joint(), labels)
@@ -186,12 +193,12 @@ class TextClassifier:
                    examples=rows[order], starts=starts)
 
     @staticmethod
-    def _uncovered(rows: _Rows, is_background: np.ndarray, covered: float) -> np.ndarray:
-        """Which rows to keep: all but the background ones as close as `covered` to another label's row."""
+    def _uncovered(rows: _Rows, is_background: np.ndarray, limits: np.ndarray) -> np.ndarray:
+        """Which rows to keep: all but background ones at least as close to another label's row as its limit."""
         keep = np.ones(len(is_background), dtype=bool)
         if is_background.any() and (~is_background).any():
-            closest = rows[is_background].cosines(rows[~is_background]).max(axis=1)
-            keep[np.flatnonzero(is_background)[closest >= covered]] = False
+            near = rows[is_background].cosines(rows[~is_background]) >= limits[~is_background][None, :]
+            keep[np.flatnonzero(is_background)[near.any(axis=1)]] = False
         return keep
 
     @staticmethod
@@ -212,24 +219,18 @@ class TextClassifier:
         return tuple(str(label) for label in self.model.classes_)
 
     @functools.cached_property
-    def _weights(self) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
-        coef = np.asarray(self.model.coef_)
-        split = self.examples.tfidf.shape[1]
-        dense = coef[:, split:] if coef.shape[1] > split else None
-        return np.ascontiguousarray(coef[:, :split].T), dense, np.asarray(self.model.intercept_)
+    def counts(self) -> np.ndarray:
+        """How many training examples each label has (in `labels` order)."""
+        return np.diff(np.r_[self.starts, self.examples.tfidf.shape[0]]).astype(float)
 
     def margins(self, texts: Sequence[str]) -> np.ndarray:
         """The linear model's margin per text and label (columns in `labels` order)."""
         return self._margins(self._rows(texts))
 
     def _margins(self, rows: _Rows) -> np.ndarray:
-        sparse_part, dense_part, intercept = self._weights
-        scores = rows.tfidf @ sparse_part + intercept
-        if dense_part is not None and rows.dense is not None:
-            scores = scores + rows.dense @ dense_part.T
-        scores = np.asarray(scores)
-        if scores.shape[1] == 1:  # two labels: one margin, for the second
-            scores = np.hstack([-scores, scores])
+        scores = self.model.decision_function(rows.joint())
+        if scores.ndim == 1:  # two labels: one margin, for the second
+            scores = np.stack([-scores, scores], axis=1)
         return scores
 
     def probabilities(self, texts: Sequence[str]) -> np.ndarray:
@@ -243,10 +244,15 @@ class TextClassifier:
     def _similarities(self, rows: _Rows) -> np.ndarray:
         return np.maximum.reduceat(rows.cosines(self.examples), self.starts, axis=1)
 
+    def parts(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """`margins` and `similarities` together, reading the texts once."""
+        rows = self._rows(texts)
+        return self._margins(rows), self._similarities(rows)
+
     def scores(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """`probabilities` and `similarities` together, reading the texts once."""
-        rows = self._rows(texts)
-        return _softmax(self._margins(rows)), self._similarities(rows)
+        margins, closest = self.parts(texts)
+        return _softmax(margins), closest
 
     def rank(self, text: str) -> list[tuple[str, float]]:
         """Every label with its probability for one text, most likely first."""

@@ -53,12 +53,19 @@ OFF_TOPIC = ""
 # the score and the lead over the runner-up (the off-topic label included) a confident answer needs, and
 # the score below which even "did you mean" is not offered.
 BLEND = 0.5
+# Closest-example similarities are turned into shares at this temperature (None: used as they are), and a
+# label with n examples trusts the linear model n / (n + EXAMPLES_PRIOR) as much as BLEND says: a server's
+# entry with three examples is judged mostly by its closest example, where the linear model is weakest.
+SIMILARITY_TEMPERATURE: float | None = None
+EXAMPLES_PRIOR = 0.0
 ANSWER_THRESHOLD = 0.625
 ANSWER_MARGIN = 0.475
 UNSURE_THRESHOLD = 0.35
 # An off-topic example at least this similar (cosine, in the matcher's features) to an entry's example is
-# covered by that entry and left out of training.
+# covered by that entry and left out of training; a server's own example (one the off-topic list was not
+# written against) claims the off-topic examples as close as _CLAIMED (calibrated on the moderator dev set).
 _COVERED = 0.8
+_CLAIMED = 0.5
 OFF_TOPIC_FILE = "faq_off_topic.yaml"
 VOCABULARY_FILE = "vocabulary.yaml"
 
@@ -363,10 +370,11 @@ def _checked_template(answer: str) -> tuple[Any, tuple[str, ...]]:
 
 def example_questions(entry: FaqEntry) -> list[str]:
     """The texts the matcher learns an entry from: its question, its example questions, its tags together."""
-    texts = [entry.question, *entry.phrasings]
-    if entry.tags:
-        texts.append(", ".join(entry.tags))
-    return texts
+    return _examples(entry.question, entry.phrasings, entry.tags)
+
+
+def _examples(question: str, phrasings: Sequence[str], tags: Sequence[str]) -> list[str]:
+    return [question, *phrasings, *([", ".join(tags)] if tags else [])]
 
 
 class OffTopicFile(BaseModel):
@@ -398,7 +406,7 @@ def load_off_topic(path: Path) -> tuple[str, ...]:
 
 
 def _matching_data(rules_dir: Path) -> tuple[tuple[str, ...], Vocabulary]:
-    """The off-topic examples and the vocabulary beside a FAQ file (either may be absent: none, then)."""
+    """The off-topic examples and the vocabulary in a rules folder (either may be absent: none, then)."""
     off_path, vocabulary_path = rules_dir / OFF_TOPIC_FILE, rules_dir / VOCABULARY_FILE
     off_topic = load_off_topic(off_path) if off_path.exists() else ()
     try:
@@ -409,8 +417,37 @@ def _matching_data(rules_dir: Path) -> tuple[tuple[str, ...], Vocabulary]:
 
 
 @functools.lru_cache(maxsize=1)
-def _shipped_matching_data() -> tuple[tuple[str, ...], Vocabulary]:
-    return _matching_data(get_settings().rules_dir)
+def _shipped_matching_data() -> tuple[tuple[str, ...], Vocabulary, frozenset[str]]:
+    """The shipped off-topic examples and vocabulary, and the example texts of the shipped FAQ file."""
+    rules_dir = get_settings().rules_dir
+    off_topic, vocabulary = _matching_data(rules_dir)
+    try:
+        raw = yaml.safe_load((rules_dir / "faq.yaml").read_text(encoding="utf-8")) or {}
+        known = frozenset(
+            text for item in raw.get("entries") or [] if isinstance(item, Mapping)
+            for text in _examples(str(item.get("question", "")), [str(t) for t in item.get("phrasings") or []],
+                                  [str(t) for t in item.get("tags") or []])
+        )
+    except (OSError, yaml.YAMLError, AttributeError, TypeError):
+        known = frozenset()
+    return off_topic, vocabulary, known
+
+
+def blend_scores(shares: np.ndarray, closest: np.ndarray, counts: np.ndarray, blend: float | None = None,
+                 temperature: float | bool | None = False, prior: float | None = None) -> np.ndarray:
+    """Scores (texts x labels) from the linear model's shares and the closest-example similarities.
+
+    The parameters default to the calibrated BLEND, SIMILARITY_TEMPERATURE and EXAMPLES_PRIOR.
+    """
+    blend = BLEND if blend is None else blend
+    temperature = SIMILARITY_TEMPERATURE if temperature is False else temperature
+    prior = EXAMPLES_PRIOR if prior is None else prior
+    if temperature:
+        scaled = closest / temperature
+        scaled = np.exp(scaled - scaled.max(axis=1, keepdims=True))
+        closest = scaled / scaled.sum(axis=1, keepdims=True)
+    weight = blend * counts / (counts + prior)
+    return weight * shares + (1 - weight) * closest
 
 
 @dataclass(frozen=True, slots=True)
@@ -449,10 +486,13 @@ class FaqBase:
     """A validated set of FAQ entries, indexed for matching. Build with `load_faq` or `from_entries`."""
 
     def __init__(self, entries: Sequence[FaqEntry], source: str, off_topic: Sequence[str] | None = None,
-                 vocabulary: Vocabulary | None = None) -> None:
+                 vocabulary: Vocabulary | None = None, known_examples: Iterable[str] | None = None) -> None:
         """Train the matcher on already-validated entries; use `from_entries` for raw data from a person.
 
         `off_topic` (questions LegDay does not answer) and `vocabulary` default to the shipped ones.
+        `known_examples` are the example texts the off-topic list was written against (by default: the
+        shipped FAQ's when the off-topic list is the shipped one, else these entries'); any other example
+        is a server's own, and claims the off-topic examples as close to it as _CLAIMED.
         """
         self.source = source
         self._entries: tuple[FaqEntry, ...] = tuple(entries)
@@ -461,6 +501,10 @@ class FaqBase:
         shipped = _shipped_matching_data() if off_topic is None or vocabulary is None else None
         self.off_topic: tuple[str, ...] = tuple(off_topic if off_topic is not None else shipped[0])
         self.vocabulary: Vocabulary = vocabulary if vocabulary is not None else shipped[1]
+        if known_examples is None:
+            known_examples = shipped[2] if off_topic is None else (
+                text for entry in self._entries for text in example_questions(entry))
+        self.known_examples: frozenset[str] = frozenset(known_examples)
         self._train()
         self._topic_keys = [f"{entry.id.replace('-', ' ')} {entry.question}" for entry in self._entries]
 
@@ -468,7 +512,8 @@ class FaqBase:
 
     @classmethod
     def from_entries(cls, entries: Iterable[Mapping[str, Any] | FaqEntry], source: str,
-                     off_topic: Sequence[str] | None = None, vocabulary: Vocabulary | None = None) -> FaqBase:
+                     off_topic: Sequence[str] | None = None, vocabulary: Vocabulary | None = None,
+                     known_examples: Iterable[str] | None = None) -> FaqBase:
         """Validate entries (raw dicts or FaqEntry) and index them; raises FaqError listing every problem."""
         checked: list[FaqEntry] = []
         problems: list[str] = []
@@ -491,7 +536,7 @@ class FaqBase:
             problems.append(f"{source}: field 'entries': the list is empty; add at least one entry")
         if problems:
             raise FaqError("\n".join(problems))
-        return cls(checked, source, off_topic, vocabulary)
+        return cls(checked, source, off_topic, vocabulary, known_examples)
 
     def _train(self) -> None:
         texts: list[str] = []
@@ -505,10 +550,12 @@ class FaqBase:
         if len(set(labels)) < 2:  # one entry and no off-topic examples: an empty text stands for "anything else"
             texts.append("")
             labels.append(OFF_TOPIC)
-        # An off-topic example as close as _COVERED to an entry's example is left out: the entry covers it
-        # (a server's entry on easy-run pace is not outvoted by the shipped "what pace for easy runs").
+        # An off-topic example as close as _COVERED to an entry's example (as _CLAIMED to a server's own
+        # example) is left out: the entry covers it, so a server's entry on easy-run pace is not outvoted
+        # by the shipped off-topic "what pace should my easy runs be".
+        limits = [_COVERED if text in self.known_examples else _CLAIMED for text in texts]
         self._classifier = TextClassifier.fit(texts, labels, self.vocabulary, default_embedder(),
-                                              background=OFF_TOPIC, covered=_COVERED)
+                                              background=OFF_TOPIC, covered=limits)
         self._labels = self._classifier.labels
         self._off_column = self._labels.index(OFF_TOPIC) if OFF_TOPIC in self._labels else -1
 
@@ -569,8 +616,8 @@ class FaqBase:
         (weights calibrated by cross-validation: bench/faq_calibrate.py).
         """
         question = str(text or "")[:MAX_QUESTION_CHARS]
-        shares, closest = (rows[0] for rows in self._classifier.scores([question]))
-        blended = BLEND * shares + (1 - BLEND) * closest
+        shares, closest = self._classifier.scores([question])
+        blended = blend_scores(shares, closest, self._classifier.counts)[0]
         order = np.argsort(-blended, kind="stable")
         return [(self._labels[i], float(blended[i])) for i in order]
 

@@ -102,7 +102,8 @@ def with_moderator_entries(base: FaqBase, entries: Sequence[dict[str, Any]]) -> 
     """The FAQ a server gets once its moderators add these entries (retrained, as tuning.effective_faq does)."""
     added = [{key: item[key] for key in ENTRY_FIELDS if key in item} for item in entries]
     kept = [entry for entry in base.entries if entry.id not in {item.get("id") for item in added}]
-    return FaqBase.from_entries([*kept, *added], "server FAQ", base.off_topic, base.vocabulary)
+    return FaqBase.from_entries([*kept, *added], "server FAQ", base.off_topic, base.vocabulary,
+                                base.known_examples)
 
 
 def evaluate_moderator(base: FaqBase, entries: Sequence[dict[str, Any]]) -> ModeratorFigures:
