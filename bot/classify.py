@@ -181,6 +181,8 @@ class TextClassifier:
         if background is not None:
             limits = np.broadcast_to(np.asarray(covered, dtype=float), (len(labels),))
             keep = cls._uncovered(rows, np.array([label == background for label in labels]), limits)
+            if len({label for label, kept in zip(labels, keep, strict=True) if kept}) < 2:
+                keep[:] = True  # every background example covered: keep them rather than have one label
             rows, labels = rows[keep], [label for label, kept in zip(labels, keep, strict=True) if kept]
         model = LinearSVC(C=_C, class_weight="balanced")
         model.fit(rows.joint(), labels)

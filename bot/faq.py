@@ -539,6 +539,10 @@ class FaqBase:
         return cls(checked, source, off_topic, vocabulary, known_examples)
 
     def _train(self) -> None:
+        self._classifier: TextClassifier | None = None
+        self._labels: tuple[str, ...] = ()
+        if not self._entries:  # nothing to answer (a server that removed every entry is refused elsewhere)
+            return
         texts: list[str] = []
         labels: list[str] = []
         for entry in self._entries:
@@ -557,7 +561,6 @@ class FaqBase:
         self._classifier = TextClassifier.fit(texts, labels, self.vocabulary, default_embedder(),
                                               background=OFF_TOPIC, covered=limits)
         self._labels = self._classifier.labels
-        self._off_column = self._labels.index(OFF_TOPIC) if OFF_TOPIC in self._labels else -1
 
     # ---- reading
 
@@ -615,6 +618,8 @@ class FaqBase:
         A score blends the linear model's share with the similarity to the label's closest example
         (weights calibrated by cross-validation: bench/faq_calibrate.py).
         """
+        if self._classifier is None:
+            return []
         question = str(text or "")[:MAX_QUESTION_CHARS]
         shares, closest = self._classifier.scores([question])
         blended = blend_scores(shares, closest, self._classifier.counts)[0]

@@ -526,3 +526,18 @@ def test_evaluate_command_rejects_a_bad_file_with_exit_2(tmp_path, capsys, text)
     bad.write_text(text, encoding="utf-8")
     assert faq_eval_main([str(bad)]) == 2
     assert "bad.yaml" in capsys.readouterr().err
+
+
+def test_a_base_with_no_entries_never_crashes():
+    """A server FAQ with every entry removed (tuning refuses to save it) still matches: off-topic."""
+    empty = FaqBase([], "server FAQ")
+    assert empty.match("will squats make me bulky").status == "off-topic"
+    assert empty.answer("will squats make me bulky").text
+
+
+def test_an_entry_whose_examples_claim_every_off_topic_example_still_trains(tmp_path):
+    """Off-topic examples all covered by an entry: training keeps them rather than fail with one label."""
+    path = write_faq(tmp_path, [entry(phrasings=["how do i lace my shoes"])])
+    (tmp_path / "faq_off_topic.yaml").write_text("off_topic: [how do i lace my shoes]\n", encoding="utf-8")
+    base = load_faq(path)
+    assert base.match("Is this a sample question?").best_id == "sample"
