@@ -10,6 +10,7 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from rapidfuzz import utils
 
 from bot.cli import main
 from bot.faq import (
@@ -541,3 +542,15 @@ def test_an_entry_whose_examples_claim_every_off_topic_example_still_trains(tmp_
     (tmp_path / "faq_off_topic.yaml").write_text("off_topic: [how do i lace my shoes]\n", encoding="utf-8")
     base = load_faq(path)
     assert base.match("Is this a sample question?").best_id == "sample"
+
+
+def test_no_example_question_is_labelled_twice(base):
+    """The training data never gives one question two labels (two entries, or an entry and off-topic)."""
+    owner: dict[str, str] = {}
+    clashes = []
+    for label, texts in [(e.id, [e.question, *e.phrasings]) for e in base.entries] + [("off-topic", base.off_topic)]:
+        for text in texts:
+            key = utils.default_process(text)
+            if owner.setdefault(key, label) != label:
+                clashes.append((text, owner[key], label))
+    assert not clashes
