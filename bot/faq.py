@@ -66,6 +66,10 @@ UNSURE_THRESHOLD = 0.35
 # written against) claims the off-topic examples as close as _CLAIMED (calibrated on the moderator dev set).
 _COVERED = 0.8
 _CLAIMED = 0.5
+# Training texts at most (a server of 200 entries with 60 examples each would take minutes to train), and
+# the examples every entry keeps however many entries there are.
+_MAX_EXAMPLES = 6000
+_MIN_SHARE = 8
 OFF_TOPIC_FILE = "faq_off_topic.yaml"
 VOCABULARY_FILE = "vocabulary.yaml"
 
@@ -110,7 +114,7 @@ class FaqEntry(BaseModel):
     id: str = Field(min_length=2, max_length=40, pattern=_ID_RE.pattern)
     question: str = Field(min_length=5, max_length=AUTOCOMPLETE_NAME_LIMIT)
     # Example questions the matcher learns the entry from; `examples` is accepted as another name.
-    phrasings: list[str] = Field(min_length=1, max_length=80, validation_alias=AliasChoices("phrasings", "examples"))
+    phrasings: list[str] = Field(min_length=1, max_length=60, validation_alias=AliasChoices("phrasings", "examples"))
     tags: list[str] = Field(default_factory=list, max_length=30)
     answer: str = Field(min_length=1, max_length=4000)
     sources: list[str] = Field(default_factory=list, max_length=10)
@@ -545,8 +549,11 @@ class FaqBase:
             return
         texts: list[str] = []
         labels: list[str] = []
+        # A bound on training time whatever a server saves: past _MAX_EXAMPLES texts, each entry keeps its
+        # first share of them (its question and first example questions).
+        share = max(_MIN_SHARE, _MAX_EXAMPLES // (len(self._entries) + 1))
         for entry in self._entries:
-            for text in example_questions(entry):
+            for text in example_questions(entry)[:share]:
                 texts.append(text)
                 labels.append(entry.id)
         texts.extend(text for text in dict.fromkeys(self.off_topic) if text.strip())

@@ -554,3 +554,15 @@ def test_no_example_question_is_labelled_twice(base):
             if owner.setdefault(key, label) != label:
                 clashes.append((text, owner[key], label))
     assert not clashes
+
+
+def test_training_examples_are_bounded(monkeypatch, base):
+    """Past the bound each entry keeps its first share of examples, its question first: training time is
+    bounded whatever a server saves, and every entry is still found by its own question."""
+    import bot.faq as faq_module
+
+    monkeypatch.setattr(faq_module, "_MAX_EXAMPLES", 300)
+    small = FaqBase(list(base.entries), "bounded", base.off_topic, base.vocabulary)
+    share = max(faq_module._MIN_SHARE, 300 // (len(base) + 1))
+    assert small._classifier.counts.max() <= max(share, len(base.off_topic))
+    assert all(small.match(entry.question).best_id == entry.id for entry in base.entries)
