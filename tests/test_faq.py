@@ -455,13 +455,13 @@ def test_moderator_targets_on_a_blind_set(base, path):
 
 def test_moderator_dev_entries_are_answered(base):
     """The development moderator entries (tuned on): every own question is answered with its entry, and
-    paraphrases at least at the level they had when the floor was set (9/20, below the 80% target)."""
+    paraphrases at least at the level they had when the floor was set (10/20, below the 80% target)."""
     entries = read_moderator(MODERATOR_DEV)
     assert len(entries) == 10 and all(2 <= len(e["examples"]) <= 3 for e in entries)
     figures = evaluate_moderator(base, entries)
     print("\n" + "\n".join(figures.lines()))
     assert figures.own == figures.own_total == 10
-    assert figures.paraphrases >= 9
+    assert figures.paraphrases >= 10
 
 
 @pytest.mark.parametrize("question", ["best running shoes?", "what pace should my easy runs be",
