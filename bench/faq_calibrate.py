@@ -86,9 +86,9 @@ def table(rows, temperature: float, blend: float, similarity_temperature=None, p
         blended = blend_scores(softmax(margins[None, :], temperature), closest[None, :], counts, blend,
                                similarity_temperature, prior)[0]
         order = np.argsort(-blended)
-        first_entry = next(labels[i] for i in order if labels[i] != OFF_TOPIC)
+        first = next(i for i in order if labels[i] != OFF_TOPIC)
         out.append((expected, labels[order[0]], blended[order[0]], blended[order[0]] - blended[order[1]],
-                    first_entry))
+                    labels[first], blended[first]))
     return out
 
 
@@ -102,6 +102,28 @@ def figures(table_rows, answer, margin):
     on, off = expected != OFF_TOPIC, expected == OFF_TOPIC
     return ((first[on] == expected[on]).mean(), (confident & (best == expected))[on].mean(),
             (confident & (best != expected))[on].mean(), confident[off].mean())
+
+
+def best_unsure(table_rows, answer, margin):
+    """The 'did you mean' threshold: most unanswered on-topic questions offered their entry first, fewest
+    off-topic ones offered anything (the difference of the two shares is largest)."""
+    best = None
+    for unsure in np.arange(0.1, 0.7, 0.025):
+        on = off = on_n = off_n = 0
+        for expected, label, score, lead, first, first_score in table_rows:
+            if label != OFF_TOPIC and score >= answer and lead >= margin:
+                continue  # answered
+            offered = label != OFF_TOPIC and first_score >= unsure
+            if expected == OFF_TOPIC:
+                off_n += 1
+                off += offered
+            else:
+                on_n += 1
+                on += offered and first == expected
+        figures = (unsure, on / max(on_n, 1), off / max(off_n, 1))
+        if best is None or figures[1] - figures[2] > best[1] - best[2]:
+            best = figures
+    return best
 
 
 def moderator_rows(base: FaqBase, entries):
@@ -150,6 +172,9 @@ def main() -> None:
     own, para = moderator_figures(kinds, mod_table, faq.ANSWER_THRESHOLD, faq.ANSWER_MARGIN)
     print(f"at the constants of bot/faq.py: top-1 {top1:.1%}, answered right {right:.1%}, wrong {wrong:.1%}, "
           f"off-topic answered {off:.1%}; moderator own {own:.0%}, paraphrases {para:.0%}")
+    unsure = best_unsure(cv_table, faq.ANSWER_THRESHOLD, faq.ANSWER_MARGIN)
+    print(f"'did you mean' from a best-entry score of {unsure[0]:.3f}: offered with the right entry first for "
+          f"{unsure[1]:.1%} of the on-topic questions not answered, to {unsure[2]:.1%} of the off-topic ones")
     misses = Counter((r[0], r[4]) for r in cv_table if r[0] != OFF_TOPIC and r[4] != r[0])
     print("confusion of top-1 misses (expected -> ranked first: count): "
           + ", ".join(f"{e} -> {g}: {n}" for (e, g), n in misses.most_common(25)))
