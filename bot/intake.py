@@ -375,7 +375,7 @@ def _classifier() -> TextClassifier:
         for label, examples in data[name].items():
             texts.extend(examples)
             labels.extend(["none" if label == "none" else f"{name}:{label}"] * len(examples))
-    return TextClassifier.fit(texts, labels, vocabulary())
+    return TextClassifier.fit(texts, labels, vocabulary(), kind="logistic")
 
 
 @functools.lru_cache(maxsize=128)

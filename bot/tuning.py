@@ -412,8 +412,12 @@ def parse_moderator_rule(text: str, ruleset: RuleSet) -> Rule:
     return rule
 
 
-def parse_moderator_entry(text: str) -> FaqEntry:
-    """One FAQ entry from a moderator's YAML, with every check the FAQ file gets."""
+def parse_moderator_entry(text: str, shipped: FaqBase | None = None) -> FaqEntry:
+    """One FAQ entry from a moderator's YAML, with every check the FAQ file gets.
+
+    An entry that changes a shipped one (same id) and lists no example questions keeps the shipped ones:
+    the edit form leaves them out, since with them a shipped entry is longer than a Discord form holds.
+    """
     source = "your entry"
     _yaml_guard(text, source)
     try:
@@ -426,6 +430,10 @@ def parse_moderator_entry(text: str) -> FaqEntry:
         data = data[0]
     if not isinstance(data, dict):
         raise DataFileError([f"{source}: an entry is a mapping with id, question, phrasings and answer"])
+    inherited = shipped.get(str(data.get("id"))) if shipped is not None else None
+    if inherited is not None and "phrasings" not in data and "examples" not in data:
+        data = {**data, "phrasings": list(inherited.phrasings)}
+        data.setdefault("tags", list(inherited.tags))
     try:
         return validate_entry(data, source)
     except FaqError as exc:
@@ -459,9 +467,18 @@ def rule_to_yaml(rule: Rule) -> str:
     return text
 
 
-def entry_to_yaml(entry: FaqEntry) -> str:
-    """An FAQ entry as readable YAML for the edit modal."""
-    return _dump(entry.model_dump(mode="json"))
+def entry_to_yaml(entry: FaqEntry, shipped: FaqBase | None = None) -> str:
+    """An FAQ entry as readable YAML for the edit modal, within Discord's limit.
+
+    A shipped entry's own example questions are left out; saving keeps them (see parse_moderator_entry).
+    """
+    data = entry.model_dump(mode="json")
+    inherited = shipped.get(entry.id) if shipped is not None else None
+    if inherited is None or list(inherited.phrasings) != data["phrasings"] or list(inherited.tags) != data["tags"]:
+        return _dump(data)
+    del data["phrasings"], data["tags"]
+    return (f"# The {len(inherited.phrasings)} example questions of the shipped entry are kept; list\n"
+            "# `examples:` here to replace them with your own.\n" + _dump(data))
 
 
 def export_yaml(ruleset: RuleSet) -> str:
@@ -866,12 +883,12 @@ class Tuning:
     def preview_faq_entry(self, guild_id: int, text: str) -> FaqEntry:
         """Validate a moderator's FAQ entry with every check the file gets; saves nothing."""
         _check_guild(guild_id)
-        return parse_moderator_entry(text)
+        return parse_moderator_entry(text, self.coach.faq)
 
     def save_faq_entry(self, guild_id: int, actor_id: int, text: str, expected: str | None = None) -> int:
         """Add an FAQ entry or replace one (by id) from a moderator's YAML; returns the change id."""
         guild_id = _check_guild(guild_id)
-        entry = parse_moderator_entry(text)
+        entry = parse_moderator_entry(text, self.coach.faq)
         self._fresh(guild_id, "faq", entry.id, expected)
         exists = entry.id in self.faq_for(guild_id)
         return self._write(guild_id, actor_id, "faq", "edit" if exists else "add",

@@ -1,9 +1,8 @@
-"""Tests of the FAQ: loading and validation, matching quality on a labelled set, answers, and the CLI."""
+"""Tests of the FAQ: loading and validation, learned matching (targets on held-out files), answers, the CLI."""
 
 from __future__ import annotations
 
 import json
-import random
 import textwrap
 from pathlib import Path
 
@@ -11,7 +10,7 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from rapidfuzz import fuzz, utils
+from rapidfuzz import utils
 
 from bot.cli import main
 from bot.faq import (
@@ -23,18 +22,17 @@ from bot.faq import (
     default_faq_path,
     load_faq,
 )
+from bot.faq_eval import evaluate, evaluate_moderator, read_labelled, read_moderator
+from bot.faq_eval import main as faq_eval_main
 from bot.models import DAYS, Goal, Level, Niggle, Profile
 from bot.text import CONTENT_LIMIT
 
-LABELLED = Path(__file__).parent / "data" / "faq_labelled.yaml"
-# Written by another engineer without seeing the entries, the matcher or the earlier sets; never tuned on.
-# (The first two blind sets, faq_blind.yaml and faq_blind2.yaml, were each measured once and then merged
-# into the development set; faq_blind2.yaml's run, with the matcher of 3f20fd3, gave top-1 89.3%.)
-# First and only run, with the matcher of fc31311: top-1 90.5% (228/252), off-topic answered confidently
-# 2.4% (2/82); answered right 64.7% (163/252), wrong 1.6% (4/252). Caveat: 11 of its on-topic and 21 of its
-# off-topic questions are already in the dev set word for word (23 on-topic within fuzz ratio 90), all of
-# them matched right; without the 23 near-repeats top-1 is 89.5% (205/229).
-BLIND = Path(__file__).parent / "data" / "faq_blind3.yaml"
+DATA = Path(__file__).parent / "data"
+# Held-out sets the lead adds at the end (never seen while tuning); the target tests run on whichever exist.
+BLIND_FILES = ("faq_blind4.yaml",)
+MODERATOR_FILES = ("faq_moderator.yaml",)
+# Moderator-style entries written while tuning (development data).
+MODERATOR_DEV = DATA / "faq_moderator_dev.yaml"
 REQUIRED_IDS = {
     "how-often", "bulky", "scheduling", "warm-up", "soreness-vs-pain", "nutrition", "cross-training",
     "eccentric", "plyometrics", "single-leg", "race-week", "missed-session", "no-equipment", "mobility",
@@ -45,19 +43,6 @@ REQUIRED_IDS = {
 @pytest.fixture(scope="module")
 def base() -> FaqBase:
     return load_faq(default_faq_path())
-
-
-@pytest.fixture(scope="module")
-def labelled() -> dict[str, list[tuple[str, str | None]]]:
-    data = yaml.safe_load(LABELLED.read_text(encoding="utf-8"))
-    return {split: [(q, i) for q, i in items] for split, items in data.items()}
-
-
-@pytest.fixture(scope="module")
-def blind() -> list[tuple[str, str | None]]:
-    """The blind set as (question, expected id or None for off-topic)."""
-    data = yaml.safe_load(BLIND.read_text(encoding="utf-8"))
-    return [(q, i) for q, i in data["on_topic"]] + [(q, None) for q in data["off_topic"]]
 
 
 def entry(**overrides) -> dict:
@@ -107,19 +92,6 @@ def test_answers_never_call_the_ten_percent_rule_proven(base):
     """No answer presents the 10% rule as proven (COACHING.md invariant 19)."""
     text = base.render_answer("mileage-jumps", None).lower()
     assert "not a proven" in text
-
-
-def test_labelled_questions_are_not_copies_of_phrasings(base, labelled):
-    """No labelled question is a near-copy of an entry's question or phrasings."""
-    known = [utils.default_process(t) for e in base.entries for t in (e.question, *e.phrasings)]
-    copies = [
-        q for items in labelled.values() for q, _ in items
-        if max(fuzz.ratio(utils.default_process(q), k) for k in known) >= 85
-    ]
-    assert copies == []
-
-
-# ---- validation errors
 
 
 def test_missing_field_names_file_id_and_field(tmp_path):
@@ -247,189 +219,6 @@ def test_faq_entry_is_a_frozen_model():
 # ---- matching quality
 
 
-def measure(base: FaqBase, items: list[tuple[str, str | None]]) -> dict[str, float]:
-    on = [(q, i) for q, i in items if i]
-    off = [q for q, i in items if not i]
-    matches = [(base.match(q), i) for q, i in on]
-    return {
-        "on_topic": len(on),
-        "off_topic": len(off),
-        "top1": sum(m.best_id == i for m, i in matches) / len(on),
-        "answered_right": sum(m.status == "answer" and m.entry_id == i for m, i in matches) / len(on),
-        "answered_wrong": sum(m.status == "answer" and m.entry_id != i for m, i in matches) / len(on),
-        "off_topic_answered": sum(base.match(q).status == "answer" for q in off) / len(off),
-    }
-
-
-def report(name: str, figures: dict[str, float]) -> None:
-    print(
-        f"\nFAQ {name}: {figures['on_topic']} on-topic, {figures['off_topic']} off-topic; "
-        f"top-1 {figures['top1']:.1%}; answered right {figures['answered_right']:.1%}, "
-        f"answered wrong {figures['answered_wrong']:.1%}; "
-        f"off-topic answered confidently {figures['off_topic_answered']:.1%}"
-    )
-
-
-def test_labelled_set_is_big_and_varied_enough(labelled):
-    """The development set has at least 200 questions, 50 of them off-topic."""
-    dev = labelled["dev"]
-    assert len(dev) >= 200
-    assert sum(1 for _, i in dev if i is None) >= 50
-
-
-def test_labelled_ids_exist(base, labelled):
-    """Every expected id in the labelled set is a real entry."""
-    ids = {entry_id for entry_id, _ in base.topics()}
-    assert {i for items in labelled.values() for _, i in items if i} <= ids
-
-
-def test_blind_ids_exist(base, blind):
-    """Every expected id in the blind set is a real entry."""
-    ids = {entry_id for entry_id, _ in base.topics()}
-    assert {i for _, i in blind if i} <= ids
-
-
-def test_blind_set_is_big_enough(blind):
-    """The blind set has at least 252 on-topic questions (nine per entry) and 70 off-topic ones."""
-    assert sum(1 for _, i in blind if i) >= 252
-    assert sum(1 for _, i in blind if not i) >= 70
-
-
-def test_accuracy_targets_on_the_blind_set(base, blind):
-    """On questions written without seeing the entries or the matcher, the best match is right for at
-    least 90% of on-topic ones, and at most 5% of off-topic ones get a confident (wrong) answer.
-    """
-    figures = measure(base, blind)
-    report("blind set", figures)
-    for question, expected in blind:
-        found = base.match(question)
-        if expected and found.best_id != expected:
-            print(f"  miss: {question!r}: expected {expected}, got {found.best_id} ({found.status}, "
-                  f"{found.confidence})")
-        elif not expected and found.status == "answer":
-            print(f"  off-topic answered: {question!r}: {found.entry_id} ({found.confidence})")
-    assert figures["top1"] >= 0.90
-    assert figures["off_topic_answered"] <= 0.05
-
-
-def test_most_blind_on_topic_questions_get_a_confident_answer(base, blind):
-    """The matcher does not buy its off-topic safety by never answering: most on-topic get answers."""
-    assert measure(base, blind)["answered_right"] >= 0.6
-
-
-def test_dev_figures(base, labelled):
-    """The development set, which the matcher was tuned on (the first two blind sets included): its
-    figures flatter the matcher, so they must stay well above the targets, which are for unseen questions.
-    """
-    figures = measure(base, labelled["dev"])
-    report("dev set (tuned on)", figures)
-    assert figures["top1"] >= 0.97
-    assert figures["answered_right"] >= 0.6
-    assert figures["off_topic_answered"] <= 0.01
-
-
-def one_typo(question: str, rng: random.Random) -> str:
-    """The question with one slip in one word of four letters or more: two letters swapped, one left
-    out, one added or one changed."""
-    words = question.split()
-    candidates = [n for n, word in enumerate(words) if len(word) >= 4 and word.isalpha()]
-    if not candidates:
-        return question
-    n = rng.choice(candidates)
-    word, at, letter = words[n], rng.randrange(1, len(words[n]) - 1), rng.choice("abcdefghijklmnopqrstuvwxyz")
-    words[n] = [
-        word[:at] + word[at + 1] + word[at] + word[at + 2:],
-        word[:at] + word[at + 1:],
-        word[:at] + letter + word[at:],
-        word[:at] + letter + word[at + 1:],
-    ][rng.randrange(4)]
-    return " ".join(words)
-
-
-def shuffled(question: str, rng: random.Random) -> str:
-    words = question.split()
-    rng.shuffle(words)
-    return " ".join(words)
-
-
-@pytest.mark.parametrize(("change", "floor"), [(one_typo, 0.93), (shuffled, 0.87)])
-def test_dev_variants_stay_matched(base, labelled, change, floor):
-    """Dev questions with one typo added, or their words shuffled, still find their entry: the floors sit
-    just under the figures when they were set (top-1 94.2% with a typo, 87.6% shuffled) and above those
-    of the matcher before (90.8%, 86.4%). Off-topic variants stay unanswered too.
-    """
-    tops, offs = [], []
-    for seed in range(3):
-        rng = random.Random(seed)
-        items = [(change(q, rng), i) for q, i in labelled["dev"]]
-        figures = measure(base, items)
-        tops.append(figures["top1"])
-        offs.append(figures["off_topic_answered"])
-    print(f"\nFAQ dev, {change.__name__}: top-1 {[f'{x:.1%}' for x in tops]}, off-topic answered "
-          f"{[f'{x:.1%}' for x in offs]}")
-    assert sum(tops) / len(tops) >= floor
-    assert max(offs) <= 0.02
-
-
-@pytest.mark.parametrize("question", [
-    "how often should i run intervals",  # a frame and running words
-    "how long should a taper be",
-    "what pace should a beginner run",  # a level word
-    "how hard should my tempo run feel",
-    "missed three runs this week because of work",  # running, for an entry about strength work
-    "can i run with a sore knee",
-    "how do i do a pull up",  # a tag that was an idiom ("pulling something")
-])
-def test_running_questions_with_a_frame_are_not_answered(base, question):
-    """A question frame ("how often", "how long"), a level word or a word an entry is about, with only
-    running around it, is a question about running: no confident answer.
-    """
-    assert base.match(question).status != "answer"
-
-
-@pytest.mark.parametrize(("question", "expected"), [
-    ("how often should runners lift", "how-often"),
-    ("how long should a squat workout take", "session-length"),
-    ("beginner or advanced", "which-level"),
-    ("am i a beginner at lifting", "which-level"),
-    ("how hard should my squat sets be", "effort"),
-    ("can i squat the day before a race", "scheduling"),
-    ("is yoga good for runners", "mobility"),
-    ("how often shuld i lift", "how-often"),  # a misspelt filler word
-])
-def test_frames_about_strength_work_are_answered(base, question, expected):
-    """The same frames are answered once the question names strength work or the entry's subject."""
-    found = base.match(question)
-    assert (found.status, found.entry_id) == ("answer", expected)
-
-
-@pytest.mark.parametrize(("question", "expected"), [
-    # a rare subject word outweighs a question frame ("three times a week")
-    ("do i need to eat more protein now that i squat three times a week", "nutrition"),
-    # a race on a given day, or the last weeks before one, is race week; every distance is a race
-    ("is it ok to do squats on thursday if my 10k is on sunday", "race-week"),
-    ("should i stop lifting in the final week before my half", "race-week"),
-    ("will deadlifts help me run a faster 5k time", "faster"),
-    ("does strength work help my marathon time or just prevent injuries", "faster"),
-    # soreness or an injury; an injury, a knee or a shin is the subject, not running talk
-    ("knee feels sore after lunges, is it an injury or just doms", "soreness-vs-pain"),
-    ("can i keep squatting while my achilles is injured", "niggles"),
-    ("coming back from a calf strain, which leg exercises are ok", "niggles"),
-    # over time, spent, ramping mileage, a choice of days, one run then the lift
-    ("how do i keep my squats getting heavier over time", "progression"),
-    ("should i be completely gassed at the end of every set", "effort"),
-    ("mileage is ramping up for my ultra, what about the gym", "mileage-jumps"),
-    ("do lifting sessions go on run days or rest days", "scheduling"),
-    ("long run then gym or gym then long run on saturday", "same-day-order"),
-])
-def test_subject_words_outweigh_frames_and_context(base, question, expected):
-    """The words that carry a question's topic decide its entry, not the frame or running talk around
-    them.
-    """
-    found = base.match(question)
-    assert (found.status, found.entry_id) == ("answer", expected)
-
-
 @pytest.mark.parametrize("question", ["what's the weather tomorrow?", "recommend a running watch",
                                       "how do I fix my bike", "how do i get better at push ups",
                                       "best exercises for bigger arms"])
@@ -480,9 +269,9 @@ def test_odd_input_never_crashes(base, text):
 
 
 def test_huge_question_is_capped(base):
-    """Only the first characters of a very long question are matched."""
-    padded = "will squats make me bulky?" + "!" * MAX_QUESTION_CHARS + " weather watch shoes tomorrow"
-    assert base.match(padded) == base.match("will squats make me bulky?")
+    """Only the first characters of a very long question are matched: what comes after them changes nothing."""
+    start = "will squats make me bulky? " + "really " * (MAX_QUESTION_CHARS // 7)
+    assert base.match(start + " weather watch shoes tomorrow") == base.match(start)
 
 
 # ---- answers
@@ -632,3 +421,149 @@ def test_cli_broken_faq_file_exits_1(tmp_path, capsys):
     path = write_faq(tmp_path, [entry(answer="{nope}")])
     assert main(["faq", "anything", "--file", str(path)]) == 1
     assert "unknown placeholder {nope}" in capsys.readouterr().err
+
+
+# ---- learned matching: targets on held-out files, moderators' entries, the evaluation command
+
+
+def _present(names: tuple[str, ...]) -> list:
+    return [pytest.param(DATA / name, id=name) for name in names]
+
+
+@pytest.mark.parametrize("path", _present(BLIND_FILES))
+def test_accuracy_targets_on_a_blind_set(base, path):
+    """On a held-out set (on_topic/off_topic), the best match is right for at least 92% of on-topic
+    questions and at most 3% of off-topic ones get a confident answer."""
+    if not path.exists():
+        pytest.skip(f"{path.name} is not there yet: the lead adds it for the final, one-off measurement")
+    on, off = read_labelled(path)
+    figures = evaluate(base, on, off)
+    print("\n" + "\n".join(figures.lines(path.name)))
+    assert figures.share("top1") >= 0.92
+    assert figures.share("off_topic_answered") <= 0.03
+
+
+@pytest.mark.parametrize("path", _present(MODERATOR_FILES))
+def test_moderator_targets_on_a_blind_set(base, path):
+    """A held-out file of moderators' entries: every own question answered, at least 80% of paraphrases."""
+    if not path.exists():
+        pytest.skip(f"{path.name} is not there yet: the lead adds it for the final, one-off measurement")
+    figures = evaluate_moderator(base, read_moderator(path))
+    print("\n" + "\n".join(figures.lines()))
+    assert figures.own == figures.own_total
+    assert figures.paraphrases >= 0.8 * figures.paraphrase_total
+
+
+def test_moderator_dev_entries_are_answered(base):
+    """The development moderator entries (tuned on): every own question is answered with its entry, and
+    paraphrases at least at the level they had when the floor was set (10/20, below the 80% target)."""
+    entries = read_moderator(MODERATOR_DEV)
+    assert len(entries) == 10 and all(2 <= len(e["examples"]) <= 3 for e in entries)
+    figures = evaluate_moderator(base, entries)
+    print("\n" + "\n".join(figures.lines()))
+    assert figures.own == figures.own_total == 10
+    assert figures.paraphrases >= 10
+
+
+@pytest.mark.parametrize("question", ["best running shoes?", "what pace should my easy runs be",
+                                      "pull-up program", "how do i lose weight by running"])
+def test_running_questions_no_entry_covers_are_not_answered(base, question):
+    """Running questions the FAQ has no entry for are not answered (the learned off-topic label)."""
+    assert base.match(question).status != "answer"
+
+
+def test_a_server_entry_is_learned_without_code_change(base, tmp_path):
+    """A moderator's entry saved through tuning is answered on its own question in that server only."""
+    from bot.tuning import effective_faq
+
+    raw = {"id": "easy-pace", "question": "What pace should my easy runs be?",
+           "examples": ["How slow should easy runs feel?", "Is my easy pace too fast?"],
+           "answer": "Conversational: you can talk in full sentences."}
+    server = effective_faq(base, {"easy-pace": {"entry": raw}})
+    assert server is not base and "easy-pace" in server
+    found = server.match("What pace should my easy runs be?")
+    assert (found.status, found.entry_id) == ("answer", "easy-pace")
+    assert base.match("What pace should my easy runs be?").status != "answer"
+    assert server.match("will squats make me bulky").entry_id == "bulky"
+
+
+def test_examples_is_another_name_for_phrasings():
+    """An entry may list its example questions under `examples` (what moderators are told) or `phrasings`."""
+    raw = {key: value for key, value in entry().items() if key != "phrasings"}
+    item = FaqEntry.model_validate(raw | {"examples": ["one way to ask it"]})
+    assert item.phrasings == ["one way to ask it"]
+
+
+def test_off_topic_file_faults_name_the_file(tmp_path):
+    """A broken off-topic file beside a FAQ file fails the load with the file named, never half-loads."""
+    path = write_faq(tmp_path, [entry()])
+    (tmp_path / "faq_off_topic.yaml").write_text("off_topic: [ab]\n", encoding="utf-8")
+    with pytest.raises(FaqError, match=r"faq_off_topic\.yaml"):
+        load_faq(path)
+
+
+def test_a_faq_of_one_entry_without_off_topic_examples_still_matches(tmp_path):
+    """One entry and nothing else to learn from: its own question is still found."""
+    base = load_faq(write_faq(tmp_path, [entry()]))
+    assert base.match("Is this a sample question?").best_id == "sample"
+
+
+def test_evaluate_command_prints_figures_and_misses(tmp_path, capsys):
+    """`python -m bot.faq_eval FILE --moderator FILE2` prints top-1, off-topic answered and the misses."""
+    blind = tmp_path / "blind.yaml"
+    blind.write_text(yaml.safe_dump({"on_topic": [["will squats make my legs huge", "bulky"],
+                                                  ["how often should i lift", "bulky"]],
+                                     "off_topic": ["what's the weather tomorrow?"]}), encoding="utf-8")
+    assert faq_eval_main([str(blind), "--moderator", str(MODERATOR_DEV)]) == 0
+    out = capsys.readouterr().out
+    assert "top-1 50.0% (1/2)" in out and "off-topic answered confidently 0.0% (0/1)" in out
+    assert "expected bulky, got how-often" in out and "bulky -> how-often: 1" in out
+    assert "own question answered 10/10" in out
+
+
+@pytest.mark.parametrize("text", ["on_topic: [[just one item]]\n", "[1, 2]\n", "on_topic: [\n"])
+def test_evaluate_command_rejects_a_bad_file_with_exit_2(tmp_path, capsys, text):
+    """A file of the wrong shape is named with what is expected, exit 2."""
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(text, encoding="utf-8")
+    assert faq_eval_main([str(bad)]) == 2
+    assert "bad.yaml" in capsys.readouterr().err
+
+
+def test_a_base_with_no_entries_never_crashes():
+    """A server FAQ with every entry removed (tuning refuses to save it) still matches: off-topic."""
+    empty = FaqBase([], "server FAQ")
+    assert empty.match("will squats make me bulky").status == "off-topic"
+    assert empty.answer("will squats make me bulky").text
+
+
+def test_an_entry_whose_examples_claim_every_off_topic_example_still_trains(tmp_path):
+    """Off-topic examples all covered by an entry: training keeps them rather than fail with one label."""
+    path = write_faq(tmp_path, [entry(phrasings=["how do i lace my shoes"])])
+    (tmp_path / "faq_off_topic.yaml").write_text("off_topic: [how do i lace my shoes]\n", encoding="utf-8")
+    base = load_faq(path)
+    assert base.match("Is this a sample question?").best_id == "sample"
+
+
+def test_no_example_question_is_labelled_twice(base):
+    """The training data never gives one question two labels (two entries, or an entry and off-topic)."""
+    owner: dict[str, str] = {}
+    clashes = []
+    for label, texts in [(e.id, [e.question, *e.phrasings]) for e in base.entries] + [("off-topic", base.off_topic)]:
+        for text in texts:
+            key = utils.default_process(text)
+            if owner.setdefault(key, label) != label:
+                clashes.append((text, owner[key], label))
+    assert not clashes
+
+
+def test_training_examples_are_bounded(monkeypatch, base):
+    """Past the bound each entry keeps its first share of examples, its question first: training time is
+    bounded whatever a server saves, and every entry is still found by its own question."""
+    import bot.faq as faq_module
+
+    monkeypatch.setattr(faq_module, "_MAX_EXAMPLES", 300)
+    small = FaqBase(list(base.entries), "bounded", base.off_topic, base.vocabulary)
+    share = max(faq_module._MIN_SHARE, 300 // (len(base) + 1))
+    assert small._classifier.counts.max() <= max(share, len(base.off_topic))
+    assert all(small.match(entry.question).best_id == entry.id for entry in base.entries)

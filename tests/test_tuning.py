@@ -656,3 +656,21 @@ def test_malformed_stored_overrides_are_reported_not_fatal(tuning: Tuning, stora
     assert any("override for 'goal-speed' can't be read" in line for line in tuning.problems(GUILD))
     assert any("override for 'how-often' can't be read" in line for line in tuning.faq_problems(GUILD))
     assert "how-often" in tuning.faq_for(GUILD)
+
+
+def test_a_shipped_entry_round_trips_through_the_edit_form_within_discords_limit(coach):
+    """Every shipped entry fits the edit form, and saving the form unchanged keeps its example questions."""
+    from bot.tuning import entry_to_yaml, parse_moderator_entry
+
+    for entry in coach.faq.entries:
+        text = entry_to_yaml(entry, coach.faq)
+        assert len(text) <= 4000, entry.id
+        assert parse_moderator_entry(text, coach.faq) == entry
+
+
+def test_a_server_entry_without_examples_is_refused(coach):
+    """Only a shipped entry's id inherits its example questions; a new entry must bring its own."""
+    from bot.tuning import parse_moderator_entry
+
+    with pytest.raises(DataFileError, match="phrasings"):
+        parse_moderator_entry("id: brand-new\nquestion: A brand new question?\nanswer: Yes.\n", coach.faq)

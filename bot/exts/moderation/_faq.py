@@ -114,8 +114,9 @@ class FaqAdmin(commands.Cog):
     @app_commands.autocomplete(entry=entry_choices)
     @moderator_only()
     async def edit(self, interaction: discord.Interaction, entry: str) -> None:
-        found = _find_entry(tuning_of(interaction).faq_for(_guild(interaction)), entry)
-        text = entry_to_yaml(found)
+        tuning = tuning_of(interaction)
+        found = _find_entry(tuning.faq_for(_guild(interaction)), entry)
+        text = entry_to_yaml(found, tuning.coach.faq)
         if len(text) > YAML_LIMIT:
             raise FriendlyError(f"Entry `{found.id}` is too long to edit in a Discord form ({len(text):,} "
                                 f"characters; the limit is {YAML_LIMIT:,}). Remove it and add a shorter one.")
