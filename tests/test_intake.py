@@ -276,6 +276,9 @@ def test_labelled_set_accuracy():
     assert result.rate(result.kinds_right) >= 0.90
 
 
+@pytest.mark.xfail(strict=True, reason="targets not met: the one blind run (2026-12-01) read 53.5% of messages "
+                   "fully right and 25.3% with a field silently wrong (issue 10 stays open); strict, so meeting "
+                   "them shows")
 @pytest.mark.skipif(not BLIND.exists(), reason=f"{BLIND.name} is not there yet: the lead adds the blind set, "
                     "written without sight of the reader, and runs this once")
 def test_blind_set_targets():
