@@ -10,6 +10,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 
+from bot.errors import LegDayError
+
 KM_PER_MILE = 1.609344
 MAX_WEEKLY_KM = 250.0
 
@@ -134,7 +136,7 @@ MILEAGE_HELP = (
 )
 
 
-class MileageError(ValueError):
+class MileageError(LegDayError):
     """A weekly mileage a runner typed that we cannot use; the message says what is accepted."""
 
 

@@ -287,3 +287,16 @@ async def test_a_flood_beyond_the_queue_is_ignored_not_answered(harness, monkeyp
     harness.settle = settle
     await harness.settle()
     assert [c.content for c in harness.fake.channel_messages(DM_ID)] == [SMALLTALK] * 2
+
+
+async def test_database_unreachable_gets_the_polite_message_not_a_generic_error(harness, monkeypatch):
+    """A chat message while the database is down is answered with what happened and what to do."""
+    from bot.storage import DatabaseUnavailable
+
+    def down(*_args, **_kwargs):
+        raise DatabaseUnavailable("connection refused")
+
+    monkeypatch.setattr(harness.bot.storage.conversations, "get", down)
+    await harness.message("I run 30 km a week", dm=True)
+    [reply] = [c.content for c in harness.fake.channel_messages(DM_ID)]
+    assert "can't reach my database" in reply and "something went wrong" not in reply

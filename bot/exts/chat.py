@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import discord
 from discord.ext import commands, tasks
 
-from bot.client import maybe_await, report_failure
+from bot.client import friendly_message, maybe_await, report_failure
 from bot.conversation import DEFAULT_TTL, Conversation, Question, Reply, respond, step
 from bot.exts._ui import MemberCooldown, bot_of
 from bot.exts.faq import faq_for, message_reply
@@ -329,9 +329,12 @@ class Chat(commands.Cog):
         try:
             async with lock:
                 await self._turn(message, key, text)
-        except Exception:
-            log.exception("chat failed user=%s channel=%s", user_id, message.channel.id)
-            await self._send(message, content="Sorry, something went wrong on my side. Please try again.")
+        except Exception as error:
+            # Expected errors (the database unreachable, a forgotten member's stale work) say what happened.
+            known = friendly_message(error)
+            if known is None:
+                log.exception("chat failed user=%s channel=%s", user_id, message.channel.id)
+            await self._send(message, content=known or "Sorry, something went wrong on my side. Please try again.")
         finally:
             self._queued[user_id] -= 1
             if self._queued[user_id] <= 0:
@@ -352,7 +355,9 @@ class Chat(commands.Cog):
         if message.guild is not None:
             await self._in_server(message, key, text, ongoing, now)
             return
-        conversation, replies = respond(ongoing, key, text, now)
+        # Reading a long message costs milliseconds of CPU: done off the event loop, one message per member
+        # at a time (the member's lock above), so other members are never kept waiting behind it.
+        conversation, replies = await asyncio.to_thread(respond, ongoing, key, text, now)
         if conversation is None:
             await forget(self.bot, key)
         else:
@@ -368,7 +373,7 @@ class Chat(commands.Cog):
         if ongoing is not None:
             # A conversation begun in a channel before intake went private: carry it on in DM.
             await forget(self.bot, key)
-        conversation, replies = respond(ongoing, dm_key, text, now)
+        conversation, replies = await asyncio.to_thread(respond, ongoing, dm_key, text, now)
         if conversation is None and all(reply.kind in ("faq", "help") for reply in replies):
             for reply in replies:
                 await self._deliver(message, reply, message, public=True)
@@ -394,7 +399,8 @@ class Chat(commands.Cog):
             profile = None
             if not public and self.bot.storage is not None:
                 profile = await maybe_await(self.bot.storage.profiles.get(user_id))
-            faq = faq_for(self.bot, message.guild.id if message.guild else None)
+            # Off the event loop: a server's first question after a start trains its FAQ (about a second).
+            faq = await asyncio.to_thread(faq_for, self.bot, message.guild.id if message.guild else None)
             kwargs = message_reply(faq, reply.asked or "", profile)
         elif reply.kind == "done" and reply.profile is not None:
             await self._send_plan(message, reply.profile, where)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from typing import TYPE_CHECKING, Any
@@ -35,8 +36,9 @@ def faq_for(bot: Any, guild_id: int | None) -> FaqBase:
     return bot.coach.faq
 
 
-def faq_of(interaction: discord.Interaction) -> FaqBase:
-    return faq_for(bot_of(interaction), interaction.guild_id)
+async def faq_of(interaction: discord.Interaction) -> FaqBase:
+    """The interaction's server FAQ, fetched off the event loop: a server's first use after a start trains it."""
+    return await asyncio.to_thread(faq_for, bot_of(interaction), interaction.guild_id)
 
 
 def answer_embed(faq: FaqBase, entry_id: str, profile: Profile | None) -> discord.Embed:
@@ -101,7 +103,7 @@ GONE = ("That topic (`{entry}`) isn't in this server's FAQ any more; a moderator
 
 async def send_topic(interaction: discord.Interaction, entry_id: str) -> None:
     """Answer one known topic, privately, with buttons for the closest others; a removed one is said so."""
-    faq = faq_of(interaction)
+    faq = await faq_of(interaction)
     if faq.get(entry_id) is None:  # an old button, from before a moderator removed or renamed the entry
         await respond(interaction, GONE.format(entry=entry_id[:40]))
         return
@@ -112,7 +114,7 @@ async def send_topic(interaction: discord.Interaction, entry_id: str) -> None:
 
 async def send_question(interaction: discord.Interaction, question: str) -> None:
     """Answer a question in the member's words: the answer, a 'did you mean', or a polite no."""
-    faq = faq_of(interaction)
+    faq = await faq_of(interaction)
     profile = await saved_profile(interaction)
     reply = faq.answer(question, profile)
     log.info("ask user=%s status=%s entry=%s", interaction.user.id, reply.status, reply.entry_id)
@@ -143,7 +145,7 @@ class Faq(commands.Cog):
     @app_commands.describe(topic="Start typing to see the topics.")
     @member_cooldown()
     async def faq(self, interaction: discord.Interaction, topic: str) -> None:
-        faq = faq_of(interaction)
+        faq = await faq_of(interaction)
         if faq.get(topic) is not None:
             await send_topic(interaction, topic)
         else:
@@ -152,10 +154,8 @@ class Faq(commands.Cog):
 
     @faq.autocomplete("topic")
     async def faq_topics(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
-        return [
-            app_commands.Choice(name=name, value=entry_id)
-            for entry_id, name in faq_of(interaction).search_topics(current)
-        ]
+        faq = await faq_of(interaction)
+        return [app_commands.Choice(name=name, value=entry_id) for entry_id, name in faq.search_topics(current)]
 
     @app_commands.command(name="ask", description="Ask a question about leg strength in your own words.")
     @app_commands.describe(question="For example: will squats make my legs heavy for my long run?")
