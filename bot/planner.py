@@ -12,6 +12,7 @@ import datetime as dt
 import heapq
 import itertools
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, TypeVar
@@ -261,17 +262,22 @@ class Builder:
         if reason is None and ex_id not in taken:
             return first, None
         reason = reason or "already in this session"
-        queue, seen = list(first.substitutes), {ex_id}
+        for sub in self.substitutes(ex_id):
+            if sub.id not in taken and self.blocked(sub, no_heavy) is None:
+                return sub, reason
+        return None, reason
+
+    def substitutes(self, ex_id: str) -> Iterator[Exercise]:
+        """Every substitute of ex_id, its own first, then theirs (breadth first), each once."""
+        queue, seen = list(self.catalog.exercises[ex_id].substitutes), {ex_id}
         while queue:
             sub_id = queue.pop(0)
             if sub_id in seen:
                 continue
             seen.add(sub_id)
             sub = self.catalog.exercises[sub_id]
-            if sub_id not in taken and self.blocked(sub, no_heavy) is None:
-                return sub, reason
+            yield sub
             queue.extend(sub.substitutes)
-        return None, reason
 
     def build_session(self, key: str, focus: str, kind: str, slots: list[tuple[str, int, str, str]],
                       no_heavy: bool = False) -> SessionPlan:
@@ -568,17 +574,10 @@ class Builder:
 
     def calmer(self, ex_id: str, taken: frozenset[str], no_heavy: bool) -> Exercise | None:
         """The first substitute of ex_id (breadth first) that is not a jump (nor heavy, if asked) and fits."""
-        queue, seen = list(self.catalog.exercises[ex_id].substitutes), {ex_id}
-        while queue:
-            sub_id = queue.pop(0)
-            if sub_id in seen:
-                continue
-            seen.add(sub_id)
-            sub = self.catalog.exercises[sub_id]
-            if (sub_id not in taken and not sub.is_plyometric() and not (no_heavy and sub.is_heavy())
+        for sub in self.substitutes(ex_id):
+            if (sub.id not in taken and not sub.is_plyometric() and not (no_heavy and sub.is_heavy())
                     and self.blocked(sub) is None):
                 return sub
-            queue.extend(sub.substitutes)
         return None
 
     def cap_sets(self, slot: SlotPlan, sets: int) -> int:

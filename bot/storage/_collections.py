@@ -25,6 +25,15 @@ from bot.storage._tinydb import AtomicJSONStorage
 log = logging.getLogger("bot.storage")
 
 MAX_KEY_LENGTH = 200
+
+
+def check_conversation_key(key: Any) -> str:
+    """A conversation key as both backends store it: text of 1 to MAX_KEY_LENGTH characters."""
+    if not isinstance(key, str) or not key or len(key) > MAX_KEY_LENGTH:
+        raise ValueError(f"A conversation key is text of 1 to {MAX_KEY_LENGTH} characters, like 'dm:<user id>'.")
+    return key
+
+
 # Entry fields that name a member; "forget me" replaces the member's id in these with FORGOTTEN_USER.
 AUDIT_PERSON_FIELDS = ("user_id", "actor_id", "author_id", "moderator_id", "member_id")
 
@@ -216,13 +225,7 @@ class ConversationRepo:
         self._store = store
         self._tombstones = Tombstones(store)
 
-    @staticmethod
-    def _check_key(key: Any) -> str:
-        if not isinstance(key, str) or not key or len(key) > MAX_KEY_LENGTH:
-            raise ValueError(
-                f"A conversation key is text of 1 to {MAX_KEY_LENGTH} characters, like 'dm:<user id>'."
-            )
-        return key
+    _check_key = staticmethod(check_conversation_key)
 
     def get(self, key: str) -> JSONDict | None:
         key = self._check_key(key)

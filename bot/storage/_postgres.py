@@ -34,16 +34,23 @@ from pydantic import ValidationError
 
 from bot.models import Plan, Profile
 from bot.storage._changes import bump
-from bot.storage._collections import AUDIT_PERSON_FIELDS, MAX_KEY_LENGTH, _parse_time, tombstone_id, user_from_key
+from bot.storage._collections import (
+    AUDIT_PERSON_FIELDS,
+    _parse_time,
+    check_conversation_key,
+    tombstone_id,
+    user_from_key,
+)
 from bot.storage._pgschema import migrate
 from bot.storage._repos import FORGOTTEN_USER, GUILD_DEFAULTS, ForgetReceipt, JSONDict, is_stale, write_origin
 from bot.storage._store import DatabaseUnavailable, MemberForgotten, StorageError, check_id, encode
 
 log = logging.getLogger("bot.storage.postgres")
 
-# Errors that mean "the server is not there (now)", as opposed to a bug in a query.
+# Errors that mean "the server is not there (now)", as opposed to a bug in a query. InternalClientError is
+# what asyncpg raises on a pooled connection whose server end was cut in the middle of an operation.
 UNREACHABLE = (OSError, asyncio.TimeoutError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError,
-               asyncpg.CannotConnectNowError, asyncpg.TooManyConnectionsError)
+               asyncpg.CannotConnectNowError, asyncpg.TooManyConnectionsError, asyncpg.InternalClientError)
 BIGINT_MAX = (1 << 63) - 1
 # Discord: one IDENTIFY per bucket (shard_id % max_concurrency) every 5 seconds, across all processes.
 IDENTIFY_SPACING = 5.0
@@ -229,13 +236,7 @@ class PgCheckinRepo(_Repo):
 class PgConversationRepo(_Repo):
     """Ongoing conversations by key; `updated_at` is a column so expiry is one indexed DELETE."""
 
-    @staticmethod
-    def _check_key(key: Any) -> str:
-        if not isinstance(key, str) or not key or len(key) > MAX_KEY_LENGTH:
-            raise ValueError(
-                f"A conversation key is text of 1 to {MAX_KEY_LENGTH} characters, like 'dm:<user id>'."
-            )
-        return key
+    _check_key = staticmethod(check_conversation_key)
 
     async def get(self, key: str) -> JSONDict | None:
         key = self._check_key(key)
