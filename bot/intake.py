@@ -12,12 +12,11 @@ from pydantic import BaseModel, Field
 from text_to_num import alpha2digit
 
 from bot.classify import TextClassifier
-from bot.config import ROOT
+from bot.config import get_settings
 from bot.models import DAYS, FIELDS, KM_PER_MILE, MileageError, parse_mileage
 from bot.vocabulary import Vocabulary, load_vocabulary
 from bot.yamlio import read_yaml
 
-RULES_DIR = ROOT / "rules"
 # Discord's longest message; reading one this long stays within 10 ms (bench/bench_intake.py).
 MAX_CHARS = 4000
 REQUIRED = ("weekly_km", "level", "goals")
@@ -60,7 +59,7 @@ _SMALL_NUMBERS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "f
 @functools.lru_cache(maxsize=1)
 def vocabulary() -> Vocabulary:
     """The shared runner vocabulary (rules/vocabulary.yaml) that the FAQ matcher folds words with too."""
-    return load_vocabulary(RULES_DIR / "vocabulary.yaml")
+    return load_vocabulary(get_settings().rules_dir / "vocabulary.yaml")
 
 
 _ISH_RE = re.compile(r"(\d)\s*-?ish\b")
@@ -368,7 +367,7 @@ def _classifier() -> TextClassifier:
 
     One model for both fields, so a message costs one pass over its clauses (bench/bench_intake.py).
     """
-    data, _ = read_yaml(RULES_DIR / "intake_examples.yaml")
+    data, _ = read_yaml(get_settings().rules_dir / "intake_examples.yaml")
     texts: list[str] = []
     labels: list[str] = []
     for name in ("level", "goals"):
