@@ -19,6 +19,8 @@ _REPS = re.compile(r"^(\d+)(?:-(\d+))?$")
 
 
 class Strict(BaseModel):
+    """Base for catalogue models: unknown fields are refused and instances are immutable."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
@@ -31,6 +33,8 @@ class Caps(Strict):
 
 
 class Exercise(Strict):
+    """One working exercise in the catalogue (rules/exercises.yaml): what it trains, needs and avoids."""
+
     id: str = Field(pattern=_ID)
     name: str = Field(min_length=1, max_length=80)
     categories: list[Category] = Field(min_length=1)
@@ -45,13 +49,17 @@ class Exercise(Strict):
     cue: str = Field(min_length=1, max_length=200)
 
     def is_heavy(self) -> bool:
+        """Whether the exercise is a heavy lift (the `heavy` category)."""
         return Category.HEAVY in self.categories
 
     def is_plyometric(self) -> bool:
+        """Whether the exercise is a jump (the `plyometric` category)."""
         return Category.PLYOMETRIC in self.categories
 
 
 class ItemDef(Strict):
+    """One warm-up, cool-down or mobility item in the catalogue, and its substitute for a niggle."""
+
     id: str = Field(pattern=_ID)
     name: str = Field(min_length=1, max_length=100)
     categories: list[Category] = Field(min_length=1)
@@ -91,6 +99,8 @@ class Slot(Strict):
 
 
 class SessionDef(Strict):
+    """One session of a template: its letter key, focus, kind and exercises at their week-2 dose."""
+
     key: str = Field(pattern=r"^[A-Z]$")
     focus: str = Field(min_length=1, max_length=60)
     kind: Literal["strength", "power"]
@@ -98,11 +108,15 @@ class SessionDef(Strict):
 
 
 class Block(Strict):
+    """A template's warm-up or cool-down: its minutes and the items done in it."""
+
     minutes: int = Field(ge=0, le=20)
     items: list[str] = Field(min_length=1)
 
 
 class Template(Strict):
+    """One level's session template (rules/sessions.yaml): minutes band, warm-up, cool-down and sessions."""
+
     id: str = Field(pattern=_ID)
     level: Level
     minutes: tuple[int, int]
@@ -119,6 +133,8 @@ class Template(Strict):
 
 
 class WeekStep(Strict):
+    """One week of a progression pattern: its change to sets, reps in reserve and place in the rep range."""
+
     label: str = Field(min_length=1, max_length=30)
     sets: int = Field(default=0, ge=-2, le=2)
     sets_factor: float | None = Field(default=None, gt=0, lt=1)
@@ -136,6 +152,8 @@ class WeekStep(Strict):
 
 
 class Progression(Strict):
+    """A progression pattern (rules/progressions.yaml): how sets and effort move across the four weeks."""
+
     id: str
     description: str
     weeks: list[WeekStep] = Field(min_length=4, max_length=4)
@@ -176,6 +194,8 @@ class PrimerPolicy(Strict):
 
 
 class WeekText(Strict):
+    """The label and summary shown for a race, recovery or maintenance week."""
+
     label: str = Field(min_length=1, max_length=30)
     summary: str = Field(min_length=1, max_length=200)
 
@@ -210,6 +230,8 @@ class RacePolicy(Strict):
 
 
 class FocusPart(Strict):
+    """One part a rebuilt session focus can name: a category the session holds and the words for it."""
+
     category: Category
     words: str = Field(min_length=1, max_length=30)
 
@@ -373,6 +395,7 @@ class Catalog:
     claims: ClaimsPolicy
 
     def template_for(self, level: Level) -> Template:
+        """The session template for a level (the first, if several share it); KeyError when there is none."""
         for template in self.templates.values():
             if template.level is level:
                 return template

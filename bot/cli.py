@@ -15,11 +15,13 @@ class FriendlyParser(argparse.ArgumentParser):
     """An argparse parser whose errors say what to do, and exit with status 2."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
+        """Print the usage, then exit 2 with the message and a pointer to --help."""
         self.print_usage(sys.stderr)
         self.exit(2, f"{self.prog}: {message}\nTry `{self.prog} --help` for the options.\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The `python -m bot` parser, with a subcommand for each module of COMMAND_MODULES that is present."""
     parser = FriendlyParser(prog="python -m bot", description="LegDay: leg strength plans for runners.")
     sub = parser.add_subparsers(dest="command", parser_class=FriendlyParser, metavar="COMMAND")
     for name in COMMAND_MODULES:

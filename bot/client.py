@@ -209,11 +209,13 @@ class LegDayTree(app_commands.CommandTree):
     """The command tree, with one error handler that turns every failure into a friendly answer."""
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        """Let every interaction through, after marking its task's storage writes as begun when it began."""
         # Runs in the task that runs the command, so the origin covers everything the command saves.
         bind_write_origin(interaction)
         return True
 
     async def on_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
+        """Answer a failed command through the one error handler, `report_failure`."""
         await report_failure(interaction, error)
 
 
@@ -263,6 +265,7 @@ class LegDayBot(commands.AutoShardedBot):
         self.started_at = time.monotonic()
 
     async def setup_hook(self) -> None:
+        """Load the extensions, start the heartbeat, follow rule reloads made elsewhere, sync the dev server if set."""
         for name in self.extension_names:
             await self.load_extension(name)
         self._heartbeat.start()
@@ -309,11 +312,13 @@ class LegDayBot(commands.AutoShardedBot):
             await super().before_identify_hook(shard_id, initial=False)
 
     async def is_owner(self, user: discord.abc.User) -> bool:
+        """True for the settings' owner ids, otherwise discord.py's check (the application's owner or team)."""
         if user.id in self.settings.owner_ids:
             return True
         return await super().is_owner(user)
 
     async def close(self) -> None:
+        """Stop the heartbeat, then close the bot."""
         self._heartbeat.cancel()
         await super().close()
 

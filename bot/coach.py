@@ -28,16 +28,19 @@ class Coach:
 
     @classmethod
     def load(cls, settings: Settings | None = None) -> Coach:
+        """A coach with the rules and templates of the settings' folders (the configured settings by default)."""
         settings = settings or get_settings()
         return cls(ruleset=load_ruleset(settings.rules_dir), renderer=Renderer(settings.templates_dir),
                    rules_dir=settings.rules_dir)
 
     @cached_property
     def planner(self) -> Planner:
+        """The planner for the default rules, made on first use."""
         return Planner(self.ruleset)
 
     @cached_property
     def faq(self) -> FaqBase:
+        """The default FAQ (faq.yaml in the rules folder), loaded on first use."""
         from bot.faq import load_faq
 
         return load_faq(self.rules_dir / "faq.yaml")

@@ -75,6 +75,7 @@ class CelType:
 
     @property
     def depth(self) -> int:
+        """How deeply lists nest in the type: 0 for a scalar, 1 for a list of scalars."""
         return 1 + self.elem.depth if self.kind == "list" and self.elem else 0
 
 
@@ -116,10 +117,12 @@ class Budget:
     used_cells: int = 0
 
     def start(self) -> Budget:
+        """Start the clock: the deadline is `seconds` from now; returns the budget itself."""
         self.deadline = time.monotonic() + self.seconds
         return self
 
     def step(self) -> None:
+        """Charge one tree visit; OverBudget past the step limit or (checked every 64 steps) the deadline."""
         self.used_steps += 1
         if self.used_steps > self.steps:
             raise OverBudget(f"it needs more than {self.steps:,} steps to work out")
@@ -127,6 +130,7 @@ class Budget:
             raise OverBudget(f"it takes longer than {self.seconds * 1000:.0f} ms to work out")
 
     def built(self, value: Any) -> None:
+        """Charge a built string's characters or a container's items; OverBudget past the cell limit."""
         if isinstance(value, str | bytes | list | tuple | dict):
             self.used_cells += len(value)
             if self.used_cells > self.cells:

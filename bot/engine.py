@@ -159,10 +159,14 @@ class _Action(BaseModel):
 
 
 class SetTemplate(_Action):
+    """Action: use this session template."""
+
     template: str
 
 
 class SetSessions(_Action):
+    """Action: plan this many strength sessions a week, or as many as the runner asked for."""
+
     sessions_per_week: int | Literal["runner"] = Field(
         description="1-3, or 'runner' for the number of strength days the runner asked for")
 
@@ -175,14 +179,20 @@ class SetSessions(_Action):
 
 
 class SetProgression(_Action):
+    """Action: use this progression pattern for the block."""
+
     progression: str
 
 
 class SetMaxMinutes(_Action):
+    """Action: cap how many minutes a session may last."""
+
     max_minutes: int = Field(ge=15, le=90)
 
 
 class ExerciseRef(_Action):
+    """An exercise to add, with the session it goes in (default: the last) and its sets and reps."""
+
     id: str = Field(pattern=_ID)
     session: str | None = Field(default=None, pattern=r"^[A-Z]$",
                                 description="A, B or C; absent means the week's last session")
@@ -191,28 +201,40 @@ class ExerciseRef(_Action):
 
 
 class AddExercise(_Action):
+    """Action: add an exercise to a session."""
+
     add_exercise: ExerciseRef
 
 
 class RemoveExercise(_Action):
+    """Action: keep an exercise out of the plan; its substitutes are tried in its place."""
+
     remove_exercise: str = Field(pattern=_ID)
 
 
 class Replacement(_Action):
+    """Which exercise to replace (`from`) and the one to use instead (`to`)."""
+
     from_: str = Field(alias="from", pattern=_ID)
     to: str = Field(pattern=_ID)
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
 class ReplaceExercise(_Action):
+    """Action: use one exercise in place of another."""
+
     replace_exercise: Replacement
 
 
 class RemoveCategory(_Action):
+    """Action: keep every exercise of a category out of the plan."""
+
     remove_category: Category
 
 
 class CategoryRef(_Action):
+    """A category to add an exercise from, with the session it goes in (default: the last) and its dose."""
+
     category: Category
     session: str | None = Field(default=None, pattern=r"^[A-Z]$")
     sets: int = Field(default=2, ge=1, le=5)
@@ -220,18 +242,26 @@ class CategoryRef(_Action):
 
 
 class AddCategory(_Action):
+    """Action: add an exercise of a category to a session that has none."""
+
     add_category: CategoryRef
 
 
 class AddNote(_Action):
+    """Action: add a note to the plan (left out if its claim in rules/claims.yaml is untrue of the plan)."""
+
     note: str = Field(min_length=1, max_length=400)
 
 
 class AddWarning(_Action):
+    """Action: add a warning to the plan."""
+
     warning: str = Field(min_length=1, max_length=400)
 
 
 class Withhold(_Action):
+    """Action: withhold the strength plan, giving the runner this reason."""
+
     withhold: str = Field(min_length=1, max_length=600)
 
 
@@ -300,6 +330,7 @@ class Rule(BaseModel):
         return actions
 
     def action_dump(self) -> list[dict[str, Any]]:
+        """The rule's actions as plain JSON data, keyed as in YAML (`from`, not `from_`)."""
         return [action.model_dump(mode="json", by_alias=True) for action in self.then]
 
 
@@ -308,6 +339,8 @@ class Rule(BaseModel):
 
 @dataclass
 class Setting:
+    """A setting's chosen value and the id of the rule that chose it."""
+
     value: Any
     rule_id: str
 
@@ -329,6 +362,7 @@ class Outcome:
     trace: list[dict[str, Any]] = field(default_factory=list)
 
     def get(self, name: str, default: Any = None) -> Any:
+        """A setting's value, or `default` when no rule set it."""
         setting = self.settings.get(name)
         return setting.value if setting else default
 

@@ -13,4 +13,5 @@ class LegDayError(ValueError):
 
     @property
     def user_message(self) -> str:
+        """The message its reader is shown: the error's own text."""
         return str(self)

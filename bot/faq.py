@@ -245,10 +245,12 @@ class FaqReply:
 
     @property
     def status(self) -> MatchStatus:
+        """The match's status: answer, unsure or off-topic."""
         return self.match.status
 
     @property
     def entry_id(self) -> str | None:
+        """The confidently matched entry's id, or None."""
         return self.match.entry_id
 
 
@@ -339,6 +341,7 @@ class FaqBase:
 
     @property
     def entries(self) -> tuple[FaqEntry, ...]:
+        """Every entry, in file order."""
         return self._entries
 
     def __len__(self) -> int:
@@ -348,6 +351,7 @@ class FaqBase:
         return entry_id in self._by_id
 
     def get(self, entry_id: str) -> FaqEntry | None:
+        """The entry with this id, or None."""
         return self._by_id.get(entry_id)
 
     @functools.cached_property

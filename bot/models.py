@@ -24,12 +24,16 @@ Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 
 
 class Level(StrEnum):
+    """How much strength training a runner has done; it sets the default session template."""
+
     BEGINNER = "beginner"
     INTERMEDIATE = "intermediate"
     ADVANCED = "advanced"
 
 
 class Goal(StrEnum):
+    """What a runner wants strength work to help with; each goal shifts sets and reps by category."""
+
     SPEED = "speed"
     ENDURANCE = "endurance"
     HILLS = "hills"
@@ -39,6 +43,8 @@ class Goal(StrEnum):
 
 
 class Equipment(StrEnum):
+    """Kit a runner can use; an exercise needing kit they lack is swapped for a substitute or left out."""
+
     NONE = "none"
     DUMBBELLS = "dumbbells"
     KETTLEBELL = "kettlebell"
@@ -49,6 +55,8 @@ class Equipment(StrEnum):
 
 
 class Niggle(StrEnum):
+    """A niggle or old injury to plan around; exercises and items that don't suit it are swapped or left out."""
+
     ACHILLES = "achilles"
     CALF = "calf"
     KNEE = "knee"
@@ -61,6 +69,8 @@ class Niggle(StrEnum):
 
 
 class RaceDistance(StrEnum):
+    """How long a key race is; it sets how many rest and recovery days follow the race."""
+
     FIVE_K = "5k"
     TEN_K = "10k"
     HALF = "half"
@@ -69,6 +79,8 @@ class RaceDistance(StrEnum):
 
 
 class Category(StrEnum):
+    """A kind of exercise or item, used for coverage, fatigue, emphasis, focus labels and rules."""
+
     STRENGTH = "strength"
     SINGLE_LEG = "single-leg"
     ECCENTRIC = "eccentric"
@@ -245,6 +257,7 @@ class Profile(BaseModel):
 
     @property
     def weekly_mi(self) -> float:
+        """The weekly mileage in miles, to one decimal place."""
         return round(self.weekly_km / KM_PER_MILE, 1)
 
     @property
@@ -403,6 +416,8 @@ class Item(BaseModel):
 
 
 class Session(BaseModel):
+    """One strength session on one day of a week: warm-up, exercises, cool-down and its minutes."""
+
     model_config = ConfigDict(extra="forbid")
 
     day: Day
@@ -417,14 +432,18 @@ class Session(BaseModel):
 
     @property
     def working_sets(self) -> int:
+        """How many working sets the session's exercises add up to (warm-up and cool-down not counted)."""
         return sum(item.sets for item in self.exercises)
 
     @property
     def categories(self) -> set[str]:
+        """Every category the session's exercises belong to."""
         return {cat for item in self.exercises for cat in item.categories}
 
 
 class MobilityDay(BaseModel):
+    """A mobility-only day of a week (after the long run or the race): its items and minutes."""
+
     day: Day
     date: dt.date
     minutes: int
@@ -432,6 +451,8 @@ class MobilityDay(BaseModel):
 
 
 class Week(BaseModel):
+    """One week of a plan: its label, summary, strength sessions, mobility days and any race day."""
+
     model_config = ConfigDict(extra="forbid")
 
     week: int = Field(ge=1, le=4)
@@ -444,6 +465,7 @@ class Week(BaseModel):
 
     @property
     def working_sets(self) -> int:
+        """How many working sets the week's sessions add up to."""
         return sum(session.working_sets for session in self.sessions)
 
 
@@ -457,6 +479,8 @@ class TraceEntry(BaseModel):
 
 
 class Plan(BaseModel):
+    """A runner's 4-week plan (or why it was withheld), with the rules that shaped it and their trace."""
+
     model_config = ConfigDict(extra="forbid")
 
     profile: Profile

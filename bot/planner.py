@@ -93,6 +93,8 @@ class SlotPlan:
 
 @dataclass
 class SessionPlan:
+    """One session before weeks are laid out: its exercises, its day and whether that is a hard-run day."""
+
     key: str
     focus: str
     kind: str
@@ -101,9 +103,11 @@ class SessionPlan:
     on_hard_day: bool = False
 
     def ids(self) -> set[str]:
+        """The ids of the session's exercises."""
         return {slot.exercise.id for slot in self.slots}
 
     def heavy(self) -> bool:
+        """Whether the session holds a heavy lift."""
         return any(slot.exercise.is_heavy() for slot in self.slots)
 
     def load(self, placement: PlacementPolicy) -> tuple[float, float, bool]:
@@ -162,6 +166,8 @@ def day_mode(race: int | None, distance: DistancePolicy, policy: RacePolicy, day
 
 @dataclass
 class Builder:
+    """Makes one plan's decisions from the profile and the rules' outcome, recording each safeguard used."""
+
     profile: Profile
     catalog: Catalog
     outcome: Outcome
@@ -178,6 +184,7 @@ class Builder:
     # -- decisions -------------------------------------------------------------------------
 
     def guard(self, rule_id: str, description: str, change: str) -> None:
+        """Record what a safeguard changed: one trace entry per safeguard, each change listed once."""
         for entry in self.guards:
             if entry.rule_id == rule_id:
                 if change not in entry.changes:
@@ -194,16 +201,19 @@ class Builder:
         return offset if offset >= -self.catalog.races.look_back_days else None
 
     def template(self) -> Template:
+        """The session template a rule chose, else the one for the runner's level."""
         chosen = self.outcome.get("template")
         if chosen in self.catalog.templates:
             return self.catalog.templates[chosen]
         return self.catalog.template_for(self.profile.level)
 
     def sessions_per_week(self, template: Template) -> int:
+        """Sessions a week: a rule's choice, else the runner's, else 2; within 1-3 and the template's count."""
         wanted = self.outcome.get("sessions_per_week") or self.profile.days_per_week or 2
         return max(1, min(3, int(wanted), len(template.sessions)))
 
     def progression(self) -> str:
+        """The progression pattern a rule chose (else `build`); held steady with sharp joint pain."""
         chosen = self.outcome.get("progression") or "build"
         if chosen not in self.catalog.progressions:
             chosen = "build"
@@ -214,6 +224,7 @@ class Builder:
         return chosen
 
     def minutes_band(self, template: Template) -> tuple[int, int]:
+        """The session minutes band: the template's, lowered to a rule's cap but never below its minimum."""
         low, high = template.minutes
         cap = self.outcome.get("max_minutes")
         if cap is not None:
@@ -281,6 +292,7 @@ class Builder:
 
     def build_session(self, key: str, focus: str, kind: str, slots: list[tuple[str, int, str, str]],
                       no_heavy: bool = False) -> SessionPlan:
+        """A session plan from template slots (id, sets, reps, origin), each resolved for the runner."""
         session = SessionPlan(key=key, focus=focus, kind=kind, slots=[])
         for ex_id, sets, reps, origin in slots:
             self.add_slot(session, ex_id, sets, reps, origin, no_heavy)
@@ -288,6 +300,7 @@ class Builder:
 
     def add_slot(self, session: SessionPlan, ex_id: str, sets: int, reps: str, origin: str,
                  no_heavy: bool = False) -> bool:
+        """Add an exercise (or its first usable substitute) to a session; False when none fits."""
         chosen, reason = self.resolve(ex_id, session.ids(), no_heavy)
         name = self.catalog.exercises[ex_id].name
         if chosen is None:
@@ -307,6 +320,7 @@ class Builder:
         return True
 
     def sessions(self, template: Template, count: int) -> list[SessionPlan]:
+        """The template's first `count` sessions, with the exercises and categories the rules added."""
         plans = [self.build_session(s.key, s.focus, s.kind, [(x.id, x.sets, x.reps, "template")
                                                              for x in s.exercises])
                  for s in template.sessions[:count]]
@@ -581,6 +595,7 @@ class Builder:
         return None
 
     def cap_sets(self, slot: SlotPlan, sets: int) -> int:
+        """Sets within the exercise's cap, and at least one."""
         cap = slot.exercise.caps.sets
         return max(1, min(sets, cap) if cap else sets)
 
@@ -596,6 +611,7 @@ class Builder:
         return self._key_days
 
     def schedule(self, plans: list[SessionPlan], forbidden: frozenset[int] = frozenset()) -> list[SessionPlan]:
+        """Give sessions days around the key runs, in day order; those that don't fit go, keeping rules' additions."""
         long_day = DAYS.index(self.profile.long_run_day) if self.profile.long_run_day else None
         hard = frozenset(DAYS.index(day) for day in self.profile.hard_days)
         loads = tuple(p.load(self.catalog.placement) for p in plans)
@@ -723,6 +739,7 @@ class Planner:
         self._prescriptions: dict[tuple, Prescription] = {}
 
     def make_plan(self, profile: Profile, start: dt.date | None = None) -> Plan:
+        """A profile's plan, from the first Monday on or after `start` (default: tomorrow), or a withheld one."""
         start = block_start(start or dt.date.today() + dt.timedelta(days=1))
         outcome = self.ruleset.evaluate(profile, start)
         builder = Builder(profile, self.catalog, outcome, start)

@@ -133,6 +133,7 @@ class Renderer:
     # -- Discord pages (embed dicts, always within Discord's limits) --------------------------
 
     def overview_embed(self, plan: Plan) -> dict[str, Any]:
+        """The overview page: the runner, the block's shape and each week's sessions (or the withheld page)."""
         if plan.withheld:
             return self.withheld_embed(plan)
         text = self._render("overview.md.j2", plan=plan, max_notes=MAX_OVERVIEW_NOTES,
@@ -141,9 +142,11 @@ class Renderer:
                 "color": COLOURS["plan"], "footer": self._footer(plan, "Overview")}
 
     def week_text(self, plan: Plan, week: int) -> str:
+        """One week (numbered from 1) as Markdown for a Discord page, without coaching cues."""
         return self._render("week.md.j2", week=plan.weeks[week - 1], cues=False, heading="**")
 
     def week_embed(self, plan: Plan, week: int) -> dict[str, Any]:
+        """The page for one week (numbered from 1), or the withheld page."""
         if plan.withheld:
             return self.withheld_embed(plan)
         data = plan.weeks[week - 1]
@@ -159,15 +162,18 @@ class Renderer:
         return [self.overview_embed(plan)] + [self.week_embed(plan, n) for n in range(1, len(plan.weeks) + 1)]
 
     def why_text(self, plan: Plan) -> str:
+        """The 'Why this plan?' text: the rules and safeguards that shaped the plan, no-effect ones left out."""
         entries = [t for t in plan.trace if t.status != "no-effect"]
         text = self._render("why.md.j2", plan=plan, entries=entries)
         return truncate(text, EMBED_DESCRIPTION_LIMIT)
 
     def why_embed(self, plan: Plan) -> dict[str, Any]:
+        """The 'Why this plan?' page."""
         return {"title": "Why this plan?", "description": self.why_text(plan), "color": COLOURS["why"],
                 "footer": self._footer(plan, "Why")}
 
     def withheld_embed(self, plan: Plan) -> dict[str, Any]:
+        """The page shown instead of a withheld plan: the reason, any warnings and a medical disclaimer."""
         text = self._render("withheld.md.j2", plan=plan)
         return {"title": "Let's get that checked first", "description": truncate(text, EMBED_DESCRIPTION_LIMIT),
                 "color": COLOURS["withheld"], "footer": self._footer(plan, "Safety")}
@@ -175,6 +181,7 @@ class Renderer:
     # -- text and files ------------------------------------------------------------------------
 
     def overview_text(self, plan: Plan) -> str:
+        """The overview page as message text: its bold title, then its body."""
         embed = self.overview_embed(plan)
         return f"**{embed['title']}**\n{embed['description']}"
 

@@ -9,6 +9,7 @@ from bot.commands._profile_args import iso_date
 
 
 def register(subparsers: Any) -> None:
+    """Add the `console` subcommand."""
     parser = subparsers.add_parser(
         "console", help="talk to LegDay in the terminal (no token needed)",
         description="Tell LegDay about your running in plain words, answer its questions, and read your plan.",
@@ -20,6 +21,7 @@ def register(subparsers: Any) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
+    """Run the terminal conversation; only with --save-profile is it kept in the data folder's storage."""
     from bot.console import run_console
 
     if not args.save_profile:

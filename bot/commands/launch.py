@@ -26,6 +26,7 @@ CONFIG_ERROR = 2
 
 
 def register(subparsers: Any) -> None:
+    """Add the `launch` subcommand."""
     parser = subparsers.add_parser(
         "launch", help="run several bot processes (clusters) and restart them if they crash",
         description="Supervise N bot processes on this machine, each running its share of the shards. "

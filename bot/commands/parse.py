@@ -22,6 +22,7 @@ EXPECT_KEYS = ("weekly", "level", "goals", "long_run_day", "hard_days", "equipme
 
 
 def register(subparsers: Any) -> None:
+    """Add the `parse` subcommand."""
     parser = subparsers.add_parser(
         "parse", help="show what the chat reader extracts from a message, or score a labelled file",
         description="Read a message as the bot would in chat: the fields found, what is missing, and problems. "
@@ -64,6 +65,7 @@ class Evaluation:
     misses: list[str] = field(default_factory=list)
 
     def rate(self, count: int) -> float:
+        """`count` as a share of the messages scored; 0.0 when there were none."""
         return count / self.total if self.total else 0.0
 
 
@@ -199,6 +201,7 @@ def print_evaluation(result: Evaluation, verbose: bool = True) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
+    """Show what the reader finds in the message, or score the --evaluate file; exit 0, or 2 for bad input."""
     if args.evaluate is not None:
         try:
             result = evaluate(args.evaluate)

@@ -30,6 +30,7 @@ def start_date(text: str) -> dt.date:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    """Add the `preview` subcommand."""
     parser = sub.add_parser("preview", help="make a plan from profile options and print it",
                             description="Make a 4-week plan from a profile given as options. Without options, "
                                         "an example runner (30 mi a week, intermediate, speed and hills).")
@@ -44,6 +45,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Print the plan for the options' profile (or the example runner); exit 0, or 1 for broken rule files."""
     from bot.coach import Coach
 
     profile = profile_from_args(args) or EXAMPLE

@@ -10,6 +10,7 @@ from bot.yamlio import DataFileError, UnreadableFile
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    """Add the `rules` subcommand and its check, schema and migrate actions."""
     parser = sub.add_parser("rules", help="check rule files, or print their JSON Schema")
     actions = parser.add_subparsers(dest="rules_command", metavar="ACTION", required=True)
     check = actions.add_parser("check", help="validate a rules folder (default: the configured one)")
@@ -26,6 +27,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run_check(args: argparse.Namespace) -> int:
+    """Validate a rules folder and print its counts; exit 0, 1 for problems, 2 for no folder or unreadable files."""
     from bot.config import get_settings
     from bot.engine import load_ruleset
 
@@ -49,6 +51,7 @@ def run_check(args: argparse.Namespace) -> int:
 
 
 def run_schema(args: argparse.Namespace) -> int:
+    """Print the JSON Schema of a rule file; exit 0."""
     from bot.engine import rule_schema
 
     print(json.dumps(rule_schema(), indent=2))
@@ -56,6 +59,7 @@ def run_schema(args: argparse.Namespace) -> int:
 
 
 def run_migrate(args: argparse.Namespace) -> int:
+    """Convert the target's Jinja `when:` conditions to CEL (--dry-run only reports); 1 for problems, 2 for no files."""
     from bot.engine import migrate_rule_files
 
     target: Path = args.target

@@ -37,6 +37,7 @@ Or try LegDay in the terminal: python -m bot console
 
 
 def register(subparsers: Any) -> None:
+    """Add the `run` subcommand."""
     parser = subparsers.add_parser(
         "run", help="start the Discord bot (needs DISCORD_TOKEN)",
         description="Start the Discord bot. Settings come from the environment or a .env file.",

@@ -10,6 +10,7 @@ from typing import Any
 
 
 def register(subparsers: Any) -> None:
+    """Add the `storage` subcommand and its migrate-to-postgres action."""
     parser = subparsers.add_parser("storage", help="storage maintenance (moving to PostgreSQL)",
                                    description="Storage maintenance.")
     sub = parser.add_subparsers(dest="storage_command", metavar="ACTION", required=True)

@@ -14,6 +14,7 @@ log = logging.getLogger("legday.sync")
 
 
 def register(subparsers: Any) -> None:
+    """Add the `sync` subcommand."""
     parser = subparsers.add_parser(
         "sync", help="publish the slash commands to Discord (globally, or to one server)",
         description=(

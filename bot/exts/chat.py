@@ -57,10 +57,12 @@ def conversation_key(user_id: int, channel_id: int | None, is_dm: bool) -> str:
 
 
 def key_for(interaction: discord.Interaction) -> str:
+    """The storage key of the conversation an interaction belongs to."""
     return conversation_key(interaction.user.id, interaction.channel_id, interaction.guild_id is None)
 
 
 async def load(bot: LegDayBot, key: str) -> Conversation | None:
+    """The stored conversation under `key`, or None (always None without storage)."""
     if bot.storage is None:
         return None
     state = await maybe_await(bot.storage.conversations.get(key))
@@ -68,11 +70,13 @@ async def load(bot: LegDayBot, key: str) -> Conversation | None:
 
 
 async def save(bot: LegDayBot, conversation: Conversation) -> None:
+    """Store the conversation under its key (nothing without storage)."""
     if bot.storage is not None:
         await maybe_await(bot.storage.conversations.save(conversation.key, conversation.model_dump(mode="json")))
 
 
 async def forget(bot: LegDayBot, key: str) -> None:
+    """Delete the conversation under `key` from storage (nothing without storage)."""
     if bot.storage is not None:
         await maybe_await(bot.storage.conversations.delete(key))
 
@@ -153,11 +157,13 @@ class AnswerSelect(_Owned, discord.ui.DynamicItem[discord.ui.Select],
     @classmethod
     async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Select,
                              match: re.Match[str]) -> AnswerSelect:
+        """Rebuild the select from a clicked custom id, keeping the clicked menu's options."""
         made = cls(match["field"], int(match["user"]))
         made.item.options = item.options
         return made
 
     async def callback(self, interaction: discord.Interaction) -> None:
+        """Record the picked option(s) as the answer and send the next step."""
         try:
             conversation = await self._conversation(interaction)
             if conversation is None:
@@ -184,9 +190,11 @@ class SkipButton(_Owned, discord.ui.DynamicItem[discord.ui.Button],
     @classmethod
     async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button,
                              match: re.Match[str]) -> SkipButton:
+        """Rebuild the button from a clicked custom id."""
         return cls(match["field"], int(match["user"]))
 
     async def callback(self, interaction: discord.Interaction) -> None:
+        """Skip the question and send the next step."""
         try:
             conversation = await self._conversation(interaction)
             if conversation is None:
@@ -207,9 +215,11 @@ class ConfirmButton(_Owned, discord.ui.DynamicItem[discord.ui.Button], template=
     @classmethod
     async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button,
                              match: re.Match[str]) -> ConfirmButton:
+        """Rebuild the button from a clicked custom id."""
         return cls(int(match["user"]))
 
     async def callback(self, interaction: discord.Interaction) -> None:
+        """Finish the conversation and deliver the plan privately; if it can't finish yet, say what is still needed."""
         try:
             conversation = await self._conversation(interaction)
             if conversation is None:
@@ -236,9 +246,11 @@ class ChangeButton(_Owned, discord.ui.DynamicItem[discord.ui.Button], template=r
     @classmethod
     async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button,
                              match: re.Match[str]) -> ChangeButton:
+        """Rebuild the button from a clicked custom id."""
         return cls(int(match["user"]))
 
     async def callback(self, interaction: discord.Interaction) -> None:
+        """Offer, privately, a select of the answers that can be given again."""
         try:
             if await self._conversation(interaction) is None:
                 return
@@ -264,9 +276,11 @@ class FieldSelect(_Owned, discord.ui.DynamicItem[discord.ui.Select], template=r"
     @classmethod
     async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Select,
                              match: re.Match[str]) -> FieldSelect:
+        """Rebuild the select from a clicked custom id."""
         return cls(int(match["user"]))
 
     async def callback(self, interaction: discord.Interaction) -> None:
+        """Clear the chosen answer and send its question again."""
         try:
             conversation = await self._conversation(interaction)
             if conversation is None:
@@ -288,15 +302,18 @@ class Chat(commands.Cog):
         self._queued: Counter[int] = Counter()
 
     async def cog_load(self) -> None:
+        """Warm up the message reader off the event loop, then start expiring abandoned conversations."""
         # Train the reader's classifier and load dateparser now, not on the first member's message.
         await asyncio.to_thread(warm_up)
         self.expire_old.start()
 
     async def cog_unload(self) -> None:
+        """Stop expiring abandoned conversations."""
         self.expire_old.cancel()
 
     @tasks.loop(minutes=EXPIRE_EVERY_MINUTES)
     async def expire_old(self) -> None:
+        """Remove conversations not updated for DEFAULT_TTL (on the primary process only)."""
         # Abandoned conversations are removed so storage does not keep half-told profiles forever.
         if self.bot.storage is not None and getattr(self.bot, "is_primary", True):
             removed = await maybe_await(self.bot.storage.conversations.expire(discord.utils.utcnow() - DEFAULT_TTL))
@@ -310,6 +327,7 @@ class Chat(commands.Cog):
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
+        """Take a DM, a mention, or a message carrying on the member's conversation, one turn at a time per member."""
         if message.author.bot or self.bot.user is None:
             return
         is_dm = message.guild is None

@@ -67,9 +67,11 @@ class TopicButton(discord.ui.DynamicItem[discord.ui.Button], template=r"faq:topi
     async def from_custom_id(
         cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]
     ) -> TopicButton:
+        """Rebuild the button from a clicked custom id, keeping its label."""
         return cls(match["entry"], item.label)
 
     async def callback(self, interaction: discord.Interaction) -> None:
+        """Answer the button's topic privately."""
         try:
             await send_topic(interaction, self.entry_id)
         except Exception as error:
@@ -145,6 +147,7 @@ class Faq(commands.Cog):
     @app_commands.describe(topic="Start typing to see the topics.")
     @member_cooldown()
     async def faq(self, interaction: discord.Interaction, topic: str) -> None:
+        """/faq: answer the picked topic, or treat typed text as a question."""
         faq = await faq_of(interaction)
         if faq.get(topic) is not None:
             await send_topic(interaction, topic)
@@ -154,6 +157,7 @@ class Faq(commands.Cog):
 
     @faq.autocomplete("topic")
     async def faq_topics(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        """The server's FAQ topics matching what the member has typed so far."""
         faq = await faq_of(interaction)
         return [app_commands.Choice(name=name, value=entry_id) for entry_id, name in faq.search_topics(current)]
 
@@ -161,6 +165,7 @@ class Faq(commands.Cog):
     @app_commands.describe(question="For example: will squats make my legs heavy for my long run?")
     @member_cooldown()
     async def ask(self, interaction: discord.Interaction, question: app_commands.Range[str, 1, 300]) -> None:
+        """/ask: answer a question in the member's own words."""
         await send_question(interaction, question)
 
 

@@ -39,6 +39,7 @@ class Help(commands.Cog):
 
     @app_commands.command(name="help", description="What LegDay does and the commands to use.")
     async def help(self, interaction: discord.Interaction) -> None:
+        """/help: show the help card privately."""
         await interaction.response.send_message(embed=help_embed(), ephemeral=True)
 
 

@@ -45,6 +45,7 @@ class Owner(commands.Cog):
     async def sync(
         self, interaction: discord.Interaction, scope: Literal["global", "this server"] = "global"
     ) -> None:
+        """/sync: publish the slash commands globally or to this server, and say how many."""
         await interaction.response.defer(ephemeral=True, thinking=True)
         if scope == "this server":
             if interaction.guild is None:

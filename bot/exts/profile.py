@@ -44,6 +44,7 @@ class RebuildView(OwnedView):
 
     @discord.ui.button(label="Build my plan", style=discord.ButtonStyle.success, custom_id="profile:rebuild")
     async def rebuild(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
+        """Deliver a fresh plan from the saved profile."""
         self.stop()
         await deliver_plan(interaction, self.profile)
 
@@ -55,6 +56,7 @@ class ForgetView(OwnedView):
 
     @discord.ui.button(label="Delete everything", style=discord.ButtonStyle.danger, custom_id="profile:forget")
     async def forget(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
+        """Delete everything stored about the member and show the receipt."""
         self.stop()
         storage = bot_of(interaction).storage
         if storage is None:
@@ -71,6 +73,7 @@ class ForgetView(OwnedView):
 
     @discord.ui.button(label="Keep it", style=discord.ButtonStyle.secondary, custom_id="profile:keep")
     async def keep(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
+        """Delete nothing, and say so."""
         self.stop()
         await interaction.response.edit_message(content=KEPT, view=None)
 
@@ -96,6 +99,7 @@ class ProfileCog(commands.Cog):
     @group.command(name="show", description="See the profile your plans are made from.")
     @member_cooldown()
     async def show(self, interaction: discord.Interaction) -> None:
+        """/profile show: the saved profile, privately, or how to make one."""
         profile = await saved_profile(interaction)
         if profile is None:
             await respond(interaction, NO_PROFILE)
@@ -105,6 +109,7 @@ class ProfileCog(commands.Cog):
     @group.command(name="edit", description="Change your saved profile.")
     @member_cooldown()
     async def edit(self, interaction: discord.Interaction) -> None:
+        """/profile edit: open the form on the saved profile; a forget since it opened makes the save stale."""
         profile = await saved_profile(interaction)
         if profile is None:
             await respond(interaction, NO_PROFILE)
@@ -122,6 +127,7 @@ class ProfileCog(commands.Cog):
     @group.command(name="forget", description="Delete everything LegDay stored about you.")
     @member_cooldown()
     async def forget(self, interaction: discord.Interaction) -> None:
+        """/profile forget: ask to confirm before deleting the member's data."""
         view = ForgetView(interaction.user.id)
         view.interaction = interaction
         await respond(interaction, FORGET_ASK, view=view)
