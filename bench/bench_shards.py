@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -67,20 +65,10 @@ def main() -> None:
     parser.add_argument("--processes", default="1,2,4")
     parser.add_argument("--plans", type=int, default=10)
     args = parser.parse_args()
-    url = os.environ.get("DATABASE_URL")
-    server = None
-    if not url:
-        from pg_server import start_server
+    from pg_server import bench_database
 
-        server = start_server()
-        server.sql("CREATE DATABASE bench")
-        url = server.url("bench")
-    try:
+    with bench_database() as url:
         run(url, [int(n) for n in args.processes.split(",")], args.plans)
-    finally:
-        if server is not None:
-            server.stop()
-            shutil.rmtree(server.root, ignore_errors=True)
 
 
 if __name__ == "__main__":

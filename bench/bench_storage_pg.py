@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import random
-import shutil
 import statistics
 import sys
 import time
@@ -149,20 +147,10 @@ def main() -> None:
     parser.add_argument("--ops", type=int, default=2000)
     args = parser.parse_args()
     sizes = [int(part) for part in args.sizes.split(",")]
-    url = os.environ.get("DATABASE_URL")
-    server = None
-    if not url:
-        from pg_server import start_server
+    from pg_server import bench_database
 
-        server = start_server()
-        server.sql("CREATE DATABASE bench")
-        url = server.url("bench")
-    try:
+    with bench_database() as url:
         asyncio.run(run(url, sizes, args.ops))
-    finally:
-        if server is not None:
-            server.stop()
-            shutil.rmtree(server.root, ignore_errors=True)
 
 
 if __name__ == "__main__":

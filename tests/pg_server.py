@@ -6,6 +6,7 @@ server is stopped (pg_ctl stop -m fast) when the test session ends.
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import pwd
@@ -13,6 +14,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -134,3 +136,19 @@ def start_server() -> PostgresServer:
         shutil.rmtree(root, ignore_errors=True)
         raise NoPostgres(f"the test PostgreSQL server did not start: {exc.stderr or exc.stdout}") from None
     return server
+
+
+@contextlib.contextmanager
+def bench_database() -> Iterator[str]:
+    """A database URL for a benchmark: DATABASE_URL when set, else a throwaway server's `bench` database."""
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        yield url
+        return
+    server = start_server()
+    try:
+        server.sql("CREATE DATABASE bench")
+        yield server.url("bench")
+    finally:
+        server.stop()
+        shutil.rmtree(server.root, ignore_errors=True)

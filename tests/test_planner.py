@@ -319,15 +319,16 @@ def test_a_note_the_plan_does_not_keep_is_left_out_and_explained(planner):
 
 # ---- known defects from a coach's read of generated plans (issue 11 stays open): strict xfails, so a fix shows
 
+# An advanced marathoner with a full gym, race four weeks after the block starts (the coach's plan 3).
+MARATHONER = Profile(weekly_km=100, level="advanced", goals=["endurance"], long_run_day="sun", hard_days=["tue", "thu"],
+                     equipment=["gym"], race_date=dt.date(2027, 3, 28), race_distance="marathon")
+
 
 @pytest.mark.xfail(strict=True, reason="known defect (issue 11): depth jumps and pogo hops first appear in week 3 "
                    "of a marathon maintenance block, 9 days before the race")
 def test_a_maintenance_week_introduces_nothing_new(planner):
     """In the weeks before a key race (maintenance), every exercise was already done earlier in the block."""
-    profile = Profile(weekly_km=100, level="advanced", goals=["endurance"], long_run_day="sun",
-                      hard_days=["tue", "thu"], equipment=["gym"], race_date=dt.date(2027, 3, 28),
-                      race_distance="marathon")
-    plan = planner.make_plan(profile, dt.date(2027, 3, 1))
+    plan = planner.make_plan(MARATHONER, dt.date(2027, 3, 1))
     seen: set[str] = set()
     new_in_maintenance = []
     for number, week in enumerate(plan.weeks):
@@ -342,9 +343,6 @@ def test_a_maintenance_week_introduces_nothing_new(planner):
                    "squat or hinge of 3-5 reps in a race block")
 def test_an_advanced_lifter_with_a_gym_gets_a_heavy_low_rep_lift(planner):
     """COACHING.md 29: the heavy day (3-5 reps) for an advanced runner with a gym, race block or not."""
-    profile = Profile(weekly_km=100, level="advanced", goals=["endurance"], long_run_day="sun",
-                      hard_days=["tue", "thu"], equipment=["gym"], race_date=dt.date(2027, 3, 28),
-                      race_distance="marathon")
-    plan = planner.make_plan(profile, dt.date(2027, 3, 1))
+    plan = planner.make_plan(MARATHONER, dt.date(2027, 3, 1))
     assert any(item.max_reps <= 5 and "heavy" in item.categories
                for week in plan.weeks for session in week.sessions for item in session.exercises)
