@@ -133,6 +133,10 @@ class FaqEntry(BaseModel):
                 raise ValueError(f"each source needs 1 to 120 characters: {text[:40]!r}")
         return value
 
+    def render(self, profile: Profile | None = None) -> str:
+        """The answer as Markdown, personalised when a profile is given; within Discord's limits."""
+        return render_answer_text(self.answer, self.variants, profile)
+
 
 # --------------------------------------------------------------------------------------------
 # Matching
@@ -428,7 +432,7 @@ class FaqBase:
         entry = self._by_id.get(entry_id)
         if entry is None:
             raise KeyError(f"No FAQ entry with id '{entry_id}'.")
-        return render_answer_text(entry.answer, entry.variants, profile)
+        return entry.render(profile)
 
     def _topic_line(self, ids: Iterable[str]) -> str:
         return "\n".join(

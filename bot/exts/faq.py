@@ -17,7 +17,7 @@ from bot.text import EMBED_TITLE_LIMIT, truncate
 
 if TYPE_CHECKING:
     from bot.client import LegDayBot
-    from bot.faq import FaqBase
+    from bot.faq import FaqBase, FaqEntry
     from bot.models import Profile
 
 log = logging.getLogger("legday.discord.faq")
@@ -44,8 +44,15 @@ async def faq_of(interaction: discord.Interaction) -> FaqBase:
 def answer_embed(faq: FaqBase, entry_id: str, profile: Profile | None) -> discord.Embed:
     """One FAQ answer as an embed: the question as title, the (personalised) answer as description."""
     entry = faq.get(entry_id)
-    title = truncate(entry.question if entry else entry_id, EMBED_TITLE_LIMIT)
-    embed = discord.Embed(title=title, description=faq.render_answer(entry_id, profile), colour=ANSWER_COLOUR)
+    if entry is None:
+        raise KeyError(f"No FAQ entry with id '{entry_id}'.")
+    return entry_embed(entry, profile)
+
+
+def entry_embed(entry: FaqEntry, profile: Profile | None) -> discord.Embed:
+    """An entry's answer as an embed, without a matcher: what members see, also for a moderator's preview."""
+    embed = discord.Embed(title=truncate(entry.question, EMBED_TITLE_LIMIT), description=entry.render(profile),
+                          colour=ANSWER_COLOUR)
     embed.set_footer(text=PERSONAL_FOOTER if profile is not None else GENERAL_FOOTER)
     return embed
 

@@ -11,7 +11,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.client import FriendlyError, respond
-from bot.exts.faq import answer_embed
+from bot.exts.faq import entry_embed
 from bot.exts.moderation._checks import MODERATOR_HINT, SERVER_ONLY, is_moderator, moderator_only, tuning_of
 from bot.exts.moderation._format import MOD_COLOUR, code_block, history_pages, pages_of, problems_message
 from bot.exts.moderation._rules import HISTORY_FETCH, MODERATOR_ERRORS
@@ -145,8 +145,7 @@ class FaqAdmin(commands.Cog):
         seen = tuning.version_of(guild_id, "faq", entry.id)  # saved only if still so on Confirm
         exists = entry.id in tuning.faq_for(guild_id)
 
-        preview = FaqBase([entry], source="preview")
-        embed = answer_embed(preview, entry.id, None)
+        embed = entry_embed(entry, None)  # rendered only: training a matcher for a preview would block the loop
         embed.title = truncate(f"{'Replace' if exists else 'Add'} FAQ {entry.id}? · {entry.question}", 256)
         view = ConfirmView(interaction.user.id, "/faq-admin",
                            lambda actor: tuning.save_faq_entry(guild_id, actor, text, seen),
