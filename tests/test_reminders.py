@@ -259,3 +259,24 @@ def test_service_runs_on_the_event_loop_without_waiting(tmp_path):
 
     assert asyncio.run(asyncio.wait_for(ticks(), timeout=30)) == [[]] * 100
     storage.close()
+
+
+async def test_the_service_over_postgresql_sends_once(pg_url, plan):
+    """The same schedule over PostgreSQL: the indexed next_due, a reminder taken once, then the next session."""
+    from bot.storage._postgres import PostgresStorage
+
+    storage = await PostgresStorage.open(pg_url)
+    try:
+        days = session_days(plan)
+        await storage.plans.save(USER, plan)
+        clock = Clock(dt.datetime(2026, 10, 19, 6, tzinfo=dt.UTC))
+        service = ReminderService(storage, clock)
+        await service.update(USER, enabled=True, at=dt.time(7), zone="Europe/Oslo")
+        due = due_at(days[0], dt.time(7), "Europe/Oslo")
+        assert await service.next_due() == due
+        clock.now = due
+        assert [t.session for t in await service.tick()] == [days[0]]
+        assert await service.tick() == []
+        assert (await service.get(USER)).session == days[1]
+    finally:
+        await storage.close()

@@ -548,11 +548,11 @@ class CheckinCog(commands.Cog):
         await respond(interaction, REMINDERS_OFF)
 
     @reminders_group.command(name="time", description="When on session days (your local time).")
-    @app_commands.describe(at="like 18:30 or 6:30pm")
+    @app_commands.describe(when="like 18:30 or 6:30pm")
     @member_cooldown()
-    async def time(self, interaction: discord.Interaction, at: str) -> None:
+    async def time(self, interaction: discord.Interaction, when: str) -> None:
         """/reminders time: the local time of day."""
-        await self._service().update(interaction.user.id, at=read_time(at))
+        await self._service().update(interaction.user.id, at=read_time(when))
         await respond(interaction, await self._status_text(interaction.user.id))
         self.bot.wake_reminders()
 
