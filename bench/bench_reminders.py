@@ -1,6 +1,7 @@
 """Reminder scheduler benchmark: 100,000 members with schedules in the TinyDB storage.
 
-Run by hand: `.venv/bin/python bench/bench_reminders.py [--members 100000]`. Prints figures; asserts nothing.
+Run by hand: `.venv/bin/python bench/bench_reminders.py [--members 100000] [--postgres]`. Prints figures;
+asserts nothing. `--postgres` measures the same lookups over PostgreSQL (DATABASE_URL, else a throwaway server).
 
 - next-due lookup: `reminders.next_due()` (the heap's top) and `reminders.due(now, 200)`, against a full
   scan of every schedule for comparison;
@@ -23,6 +24,7 @@ import tracemalloc
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from bot.coach import Coach
 from bot.config import Settings
@@ -57,11 +59,57 @@ def us(samples: list[float]) -> str:
     return f"median {statistics.median(ordered) * 1e6:8.1f} µs   p99 {p99 * 1e6:8.1f} µs"
 
 
+async def atimed(fn, runs: int) -> list[float]:
+    out = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        await fn()
+        out.append(time.perf_counter() - start)
+    return out
+
+
+async def postgres(n: int) -> None:
+    """next_due, due and a reschedule over PostgreSQL's index on next_due."""
+    from pg_server import bench_database
+
+    from bot.storage._postgres import PostgresStorage
+
+    with bench_database() as url:
+        storage = await PostgresStorage.open(url)
+        try:
+            rows = []
+            for i in range(n):
+                due = NOW + dt.timedelta(minutes=(i * 7919) % (14 * 24 * 60))
+                rows.append((BASE_ID + i, Schedule(enabled=True, next_due=due, session=due.date()).dump(), due))
+            async with storage.pool.acquire() as conn:
+                await conn.executemany("INSERT INTO reminders (user_id, reminder, next_due) VALUES ($1, $2, $3)", rows)
+                await conn.execute("ANALYZE reminders")
+            repo = storage.reminders
+            print(f"PostgreSQL, {n:,} schedules:")
+            print(f"next_due()                    {us(await atimed(repo.next_due, 2_000))}")
+            soon = NOW + dt.timedelta(hours=1)
+            print(f"due(now + 1 h, limit 200)     {us(await atimed(lambda: repo.due(soon, 200), 300))}")
+            counter = iter(range(10**9))
+
+            async def reschedule_one() -> None:
+                i = next(counter) % n
+                due = NOW + dt.timedelta(days=3, minutes=i % 1000)
+                await repo.save(BASE_ID + i, Schedule(enabled=True, next_due=due, session=due.date()).dump())
+
+            print(f"reminders.save (reschedule)   {us(await atimed(reschedule_one, 2_000))}")
+        finally:
+            await storage.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--members", type=int, default=100_000)
+    parser.add_argument("--postgres", action="store_true")
     args = parser.parse_args()
     n = args.members
+    if args.postgres:
+        asyncio.run(postgres(n))
+        return
     coach = Coach.load(Settings(_env_file=None))
     plan = coach.plan(Profile(weekly_km=40, level="intermediate", goals=["speed"], long_run_day="sun"),
                       dt.date(2026, 11, 30))
