@@ -323,7 +323,13 @@ async def test_reminder_buttons_log_the_session_even_after_a_restart(tmp_path):
         [stored] = again.bot.storage.checkins.list(MEMBER_ID)
         assert (stored["session"], stored["status"], stored["source"]) == (first.isoformat(), "done", "reminder")
         # The next reminder is the next session's (a checked-in session is never reminded about again).
-        assert again.bot.storage.reminders.get(MEMBER_ID)["session"] == session_days(plan)[1].isoformat()
+        second = session_days(plan)[1]
+        assert again.bot.storage.reminders.get(MEMBER_ID)["session"] == second.isoformat()
+        # Its time passes while the bot is "down"; an hour late is inside the catch-up rule: sent once.
+        again.bot.clock = lambda: due_at(second, dt.time(7, 30), "Europe/London") + dt.timedelta(hours=1)
+        await again.bot.reminders_once()
+        await again.bot.reminders_once()
+        assert [checkin_ext.day_text(second) in c.content for c in again.fake.channel_messages()] == [True]
     finally:
         await stop_harness(again)
 
@@ -381,6 +387,20 @@ async def test_closed_dms_stop_reminders_and_the_member_is_told_once(h):
     sent = len(dms(h))
     await h.bot.reminders_once()
     assert len(dms(h)) == sent  # off means off
+
+
+async def test_the_closed_dms_notice_also_comes_as_a_reply_to_a_mention(h):
+    """Told once in the channel reply the member triggered (a mention), not again after."""
+    plan = give_plan(h, DST_START)
+    await turn_on(h, at(DST_START, 5))
+    h.bot.clock = lambda: due_at(session_days(plan)[0], dt.time(7, 30), "Europe/London")
+    h.fake.fail("POST", "/channels/", CLOSED_DMS)
+    await h.bot.reminders_once()
+    await h.message("hello coach")
+    notices = [c for c in h.fake.channel_messages() if c.content == checkin_ext.DMS_CLOSED_NOTICE]
+    assert len(notices) == 1 and notices[0].allowed_mentions["parse"] == []
+    await h.message("hello again")
+    assert len([c for c in h.fake.channel_messages() if c.content == checkin_ext.DMS_CLOSED_NOTICE]) == 1
 
 
 async def test_the_background_task_sleeps_until_due_and_sends(tmp_path):

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import zoneinfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.checkins import CheckIn, plan_id
 from bot.models import Profile
@@ -280,3 +283,31 @@ async def test_the_service_over_postgresql_sends_once(pg_url, plan):
         assert (await service.get(USER)).session == days[1]
     finally:
         await storage.close()
+
+
+ZONES = ["UTC", "Europe/London", "America/New_York", "Australia/Sydney", "Asia/Kolkata", "Pacific/Auckland",
+         "America/Sao_Paulo", "Europe/Berlin"]
+
+
+@settings(max_examples=100)
+@given(zone=st.sampled_from(ZONES), at=st.times(), start=st.dates(dt.date(2026, 1, 1), dt.date(2027, 12, 1)),
+       gaps=st.lists(st.integers(1, 4), min_size=1, max_size=12), last=st.integers(-1, 11),
+       late=st.integers(-48 * 60, 48 * 60))
+def test_reschedule_never_repeats_and_never_goes_back(zone, at, start, gaps, last, late):
+    """For any zone, time, sessions and moment: the next reminder is after last_sent, not beyond the catch-up
+    window, is the earliest such session, and its due time is that session's local time."""
+    days, day = [], start
+    for gap in gaps:
+        day += dt.timedelta(days=gap)
+        days.append(day)
+    last_sent = days[last] if 0 <= last < len(days) else None
+    now = due_at(days[0], dt.time(12), "UTC") + dt.timedelta(minutes=late)
+    schedule = reschedule(Schedule(enabled=True, at=at, zone=zone, last_sent=last_sent), days, now, "p")
+    open_days = [d for d in days if (last_sent is None or d > last_sent) and due_at(d, at, zone) > now - CATCH_UP]
+    if not open_days:
+        assert schedule.session is None and schedule.next_due is None
+        return
+    assert schedule.session == open_days[0]
+    assert schedule.next_due == due_at(open_days[0], at, zone)
+    local = schedule.next_due.astimezone(zoneinfo.ZoneInfo(zone))
+    assert local.date() == schedule.session or at.hour in (0, 1, 2, 3, 23)  # only a DST gap can shift it

@@ -614,6 +614,22 @@ class CheckinCog(commands.Cog):
             log.exception("could not tell user=%s that reminders stopped", interaction.user.id)
 
 
+    @commands.Cog.listener()
+    async def on_message(self, message: discord.Message) -> None:
+        """The same one-time notice in reply to a message the member sent the bot (a DM or a mention)."""
+        service = getattr(self.bot, "reminders", None)
+        me = self.bot.user
+        if service is None or message.author.bot or me is None:
+            return
+        if message.guild is not None and me not in message.mentions:
+            return
+        try:
+            if await service.take_notice(message.author.id):
+                await message.reply(DMS_CLOSED_NOTICE, mention_author=False)
+        except Exception:
+            log.exception("could not tell user=%s that reminders stopped", message.author.id)
+
+
 async def export_file(bot: Any, user_id: int) -> discord.File:
     """Everything stored about the member as a JSON file (storage.export_member, either backend)."""
     storage = bot.storage
