@@ -15,14 +15,16 @@ The rules, stated (README "Reminders"):
 - Catch-up: a reminder found late (the bot was down at its time) is still sent if it is less than `CATCH_UP`
   late; otherwise it is skipped. Either way it is then marked handled.
 - Never twice, at most once: the schedule is moved past a reminder (`last_sent`, the next `next_due`) and
-  that write is committed, as a compare-and-set on the old due time (`reminders.claim`), BEFORE the DM is
-  sent. A crash between the two loses that one reminder rather than sending it twice: right for a DM.
+  that write is committed, as a compare-and-set on the old due time (`reminders.claim`), and made durable
+  (TinyDB's journal flushed), BEFORE the DM is sent. A crash between the two loses that one reminder rather
+  than sending it twice: right for a DM.
 - A DM refused because the member's DMs are closed (Discord error 50007) turns reminders off, and the member
   is told once, in their next interaction with the bot, where to turn them back on.
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import functools
 import inspect
@@ -349,4 +351,9 @@ class ReminderService:
                 log.info("reminder skipped, %s late: user=%s session=%s", now - expected, user_id, schedule.session)
                 continue
             out.append(Due(user_id, schedule.session, plan, schedule))  # type: ignore[arg-type]
+        flush = getattr(self.storage, "flush", None)
+        if out and callable(flush):
+            # TinyDB writes behind: make the claims durable (a journal append and fsync) before anything is
+            # sent, so a crash right after a send cannot bring its reminder back. PostgreSQL already committed.
+            await asyncio.to_thread(flush)
         return out

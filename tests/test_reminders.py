@@ -145,6 +145,9 @@ async def test_restart_in_the_middle_catches_up_within_the_rule_and_never_repeat
     clock.now = due_at(days[0], dt.time(7), "UTC")
     claimed = await ReminderService(storage, clock).tick()
     assert [t.session for t in claimed] == [days[0]]
+    # The claim is already in the fsynced journal when tick() hands the reminder over for sending, so a
+    # hard kill now (nothing more written) cannot send it again after the restart.
+    assert not storage.pending()
     storage.close()  # "crashed" after the claim, before (or while) sending
 
     # Down until an hour after the second session's time: within the catch-up window.
@@ -311,3 +314,41 @@ def test_reschedule_never_repeats_and_never_goes_back(zone, at, start, gaps, las
     assert schedule.next_due == due_at(open_days[0], at, zone)
     local = schedule.next_due.astimezone(zoneinfo.ZoneInfo(zone))
     assert local.date() == schedule.session or at.hour in (0, 1, 2, 3, 23)  # only a DST gap can shift it
+
+
+CRASH_SCRIPT = """
+import asyncio, datetime as dt, os, sys
+from bot.reminders import ReminderService
+from bot.storage import Storage
+storage = Storage.open(sys.argv[1], flush_interval=3600, backup_count=0)
+clock = lambda: dt.datetime.fromisoformat(sys.argv[2])
+taken = asyncio.run(ReminderService(storage, clock).tick())
+print(len(taken), flush=True)
+os._exit(0)  # a hard crash the moment the reminders are handed over for sending: no close, no flush thread
+"""
+
+
+def test_a_hard_crash_after_the_claim_does_not_send_it_again(tmp_path, plan):
+    """Claimed in a process killed right after tick(): the reopened storage has the claim, nothing repeats."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    days = session_days(plan)
+    storage = open_storage(tmp_path)
+    storage.plans.save(USER, plan)
+    asyncio.run(ReminderService(storage, Clock(dt.datetime(2026, 10, 19, 6, tzinfo=dt.UTC)))
+                .update(USER, enabled=True, at=dt.time(7), zone="UTC"))
+    storage.close()
+    due = due_at(days[0], dt.time(7), "UTC")
+    root = Path(__file__).resolve().parent.parent
+    run = subprocess.run([sys.executable, "-c", CRASH_SCRIPT, str(tmp_path), due.isoformat()], cwd=root,
+                         capture_output=True, text=True, timeout=120)
+    assert run.stdout.strip() == "1", run.stderr
+    storage = open_storage(tmp_path)
+    try:
+        service = ReminderService(storage, Clock(due + dt.timedelta(minutes=1)))
+        assert asyncio.run(service.tick()) == []
+        assert storage.reminders.get(USER)["session"] == days[1].isoformat()
+    finally:
+        storage.close()
