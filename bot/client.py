@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import inspect
 import logging
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +19,7 @@ from pydantic import ValidationError
 
 from bot.errors import LegDayError
 from bot.models import MileageError, friendly_errors
+from bot.reminders import ReminderService
 from bot.storage import DatabaseUnavailable, MemberForgotten, set_write_origin
 from bot.tuning import Tuning
 
@@ -34,6 +37,7 @@ EXTENSIONS: tuple[str, ...] = (
     "bot.exts.plans",
     "bot.exts.faq",
     "bot.exts.profile",
+    "bot.exts.checkin",
     "bot.exts.chat",
     "bot.exts.moderation",
 )
@@ -263,12 +267,22 @@ class LegDayBot(commands.AutoShardedBot):
         # Syncs commands and runs the once-per-bot jobs; the other clusters only serve their shards.
         self.is_primary = bool(getattr(settings, "is_primary", True))
         self.started_at = time.monotonic()
+        # The time everything member-facing reads (tests replace it: no real waiting for a reminder).
+        self.clock: Callable[[], dt.datetime] = discord.utils.utcnow
+        self.reminders: ReminderService | None = None
+        if storage is not None and hasattr(storage, "reminders"):
+            self.reminders = ReminderService(storage, lambda: self.clock())
+        self._reminder_task: asyncio.Task[None] | None = None
+        self._reminder_wake = asyncio.Event()
 
     async def setup_hook(self) -> None:
         """Load the extensions, start the heartbeat, follow rule reloads made elsewhere, sync the dev server if set."""
         for name in self.extension_names:
             await self.load_extension(name)
         self._heartbeat.start()
+        # Reminders are DMs, so one process sends them all: the one holding shard 0 (the primary).
+        if self.reminders is not None and self.is_primary and getattr(self.settings, "reminders_loop", True):
+            self._reminder_task = asyncio.create_task(self._run_reminders(), name="legday-reminders")
         changes = getattr(self.storage, "changes", None)
         if changes is not None:
             # Another process's `/rules reload` reloads the shipped rules here too (see `announce`).
@@ -318,9 +332,40 @@ class LegDayBot(commands.AutoShardedBot):
         return await super().is_owner(user)
 
     async def close(self) -> None:
-        """Stop the heartbeat, then close the bot."""
+        """Stop the heartbeat and the reminder task, then close the bot."""
         self._heartbeat.cancel()
+        if self._reminder_task is not None:
+            self._reminder_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reminder_task
         await super().close()
+
+    def wake_reminders(self) -> None:
+        """A schedule changed here: let the reminder task look again now rather than after its sleep."""
+        self._reminder_wake.set()
+
+    async def reminders_once(self) -> float:
+        """Send what is due now; return how long to sleep (to the next due reminder, at most a minute)."""
+        from bot.exts.checkin import send_due_reminders
+
+        assert self.reminders is not None
+        await send_due_reminders(self)
+        return await self.reminders.seconds_to_next()
+
+    async def _run_reminders(self) -> None:
+        # Sleeps until the next due reminder (bounded, so other processes' changes are seen), sends,
+        # and carries on after any error: a failed tick is logged and retried after the bound.
+        from bot.reminders import MAX_SLEEP
+
+        while not self.is_closed():
+            try:
+                wait = await self.reminders_once()
+            except Exception:
+                log.exception("reminder tick failed; retrying in %.0fs", MAX_SLEEP)
+                wait = MAX_SLEEP
+            self._reminder_wake.clear()
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._reminder_wake.wait(), timeout=max(wait, 0.05))
 
     @tasks.loop(seconds=HEARTBEAT_SECONDS)
     async def _heartbeat(self) -> None:

@@ -42,6 +42,8 @@ class Settings(BaseSettings):
         default=None, description="The shards this process runs, like 0,1 (needs SHARD_COUNT).")
     cluster_index: int | None = Field(default=None, ge=0, description="This process's number, 0 first.")
     cluster_count: int | None = Field(default=None, ge=1, le=1000, description="How many processes in all.")
+    reminders_loop: bool = Field(default=True, description="Send reminder DMs from this process when it holds "
+                                 "shard 0 (the only process that sends them).")
 
     @field_validator("shard_ids", mode="before")
     @classmethod

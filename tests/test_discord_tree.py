@@ -29,6 +29,11 @@ EXPECTED = {
     "settings": ("Administrators: LegDay's settings for this server.", discord.Permissions(administrator=True).value,
                  {"modrole": (SUB, False)}),
 }
+# Issue 14 (follow branch): check-ins, reminders and the data export.
+EXPECTED["profile"][2]["export"] = (SUB, False)
+EXPECTED["checkin"] = ("Log how a session went (only you see it).", None, {})
+EXPECTED["reminders"] = ("Opt-in DMs on your session days.", None,
+                         {name: (SUB, False) for name in ("on", "off", "time", "timezone", "snooze", "status")})
 MODERATOR_GROUPS = ("rules", "faq-admin", "settings")
 
 

@@ -483,6 +483,7 @@ def fill_member(storage: Storage, user_id: int) -> None:
     storage.plans.save(user_id, make_plan(make_profile()))
     storage.checkins.add(user_id, {"week": 1, "done": True})
     storage.checkins.add(user_id, {"week": 2, "done": False})
+    storage.reminders.save(user_id, {"enabled": True, "next_due": "2026-12-01T18:00:00+00:00"})
     storage.conversations.save(f"dm:{user_id}", {"step": "goals"})
     storage.conversations.save(f"555:{user_id}", {"step": "level"})
 
@@ -493,7 +494,7 @@ def test_forget_member_removes_everything_about_them(data_dir):
         fill_member(storage, ALICE)
         counts = storage.forget_member(ALICE).counts()
         assert counts == {"profiles": 1, "plans": 1, "checkins": 2, "conversations": 2,
-                          "audit_entries_anonymised": 0, "backups_rewritten": 0}
+                          "audit_entries_anonymised": 0, "backups_rewritten": 0, "reminders": 1}
     with open_quiet(data_dir) as storage:
         assert storage.profiles.get(ALICE) is None
         assert storage.plans.latest(ALICE) is None

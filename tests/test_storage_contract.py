@@ -155,13 +155,16 @@ async def test_forget_removes_everything_and_is_final(any_storage):
     await call(s.profiles.save(ALICE, PROFILE, guild_id=GUILD))
     await call(s.plans.save(ALICE, make_plan()))
     await call(s.checkins.add(ALICE, {"week": 1}))
+    await call(s.reminders.save(ALICE, {"enabled": True, "next_due": "2026-12-01T18:00:00+00:00"}))
     await call(s.conversations.save(f"dm:{ALICE}", {"step": "goals"}))
     await call(s.audit.append(GUILD, {"actor_id": ALICE, "action": "faq.edit"}))
     await call(s.profiles.save(BOB, PROFILE, guild_id=GUILD))
     receipt = s.forget_member(ALICE)
     receipt = await call(receipt)
     assert (receipt.profiles, receipt.plans, receipt.checkins, receipt.conversations,
-            receipt.audit_entries_anonymised) == (1, 1, 1, 1, 1)
+            receipt.audit_entries_anonymised, receipt.reminders) == (1, 1, 1, 1, 1, 1)
+    assert await call(s.reminders.get(ALICE)) is None and await call(s.reminders.next_due()) is None
+    assert "your reminder schedule" in receipt.summary()
     assert (await call(s.audit.get(GUILD, 1)))["actor_id"] == FORGOTTEN_USER
     assert await call(s.profiles.get(ALICE)) is None
     assert [uid for uid, _ in await listed(s.profiles.all(GUILD))] == [BOB]
@@ -184,3 +187,63 @@ async def test_bad_values_are_refused_with_a_message(any_storage):
         await call(s.checkins.add(ALICE, {"when": dt.datetime.now()}))
     with pytest.raises(ValueError, match="conversation key"):
         await call(s.conversations.get(""))
+
+
+def at(hour: int, day: int = 1) -> dt.datetime:
+    return dt.datetime(2026, 12, day, hour, tzinfo=dt.UTC)
+
+
+async def test_reminders_round_trip_and_next_due_in_order(any_storage):
+    """Schedules read back; next_due is the earliest; due(until) lists those due, earliest first, and keeps them."""
+    s = any_storage
+    assert await call(s.reminders.next_due()) is None
+    await call(s.reminders.save(ALICE, {"enabled": True, "next_due": at(18).isoformat(), "zone": "Europe/Oslo"}))
+    await call(s.reminders.save(BOB, {"enabled": True, "next_due": at(7).isoformat()}))
+    await call(s.reminders.save(300_000_000_000_000_003, {"enabled": False, "next_due": None}))
+    assert (await call(s.reminders.get(ALICE)))["zone"] == "Europe/Oslo"
+    assert await call(s.reminders.next_due()) == at(7)
+    assert [uid for uid, _ in await call(s.reminders.due(at(12)))] == [BOB]
+    assert [uid for uid, _ in await call(s.reminders.due(at(23)))] == [BOB, ALICE]
+    assert [uid for uid, _ in await call(s.reminders.due(at(23), limit=1))] == [BOB]
+    # Rescheduling BOB later moves him behind ALICE; deleting ALICE leaves BOB next.
+    await call(s.reminders.save(BOB, {"enabled": True, "next_due": at(20).isoformat()}))
+    assert await call(s.reminders.next_due()) == at(18)
+    assert await call(s.reminders.delete(ALICE)) is True
+    assert await call(s.reminders.next_due()) == at(20)
+    assert await call(s.reminders.count()) == 2
+
+
+async def test_reminder_claim_is_compare_and_set(any_storage):
+    """claim writes only while the schedule is still due when the caller read it: a second claim loses."""
+    s = any_storage
+    await call(s.reminders.save(ALICE, {"enabled": True, "next_due": at(18).isoformat()}))
+    sent = {"enabled": True, "next_due": at(18, day=3).isoformat(), "last_sent": "2026-12-01"}
+    assert await call(s.reminders.claim(ALICE, at(18), sent)) is True
+    assert await call(s.reminders.claim(ALICE, at(18), sent)) is False
+    assert (await call(s.reminders.get(ALICE)))["last_sent"] == "2026-12-01"
+    assert await call(s.reminders.claim(BOB, at(18), sent)) is False  # no schedule at all
+
+
+async def test_export_holds_everything_about_the_member_and_nothing_else(any_storage):
+    """export_member: profile, servers, plan, check-ins, reminders and conversations; another member's are not."""
+    s = any_storage
+    plan = make_plan()
+    await call(s.profiles.save(ALICE, PROFILE, guild_id=GUILD))
+    await call(s.plans.save(ALICE, plan))
+    await call(s.checkins.add(ALICE, {"week": 1}))
+    await call(s.checkins.add(ALICE, {"week": 2}))
+    await call(s.reminders.save(ALICE, {"enabled": True, "next_due": None}))
+    await call(s.conversations.save(f"dm:{ALICE}", {"step": "goals"}))
+    await call(s.conversations.save(f"dm:{BOB}", {"step": "level"}))
+    await call(s.checkins.add(BOB, {"week": 9}))
+    export = await call(s.export_member(ALICE))
+    assert export["user_id"] == str(ALICE)
+    assert export["profile"] == PROFILE.model_dump(mode="json")
+    assert export["servers"] == [str(GUILD)]
+    assert export["plan"] == plan.model_dump(mode="json")
+    assert export["checkins"] == [{"week": 1}, {"week": 2}]
+    assert export["reminders"] == {"enabled": True, "next_due": None}
+    assert export["conversations"] == [{"key": f"dm:{ALICE}", "state": {"step": "goals"}}]
+    assert str(BOB) not in str(export)
+    empty = await call(s.export_member(300_000_000_000_000_003))
+    assert (empty["profile"], empty["plan"], empty["checkins"], empty["reminders"]) == (None, None, [], None)

@@ -173,6 +173,8 @@ def test_migrate_to_postgres_copies_a_tinydb_folder_and_verifies_counts(tmp_path
         for user in range(1, 51):
             storage.profiles.save(user, PROFILE, guild_id=GUILD if user % 2 else None)
             storage.checkins.add(user, {"week": 1})
+        for user in (6, 7):
+            storage.reminders.save(user, {"enabled": True, "next_due": f"2026-12-0{user - 4}T18:00:00+00:00"})
         storage.plans.save(3, make_plan(PROFILE))
         storage.conversations.save("dm:4", {"step": "goals", "updated_at": dt.datetime.now(dt.UTC).isoformat()})
         storage.guilds.change(GUILD, lambda g: {"actor_id": 5, "action": "rule.disable"})
@@ -181,7 +183,8 @@ def test_migrate_to_postgres_copies_a_tinydb_folder_and_verifies_counts(tmp_path
                "--database-url", pg_url]
     run = subprocess.run(env_cmd, cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr
-    table = {line.split()[0]: line.split()[1:] for line in run.stdout.splitlines()[1:9]}
+    table = {line.split()[0]: line.split()[1:] for line in run.stdout.splitlines()[1:10]}
+    assert table["reminders"] == ["2", "2"]
     assert table["profiles"] == ["49", "49"] and table["member_guilds"] == ["25", "25"]
     assert table["checkins"] == ["49", "49"] and table["audit"] == ["1", "1"] and table["tombstones"] == ["1", "1"]
 
@@ -191,6 +194,7 @@ def test_migrate_to_postgres_copies_a_tinydb_folder_and_verifies_counts(tmp_path
             assert await storage.plans.latest(3) == make_plan(PROFILE)
             assert len([u async for u, _ in storage.profiles.all(GUILD)]) == 25
             assert (await storage.audit.get(GUILD, 1))["action"] == "rule.disable"
+            assert await storage.reminders.next_due() == dt.datetime(2026, 12, 2, 18, tzinfo=dt.UTC)
             from bot.storage import MemberForgotten, writes_from
 
             with writes_from(dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)), pytest.raises(MemberForgotten):

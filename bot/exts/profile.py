@@ -26,11 +26,14 @@ log = logging.getLogger("legday.discord.profile")
 NO_PROFILE = "You haven't saved a profile yet. Use /plan to make one (it takes about a minute)."
 SAVED = "Saved your profile. Want a fresh plan from it?"
 FORGET_ASK = (
-    "This deletes everything LegDay stored about you: your profile, your plan, check-ins and any "
+    "This deletes everything LegDay stored about you: your profile, your plan, check-ins, reminders and any "
     "conversation in progress. It can't be undone. Delete it all?"
 )
 FORGOTTEN = "Done. {receipt} You can start again any time with /plan."
 KEPT = "Nothing was deleted."
+EXPORTED = ("Here is everything LegDay stores about you, as JSON: profile, servers you planned in, plan, "
+            "check-ins, reminders and any conversation in progress. Only you can see this.")
+NO_STORAGE = "I have no database open right now, so there is nothing stored to export."
 
 
 class RebuildView(OwnedView):
@@ -123,6 +126,18 @@ class ProfileCog(commands.Cog):
 
         state = FormState(interaction.user.id, save_if_not_forgotten, profile, finish_label="Save")
         await interaction.response.send_modal(state.modal())
+
+    @group.command(name="export", description="Get everything LegDay stored about you, as a JSON file.")
+    @member_cooldown()
+    async def export(self, interaction: discord.Interaction) -> None:
+        """/profile export: the member's data as a private JSON file."""
+        if self.bot.storage is None:
+            await respond(interaction, NO_STORAGE)
+            return
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        from bot.exts.checkin import export_file
+
+        await respond(interaction, EXPORTED, file=await export_file(self.bot, interaction.user.id))
 
     @group.command(name="forget", description="Delete everything LegDay stored about you.")
     @member_cooldown()

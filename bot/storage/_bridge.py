@@ -90,7 +90,7 @@ class SyncPostgres:
         except BaseException:
             bridge._stop()
             raise
-        for name in ("profiles", "plans", "checkins", "conversations"):
+        for name in ("profiles", "plans", "checkins", "reminders", "conversations"):
             setattr(bridge, name, _SyncRepo(bridge, getattr(bridge._storage, name)))
         bridge.guilds = _SyncGuilds(bridge, bridge._storage.guilds)
         bridge.audit = _SyncAudit(bridge, bridge._storage.audit)
@@ -150,6 +150,11 @@ class SyncPostgres:
     def forget_member(self, user_id: int) -> Any:
         assert self._storage is not None
         return self.run(self._storage.forget_member(user_id))
+
+    def export_member(self, user_id: int) -> JSONDict:
+        """Everything stored about one member (PostgresStorage.export_member, blocking)."""
+        assert self._storage is not None
+        return self.run(self._storage.export_member(user_id))
 
     @property
     def sync(self) -> SyncPostgres:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import bisect
 import copy
 import datetime as dt
+import heapq
 import logging
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -206,6 +207,107 @@ class CheckinRepo:
             count = len(self.list(user_id))
             self._store.remove(db, "checkins", user_id)
         return count
+
+
+def reminder_due(reminder: JSONDict) -> dt.datetime | None:
+    """The UTC time a stored schedule is next due ("next_due"), or None when nothing is scheduled."""
+    return _parse_time(reminder.get("next_due"))
+
+
+class ReminderRepo:
+    """Reminder schedules in the member files, plus a heap of (next due, member) kept in memory.
+
+    The heap is built once when the storage opens (one pass over the schedules) and kept up to date by
+    every save, so the next due reminder is the heap's top: O(log n) per change, no scan per tick.
+    Replaced entries stay in the heap until they surface and are dropped there (lazy deletion);
+    `_due` says which entry is current.
+    """
+
+    def __init__(self, store: DocumentStore) -> None:
+        self._store = store
+        self._tombstones = Tombstones(store)
+        self._due: dict[int, float] = {}
+        self._heap: list[tuple[float, int]] = []
+        for user_id, doc in store.iter_table("reminders"):
+            due = reminder_due(doc.get("reminder", {}))
+            if due is not None:
+                self._due[user_id] = due.timestamp()
+                self._heap.append((due.timestamp(), user_id))
+        heapq.heapify(self._heap)
+
+    def _index(self, user_id: int, due: dt.datetime | None) -> None:
+        if due is None:
+            self._due.pop(user_id, None)
+            return
+        self._due[user_id] = due.timestamp()
+        heapq.heappush(self._heap, (due.timestamp(), user_id))
+        if len(self._heap) > 2 * len(self._due) + 1024:
+            # Mostly replaced entries: rebuild, so memory follows the members, not the number of changes.
+            self._heap = [(when, uid) for uid, when in self._due.items()]
+            heapq.heapify(self._heap)
+
+    def _clean_top(self) -> None:
+        heap = self._heap
+        while heap and self._due.get(heap[0][1]) != heap[0][0]:
+            heapq.heappop(heap)
+
+    def get(self, user_id: int) -> JSONDict | None:
+        user_id = check_id(user_id)
+        doc = self._store.get(self._store.member_file(user_id), "reminders", user_id)
+        return None if doc is None else doc["reminder"]
+
+    def save(self, user_id: int, reminder: JSONDict) -> None:
+        user_id = check_id(user_id)
+        reminder = copy.deepcopy(_check_dict(reminder, "reminder schedule"))
+        encode(reminder)
+        due = reminder_due(reminder)
+        with self._store.mutating():
+            self._tombstones.guard(user_id)
+            self._store.put(self._store.member_file(user_id), "reminders", user_id, {"reminder": reminder})
+            self._index(user_id, due)
+
+    def delete(self, user_id: int) -> bool:
+        user_id = check_id(user_id)
+        with self._store.mutating():
+            self._index(user_id, None)
+            return self._store.remove(self._store.member_file(user_id), "reminders", user_id)
+
+    def next_due(self) -> dt.datetime | None:
+        """The earliest due time of any schedule (the heap's top), or None when none is scheduled."""
+        with self._store.lock:
+            self._clean_top()
+            return dt.datetime.fromtimestamp(self._heap[0][0], dt.UTC) if self._heap else None
+
+    def due(self, until: dt.datetime, limit: int = 100) -> list[tuple[int, JSONDict]]:
+        """Up to `limit` schedules due at or before `until`, earliest first (they stay scheduled)."""
+        if not isinstance(until, dt.datetime):
+            raise ValueError("due takes a datetime, like now.")
+        cutoff = (until if until.tzinfo else until.replace(tzinfo=dt.UTC)).timestamp()
+        found: list[tuple[float, int]] = []
+        with self._store.lock:
+            heap = self._heap
+            while heap and len(found) < limit:
+                self._clean_top()
+                if not heap or heap[0][0] > cutoff:
+                    break
+                found.append(heapq.heappop(heap))
+            for entry in found:
+                heapq.heappush(heap, entry)
+            return [(user_id, reminder) for _, user_id in found
+                    if (reminder := self.get(user_id)) is not None]
+
+    def claim(self, user_id: int, expected: dt.datetime, reminder: JSONDict) -> bool:
+        """Save `reminder` only while the stored schedule is still due at `expected`; True when it was."""
+        user_id = check_id(user_id)
+        with self._store.mutating():
+            current = self.get(user_id)
+            if current is None or reminder_due(current) != expected:
+                return False
+            self.save(user_id, reminder)
+            return True
+
+    def count(self) -> int:
+        return self._store.count("reminders")
 
 
 def user_from_key(key: str, state: JSONDict) -> int | None:

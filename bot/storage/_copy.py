@@ -10,14 +10,15 @@ import datetime as dt
 import zlib
 from dataclasses import dataclass, field
 
-from bot.storage._collections import _parse_time
+from bot.storage._collections import _parse_time, reminder_due
 from bot.storage._facade import Storage
 from bot.storage._migrations import unpack_bytes
 from bot.storage._postgres import PostgresStorage, db_id
 from bot.storage._store import StorageError
 
 # Fixed table names, so the f-string SQL below never holds outside text.
-TABLES = ("profiles", "member_guilds", "plans", "checkins", "conversations", "guilds", "audit", "tombstones")
+TABLES = ("profiles", "member_guilds", "plans", "checkins", "reminders", "conversations", "guilds", "audit",
+          "tombstones")
 
 
 class CopyMismatch(StorageError):
@@ -54,6 +55,9 @@ async def copy_tinydb_to_postgres(source: Storage, target: PostgresStorage) -> C
                               zlib.compress(unpack_bytes(doc["plan_z"]), 6)))
     for user_id, doc in store.iter_table("checkins"):
         rows["checkins"] += [(db_id(user_id), item) for item in doc.get("items", [])]
+    for user_id, doc in store.iter_table("reminders"):
+        reminder = doc.get("reminder", {})
+        rows["reminders"].append((db_id(user_id), reminder, reminder_due(reminder)))
     for _, doc in store.iter_table("conversations"):
         state = doc["state"]
         rows["conversations"].append((doc["key"], doc.get("user_id"), state,
@@ -69,6 +73,7 @@ async def copy_tinydb_to_postgres(source: Storage, target: PostgresStorage) -> C
     columns = {
         "profiles": ("user_id", "profile", "saved_at"), "member_guilds": ("user_id", "guild_id"),
         "plans": ("user_id", "rules_version", "saved_at", "plan_z"), "checkins": ("user_id", "item"),
+        "reminders": ("user_id", "reminder", "next_due"),
         "conversations": ("key", "user_id", "state", "updated_at"), "guilds": ("guild_id", "settings"),
         "audit": ("guild_id", "change_id", "entry"), "tombstones": ("member_hash", "forgotten_at"),
     }

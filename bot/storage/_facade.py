@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import atexit
 import datetime as dt
+import json
 import logging
 import shutil
 import signal
@@ -33,11 +34,13 @@ from bot.storage._collections import (
     GuildRepo,
     PlanRepo,
     ProfileRepo,
+    ReminderRepo,
     Tombstones,
     scrub_backup,
 )
 from bot.storage._lock import DataDirBusy, DataDirLock
-from bot.storage._repos import ForgetReceipt
+from bot.storage._migrations import unpack_bytes
+from bot.storage._repos import ForgetReceipt, JSONDict, export_document
 from bot.storage._store import DocumentStore, StorageError, check_id
 from bot.storage._tinydb import BACKUP_DIR, list_backups, make_backup
 
@@ -65,7 +68,7 @@ def _last_backup_time(data_dir: Path) -> float:
 class Storage:
     """Everything the bot remembers: one object per process, opened at start-up, closed at shutdown.
 
-    Repositories: `profiles`, `plans`, `checkins`, `conversations`, `guilds`, `audit` (see the
+    Repositories: `profiles`, `plans`, `checkins`, `reminders`, `conversations`, `guilds`, `audit` (see the
     protocols in `bot.storage._repos`). Their calls touch only memory and are safe on the event loop;
     `open()`, `flush()`, `compact()`, `backup()` and `close()` do disk I/O (call them at start-up, at shutdown,
     or through `asyncio.to_thread`).
@@ -82,6 +85,7 @@ class Storage:
         self.profiles = ProfileRepo(store)
         self.plans = PlanRepo(store)
         self.checkins = CheckinRepo(store)
+        self.reminders = ReminderRepo(store)
         self.conversations = ConversationRepo(store)
         self.audit = AuditRepo(store)
         self.guilds = GuildRepo(store, self.audit)
@@ -285,7 +289,7 @@ class Storage:
     def forget_member(self, user_id: int) -> ForgetReceipt:
         """Remove everything stored about one member, on disk and in backups too; says what and when.
 
-        Deletes their profile, plan, check-ins and conversations and records a tombstone (a hash of
+        Deletes their profile, plan, check-ins, reminder schedule and conversations and records a tombstone (a hash of
         their id and the time), so a write begun before this moment (a stale view, an in-flight /plan, a
         pending conversation) is refused with MemberForgotten instead of bringing the data back. Audit
         entries they authored stay (a server needs its moderation history) but every field naming them
@@ -301,6 +305,7 @@ class Storage:
                 "profiles": int(self.profiles.delete(user_id)),
                 "plans": int(self.plans.delete(user_id)),
                 "checkins": self.checkins.delete(user_id),
+                "reminders": int(self.reminders.delete(user_id)),
                 "conversations": self.conversations.delete_for_user(user_id),
                 "audit_entries_anonymised": self.audit.anonymise(user_id),
             }
@@ -308,6 +313,26 @@ class Storage:
         rewritten = sum(scrub_backup(folder, user_id, self._store.member_file(user_id).storage.path
                                      .relative_to(self.data_dir)) for folder in list_backups(self.data_dir))
         return ForgetReceipt(forgotten_at=at, backups_rewritten=rewritten, **counts)
+
+    def export_member(self, user_id: int) -> JSONDict:
+        """Everything stored about one member, as one JSON document (see `export_document`)."""
+        user_id = check_id(user_id)
+        store = self._store
+        db = store.member_file(user_id)
+        with store.lock:
+            profile = store.get(db, "profiles", user_id)
+            plan = store.get(db, "plans", user_id)
+            conversations = [{"key": doc["key"], "state": doc["state"]}
+                             for _, doc in store.iter_table("conversations") if doc.get("user_id") == user_id]
+            return export_document(
+                user_id,
+                profile=None if profile is None else profile.get("profile"),
+                servers=[] if profile is None else list(profile.get("guilds", [])),
+                plan=None if plan is None else json.loads(unpack_bytes(plan["plan_z"])),
+                checkins=self.checkins.list(user_id),
+                reminders=self.reminders.get(user_id),
+                conversations=conversations,
+            )
 
 
 __all__ = ["Storage", "StorageError"]

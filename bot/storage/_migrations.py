@@ -27,6 +27,7 @@ SCHEMA: dict[str, int] = {
     "guilds": 1,
     "audit": 1,
     "tombstones": 1,
+    "reminders": 1,
 }
 
 # MIGRATIONS[collection][n] turns a version-n document into a version-(n + 1) document.
@@ -109,3 +110,10 @@ def _checkins_v0(doc: Doc) -> Doc:
 def _guilds_v0(doc: Doc) -> Doc:
     doc.pop("schema", None)
     return {"settings": doc.get("settings", doc)}
+
+
+@migration("reminders", 0)
+def _reminders_v0(doc: Doc) -> Doc:
+    # A bare schedule (the settings dict itself), as an early prototype stored it.
+    doc.pop("schema", None)
+    return {"reminder": doc.get("reminder", doc)}

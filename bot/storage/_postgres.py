@@ -38,11 +38,20 @@ from bot.storage._collections import (
     AUDIT_PERSON_FIELDS,
     _parse_time,
     check_conversation_key,
+    reminder_due,
     tombstone_id,
     user_from_key,
 )
 from bot.storage._pgschema import migrate
-from bot.storage._repos import FORGOTTEN_USER, GUILD_DEFAULTS, ForgetReceipt, JSONDict, is_stale, write_origin
+from bot.storage._repos import (
+    FORGOTTEN_USER,
+    GUILD_DEFAULTS,
+    ForgetReceipt,
+    JSONDict,
+    export_document,
+    is_stale,
+    write_origin,
+)
 from bot.storage._store import DatabaseUnavailable, MemberForgotten, StorageError, check_id, encode
 
 log = logging.getLogger("bot.storage.postgres")
@@ -233,6 +242,69 @@ class PgCheckinRepo(_Repo):
             return int((await conn.execute("DELETE FROM checkins WHERE user_id = $1", user_id)).split()[-1])
 
 
+class PgReminderRepo(_Repo):
+    """Reminder schedules, one row per member; `next_due` is an indexed column (no scan for the next one)."""
+
+    async def get(self, user_id: int) -> JSONDict | None:
+        user_id = db_id(user_id)
+        async with self._tx() as conn:
+            return await conn.fetchval("SELECT reminder FROM reminders WHERE user_id = $1", user_id)
+
+    @staticmethod
+    def _checked(reminder: Any) -> JSONDict:
+        if not isinstance(reminder, dict):
+            raise ValueError(f"A reminder schedule must be a dict of JSON values, not {type(reminder).__name__}.")
+        encode(reminder)
+        return reminder
+
+    async def save(self, user_id: int, reminder: JSONDict) -> None:
+        user_id = db_id(user_id)
+        reminder = self._checked(reminder)
+        async with self._tx() as conn:
+            await self._lock_member(conn, user_id)
+            await self._guard(conn, user_id)
+            await conn.execute(
+                "INSERT INTO reminders (user_id, reminder, next_due) VALUES ($1, $2, $3) ON CONFLICT (user_id) "
+                "DO UPDATE SET reminder = EXCLUDED.reminder, next_due = EXCLUDED.next_due",
+                user_id, reminder, reminder_due(reminder))
+
+    async def delete(self, user_id: int) -> bool:
+        user_id = db_id(user_id)
+        async with self._tx() as conn:
+            return await conn.execute("DELETE FROM reminders WHERE user_id = $1", user_id) != "DELETE 0"
+
+    async def next_due(self) -> dt.datetime | None:
+        """The earliest due time of any schedule (one index lookup)."""
+        async with self._tx() as conn:
+            return await conn.fetchval("SELECT min(next_due) FROM reminders WHERE next_due IS NOT NULL")
+
+    async def due(self, until: dt.datetime, limit: int = 100) -> list[tuple[int, JSONDict]]:
+        """Up to `limit` schedules due at or before `until`, earliest first (they stay scheduled)."""
+        if not isinstance(until, dt.datetime):
+            raise ValueError("due takes a datetime, like now.")
+        cutoff = until if until.tzinfo else until.replace(tzinfo=dt.UTC)
+        async with self._tx() as conn:
+            rows = await conn.fetch("SELECT user_id, reminder FROM reminders WHERE next_due <= $1 "
+                                    "ORDER BY next_due, user_id LIMIT $2", cutoff, limit)
+        return [(row["user_id"], row["reminder"]) for row in rows]
+
+    async def claim(self, user_id: int, expected: dt.datetime, reminder: JSONDict) -> bool:
+        """Save `reminder` only while the stored schedule is still due at `expected` (one UPDATE)."""
+        user_id = db_id(user_id)
+        reminder = self._checked(reminder)
+        async with self._tx() as conn:
+            await self._lock_member(conn, user_id)
+            await self._guard(conn, user_id)
+            done = await conn.execute("UPDATE reminders SET reminder = $2, next_due = $3 "
+                                      "WHERE user_id = $1 AND next_due = $4",
+                                      user_id, reminder, reminder_due(reminder), expected)
+        return done != "UPDATE 0"
+
+    async def count(self) -> int:
+        async with self._tx() as conn:
+            return await conn.fetchval("SELECT count(*) FROM reminders")
+
+
 class PgConversationRepo(_Repo):
     """Ongoing conversations by key; `updated_at` is a column so expiry is one indexed DELETE."""
 
@@ -399,6 +471,7 @@ class PostgresStorage:
         self.profiles = PgProfileRepo(self)
         self.plans = PgPlanRepo(self)
         self.checkins = PgCheckinRepo(self)
+        self.reminders = PgReminderRepo(self)
         self.conversations = PgConversationRepo(self)
         self.guilds = PgGuildRepo(self)
         self.audit = PgAuditRepo(self)
@@ -485,6 +558,7 @@ class PostgresStorage:
                 "profiles": await deleted("DELETE FROM profiles WHERE user_id = $1"),
                 "plans": await deleted("DELETE FROM plans WHERE user_id = $1"),
                 "checkins": await deleted("DELETE FROM checkins WHERE user_id = $1"),
+                "reminders": await deleted("DELETE FROM reminders WHERE user_id = $1"),
                 "conversations": await deleted("DELETE FROM conversations WHERE user_id = $1"),
             }
             anonymised = 0
@@ -493,3 +567,20 @@ class PostgresStorage:
                     "UPDATE audit SET entry = jsonb_set(entry, ARRAY[$2::text], to_jsonb($3::text)) "
                     "WHERE entry->>$2 = $1::text", str(user_id), field, FORGOTTEN_USER)).split()[-1])
         return ForgetReceipt(forgotten_at=at, audit_entries_anonymised=anonymised, **counts)
+
+    async def export_member(self, user_id: int) -> JSONDict:
+        """Everything stored about one member, read in one transaction (see `export_document`)."""
+        user_id = db_id(user_id)
+        async with self.profiles._tx() as conn:
+            profile = await conn.fetchval("SELECT profile FROM profiles WHERE user_id = $1", user_id)
+            servers = [row["guild_id"] for row in
+                       await conn.fetch("SELECT guild_id FROM member_guilds WHERE user_id = $1", user_id)]
+            plan_z = await conn.fetchval("SELECT plan_z FROM plans WHERE user_id = $1", user_id)
+            checkins = [row["item"] for row in
+                        await conn.fetch("SELECT item FROM checkins WHERE user_id = $1 ORDER BY id", user_id)]
+            reminder = await conn.fetchval("SELECT reminder FROM reminders WHERE user_id = $1", user_id)
+            conversations = [{"key": row["key"], "state": row["state"]} for row in
+                             await conn.fetch("SELECT key, state FROM conversations WHERE user_id = $1", user_id)]
+        return export_document(user_id, profile=profile, servers=servers,
+                               plan=None if plan_z is None else json.loads(zlib.decompress(plan_z)),
+                               checkins=checkins, reminders=reminder, conversations=conversations)

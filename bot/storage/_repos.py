@@ -64,6 +64,26 @@ def is_stale(origin: dt.datetime | None, forgotten_at: dt.datetime | None) -> bo
     return forgotten_at is not None and origin is not None and origin <= forgotten_at
 
 
+EXPORT_FORMAT = 1
+
+
+def export_document(user_id: int, *, profile: JSONDict | None, servers: list[int], plan: JSONDict | None,
+                    checkins: list[JSONDict], reminders: JSONDict | None,
+                    conversations: list[JSONDict]) -> JSONDict:
+    """A member's data export in the one shape both backends give (`Storage.export_member`)."""
+    return {
+        "export_format": EXPORT_FORMAT,
+        "user_id": str(user_id),
+        "exported_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "profile": profile,
+        "servers": [str(guild) for guild in sorted(servers)],
+        "plan": plan,
+        "checkins": checkins,
+        "reminders": reminders,
+        "conversations": sorted(conversations, key=lambda item: item["key"]),
+    }
+
+
 @dataclass(frozen=True)
 class ForgetReceipt:
     """What one forget removed, and when: what the member is told, word for word."""
@@ -75,12 +95,13 @@ class ForgetReceipt:
     conversations: int = 0
     audit_entries_anonymised: int = 0
     backups_rewritten: int = 0
+    reminders: int = 0
 
     def counts(self) -> dict[str, int]:
         """The numbers alone, by kind."""
         return {"profiles": self.profiles, "plans": self.plans, "checkins": self.checkins,
                 "conversations": self.conversations, "audit_entries_anonymised": self.audit_entries_anonymised,
-                "backups_rewritten": self.backups_rewritten}
+                "backups_rewritten": self.backups_rewritten, "reminders": self.reminders}
 
     def summary(self) -> str:
         """A plain sentence: each kind that was deleted with its number, and the UTC time."""
@@ -95,6 +116,8 @@ class ForgetReceipt:
             parts.append("your plan")
         if self.checkins:
             parts.append(many(self.checkins, "check-in", "check-ins"))
+        if self.reminders:
+            parts.append("your reminder schedule")
         if self.conversations:
             parts.append(many(self.conversations, "conversation in progress", "conversations in progress"))
         what = ", ".join(parts) if parts else "nothing (I had nothing stored about you)"
@@ -134,6 +157,25 @@ class CheckinRepository(Protocol):
     def add(self, user_id: int, checkin: JSONDict) -> None: ...
     def list(self, user_id: int) -> list[JSONDict]: ...
     def delete(self, user_id: int) -> int: ...
+
+
+@runtime_checkable
+class ReminderRepository(Protocol):
+    """Each member's reminder schedule (a JSON dict holding "next_due", an ISO UTC time or None).
+
+    `next_due()` and `due(until)` find the earliest schedules without reading every member: an in-memory
+    heap over TinyDB, an index on the `next_due` column in PostgreSQL. `claim` is a compare-and-set: it
+    writes only while the stored "next_due" is still `expected`, so one reminder is sent at most once,
+    whichever process (or retry) tries to take it.
+    """
+
+    def get(self, user_id: int) -> JSONDict | None: ...
+    def save(self, user_id: int, reminder: JSONDict) -> None: ...
+    def delete(self, user_id: int) -> bool: ...
+    def next_due(self) -> dt.datetime | None: ...
+    def due(self, until: dt.datetime, limit: int = 100) -> list[tuple[int, JSONDict]]: ...
+    def claim(self, user_id: int, expected: dt.datetime, reminder: JSONDict) -> bool: ...
+    def count(self) -> int: ...
 
 
 @runtime_checkable

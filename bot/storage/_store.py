@@ -10,7 +10,7 @@ lookup, whatever the number of members.
 Layout on disk (all TinyDB files):
 
 - ``legday.json``: ``_meta``, ``guilds``, ``audit``, ``conversations`` and ``tombstones`` (see `forget_member`);
-- ``members/members-NN.json``: ``profiles``, ``plans`` and ``checkins`` for the members whose id
+- ``members/members-NN.json``: ``profiles``, ``plans``, ``checkins`` and ``reminders`` for the members whose id
   hashes to NN (``MEMBER_FILES`` files). Splitting members keeps a compaction proportional to what
   changed: a plan save rewrites one file of 1/64th of the members, not every member's plan. All of
   one member's documents live in the same file, so each member's state is written atomically;
@@ -55,7 +55,7 @@ MAIN_FILE = "legday.json"
 MEMBERS_DIR = "members"
 JOURNAL_DIR = "journal"
 MEMBER_FILES = 64
-MEMBER_TABLES = ("profiles", "plans", "checkins")
+MEMBER_TABLES = ("profiles", "plans", "checkins", "reminders")
 MAIN_TABLES = ("_meta", "guilds", "audit", "conversations", "tombstones")
 FORMAT = 1
 # Fibonacci hashing: Discord snowflakes' low bits are a per-millisecond counter that is mostly 0, so

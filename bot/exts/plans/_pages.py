@@ -48,6 +48,21 @@ class PlanView(Paginator):
     def counter_label(self) -> str:
         return "Overview" if self.page == 0 else f"Week {self.page} of {len(self.pages) - 1}"
 
+    # Check-ins (bot/exts/checkin.py): "Log this session" on each week's page, for that week's sessions.
+    def _refresh(self) -> None:
+        super()._refresh()
+        shown = self.log_session in self.children
+        if self.page > 0 and not shown:
+            self.add_item(self.log_session)
+        elif self.page == 0 and shown:
+            self.remove_item(self.log_session)
+
+    @discord.ui.button(label="Log this session", style=discord.ButtonStyle.secondary, custom_id="plan:log", row=2)
+    async def log_session(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
+        from bot.exts.checkin import open_checkin
+
+        await open_checkin(interaction, self.plan, week=self.page, source="button")
+
     @discord.ui.button(label="Why this plan?", style=discord.ButtonStyle.primary, custom_id="plan:why", row=1)
     async def why(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
         embed = discord.Embed.from_dict(bot_of(interaction).coach.renderer.why_embed(self.plan))
@@ -98,6 +113,7 @@ async def deliver_plan(interaction: discord.Interaction, profile: Profile, *, in
     if bot.storage is not None:
         await maybe_await(bot.storage.profiles.save(interaction.user.id, profile, guild_id=interaction.guild_id))
         await maybe_await(bot.storage.plans.save(interaction.user.id, plan))
+        bot.dispatch("plan_saved", interaction.user.id)  # reminders follow the new plan (bot/exts/checkin.py)
     log.info("plan user=%s template=%s withheld=%s rules=%s", interaction.user.id, plan.template,
              plan.withheld, plan.rules_version)
     failed = [entry.rule_id for entry in plan.trace if entry.status == "error"]
