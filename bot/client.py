@@ -36,6 +36,7 @@ EXTENSIONS: tuple[str, ...] = (
     "bot.exts.profile",
     "bot.exts.chat",
     "bot.exts.moderation",
+    "bot.exts.progress",  # /progress (pictures branch)
 )
 
 HEARTBEAT_FILE = "heartbeat"
