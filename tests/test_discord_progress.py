@@ -128,3 +128,17 @@ async def test_withheld_plan_has_no_calendar(harness):
     page = build.edits[-1]
     assert "image" not in page.embeds[0]
     assert page.files == {}
+
+
+async def test_a_failing_picture_still_delivers_the_plan(harness, monkeypatch):
+    """If drawing the calendar fails, the member still gets the plan pages, without the picture."""
+    from bot.exts.plans import _pages
+
+    def broken(*args, **kwargs):
+        raise OSError("font file unreadable")
+
+    monkeypatch.setattr(_pages, "calendar_png", broken)
+    _, _, build = await fill_form(harness)
+    page = build.edits[-1]
+    assert page.embeds[0]["title"] == "Your 4-week leg strength plan"
+    assert "image" not in page.embeds[0] and page.files == {}

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 from PIL import Image
 
 from bot.checkins import CheckIn, ExerciseLog, load_checkins, plan_id
 from bot.models import Profile
-from bot.progress import NO_CHECKINS, progress_png, summarise, summary_text
+from bot.progress import NO_CHECKINS, STATES, progress_png, summarise, summary_text
 from bot.storage import Storage
 from tests.conftest import START
 
@@ -189,3 +193,46 @@ def test_console_progress_command_prints_the_summary(coach, tmp_path):
         storage.close()
     printed = "\n".join(out)
     assert "Sessions: 1 done" in printed and "latest 2/10" in printed
+
+
+def test_start_up_does_not_import_matplotlib_or_pillow():
+    """Loading the bot's extensions leaves matplotlib and Pillow unimported: only a picture pulls them in."""
+    import subprocess
+    import sys
+
+    code = ("import sys, bot.client, bot.exts.plans, bot.exts.progress, bot.console; "
+            "print(sorted({'matplotlib', 'PIL'} & {name.split('.')[0] for name in sys.modules}))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).resolve().parent.parent)
+    assert out.stdout.strip() == "[]"
+
+
+@st.composite
+def histories(draw, plan):
+    """Random check-ins of a plan: any sessions, statuses, exercise logs and pain, in any order."""
+    planned = sessions(plan)
+    chosen = draw(st.lists(st.sampled_from(planned), max_size=len(planned) + 2))
+    out = []
+    for n, session in enumerate(chosen):
+        logs = draw(st.lists(st.builds(
+            ExerciseLog, exercise=st.sampled_from([item.id for item in session.exercises]),
+            reps=st.none() | st.integers(0, 100), load_kg=st.none() | st.floats(0, 500, allow_nan=False),
+            pain=st.none() | st.integers(0, 10), hit=st.none() | st.booleans()), max_size=3))
+        out.append(checkin(plan, session, at_hour=n % 24, status=draw(st.none() | st.sampled_from(
+            ["done", "partly", "skipped"])), exercises=tuple(logs), pain=draw(st.none() | st.integers(0, 10)),
+            weekly_km=draw(st.none() | st.floats(0, 250, allow_nan=False))))
+    return out
+
+
+@hypothesis_settings(max_examples=40)
+@given(data=st.data(), day=st.integers(-3, 31))
+def test_any_history_adds_up(plan, data, day):
+    """Whatever was logged, every planned session has exactly one state and the text names what was logged."""
+    history = data.draw(histories(plan))
+    progress = summarise(plan, history, START + dt.timedelta(days=day))
+    assert sum(progress.count(state) for state in STATES) == len(sessions(plan))
+    logged = {c.session for c in history}
+    assert progress.count("ahead") + progress.count("not logged") == len(sessions(plan)) - len(logged)
+    assert progress.has_chart == (bool(progress.pain) or any(e.loads or e.reps for e in progress.exercises))
+    text = summary_text(progress)
+    assert text and all(e.name in text for e in progress.exercises)
