@@ -201,13 +201,13 @@ def _draw_tile(draw: ImageDraw.ImageDraw, box: tuple[int, int, int, int], marker
     elif height >= 90:  # a tile alone in its cell: a big letter over its word
         draw.text((middle, top + height * 0.4), marker.letter, font=font(46, bold=True), fill=marker.ink,
                   anchor="mm")
-        word, face = _fit(draw, marker.word, right - left - 10, 22, bold=True)
+        word, face = _fit(draw, marker.word, right - left - 8, 26, bold=True)
         draw.text((middle, top + height * 0.8), word, font=face, fill=marker.ink, anchor="mm")
     else:  # two tiles share the cell: letter and word on one line
         letter_face = font(30, bold=True)
         draw.text((left + 8, top + height / 2), marker.letter, font=letter_face, fill=marker.ink, anchor="lm")
         word_left = left + 14 + draw.textlength(marker.letter, font=letter_face)
-        word, face = _fit(draw, marker.short or marker.word, int(right - 4 - word_left), 22, bold=True)
+        word, face = _fit(draw, marker.short or marker.word, int(right - 4 - word_left), 24, bold=True)
         draw.text((word_left, top + height / 2), word, font=face, fill=marker.ink, anchor="lm")
 
 
@@ -232,7 +232,7 @@ def calendar_png(plan: Plan, races: RacePolicy | None = None) -> bytes:
 
     for column, key in enumerate(DAYS):
         left = GRID_LEFT + column * CELL_W
-        draw.text((left + CELL_W / 2, GRID_TOP - HEADER_H / 2), DAY_NAMES[key][:3], font=font(26, bold=True),
+        draw.text((left + CELL_W / 2, GRID_TOP - HEADER_H / 2), DAY_NAMES[key][:3], font=font(30, bold=True),
                   fill=INK, anchor="mm")
     labels = {week.week - 1: week.label for week in plan.weeks}
     for row in range(WEEKS):
@@ -247,7 +247,7 @@ def calendar_png(plan: Plan, races: RacePolicy | None = None) -> bytes:
         draw.rectangle((left, top, right, bottom), outline=GRID_LINE, width=2)
         first = day.date.day == 1 or (day.week == 0 and day.column == 0)
         draw.text((left + 8, top + 6), f"{day.date:%-d %b}" if first else f"{day.date.day}",
-                  font=font(22, bold=first), fill=INK)
+                  font=font(25, bold=first), fill=INK)
         for box, key in zip(tile_boxes(day.week, day.column, len(day.markers)), day.markers, strict=True):
             _draw_tile(draw, box, MARKERS[key])
 
@@ -258,7 +258,7 @@ def calendar_png(plan: Plan, races: RacePolicy | None = None) -> bytes:
         row_top = top + (index // 2) * LEGEND_ROW_H
         _draw_tile(draw, (left, row_top, left + 64, row_top + LEGEND_ROW_H - 8),
                    Marker(marker.key, marker.letter, "", "", marker.fill, marker.ink))
-        draw.text((left + 76, row_top + (LEGEND_ROW_H - 8) / 2), marker.legend, font=font(22), fill=INK,
+        draw.text((left + 76, row_top + (LEGEND_ROW_H - 8) / 2), marker.legend, font=font(24), fill=INK,
                   anchor="lm")
 
     out = io.BytesIO()

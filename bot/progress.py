@@ -116,6 +116,11 @@ class Progress:
         return "easing" if last < before else "rising" if last > before else "steady"
 
 
+def _logged_at(checkin: CheckIn) -> dt.datetime:
+    # A time stored without a zone is taken as UTC, so old and new check-ins still sort together.
+    return checkin.logged_at if checkin.logged_at.tzinfo else checkin.logged_at.replace(tzinfo=dt.UTC)
+
+
 def _checkin_day(checkin: CheckIn) -> dt.date:
     return checkin.session or checkin.logged_at.date()
 
@@ -125,7 +130,7 @@ def summarise(plan: Plan, checkins: list[CheckIn], today: dt.date) -> Progress:
 
     When a session was checked in more than once, the latest check-in counts.
     """
-    own = sorted((c for c in checkins if c.plan_id == plan_id(plan)), key=lambda c: c.logged_at)
+    own = sorted((c for c in checkins if c.plan_id == plan_id(plan)), key=_logged_at)
     latest: dict[dt.date, CheckIn] = {}
     for checkin in own:
         if checkin.session is not None:

@@ -236,3 +236,12 @@ def test_any_history_adds_up(plan, data, day):
     assert progress.has_chart == (bool(progress.pain) or any(e.loads or e.reps for e in progress.exercises))
     text = summary_text(progress)
     assert text and all(e.name in text for e in progress.exercises)
+
+
+def test_checkins_with_and_without_a_time_zone_sort_together(plan):
+    """A check-in stored with a zone-less time sorts as UTC among the others instead of breaking the summary."""
+    first = sessions(plan)[0]
+    aware = checkin(plan, first, status="skipped")
+    naive = aware.model_copy(update={"logged_at": aware.logged_at.replace(tzinfo=None, hour=21), "status": "done"})
+    progress = summarise(plan, [naive, aware], first.date)
+    assert progress.count("done") == 1 and progress.count("skipped") == 0
