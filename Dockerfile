@@ -18,9 +18,11 @@ RUN pip install .
 COPY rules ./rules
 COPY templates ./templates
 
+# MPLCONFIGDIR: matplotlib (the /progress chart) keeps its font cache there instead of rebuilding it.
 ENV DATA_DIR=/data \
     RULES_DIR=/app/rules \
-    TEMPLATES_DIR=/app/templates
+    TEMPLATES_DIR=/app/templates \
+    MPLCONFIGDIR=/data/.matplotlib
 RUN mkdir -p /data && chown legday:legday /data
 VOLUME ["/data"]
 

@@ -40,6 +40,7 @@ EXTENSIONS: tuple[str, ...] = (
     "bot.exts.checkin",
     "bot.exts.chat",
     "bot.exts.moderation",
+    "bot.exts.progress",  # /progress (pictures branch)
 )
 
 HEARTBEAT_FILE = "heartbeat"

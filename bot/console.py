@@ -14,9 +14,11 @@ from rich.table import Table
 from rich.text import Text
 
 from bot import conversation
+from bot.checkins import load_checkins
 from bot.conversation import Conversation, Question, Reply, respond
 from bot.intake import classify_message, warm_up
 from bot.models import Plan, Profile
+from bot.progress import summarise, summary_text  # the `progress` command (with load_checkins)
 
 # The brief asked for user id 0, but storage only accepts Discord-style ids (positive); 1 is no real account.
 CONSOLE_USER_ID = 1
@@ -243,12 +245,20 @@ class _Session:
             self.say_doc(renderer.why_text(plan))
         elif command == "save":
             self.save(rest.strip())
+        elif command == "progress":
+            self.show_progress()
         elif command in ("help", "?"):
             self.say(PLAN_HELP)
         elif classify_message(text) == "question":
             self.answer_question(text)
         else:
             self.say("I didn't understand that. " + PLAN_HELP)
+
+    def show_progress(self) -> None:
+        """The `progress` command: the block so far from the stored check-ins, as /progress words it."""
+        repo = getattr(self.storage, "checkins", None)
+        stored = repo.list(CONSOLE_USER_ID) if repo is not None else []
+        self.say(summary_text(summarise(self.plan, load_checkins(stored), self.now().date())))
 
     def save(self, name: str) -> None:
         if not name:

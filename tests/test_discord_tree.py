@@ -13,6 +13,7 @@ SUB, STRING = 1, 3
 EXPECTED = {
     "help": ("What LegDay does and the commands to use.", None, {}),
     "plan": ("Get your personal 4-week leg strength plan.", None, {}),
+    "progress": ("See how your block is going: sessions, loads and pain.", None, {}),
     "faq": ("Quick answers about leg strength for runners.", None, {"topic": (STRING, True)}),
     "ask": ("Ask a question about leg strength in your own words.", None, {"question": (STRING, True)}),
     "profile": ("See, edit or forget what LegDay knows about you.", None,

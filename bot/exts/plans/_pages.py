@@ -11,6 +11,7 @@ import discord
 
 from bot.client import describe_interaction, maybe_await, respond
 from bot.exts._ui import Paginator, bot_of, member_name
+from bot.pictures import calendar_png
 
 if TYPE_CHECKING:
     from bot.models import Plan, Profile
@@ -25,6 +26,7 @@ DM_CLOSED = (
 SHARED = "Shared this page in the channel."
 SHARE_INTRO = "{name} shared their LegDay plan:"
 PLAN_READY = "Here's your plan. Flip through the weeks below; it's saved, so /plan brings it back."
+CALENDAR_FILE = "legday-calendar.png"
 
 
 def plan_files(bot: Any, plan: Plan) -> list[discord.File]:
@@ -39,11 +41,30 @@ def plan_files(bot: Any, plan: Plan) -> list[discord.File]:
 class PlanView(Paginator):
     """Pages of a plan (overview, then a week a page), limited to its member, with Why, Download and Share."""
 
-    def __init__(self, owner_id: int, plan: Plan, pages: list[dict[str, Any]], *, can_share: bool) -> None:
+    def __init__(self, owner_id: int, plan: Plan, pages: list[dict[str, Any]], *, can_share: bool,
+                 calendar: bytes | None = None) -> None:
         super().__init__(owner_id, pages, prefix="plan", next_id="next-page")
         self.plan = plan
         if not can_share:
             self.remove_item(self.share)
+        # The calendar picture (PNG) is the overview page's image, attached only while that page shows.
+        self.calendar = calendar
+        if calendar is not None:
+            self.pages[0].set_image(url=f"attachment://{CALENDAR_FILE}")
+
+    def calendar_files(self) -> list[discord.File]:
+        """The attachments the page shown now needs: the calendar on the overview, nothing on a week page."""
+        if self.calendar is None or self.page != 0:
+            return []
+        return [discord.File(io.BytesIO(self.calendar), filename=CALENDAR_FILE)]
+
+    async def _show(self, interaction: discord.Interaction, page: int) -> None:
+        if self.calendar is None:
+            await super()._show(interaction, page)
+            return
+        self.page = max(0, min(page, len(self.pages) - 1))
+        self._refresh()
+        await interaction.response.edit_message(embed=self.embed(), view=self, attachments=self.calendar_files())
 
     def counter_label(self) -> str:
         return "Overview" if self.page == 0 else f"Week {self.page} of {len(self.pages) - 1}"
@@ -86,6 +107,7 @@ class PlanView(Paginator):
         # A public message has no view: the buttons stay with the member's private copy.
         await interaction.response.send_message(
             SHARE_INTRO.format(name=member_name(interaction.user)), embed=self.embed(), ephemeral=False,
+            files=self.calendar_files(),
         )
 
 
@@ -128,6 +150,19 @@ async def show_plan(interaction: discord.Interaction, plan: Plan) -> None:
     """Show a plan's first page with its buttons, editing the deferred response."""
     bot = bot_of(interaction)
     pages = bot.coach.renderer.pages(plan)
-    view = PlanView(interaction.user.id, plan, pages, can_share=interaction.guild_id is not None)
+    calendar = await plan_calendar(bot, plan)
+    view = PlanView(interaction.user.id, plan, pages, can_share=interaction.guild_id is not None, calendar=calendar)
     view.interaction = interaction
-    await interaction.edit_original_response(content=PLAN_READY, embed=view.embed(), view=view)
+    await interaction.edit_original_response(content=PLAN_READY, embed=view.embed(), view=view,
+                                             attachments=view.calendar_files())
+
+
+async def plan_calendar(bot: Any, plan: Plan) -> bytes | None:
+    """The plan's calendar picture, drawn off the event loop; None for a withheld plan or if drawing fails."""
+    if plan.withheld:
+        return None
+    try:
+        return await asyncio.to_thread(calendar_png, plan, bot.coach.ruleset.catalog.races)
+    except Exception:  # the plan pages matter more than their picture: log it and show them without
+        log.exception("calendar picture failed: template=%s rules=%s", plan.template, plan.rules_version)
+        return None
