@@ -86,10 +86,12 @@ def test_beginner_gets_no_heavy_or_jumps_and_eight_plus_reps(planner):
 
 
 def test_build_block_progresses_then_deloads(planner):
-    """A build block: weekly sets rise or hold for three weeks, then week 4 drops, same exercises."""
+    """A build block: weekly sets rise or hold and reps rise for three weeks, then week 4 drops, same exercises."""
     plan = planner.make_plan(Profile(**BASE), START)
     totals = [w.working_sets for w in plan.weeks]
-    assert totals[0] < totals[1] <= totals[2] and totals[3] < totals[2]
+    reps = [sum(e.sets * e.max_reps for s in w.sessions for e in s.exercises) for w in plan.weeks]
+    assert totals[0] <= totals[1] <= totals[2] and totals[3] < totals[2]
+    assert reps[0] < reps[1] < reps[2]
     assert [w.label for w in plan.weeks] == ["Introduce", "Build", "Peak", "Deload"]
     week3 = [e.id for s in plan.weeks[2].sessions for e in s.exercises]
     week4 = [e.id for s in plan.weeks[3].sessions for e in s.exercises]
@@ -279,8 +281,10 @@ def test_holds_are_dosed_in_seconds_never_a_copied_rep_count(planner):
     plan = planner.make_plan(Profile(**{**BASE, "level": "beginner", "niggles": ["calf", "hamstring"]}), START)
     holds = [e for w in plan.weeks for s in w.sessions for e in s.exercises if e.unit == "seconds"]
     assert holds and all(20 <= e.min_reps <= e.max_reps <= 45 for e in holds)
-    calf = [e.id for w in plan.weeks for s in w.sessions for e in s.exercises if "calf" in e.categories]
-    assert "isometric-calf-hold" in calf and not {"calf-raise-slow", "eccentric-calf-lower"} & set(calf)
+    calf = [{e.id for s in w.sessions for e in s.exercises if "calf" in e.categories} for w in plan.weeks]
+    # the tendon path (COACHING.md 26, 30): holds first, slow lowering from week 3, no eccentric drops yet
+    assert calf[0] == calf[1] == {"isometric-calf-hold"}
+    assert "calf-raise-slow" in calf[2] and "eccentric-calf-lower" not in set().union(*calf)
 
 
 def test_minutes_shown_cover_the_sets_reps_tempo_and_rest(planner):
@@ -299,7 +303,7 @@ def test_double_progression_with_a_starting_load(planner):
     beginner = planner.make_plan(Profile(**{**BASE, "level": "beginner"}), START)
     squat = [next(e for s in w.sessions for e in s.exercises if e.id == "goblet-squat") for w in beginner.weeks]
     assert [e.max_reps for e in squat[:3]] == [8, 9, 10]
-    assert "could lift about 12 times, for sets of 8" in squat[0].load and not squat[1].load
+    assert "could lift about 11-12 times, for sets of 8" in squat[0].load and not squat[1].load
     volume = [sum(e.sets * e.max_reps for s in w.sessions for e in s.exercises) for w in beginner.weeks[:3]]
     assert volume[0] < volume[1] < volume[2]
     intermediate = planner.make_plan(Profile(**BASE), START)
@@ -317,15 +321,13 @@ def test_a_note_the_plan_does_not_keep_is_left_out_and_explained(planner):
     assert any("goal-speed" in change and "plyometric" in change for change in guard.changes)
 
 
-# ---- known defects from a coach's read of generated plans (issue 11 stays open): strict xfails, so a fix shows
+# ---- defects from a coach's read of generated plans (issue 11), fixed
 
 # An advanced marathoner with a full gym, race four weeks after the block starts (the coach's plan 3).
 MARATHONER = Profile(weekly_km=100, level="advanced", goals=["endurance"], long_run_day="sun", hard_days=["tue", "thu"],
                      equipment=["gym"], race_date=dt.date(2027, 3, 28), race_distance="marathon")
 
 
-@pytest.mark.xfail(strict=True, reason="known defect (issue 11): depth jumps and pogo hops first appear in week 3 "
-                   "of a marathon maintenance block, 9 days before the race")
 def test_a_maintenance_week_introduces_nothing_new(planner):
     """In the weeks before a key race (maintenance), every exercise was already done earlier in the block."""
     plan = planner.make_plan(MARATHONER, dt.date(2027, 3, 1))
@@ -339,8 +341,6 @@ def test_a_maintenance_week_introduces_nothing_new(planner):
     assert new_in_maintenance == []
 
 
-@pytest.mark.xfail(strict=True, reason="known defect (issue 11): an advanced runner with a full gym gets no heavy "
-                   "squat or hinge of 3-5 reps in a race block")
 def test_an_advanced_lifter_with_a_gym_gets_a_heavy_low_rep_lift(planner):
     """COACHING.md 29: the heavy day (3-5 reps) for an advanced runner with a gym, race block or not."""
     plan = planner.make_plan(MARATHONER, dt.date(2027, 3, 1))
