@@ -284,16 +284,21 @@ class Builder:
             return "heavy work stays off hard-run days"
         return None
 
-    def next_steps(self, slots: list[tuple[SlotPlan, int]], week: int) -> list[tuple[SlotPlan, int]]:
-        """COACHING.md 26, 30: exercises on a niggle's path move on as the block goes (hold, then slow work)."""
+    def next_steps(self, slots: list[tuple[SlotPlan, int]], week: int,
+                   done: set[str]) -> list[tuple[SlotPlan, int]]:
+        """COACHING.md 26, 30: exercises on a niggle's path move on as the block goes (hold, then slow work).
+
+        Only an exercise already done (in `done`) moves on: the easier step always comes first.
+        """
         out = []
         taken = {slot.exercise.id for slot, _ in slots}
         for slot, n in slots:
             step = slot.exercise.next_step
             if (step is not None and week >= step.from_week and set(step.niggles) & set(self.profile.niggles)
-                    and step.id not in taken):
+                    and step.id not in taken and slot.exercise.id in done):
                 target = self.catalog.exercises[step.id]
-                if self._why_blocked(target, False, later=True) is None:
+                if (self._why_blocked(target, False, later=True) is None
+                        and self.cap_sets(SlotPlan(target, n, (1, 1), ""), n) == n):  # as many sets, or wait
                     taken.add(target.id)
                     slot = SlotPlan(target, slot.sets, parse_reps(step.reps), slot.origin, slot.emphasis)
             out.append((slot, n))
@@ -605,7 +610,7 @@ class Builder:
                            "time its sets, reps, tempo and rest take.",
                            f"left {dropped.exercise.name} out of session {session.key} to keep it within {high} min")
             trim(1)
-            self.fewer_but_useful(session, template, high, peak_delta)
+            self.fewer_but_useful(session, template, high, peak_delta, plans)
 
     def promised(self, slot: SlotPlan, others: set[str] = frozenset()) -> bool:  # type: ignore[assignment]
         """Whether the exercise is what the note of the rule that added it names (rules/claims.yaml).
@@ -615,13 +620,19 @@ class Builder:
         claim = self.catalog.claims.notes.get(slot.origin)
         return claim is not None and slot.exercise.id in claim.has_ids and not set(claim.has_ids) & others
 
-    def fewer_but_useful(self, session: SessionPlan, template: Template, high: int, peak_delta: int) -> None:
+    def fewer_but_useful(self, session: SessionPlan, template: Template, high: int, peak_delta: int,
+                         plans: list[SessionPlan]) -> None:
         """COACHING.md 28: rather than most of a session at one set, fewer exercises at two.
 
-        The last one-set exercise that no niggle or safety rule added goes (never the main lift), and the
-        time it frees gives the others their second set back.
+        The last one-set exercise (else the last exercise) whose kind of work the block keeps elsewhere goes,
+        never the main lift nor what a safety rule or a note promises, and the time it frees gives the others
+        their second set back.
         """
         required = set(required_categories(self.profile.level))
+        elsewhere = {c for p in plans if p is not session  # what the other sessions cover on their days
+                     for slot, _ in (self.for_day([(x, 1) for x in p.slots], p.day) if p.day >= 0
+                                     else [(x, 1) for x in p.slots])
+                     for c in slot.exercise.categories if c is not Category.SINGLE_LEG}
 
         def sets(s: SessionPlan = session) -> list[int]:
             return [self.step_sets(x, peak_delta) for x in s.slots]
@@ -632,15 +643,16 @@ class Builder:
             return sum(n < 2 for _, n in done) * 2 > len(done)
 
         while thin() and len(session.slots) > 2:
-            single = [i for i, (slot, n) in enumerate(zip(session.slots, sets(), strict=True)) if i > 0 and n < 2
+            single = [i for i, (slot, n) in enumerate(zip(session.slots, sets(), strict=True)) if i > 0
                       and (slot.origin in ("template", "coverage") or slot.origin.startswith(("goal-", "niggle-")))
                       and not self.promised(slot, {o.exercise.id for o in session.slots if o is not slot})
-                      and all(c.value not in required or any(  # the session keeps its kinds of work (14)
-                          c in o.exercise.categories for o in session.slots if o is not slot)
+                      and all(c.value not in required or c in elsewhere or any(  # the block keeps its kinds
+                          c in o.exercise.categories for o in session.slots if o is not slot)  # of work (14)
                           for c in slot.exercise.categories)]
             if not single:
                 return
-            dropped = session.slots.pop(single[-1])
+            ones = [i for i in single if sets()[i] < 2]  # a one-set exercise goes first, else the last that may
+            dropped = session.slots.pop((ones or single)[-1])
             self.guard("safeguard-minutes", "Session length stays within the level's band, at the real "
                        "time its sets, reps, tempo and rest take.",
                        f"left {dropped.exercise.name} out of session {session.key} so the rest get useful sets")
@@ -956,11 +968,17 @@ class Planner:
         smooth_rise(build_sets, steps, self.catalog.dosing.max_weekly_rise)
         layout: list[WeekLayout] = []
         placed_dates: list[dt.date] = []
+        rebuilt = 0  # weeks with full sessions since the race: the block rebuilds from its first step
+        used: list[int] = []  # the step each non-maintenance week took
         for index, step in enumerate(steps):
             week_start = b.start + dt.timedelta(days=7 * index)
             modes = [day_mode(race, distance, policy, 7 * index + d) for d in range(7)]
             to_race = None if race is None else race - 7 * index
-            maintenance = to_race is not None and 0 <= to_race <= policy.maintenance_days
+            maintenance = to_race is not None and 0 < to_race < policy.maintenance_days  # a race on Monday: after it
+            step_index = index
+            if race is not None and race < 7 * index and step.sets_factor is None:
+                step_index = min(rebuilt, 2)  # COACHING.md 23, 29: after a race, introduce again; week 4 deloads
+                step = steps[step_index]
             week = WeekLayout(step=step, label=step.label, summary=step.summary,
                               maintenance=maintenance or steps[0].label == "Maintain")
             # the race week is the one holding its final days (the primer's), not a week that starts on race day
@@ -985,7 +1003,10 @@ class Planner:
                         sets[k] = 0  # one set of everything already: leave out an accessory others cover
                 chosen = [(main, sets)]
             else:
-                chosen = list(zip(plans, build_sets[index], strict=True))
+                sets = build_sets[step_index]
+                if step.sets_factor is not None and used and used[-1] != len(steps) - 2:  # deload the week before
+                    sets = self._reduced(b, plans, [build_sets[used[-1]]], step, False)
+                chosen = list(zip(plans, sets, strict=True))
             last = placed_dates[-1] if placed_dates else None
             after_previous = (last - week_start).days + 1 if last else -1
             forbidden = {d for d, m in enumerate(modes) if m not in ("full", "recovery")}
@@ -1012,7 +1033,8 @@ class Planner:
                     continue
                 slots = [(slot, n) for slot, n in zip(p.slots, sets, strict=True) if n > 0]
                 if not week.maintenance:  # the tendon path moves on where the session still fits its time
-                    stepped = b.next_steps(slots, index + 1)
+                    stepped = b.next_steps(slots, index + 1, {
+                        slot.exercise.id for w in layout for e in w.entries for slot, _ in e.slots})
                     if stepped != slots and b.minutes(template, [
                             (s.exercise, n, b.dose(s.exercise, s.reps, week.step.reps)[1])
                             for s, n in b.for_day(stepped, day)]) <= band[1]:
@@ -1024,6 +1046,10 @@ class Planner:
                         slots = stepped
                 week.entries.append(WeekEntry(p, slots, day, p.kind, week.step.rir, p.focus, reps=week.step.reps))
             self._nothing_new(b, layout, week, index, race)
+            if race is not None and race < 7 * index and any(e.kind != "light" for e in week.entries):
+                rebuilt += 1
+            if not maintenance:
+                used.append(step_index)
             done = [slot for w in [*layout, week] for e in w.entries for slot, _ in b.for_day(e.slots, e.day)]
             main = main_session(plans)
             primer = self._primer(b, main, done or main.slots, modes, week_start, placed_dates + [

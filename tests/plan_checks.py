@@ -607,10 +607,10 @@ def coach_violations(plan: Plan, catalog: Catalog) -> list[str]:
                 if fast:
                     out.append(f"23: {fast} in the warm-up {(s.date - race).days} days after the race")
         shown = " ".join(plan.notes).lower()
-        if "one" in shown and "four weeks" in shown:
+        if "one" in shown and "four weeks" in shown:  # "the last four weeks", "fewer than four weeks remain"
             for w in plan.weeks:
                 before = [s for s in w.sessions if s.date < race and not s.focus.startswith("Race primer")]
-                if 0 <= (race - w.start).days <= 28 and len(before) > 1:
+                if 0 <= (race - w.start).days < 28 and len(before) > 1:
                     out.append(f"27: a note says one session a week in the last four weeks; week {w.week} "
                                f"({(race - w.start).days} days out) has {len(before)}")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 
 import pytest
@@ -346,3 +347,94 @@ def test_an_advanced_lifter_with_a_gym_gets_a_heavy_low_rep_lift(planner):
     plan = planner.make_plan(MARATHONER, dt.date(2027, 3, 1))
     assert any(item.max_reps <= 5 and "heavy" in item.categories
                for week in plan.weeks for session in week.sessions for item in session.exercises)
+
+
+# ---- the coach's ten profiles (bench/coach_previews.sh), one defect class each
+COACH_START = dt.date(2027, 3, 1)
+CLASSIC = dict(long_run_day="sun", hard_days=["tue", "thu"])
+
+
+def _sessions(plan):
+    return [s for w in plan.weeks for s in w.sessions]
+
+
+def test_heavy_means_a_lift_of_five_or_fewer_and_dumbbells_give_one(planner):
+    """Class 1: 'heavy' labels hold a heavy lift of 3-5 reps; a split squat for 6-8 is not heavy; with only
+    dumbbells the heavy day is a split squat loaded for 3-5."""
+    plan = planner.make_plan(Profile(**BASE), START)
+    for s in _sessions(plan):
+        heavy = [e for e in s.exercises if "heavy" in e.categories]
+        assert all(e.max_reps <= 5 for e in heavy)
+        assert ("heavy" in s.focus.lower()) <= bool(heavy)
+    assert "heavy-split-squat" in ids(plan)
+    assert all("heavy" not in e.categories for s in _sessions(plan) for e in s.exercises
+               if e.id == "bulgarian-split-squat")
+
+
+def test_the_race_week_holds_the_primer_and_race_day_has_no_mobility_slot(planner):
+    """Class 3: a Monday race: the week before is the race week (its primer a familiar main lift, jumps first),
+    the race's own week is recovery, and race day carries no mobility slot."""
+    profile = Profile(weekly_km=60, level="intermediate", goals=["speed"], equipment=["gym"], **CLASSIC,
+                      race_date=dt.date(2027, 3, 15), race_distance="10k")
+    plan = planner.make_plan(profile, COACH_START)
+    labels = [w.label for w in plan.weeks]
+    assert labels[1:3] == ["Race week", "Recover"]
+    primer = next(s for s in plan.weeks[1].sessions if s.focus.startswith("Race primer"))
+    lifts = [e for e in primer.exercises if "plyometric" not in e.categories]
+    assert lifts and {"heavy", "strength", "single-leg"} & set(lifts[0].categories)
+    assert all(m.date != profile.race_date for w in plan.weeks for m in w.mobility)
+
+
+def test_power_gets_contrast_pairs_with_jumps_fresh(planner):
+    """Class 4: a power goal pairs the heavy lift with jumps straight after it; jumps never follow other work."""
+    plan = planner.make_plan(Profile(weekly_km=45, level="intermediate", goals=["power"], long_run_day="sun",
+                                     hard_days=["tue"], equipment=["gym"]), COACH_START)
+    pairs = [(a.id, b.id) for s in _sessions(plan) for a, b in itertools.pairwise(s.exercises)
+             if "heavy" in a.categories and a.max_reps <= 5 and "plyometric" in b.categories]
+    assert pairs
+    for s in _sessions(plan):
+        kinds = ["jump" if "plyometric" in e.categories else "heavy" if "heavy" in e.categories else "other"
+                 for e in s.exercises]
+        assert "other" not in kinds[:max((i for i, k in enumerate(kinds) if k == "jump"), default=-1)]
+
+
+def test_fewer_sessions_than_asked_is_said_on_the_plan(planner):
+    """Class 5: three days asked, room for two: a note on the plan says so and why."""
+    plan = planner.make_plan(Profile(weekly_km=60, level="intermediate", goals=["general"], days_per_week=3,
+                                     equipment=["dumbbells"], **CLASSIC), COACH_START)
+    assert plan.sessions_per_week == 2
+    assert any("asked for 3" in note and "has 2" in note for note in plan.notes)
+
+
+@pytest.mark.parametrize(("niggle", "word"), [("knee", "lunge"), ("hamstring", "swing"), ("hamstring", "sweep")])
+def test_warm_ups_obey_niggles_and_sets_rise_smoothly(planner, niggle, word):
+    """Class 6: no walking lunges with a knee niggle, no swings or sweeps with a hamstring one; building
+    weeks add at most about 30 % working sets."""
+    for level in ("beginner", "intermediate", "advanced"):
+        plan = planner.make_plan(Profile(weekly_km=60, level=level, goals=["speed"], equipment=["gym"],
+                                         niggles=[niggle], **CLASSIC), COACH_START)
+        assert not [i.name for s in _sessions(plan) for i in s.warm_up if word in i.name.lower()]
+        sets = [w.working_sets for w in plan.weeks[:3]]
+        assert all(b <= -(-a * 13 // 10) for a, b in itertools.pairwise(sets))
+
+
+def test_load_by_feel_follows_reps_and_effort_and_the_kit(planner):
+    """Class 7: a band exercise gets a band, never a weight; the load follows reps + reps in reserve."""
+    plan = planner.make_plan(Profile(weekly_km=35, level="intermediate", goals=["general"], equipment=["bands"],
+                                     **CLASSIC), COACH_START)
+    band = next(e for s in _sessions(plan) for e in s.exercises if e.id == "banded-lateral-walk" and e.load)
+    assert "band" in band.load and "weight" not in band.load
+    gym = planner.make_plan(Profile(**BASE), START)
+    for e in (e for s in _sessions(gym) for e in s.exercises if e.load):
+        low, high = e.min_reps + e.rir_min, e.max_reps + e.rir_max
+        assert f"about {low if low == high else f'{low}-{high}'} times" in e.load
+
+
+def test_nothing_fast_in_the_recovery_after_an_ultra(planner):
+    """Class 8: after an ultra, recovery sessions have no strides or running drills in their warm-up."""
+    profile = Profile(weekly_km=90, level="advanced", goals=["endurance"], long_run_day="sat", hard_days=["wed"],
+                      equipment=["gym"], race_date=dt.date(2027, 3, 13), race_distance="ultra")
+    plan = planner.make_plan(profile, COACH_START)
+    recovery = [s for s in _sessions(plan) if 0 < (s.date - profile.race_date).days <= 14]
+    assert recovery
+    assert not [i.id for s in recovery for i in s.warm_up if i.id in ("strides", "running-drills")]
