@@ -18,56 +18,6 @@ P = TypeVar("P", bound=BaseModel)
 _REPS = re.compile(r"^(\d+)(?:-(\d+))?$")
 
 
-class Strict(BaseModel):
-    """Base for catalogue models: unknown fields are refused and instances are immutable."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Caps(Strict):
-    """Hard dose limits for one exercise (COACHING.md 15-16), enforced after every rule."""
-
-    sets: int | None = Field(default=None, ge=1)
-    reps: int | None = Field(default=None, ge=1)
-    per_week_in_maintenance: int | None = Field(default=None, ge=1)
-
-
-class Exercise(Strict):
-    """One working exercise in the catalogue (rules/exercises.yaml): what it trains, needs and avoids."""
-
-    id: str = Field(pattern=_ID)
-    name: str = Field(min_length=1, max_length=80)
-    categories: list[Category] = Field(min_length=1)
-    equipment: list[Equipment] = Field(default_factory=list)
-    unsuitable_for: list[Niggle] = Field(default_factory=list)
-    substitutes: list[str] = Field(default_factory=list)
-    per_side: bool = False
-    unit: Literal["reps", "seconds", "metres"] = "reps"
-    tempo: str | None = None
-    rest_seconds: int = Field(ge=0, le=600)
-    caps: Caps = Caps()
-    cue: str = Field(min_length=1, max_length=200)
-
-    def is_heavy(self) -> bool:
-        """Whether the exercise is a heavy lift (the `heavy` category)."""
-        return Category.HEAVY in self.categories
-
-    def is_plyometric(self) -> bool:
-        """Whether the exercise is a jump (the `plyometric` category)."""
-        return Category.PLYOMETRIC in self.categories
-
-
-class ItemDef(Strict):
-    """One warm-up, cool-down or mobility item in the catalogue, and its substitute for a niggle."""
-
-    id: str = Field(pattern=_ID)
-    name: str = Field(min_length=1, max_length=100)
-    categories: list[Category] = Field(min_length=1)
-    dose: str = Field(min_length=1, max_length=60)
-    unsuitable_for: list[Niggle] = Field(default_factory=list)
-    substitute: str | None = None
-
-
 @lru_cache(maxsize=1024)
 def parse_reps(text: str) -> tuple[int, int]:
     """'8' -> (8, 8); '6-8' -> (6, 8); anything else is a ValueError with what is accepted."""
@@ -88,6 +38,77 @@ def _checked_reps(value: Any) -> str:
 
 # Reps as written in YAML ("8", "6-8"; a bare number is fine), checked wherever a dose is given.
 Reps = Annotated[str, BeforeValidator(_checked_reps)]
+
+
+class Strict(BaseModel):
+    """Base for catalogue models: unknown fields are refused and instances are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Caps(Strict):
+    """Hard dose limits for one exercise (COACHING.md 15-16), enforced after every rule."""
+
+    sets: int | None = Field(default=None, ge=1)
+    reps: int | None = Field(default=None, ge=1)
+    per_week_in_maintenance: int | None = Field(default=None, ge=1)
+
+
+class NextStep(Strict):
+    """Where an exercise moves on to in a block when a niggle allows (the tendon path: hold, slow, eccentric)."""
+
+    id: str = Field(pattern=_ID)
+    from_week: int = Field(ge=2, le=4)
+    reps: Reps
+    niggles: list[Niggle] = Field(min_length=1)
+
+
+class Exercise(Strict):
+    """One working exercise in the catalogue (rules/exercises.yaml): what it trains, needs and avoids."""
+
+    id: str = Field(pattern=_ID)
+    name: str = Field(min_length=1, max_length=80)
+    categories: list[Category] = Field(min_length=1)
+    equipment: list[Equipment] = Field(default_factory=list)
+    unsuitable_for: list[Niggle] = Field(default_factory=list)
+    substitutes: list[str] = Field(default_factory=list)
+    per_side: bool = False
+    unit: Literal["reps", "seconds", "metres"] = "reps"
+    tempo: str | None = None
+    rest_seconds: int = Field(ge=0, le=600)
+    caps: Caps = Caps()
+    cue: str = Field(min_length=1, max_length=200)
+    loading: Literal["weight", "band"] = "weight"  # what makes it harder: a weight held, or a band's tension
+    not_early_for: list[Niggle] = Field(default_factory=list)  # with these niggles only as a next step, later
+    next_step: NextStep | None = None
+
+    def is_heavy(self) -> bool:
+        """Whether the exercise is a heavy lift (the `heavy` category)."""
+        return Category.HEAVY in self.categories
+
+    def is_plyometric(self) -> bool:
+        """Whether the exercise is a jump (the `plyometric` category)."""
+        return Category.PLYOMETRIC in self.categories
+
+
+class ItemDef(Strict):
+    """One warm-up, cool-down or mobility item in the catalogue, and its substitute for a niggle."""
+
+    id: str = Field(pattern=_ID)
+    name: str = Field(min_length=1, max_length=100)
+    categories: list[Category] = Field(min_length=1)
+    dose: str = Field(min_length=1, max_length=60)
+    unsuitable_for: list[Niggle] = Field(default_factory=list)
+    substitute: str | None = None
+    fast: bool = False  # quick running work: swapped for the substitute in a race's recovery window
+
+    @model_validator(mode="after")
+    def _swap(self) -> ItemDef:
+        if (self.unsuitable_for or self.fast) and self.substitute is None:
+            raise ValueError("an item unsuitable for a niggle, or fast, needs a substitute")
+        return self
+
+
 
 
 class Slot(Strict):
@@ -158,6 +179,7 @@ class Progression(Strict):
     description: str
     weeks: list[WeekStep] = Field(min_length=4, max_length=4)
     load_start: str = Field(default="", max_length=120)
+    band_start: str = Field(default="", max_length=120)
 
 
 class DistancePolicy(Strict):
@@ -183,6 +205,8 @@ class PrimerPolicy(Strict):
     jumps: list[str] = Field(default_factory=list)
     rir: tuple[int, int]
     focus: str = Field(min_length=1, max_length=60)
+    lift_categories: list[Category] = Field(default_factory=lambda: [Category.HEAVY, Category.STRENGTH,
+                                                                     Category.SINGLE_LEG])
 
     @model_validator(mode="after")
     def _days(self) -> PrimerPolicy:
@@ -209,7 +233,7 @@ class RacePolicy(Strict):
     last_full_session_days: tuple[int, int]
     primer: PrimerPolicy
     taper_window_days: int = Field(ge=0, le=28)
-    weeks: dict[Literal["race", "recover", "maintain"], WeekText]
+    weeks: dict[Literal["race", "recover", "maintain", "no_room"], WeekText]
     recovery_focus: str = Field(min_length=1, max_length=60)
 
     @model_validator(mode="after")
@@ -217,8 +241,8 @@ class RacePolicy(Strict):
         missing = {"5k", "10k", "half", "marathon", "ultra", "unknown"} - set(self.distances)
         if missing:
             raise ValueError(f"distances must cover {sorted(missing)} too")
-        if set(self.weeks) != {"race", "recover", "maintain"}:
-            raise ValueError("weeks must give race, recover and maintain")
+        if set(self.weeks) != {"race", "recover", "maintain", "no_room"}:
+            raise ValueError("weeks must give race, recover, maintain and no_room")
         near, far = self.last_full_session_days
         if not self.primer.days_out[1] < near <= far <= 14:
             raise ValueError("last_full_session_days must be [nearest, farthest], after the primer and within 14")
@@ -236,9 +260,19 @@ class FocusPart(Strict):
     words: str = Field(min_length=1, max_length=30)
 
 
+class FewerSessions(Strict):
+    """The note a plan carries when it has fewer sessions a week than the runner asked for (COACHING.md 27)."""
+
+    note: str = Field(min_length=1, max_length=300)
+    rule: str = Field(min_length=1, max_length=200)
+    template: str = Field(min_length=1, max_length=200)
+    schedule: str = Field(min_length=1, max_length=200)
+
+
 class PlacementPolicy(Strict):
     """How sessions are ranked by fatigue and labelled by content (rules/placement.yaml)."""
 
+    fewer_sessions: FewerSessions
     fatigue_cost: dict[Category, float]
     default_cost: float = Field(gt=0, le=10)
     heavy_day_factor: float = Field(default=1, ge=1, le=5)
@@ -287,12 +321,17 @@ class DosingPolicy(Strict):
     rep_seconds: float = Field(gt=0, le=10)
     changeover_seconds: int = Field(ge=0, le=180)
     mileage: list[MileageBand] = Field(min_length=1)
+    heavy_reps: tuple[int, int] = (3, 5)
+    max_weekly_rise: float = Field(default=0.3, gt=0, le=1)
+    first_time_rir: tuple[int, int] = (2, 3)
 
     @model_validator(mode="after")
     def _holds(self) -> DosingPolicy:
         low, high = self.hold_seconds
         if not 5 <= low <= self.hold_default_seconds <= high <= 120:
             raise ValueError("hold_seconds must be [shortest, longest] with hold_default_seconds inside, 5-120 s")
+        if not 1 <= self.heavy_reps[0] <= self.heavy_reps[1] <= 6:
+            raise ValueError("heavy_reps must be [fewest, most] reps of a heavy set, between 1 and 6")
         starts = [band.from_km for band in self.mileage]
         if starts[0] != 0 or starts != sorted(set(starts)):
             raise ValueError("mileage bands must start at from_km 0 and go up, each from_km once")
@@ -493,6 +532,9 @@ def load_catalog(rules_dir: Path) -> Catalog:
             if sub not in exercises or sub == key:
                 problems.append(f"{ex_path}:{line_of(ex_node, ['exercises', key, 'substitutes', i])}: "
                                 f"'{key}' field 'substitutes': unknown exercise '{sub}'")
+        if ex.next_step is not None and (ex.next_step.id not in exercises or ex.next_step.id == key):
+            problems.append(f"{ex_path}:{line_of(ex_node, ['exercises', key, 'next_step'])}: "
+                            f"'{key}' field 'next_step': unknown exercise '{ex.next_step.id}'")
     for key, item in items.items():
         if item.substitute is not None and (item.substitute not in items or item.substitute == key):
             problems.append(f"{ex_path}:{line_of(ex_node, ['items', key])}: '{key}' field 'substitute': "

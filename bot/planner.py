@@ -180,6 +180,7 @@ class Builder:
     _doses: dict[tuple[str, tuple[int, int], str], tuple[int, int]] = field(default_factory=dict)
     _set_times: dict[tuple[str, int], float] = field(default_factory=dict)
     _can_load: bool | None = None
+    rules_by_id: dict[str, Any] | None = None
 
     # -- decisions -------------------------------------------------------------------------
 
@@ -211,6 +212,22 @@ class Builder:
         """Sessions a week: a rule's choice, else the runner's, else 2; within 1-3 and the template's count."""
         wanted = self.outcome.get("sessions_per_week") or self.profile.days_per_week or 2
         return max(1, min(3, int(wanted), len(template.sessions)))
+
+    def fewer_sessions_note(self, given: int, chosen: int) -> None:
+        """COACHING.md 27: fewer sessions than the runner asked for is said on the plan, with why, in plain words."""
+        asked = self.profile.days_per_week
+        if not asked or given >= asked:
+            return
+        texts = self.catalog.placement.fewer_sessions
+        setting = self.outcome.settings.get("sessions_per_week")
+        if chosen < asked and setting is not None and setting.value != asked:
+            rule = self.rules_by_id.get(setting.rule_id) if self.rules_by_id else None
+            why = texts.rule.format(reason=rule.description.rstrip(".") if rule else setting.rule_id)
+        elif chosen < asked:
+            why = texts.template
+        else:
+            why = texts.schedule
+        self.notes.append(texts.note.format(asked=asked, given=given, why=why))
 
     def progression(self) -> str:
         """The progression pattern a rule chose (else `build`); held steady with sharp joint pain."""
@@ -245,7 +262,7 @@ class Builder:
             self._blocked[key] = self._why_blocked(ex, no_heavy)
         return self._blocked[key]
 
-    def _why_blocked(self, ex: Exercise, no_heavy: bool) -> str | None:
+    def _why_blocked(self, ex: Exercise, no_heavy: bool, later: bool = False) -> str | None:
         if ex.id in self.outcome.removed:
             return f"removed by rule '{self.outcome.removed[ex.id]}'"
         for cat in ex.categories:
@@ -258,11 +275,34 @@ class Builder:
         for niggle in ex.unsuitable_for:
             if niggle in self.profile.niggles:
                 return f"not suitable with your {niggle.value} niggle"
+        for niggle in ex.not_early_for:
+            if niggle in self.profile.niggles and not later:
+                return f"with your {niggle.value} niggle it comes later, after easier steps"
         if ex.equipment and not {e.value for e in ex.equipment} & self.profile.available_equipment():
             return "needs " + " or ".join(e.value for e in ex.equipment)
         if no_heavy and ex.is_heavy():
             return "heavy work stays off hard-run days"
         return None
+
+    def next_steps(self, slots: list[tuple[SlotPlan, int]], week: int,
+                   done: set[str]) -> list[tuple[SlotPlan, int]]:
+        """COACHING.md 26, 30: exercises on a niggle's path move on as the block goes (hold, then slow work).
+
+        Only an exercise already done (in `done`) moves on: the easier step always comes first.
+        """
+        out = []
+        taken = {slot.exercise.id for slot, _ in slots}
+        for slot, n in slots:
+            step = slot.exercise.next_step
+            if (step is not None and week >= step.from_week and set(step.niggles) & set(self.profile.niggles)
+                    and step.id not in taken and slot.exercise.id in done):
+                target = self.catalog.exercises[step.id]
+                if (self._why_blocked(target, False, later=True) is None
+                        and self.cap_sets(SlotPlan(target, n, (1, 1), ""), n) == n):  # as many sets, or wait
+                    taken.add(target.id)
+                    slot = SlotPlan(target, slot.sets, parse_reps(step.reps), slot.origin, slot.emphasis)
+            out.append((slot, n))
+        return out
 
     def resolve(self, ex_id: str, taken: set[str], no_heavy: bool = False) -> tuple[Exercise | None, str | None]:
         """The exercise to use in place of ex_id (itself or its first usable substitute) and why it changed."""
@@ -372,19 +412,20 @@ class Builder:
                 ex = slot.exercise
                 if ex.is_heavy():
                     continue
+                floor = min(2, slot.sets)  # a useful dose: fewer sets, never down to one
                 if ex.is_plyometric():
-                    sets = max(1, slot.sets + mileage.jump_sets)
+                    sets = max(floor, slot.sets + mileage.jump_sets)
                     low = max(1, round(slot.reps[0] * mileage.jump_reps_factor))
                     reps = (low, max(low, round(slot.reps[1] * mileage.jump_reps_factor)))
                 elif set(ex.categories) <= ACCESSORY and ex.unit == "reps":
-                    sets = max(1, slot.sets + mileage.accessory_sets)
+                    sets = max(floor, slot.sets + mileage.accessory_sets)
                     reps = (slot.reps[0] + mileage.accessory_reps, slot.reps[1] + mileage.accessory_reps)
                 elif set(ex.categories) <= ACCESSORY:
-                    sets, reps = max(1, slot.sets + mileage.accessory_sets), slot.reps
+                    sets, reps = max(floor, slot.sets + mileage.accessory_sets), slot.reps
                 else:
                     continue
                 slot.sets, slot.reps = sets, reps
-                if self.estimate(session, template, [self.cap_sets(x, x.sets + peak_delta)
+                if self.estimate(session, template, [self.step_sets(x, peak_delta)
                                                      for x in session.slots]) > band[1]:
                     slot.sets, slot.reps = before  # more work than the band holds: leave it as it was
                 changed |= (slot.sets, slot.reps) != before
@@ -446,6 +487,10 @@ class Builder:
             return low, high
         if ex.is_heavy() and low < 6 and not self.can_load():
             low, high = 6, 8
+        elif ex.is_heavy():  # a heavy set stays heavy: inside 3-5, a single count widened downwards
+            fewest, most = self.catalog.dosing.heavy_reps
+            high = max(fewest, min(high, most))
+            low = max(fewest, min(low, high - 2)) if low >= high else max(fewest, low)
         if low == high:
             high = low + 2
         if self.profile.level is Level.BEGINNER and low < 8:
@@ -493,11 +538,12 @@ class Builder:
         required = set(required_categories(self.profile.level))
         for session in plans:
             def peak(s: SessionPlan = session) -> list[int]:
-                return [self.cap_sets(slot, slot.sets + peak_delta) for slot in s.slots]
+                return [self.step_sets(slot, peak_delta) for slot in s.slots]
 
             def trim(floor: int, s: SessionPlan = session) -> None:
                 while self.estimate(s, template, peak()) > high:
-                    over = [x for x in s.slots if self.cap_sets(x, x.sets + peak_delta) > floor]
+                    over = [x for i, x in enumerate(s.slots) if self.step_sets(x, peak_delta) > floor
+                            and (floor > 1 or i > 0)]  # the main lift keeps a useful two sets
                     if not over:
                         return
                     plain = [x for x in over if x.emphasis <= 0] or over  # the goals' emphasis goes last
@@ -507,48 +553,114 @@ class Builder:
                                "real time its sets, reps, tempo and rest take.",
                                f"fewer sets of {biggest.exercise.name} to keep session {s.key} within {high} min")
 
+            def drop(alone: bool, s: SessionPlan = session) -> None:
+                """Leave out accessories whose work is covered; `alone`: session A keeps its own coverage."""
+                while self.estimate(s, template, peak()) > high and len(s.slots) > 2:
+                    # session A stands alone in one-session weeks (maintenance), so it first keeps its own
+                    # coverage (what another session covers is what it holds on its day: jumps wait after a
+                    # key run); rather than many exercises at one set, it too gives way to the others
+                    others = set() if alone and s is main_session(plans) else {
+                        c.value for p in plans if p is not s
+                        for slot, _ in (self.for_day([(x, 1) for x in p.slots], p.day) if p.day >= 0
+                                        else [(x, 1) for x in p.slots])
+                        for c in slot.exercise.categories}
+                    droppable = [
+                        i for i, slot in enumerate(s.slots)
+                        if i > 0  # the session's main lift stays
+                        and slot.origin in ("template", "coverage")  # a rule's addition is what its note promises
+                        and not (slot.exercise.is_heavy() and slot.reps[0] <= 5)  # the heavy day's lift stays (29)
+                        and all(c.value not in required
+                                or (c.value in others and c is not Category.SINGLE_LEG)  # single-leg: every week (14)
+                                or any(c in o.exercise.categories for o in s.slots if o is not slot)
+                                for c in slot.exercise.categories)
+                    ]
+                    if not droppable:
+                        return
+                    plain = [i for i in droppable if s.slots[i].emphasis <= 0]
+                    if not plain:  # an emphasised exercise goes only if the session keeps its kind of work
+                        plain = [i for i in droppable if set(s.slots[i].exercise.categories) <= {
+                            c for j, o in enumerate(s.slots) if j != i for c in o.exercise.categories}]
+                    if not plain:
+                        return
+                    dropped = s.slots.pop(plain[-1])
+                    self.guard("safeguard-minutes", "Session length stays within the level's band, at the real "
+                               "time its sets, reps, tempo and rest take.",
+                               f"left {dropped.exercise.name} out of session {s.key} to keep it within {high} min")
+
             trim(2)
-            while self.estimate(session, template, peak()) > high and len(session.slots) > 2:
-                # session A stands alone in one-session weeks (maintenance), so it keeps its own coverage
-                # (what another session covers is what it holds on its day: jumps wait after a key run)
-                others = set() if session is plans[0] else {
-                    c.value for p in plans if p is not session
-                    for slot, _ in (self.for_day([(x, 1) for x in p.slots], p.day) if p.day >= 0
-                                    else [(x, 1) for x in p.slots])
-                    for c in slot.exercise.categories}
-                droppable = [
-                    i for i, slot in enumerate(session.slots)
-                    if i > 0  # the session's main lift stays
-                    and slot.origin in ("template", "coverage")  # a rule's addition is what its note promises
-                    and not (slot.exercise.is_heavy() and slot.reps[0] <= 5)  # the heavy day's lift stays (29)
-                    and all(c.value not in required
-                            or (c.value in others and c is not Category.SINGLE_LEG)  # single-leg: every week (14)
-                            or any(c in o.exercise.categories for o in session.slots if o is not slot)
-                            for c in slot.exercise.categories)
-                ]
-                if not droppable:
-                    break
-                plain = [i for i in droppable if session.slots[i].emphasis <= 0]
-                if not plain:  # an emphasised exercise goes only if the session keeps its kind of work
-                    plain = [i for i in droppable if set(session.slots[i].exercise.categories) <= {
-                        c for j, o in enumerate(session.slots) if j != i for c in o.exercise.categories}]
-                if not plain:
-                    break
-                index = plain[-1]
-                dropped = session.slots.pop(index)
-                self.guard("safeguard-minutes", "Session length stays within the level's band, at the real "
-                           "time its sets, reps, tempo and rest take.",
-                           f"left {dropped.exercise.name} out of session {session.key} to keep it within {high} min")
+            drop(alone=True)
+            drop(alone=False)
+            # Still over: one set of some exercises, unless that leaves most of the session at one set; then
+            # a goal's additions give way first (a niggle's or safety rule's never do), last first.
+            before = [slot.sets for slot in session.slots]
             trim(1)
-            # Still over: a goal's additions give way (a niggle's or safety rule's never do), last first.
+            if sum(self.step_sets(x, peak_delta) < 2 for x in session.slots) * 2 > len(session.slots):
+                for slot, n in zip(session.slots, before, strict=True):
+                    slot.sets = n
             while self.estimate(session, template, peak()) > high and len(session.slots) > 2:
-                extra = [i for i, slot in enumerate(session.slots) if i > 0 and slot.origin.startswith("goal-")]
+                extra = [i for i, slot in enumerate(session.slots) if i > 0 and slot.origin.startswith("goal-")
+                         and not self.promised(slot)
+                         and {*slot.exercise.categories, slot.exercise.unit} <= {  # the session keeps its kind
+                             c for o in session.slots if o is not slot  # of work (14), holds included
+                             for c in (*o.exercise.categories, o.exercise.unit)}]
                 if not extra:
                     break
                 dropped = session.slots.pop(extra[-1])
                 self.guard("safeguard-minutes", "Session length stays within the level's band, at the real "
                            "time its sets, reps, tempo and rest take.",
                            f"left {dropped.exercise.name} out of session {session.key} to keep it within {high} min")
+            trim(1)
+            self.fewer_but_useful(session, template, high, peak_delta, plans)
+
+    def promised(self, slot: SlotPlan, others: set[str] = frozenset()) -> bool:  # type: ignore[assignment]
+        """Whether the exercise is what the note of the rule that added it names (rules/claims.yaml).
+
+        Not when one of `others` is another exercise that note would accept.
+        """
+        claim = self.catalog.claims.notes.get(slot.origin)
+        return claim is not None and slot.exercise.id in claim.has_ids and not set(claim.has_ids) & others
+
+    def fewer_but_useful(self, session: SessionPlan, template: Template, high: int, peak_delta: int,
+                         plans: list[SessionPlan]) -> None:
+        """COACHING.md 28: rather than most of a session at one set, fewer exercises at two.
+
+        The last one-set exercise (else the last exercise) whose kind of work the block keeps elsewhere goes,
+        never the main lift nor what a safety rule or a note promises, and the time it frees gives the others
+        their second set back.
+        """
+        required = set(required_categories(self.profile.level))
+        elsewhere = {c for p in plans if p is not session  # what the other sessions cover on their days
+                     for slot, _ in (self.for_day([(x, 1) for x in p.slots], p.day) if p.day >= 0
+                                     else [(x, 1) for x in p.slots])
+                     for c in slot.exercise.categories if c is not Category.SINGLE_LEG}
+
+        def sets(s: SessionPlan = session) -> list[int]:
+            return [self.step_sets(x, peak_delta) for x in s.slots]
+
+        def thin(s: SessionPlan = session) -> bool:  # as done on its day (jumps may give way to calmer work)
+            done = list(zip(s.slots, sets(), strict=True))
+            done = self.for_day(done, s.day) if s.day >= 0 else done
+            return sum(n < 2 for _, n in done) * 2 > len(done)
+
+        while thin() and len(session.slots) > 2:
+            single = [i for i, (slot, n) in enumerate(zip(session.slots, sets(), strict=True)) if i > 0
+                      and (slot.origin in ("template", "coverage") or slot.origin.startswith(("goal-", "niggle-")))
+                      and not self.promised(slot, {o.exercise.id for o in session.slots if o is not slot})
+                      and all(c.value not in required or c in elsewhere or any(  # the block keeps its kinds
+                          c in o.exercise.categories for o in session.slots if o is not slot)  # of work (14)
+                          for c in slot.exercise.categories)]
+            if not single:
+                return
+            ones = [i for i in single if sets()[i] < 2]  # a one-set exercise goes first, else the last that may
+            dropped = session.slots.pop((ones or single)[-1])
+            self.guard("safeguard-minutes", "Session length stays within the level's band, at the real "
+                       "time its sets, reps, tempo and rest take.",
+                       f"left {dropped.exercise.name} out of session {session.key} so the rest get useful sets")
+            for slot in session.slots:
+                if self.step_sets(slot, peak_delta) < 2:
+                    slot.sets += 1
+                    if self.estimate(session, template, sets()) > high:
+                        slot.sets -= 1
 
     def long_day(self) -> int | None:
         """The long run's day (0=Mon), if the runner has one."""
@@ -593,6 +705,13 @@ class Builder:
                     and self.blocked(sub) is None):
                 return sub
         return None
+
+    def step_sets(self, slot: SlotPlan, change: int) -> int:
+        """A week's sets of an exercise: its sets plus the week's change, a cut never below two (a useful dose)."""
+        sets = slot.sets + change
+        if change < 0:
+            sets = max(sets, min(2, slot.sets))
+        return self.cap_sets(slot, sets)
 
     def cap_sets(self, slot: SlotPlan, sets: int) -> int:
         """Sets within the exercise's cap, and at least one."""
@@ -685,6 +804,37 @@ def choose_days(key_days: frozenset[int], hard: frozenset[int], long_day: int | 
     return ()
 
 
+def smooth_rise(weeks: list[list[list[int]]], steps: list[WeekStep], rise: float) -> None:
+    """COACHING.md 29: working sets rise at most `rise` (a fraction) from one building week to the next.
+
+    An earlier week gets sets back (up to the next week's, exercise by exercise, so it still fits its time).
+    """
+    for i in range(len(weeks) - 2, -1, -1):
+        if steps[i].sets_factor is not None or steps[i + 1].sets_factor is not None:
+            continue
+        this, after = weeks[i], weeks[i + 1]
+        while sum(map(sum, this)) and sum(map(sum, after)) > math.ceil(sum(map(sum, this)) * (1 + rise)):
+            gaps = [(after[j][k] - n, -j, -k) for j, sets in enumerate(this) for k, n in enumerate(sets)
+                    if after[j][k] > n]
+            if not gaps:
+                break
+            _, j, k = max(gaps)
+            this[-j][-k] += 1
+
+
+def fresh_first(slots: list[tuple[SlotPlan, int]]) -> list[tuple[SlotPlan, int]]:
+    """A session's order (COACHING.md 25, 30): the heavy lift, then jumps, then the rest in template order.
+
+    Jumps come while the legs are fresh, straight after the heavy lift when both are there (a contrast pair).
+    """
+    return sorted(slots, key=lambda s: 0 if s[0].exercise.is_heavy() else 1 if s[0].exercise.is_plyometric() else 2)
+
+
+def main_session(plans: list[SessionPlan]) -> SessionPlan:
+    """The template's first session (A), which alone covers the level's work: the one maintenance weeks keep."""
+    return min(plans, key=lambda p: p.key)
+
+
 def covered_last(exercises: list[Exercise], sets: list[int], needed: set[Category] | None = None) -> int | None:
     """The last exercise (with sets) whose categories the others still cover; None when each is needed.
 
@@ -735,14 +885,14 @@ class Planner:
         self.ruleset = ruleset
         self.catalog = ruleset.catalog
         self._items: dict[str, Item] = {}
-        self._template_blocks: dict[tuple[str, tuple[Niggle, ...]], tuple[list[Item], list[Item]]] = {}
+        self._template_blocks: dict[tuple[str, tuple[Niggle, ...], bool], tuple[list[Item], list[Item]]] = {}
         self._prescriptions: dict[tuple, Prescription] = {}
 
     def make_plan(self, profile: Profile, start: dt.date | None = None) -> Plan:
         """A profile's plan, from the first Monday on or after `start` (default: tomorrow), or a withheld one."""
         start = block_start(start or dt.date.today() + dt.timedelta(days=1))
         outcome = self.ruleset.evaluate(profile, start)
-        builder = Builder(profile, self.catalog, outcome, start)
+        builder = Builder(profile, self.catalog, outcome, start, rules_by_id=self.ruleset.by_id)
         template = builder.template()
         trace = [trusted(TraceEntry, **entry) for entry in outcome.trace]
         common = {
@@ -765,6 +915,7 @@ class Planner:
                       "Free up one easy day (or tell me fewer hard days) and I'll fit a session in.")
             return Plan(**common, sessions_per_week=0, progression=progression.id, weeks=[],
                         trace=trace + builder.guards, withheld=True, withheld_reason=reason)
+        builder.fewer_sessions_note(len(plans), count)
         builder.emphasise(plans)
         builder.cover_categories(plans)
         peak_delta = max(step.sets for step in progression.weeks if step.sets_factor is None)
@@ -811,37 +962,51 @@ class Planner:
         build_sets: list[list[list[int]]] = []  # week -> session -> slot sets, for the runner's normal weeks
         for step in steps:
             if step.sets_factor is None:
-                build_sets.append([[b.cap_sets(s, s.sets + step.sets) for s in p.slots] for p in plans])
+                build_sets.append([[b.step_sets(s, step.sets) for s in p.slots] for p in plans])
             else:
                 build_sets.append(self._reduced(b, plans, build_sets, step, False))
+        smooth_rise(build_sets, steps, self.catalog.dosing.max_weekly_rise)
         layout: list[WeekLayout] = []
         placed_dates: list[dt.date] = []
+        rebuilt = 0  # weeks with full sessions since the race: the block rebuilds from its first step
+        used: list[int] = []  # the step each non-maintenance week took
         for index, step in enumerate(steps):
             week_start = b.start + dt.timedelta(days=7 * index)
             modes = [day_mode(race, distance, policy, 7 * index + d) for d in range(7)]
             to_race = None if race is None else race - 7 * index
-            maintenance = to_race is not None and 0 <= to_race < policy.maintenance_days
+            maintenance = to_race is not None and 0 < to_race < policy.maintenance_days  # a race on Monday: after it
+            step_index = index
+            if race is not None and race < 7 * index and step.sets_factor is None:
+                step_index = min(rebuilt, 2)  # COACHING.md 23, 29: after a race, introduce again; week 4 deloads
+                step = steps[step_index]
             week = WeekLayout(step=step, label=step.label, summary=step.summary,
                               maintenance=maintenance or steps[0].label == "Maintain")
-            if to_race is not None and 0 <= to_race < 7:
+            # the race week is the one holding its final days (the primer's), not a week that starts on race day
+            if to_race is not None and 0 <= to_race - policy.primer.days_out[0] < 7:
                 week.label, week.summary = policy.weeks["race"].label, policy.weeks["race"].summary
-            elif any(m in ("rest", "recovery") for m in modes):
+            elif any(m in ("rest", "recovery") for m in modes) or (to_race is not None and 0 <= to_race < 7):
                 week.label, week.summary = policy.weeks["recover"].label, policy.weeks["recover"].summary
             elif maintenance:
                 week.label, week.summary = policy.weeks["maintain"].label, policy.weeks["maintain"].summary
             if maintenance:
                 week.step = maintain[index]
+                if week.step.sets_factor is not None and week.label == policy.weeks["maintain"].label:
+                    week.label, week.summary = week.step.label, week.step.summary  # a lighter week says so (27)
                 steady = next(m for m in maintain if m.sets_factor is None)
-                sets = [b.cap_sets(s, s.sets + steady.sets) for s in plans[0].slots]
+                main = main_session(plans)
+                sets = [b.step_sets(s, steady.sets) for s in main.slots]
                 if week.step.sets_factor is not None:  # the pattern's lighter week: scale the steady dose
                     total = sum(sets)
                     sets = spread_down(sets, min(total - 1, math.floor(week.step.sets_factor * total)))
-                    k = covered_last([s.exercise for s in plans[0].slots], sets) if sum(sets) >= total else None
+                    k = covered_last([s.exercise for s in main.slots], sets) if sum(sets) >= total else None
                     if k is not None:
                         sets[k] = 0  # one set of everything already: leave out an accessory others cover
-                chosen = [(plans[0], sets)]
+                chosen = [(main, sets)]
             else:
-                chosen = list(zip(plans, build_sets[index], strict=True))
+                sets = build_sets[step_index]
+                if step.sets_factor is not None and used and used[-1] != len(steps) - 2:  # deload the week before
+                    sets = self._reduced(b, plans, [build_sets[used[-1]]], step, False)
+                chosen = list(zip(plans, sets, strict=True))
             last = placed_dates[-1] if placed_dates else None
             after_previous = (last - week_start).days + 1 if last else -1
             forbidden = {d for d, m in enumerate(modes) if m not in ("full", "recovery")}
@@ -867,9 +1032,27 @@ class Planner:
                                                       reps="bottom"))
                     continue
                 slots = [(slot, n) for slot, n in zip(p.slots, sets, strict=True) if n > 0]
+                if not week.maintenance:  # the tendon path moves on where the session still fits its time
+                    stepped = b.next_steps(slots, index + 1, {
+                        slot.exercise.id for w in layout for e in w.entries for slot, _ in e.slots})
+                    if stepped != slots and b.minutes(template, [
+                            (s.exercise, n, b.dose(s.exercise, s.reps, week.step.reps)[1])
+                            for s, n in b.for_day(stepped, day)]) <= band[1]:
+                        for (old, _), (new, _) in zip(slots, stepped, strict=True):
+                            if old is not new:
+                                b.guard("safeguard-next-step", "With a niggle, tendon work moves on as the block "
+                                        "goes: holds first, then slow lowering.",
+                                        f"{old.exercise.name} -> {new.exercise.name} from week {index + 1}")
+                        slots = stepped
                 week.entries.append(WeekEntry(p, slots, day, p.kind, week.step.rir, p.focus, reps=week.step.reps))
+            self._nothing_new(b, layout, week, index, race)
+            if race is not None and race < 7 * index and any(e.kind != "light" for e in week.entries):
+                rebuilt += 1
+            if not maintenance:
+                used.append(step_index)
             done = [slot for w in [*layout, week] for e in w.entries for slot, _ in b.for_day(e.slots, e.day)]
-            primer = self._primer(b, plans[0], done or plans[0].slots, modes, week_start, placed_dates + [
+            main = main_session(plans)
+            primer = self._primer(b, main, done or main.slots, modes, week_start, placed_dates + [
                 week_start + dt.timedelta(days=e.day) for e in week.entries])
             if primer is not None:
                 week.entries.append(primer)
@@ -879,6 +1062,7 @@ class Planner:
         if taper:
             self._taper(b, layout)
         weeks = []
+        primer_week = 0
         seen: set[str] = set()  # exercises already done: a loaded one gets its starting load the first time
         for index, week in enumerate(layout):
             number = index + 1
@@ -891,17 +1075,66 @@ class Planner:
             sessions = []
             for e in sorted(week.entries, key=lambda entry: entry.day):
                 session = self._session(b, template, e.plan, e.slots, e.rir, week_start, band, e.kind, e.day,
-                                        focus=e.focus, reps=e.reps, load=load, seen=seen)
+                                        focus=e.focus, reps=e.reps, load=load, seen=seen,
+                                        calm=e.kind == "light" and not e.primer)
                 seen.update(p.id for p in session.exercises)
                 sessions.append(session)
             sessions.sort(key=lambda session: session.date)
             self._nordic_limit(sessions, week.maintenance or label == "Taper")
             race_in_week = race is not None and 0 <= race - 7 * index < 7
+            race_text = self.catalog.races.weeks
+            if any(e.primer for e in week.entries) and label != "Taper":  # the primer's week is the race week
+                label, summary = race_text["race"].label, race_text["race"].summary
+                primer_week = number
+            elif label == race_text["race"].label and primer_week:  # the primer came the week before
+                label, summary = race_text["recover"].label, race_text["recover"].summary
+            elif label == race_text["maintain"].label and not week.entries:  # COACHING.md 27: say what it holds
+                label, summary = race_text["no_room"].label, race_text["no_room"].summary
             weeks.append(trusted(Week, week=number, start=week_start, label=label, summary=summary,
                                  sessions=sessions, mobility=self._mobility_days(
                                      b, week_start, race, {e.day for e in week.entries}),
                                  race_day=b.profile.race_date if race_in_week else None))
         return weeks
+
+    @staticmethod
+    def _nothing_new(b: Builder, layout: list[WeekLayout], week: WeekLayout, index: int, race: int | None) -> None:
+        """COACHING.md 2, 24: nothing new in maintenance weeks, nor after a race up to the first full session.
+
+        (After a race only when the block had work before it.) Only exercises already done, or a regression
+        of one (its substitutes); what has neither is left out.
+        """
+        done: dict[str, SlotPlan] = {}
+        for w in layout:
+            for e in sorted(w.entries, key=lambda entry: entry.day):
+                done.update((slot.exercise.id, slot) for slot, _ in b.for_day(e.slots, e.day))
+        if not done:
+            return
+        before_race = race is not None and any(
+            7 * i + e.day < race for i, w in enumerate(layout) for e in w.entries if not e.primer)
+        full_after = race is not None and any(
+            7 * i + e.day > race and e.kind != "light" for i, w in enumerate(layout) for e in w.entries)
+        for entry in sorted(week.entries, key=lambda e: e.day):
+            after_race = race is not None and 7 * index + entry.day > race and before_race and not full_after
+            if not (week.maintenance or after_race):
+                continue
+            if after_race and entry.kind != "light":
+                full_after = True
+            regressions = {sub.id for ex_id in done for sub in b.substitutes(ex_id)}
+            kept: list[tuple[SlotPlan, int]] = []
+            taken: set[str] = set()
+            for slot, n in b.for_day(entry.slots, entry.day):
+                ex = slot.exercise
+                if ex.id not in done and ex.id not in regressions:
+                    known = next((sub for sub in b.substitutes(ex.id) if sub.id in done), None)
+                    if known is None or known.id in taken:
+                        b.guard("safeguard-nothing-new", "Nothing new before a race or right after one: only "
+                                "exercises already done in the block.", f"left {ex.name} out on a no-new day")
+                        continue
+                    slot = SlotPlan(known, slot.sets, done[known.id].reps, slot.origin, slot.emphasis)
+                taken.add(slot.exercise.id)
+                kept.append((slot, n))
+            if kept:
+                entry.slots = kept
 
     @staticmethod
     def _last_full_window(policy: RacePolicy, to_race: int | None) -> frozenset[int]:
@@ -925,17 +1158,22 @@ class Planner:
             if (day + 1) % 7 in key or day in mobility or any(abs((date - p).days) <= 1 for p in placed):
                 continue
             on_run_day = day in key
-            lift = next((s for s in familiar if not {Category.PLYOMETRIC, Category.ECCENTRIC}
-                         & set(s.exercise.categories) and not (on_run_day and s.exercise.is_heavy())), None)
-            if lift is None:
-                return None
-            slots = [(SlotPlan(lift.exercise, primer.lift_sets, (lift.reps[0], lift.reps[0]), lift.origin),
-                      primer.lift_sets)]
+            # the main lift: the first familiar one of the primer's categories, in their order (heavy first)
+            lifts = [s for c in primer.lift_categories for s in familiar if c in s.exercise.categories
+                     and not {Category.PLYOMETRIC, Category.ECCENTRIC} & set(s.exercise.categories)
+                     and not (on_run_day and s.exercise.is_heavy())]
+            slots = [] if not lifts else [(SlotPlan(lifts[0].exercise, primer.lift_sets,
+                                                    (lifts[0].reps[0], lifts[0].reps[0]), lifts[0].origin),
+                                           primer.lift_sets)]
             jump = next((s for j in primer.jumps for s in familiar if s.exercise.id == j), None)
             if jump is not None and not on_run_day:
                 reps = min(jump.reps[0], primer.jump_reps)
-                slots.append((SlotPlan(jump.exercise, primer.jump_sets, (reps, reps), jump.origin),
-                              primer.jump_sets))
+                slots.insert(0, (SlotPlan(jump.exercise, primer.jump_sets, (reps, reps), jump.origin),
+                                 primer.jump_sets))
+            known = {s.exercise.id for s in familiar}
+            slots = [slot for slot in b.for_day(slots, day) if slot[0].exercise.id in known]  # nothing new (24)
+            if not slots:
+                return None
             return WeekEntry(first, slots, day, "light", primer.rir, primer.focus, primer=True, reps="bottom")
         return None
 
@@ -1050,10 +1288,10 @@ class Planner:
     def _session(self, b: Builder, template: Template, plan: SessionPlan, slots: list[tuple[SlotPlan, int]],
                  rir: tuple[int, int], week_start: dt.date, band: tuple[int, int], kind: str,
                  day: int | None = None, focus: str | None = None, reps: str = "range", load: str = "",
-                 seen: set[str] | None = None) -> Session:
+                 seen: set[str] | None = None, calm: bool = False) -> Session:
         day = plan.day if day is None else day
         on_run_day = day in b.key_days()
-        slots = b.for_day(slots, day)
+        slots = fresh_first(b.for_day(slots, day))
         if b.profile.level is Level.BEGINNER:
             rir = (max(rir[0], 2), max(rir[1], 3))
         work = [[slot.exercise, sets, *b.dose(slot.exercise, slot.reps, reps)] for slot, sets in slots]
@@ -1065,10 +1303,14 @@ class Planner:
                 break
             biggest[1] -= 1
             estimate -= b.set_time(biggest[0], biggest[3]) / 60
-        exercises = [self._prescription(ex, n, bottom, top, rir,
-                                        load if self._loaded(ex) and ex.id not in (seen or ()) else "")
+        pattern = self.catalog.progressions[b.progression_id]
+        new_rir = self.catalog.dosing.first_time_rir  # COACHING.md 29: new work comes in below full effort
+        exercises = [self._prescription(ex, n, bottom, top, rir if ex.id in (seen or ()) else
+                                        (max(rir[0], new_rir[0]), max(rir[1], new_rir[1])),
+                                        (pattern.band_start if ex.loading == "band" else load)
+                                        if self._loaded(ex) and ex.id not in (seen or ()) else "")
                      for ex, n, bottom, top in work]
-        warm_up, cool_down = self._blocks(template, b.profile.niggles)
+        warm_up, cool_down = self._blocks(template, b.profile.niggles, calm)
         shown = math.ceil(estimate - 1e-9)
         if kind != "light" and estimate < low:
             spare = [i for i in FILL_ITEMS if i not in template.cool_down.items]
@@ -1087,24 +1329,26 @@ class Planner:
             after_run=on_run_day, warm_up=warm_up,
             exercises=exercises, cool_down=cool_down)
 
-    def _blocks(self, template: Template, niggles: list[Niggle]) -> tuple[list[Item], list[Item]]:
-        """A template's warm-up and cool-down, with items that don't suit a niggle swapped (COACHING.md 26).
+    def _blocks(self, template: Template, niggles: list[Niggle], calm: bool = False) -> tuple[list[Item], list[Item]]:
+        """A template's warm-up and cool-down, items that don't suit a niggle swapped (COACHING.md 26).
 
+        Fast ones are swapped too when `calm` (a race's recovery window, 23).
         Shared between sessions, which never change them.
         """
-        key = (template.id, tuple(niggles))
+        key = (template.id, tuple(niggles), calm)
         if key not in self._template_blocks:
-            self._template_blocks[key] = ([self._item(self._suited(i, niggles)) for i in template.warm_up.items],
-                                          [self._item(self._suited(i, niggles)) for i in template.cool_down.items])
+            self._template_blocks[key] = (
+                [self._item(self._suited(i, niggles, calm)) for i in template.warm_up.items],
+                [self._item(self._suited(i, niggles, calm)) for i in template.cool_down.items])
         return self._template_blocks[key]
 
-    def _suited(self, item_id: str, niggles: list[Niggle]) -> str:
-        """The item itself, or its substitute (followed on) when it doesn't suit one of the niggles."""
+    def _suited(self, item_id: str, niggles: list[Niggle], calm: bool = False) -> str:
+        """The item itself, or its substitute (followed on) when it doesn't suit a niggle (or is fast, if calm)."""
         seen = set()
         while item_id not in seen:
             seen.add(item_id)
             item = self.catalog.items[item_id]
-            if not set(item.unsuitable_for) & set(niggles) or item.substitute is None:
+            if (not set(item.unsuitable_for) & set(niggles) and not (calm and item.fast)) or item.substitute is None:
                 return item_id
             item_id = item.substitute
         return item_id
@@ -1123,8 +1367,8 @@ class Planner:
     def _prescription(self, ex: Exercise, sets: int, low: int, high: int, rir: tuple[int, int],
                       load: str = "") -> Prescription:
         """Prescriptions are immutable and repeat across weeks and runners, so each is built once."""
-        if load:
-            load = load.format(capacity=high + rir[1], reps=_reps_text(low, high))
+        if load:  # one formula (rules/progressions.yaml): the reps a load allows = the reps + reps in reserve
+            load = load.format(capacity=_reps_text(low + rir[0], high + rir[1]), reps=_reps_text(low, high))
         key = (ex.id, sets, low, high, rir, load)
         found = self._prescriptions.get(key)
         if found is None:
@@ -1141,12 +1385,12 @@ class Planner:
                        taken: set[int] = frozenset()) -> list[MobilityDay]:  # type: ignore[assignment]
         """The day after the long run (unless a session had to go there) and the day after the race."""
         days = []
-        if b.profile.long_run_day and (after_long := (DAYS.index(b.profile.long_run_day) + 1) % 7) not in taken:
+        race_day = None if race is None else race - (week_start - b.start).days
+        if (b.profile.long_run_day and (after_long := (DAYS.index(b.profile.long_run_day) + 1) % 7) not in taken
+                and after_long != race_day):  # race day is for the race
             days.append(after_long)
-        if race is not None:
-            offset = race + 1 - (week_start - b.start).days
-            if 0 <= offset < 7:
-                days.append(offset)
+        if race_day is not None and 0 <= race_day + 1 < 7:
+            days.append(race_day + 1)
         items = [self._item(i) for i in MOBILITY_ITEMS]
         return [trusted(MobilityDay, day=DAYS[d], date=week_start + dt.timedelta(days=d), minutes=12,
                                             items=items) for d in sorted(set(days))]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import math
+import re
 
 from bot.catalog import Catalog
 from bot.models import DAYS, Plan
@@ -312,8 +314,11 @@ def coaching_violations(plan: Plan, catalog: Catalog, baseline: Plan | None = No
                 out.append(f"27: '{s.focus}' ({s.kind}) on {s.date} holds no jumps")
             if "tendon" in s.focus.lower() and not s.categories & {"eccentric", "calf"}:
                 out.append(f"27: '{s.focus}' on {s.date} holds no tendon work")
-        if w.label == "Race week" and not (w.race_day and w.start <= w.race_day < w.start + dt.timedelta(days=7)):
-            out.append(f"27: week {w.week} is labelled race week without the race in it")
+        final_days = p.race_date and any(w.start <= p.race_date - dt.timedelta(days=d) < w.start + dt.timedelta(days=7)
+                                         for d in (3, 4))
+        if w.label == "Race week" and not final_days and not (
+                w.race_day and w.start <= w.race_day < w.start + dt.timedelta(days=7)):
+            out.append(f"27: week {w.week} is labelled race week without the race or its final days in it")
     out.extend(note_violations(plan))
 
     # 28: honest minutes.
@@ -329,7 +334,8 @@ def coaching_violations(plan: Plan, catalog: Catalog, baseline: Plan | None = No
     race_shaped = offset is not None and -24 <= offset < 49  # maintenance or recovery in weeks 1-3 (23, 24)
     if (plan.progression == "build" and not race_shaped and len(plan.weeks) == 4
             and all(len(w.sessions) for w in plan.weeks[:3])):
-        volume = [sum(e.sets * e.max_reps for s in w.sessions for e in s.exercises) for w in plan.weeks[:3]]
+        volume = [sum(e.sets * e.max_reps for s in w.sessions for e in s.exercises if e.unit == "reps")
+                  for w in plan.weeks[:3]]  # reps, not the seconds of holds
         doses = [[(e.id, e.sets, e.reps) for s in w.sessions for e in s.exercises] for w in plan.weeks[:3]]
         if doses[1] == doses[2]:
             out.append("29: week 3 repeats week 2 exactly")
@@ -361,7 +367,7 @@ def coaching_violations(plan: Plan, catalog: Catalog, baseline: Plan | None = No
         kit = LOADING_KIT & p.available_equipment()
         if "speed" in goals and lifter and kit and not {"heavy", "plyometric"} <= cats:
             out.append("30: a speed goal without both heavy work and jumps")
-        if "power" in goals and lifter and not any({"heavy", "plyometric"} <= s.categories for s in sessions):
+        if "power" in goals and lifter and kit and not any({"heavy", "plyometric"} <= s.categories for s in sessions):
             out.append("30: a power goal without a session pairing a heavy lift with jumps")
         if "injury-resilience" in goals and not ({"eccentric", "hip"} <= cats
                                                  and any(e.unit == "seconds" for s in sessions for e in s.exercises)):
@@ -371,6 +377,7 @@ def coaching_violations(plan: Plan, catalog: Catalog, baseline: Plan | None = No
         if "endurance" in goals and not (any(e.unit == "reps" and e.min_reps >= 12 for s in sessions
                                              for e in s.exercises) and "calf" in cats):
             out.append("30: an endurance goal without strength-endurance sets (12+) and tendon work")
+    out.extend(coach_violations(plan, catalog))
     return out
 
 
@@ -434,3 +441,188 @@ def mileage_violations(plan: Plan, at_20_km: Plan) -> list[str]:
         return [f"30: {jump_contacts(plan)} jump contacts at {plan.profile.weekly_km:g} km, "
                 f"{jump_contacts(at_20_km)} at 20 km"]
     return []
+
+
+# --------------------------------------------------------------------------------------------
+# A strength coach's read of generated plans (issue 11): defects the checks above let through. Each
+# check names the invariant it sharpens. Read from COACHING.md and the coach's notes, not the planner.
+
+HEAVY_REPS = 5  # 29: the article's heavy day is 3-5 reps; "heavy" means a lift loaded for at most 5
+HEAVY_KIT = {"dumbbells", "kettlebell", "barbell", "gym"}  # 29: kit to load a squat or a split squat for 3-5
+MAX_WEEKLY_RISE = 0.30  # 29: building weeks add at most ~30 % working sets a week
+BUILD_LABELS = {"Introduce", "Build", "Peak"}
+FULL_LABELS = BUILD_LABELS | {"Maintain"}
+MAIN_LIFT = {"heavy", "strength", "single-leg"}  # 24: the primer's one lift is a main lift, not core work
+# 26: warm-up words that load what a niggle protects (walking lunges bend a sore knee deeply; swings and
+# sweeps stretch a sore hamstring ballistically); 23: fast warm-up work has no place in a recovery window.
+WARM_UP_WORDS = {"knee": re.compile(r"lunge"),
+                 "hamstring": re.compile(r"leg swing|hamstring sweep|(?<!no )strides|a-skip")}
+FAST_WARM_UP = re.compile(r"(?<!no )strides|a-skip|high knees|bounding")
+LOAD_NUMBER = re.compile(r"about (\d+)(?:-(\d+))? times")
+
+
+def _is_heavy(e) -> bool:
+    """A heavy set as a coach means it: a heavy-category lift prescribed for at most 5 reps."""
+    return "heavy" in e.categories and e.unit == "reps" and e.max_reps <= HEAVY_REPS
+
+
+def _familiar(ex_id: str, done: set[str], catalog: Catalog) -> bool:
+    """An exercise done before, or a regression of one (one of its substitutes, followed on)."""
+    if ex_id in done:
+        return True
+    seen, queue = set(), list(done)
+    while queue:
+        x = queue.pop()
+        if x in seen or x not in catalog.exercises:
+            continue
+        seen.add(x)
+        if ex_id in catalog.exercises[x].substitutes:
+            return True
+        queue.extend(catalog.exercises[x].substitutes)
+    return False
+
+
+def coach_violations(plan: Plan, catalog: Catalog) -> list[str]:
+    """The coach's defect classes (issue 11), as '<invariant>: what'."""
+    if plan.withheld or not plan.weeks:
+        return []
+    p = plan.profile
+    out: list[str] = []
+    sessions = sorted((s for w in plan.weeks for s in w.sessions), key=lambda s: s.date)
+    race = p.race_date
+    recovery = RECOVERY_DAYS[p.race_distance.value if p.race_distance else None]
+    after_long = DAYS[(DAYS.index(p.long_run_day) + 1) % 7] if p.long_run_day else None
+
+    # 1. "heavy" is true of the content; a real heavy day for intermediate/advanced runners with the kit.
+    for s in sessions:
+        if "heavy" in s.focus.lower() and not any(_is_heavy(e) for e in s.exercises):
+            out.append(f"27: '{s.focus}' on {s.date} holds no lift of {HEAVY_REPS} reps or fewer")
+        for e in s.exercises:
+            if "heavy" in e.categories and e.unit == "reps" and e.max_reps > HEAVY_REPS:
+                out.append(f"27: {e.id} on {s.date} counts as heavy at {e.reps} reps")
+    fresh = [s for w in plan.weeks if w.label in FULL_LABELS for s in w.sessions  # building or maintaining
+             if s.kind != "light" and not s.after_run and s.day != after_long]
+    if (p.level.value != "beginner" and not p.niggles and not p.sharp_pain and plan.progression != "hold"
+            and HEAVY_KIT & {q.value for q in p.equipment} and fresh
+            and not any(_is_heavy(e) for s in sessions for e in s.exercises)):
+        out.append("29: no heavy 3-5 rep lift for an intermediate or advanced runner with weights")
+
+    # 2. Nothing new where nothing new belongs; new work comes in at submaximal effort.
+    done: set[str] = set()
+    before_race_work = False
+    first_after_recovery = None
+    if race is not None:
+        first_after_recovery = next((s for s in sessions if (s.date - race).days > recovery), None)
+        before_race_work = any(s.date < race and s.kind != "light" for s in sessions)
+    for w in plan.weeks:
+        for s in sorted(w.sessions, key=lambda s: s.date):
+            no_new = (w.label in ("Maintain", "Taper") and done) or (s.focus.startswith("Race primer") and done) or (
+                s is first_after_recovery and before_race_work)
+            if no_new:
+                new = [e.id for e in s.exercises if not _familiar(e.id, done, catalog)]
+                if new:
+                    out.append(f"2: new work {new} on {s.date} ({w.label}, '{s.focus}')")
+            for e in s.exercises:
+                if e.id not in done and e.rir_min < 2:
+                    out.append(f"29: {e.id} first appears on {s.date} at {e.rir_min}-{e.rir_max} reps in reserve")
+            done |= {e.id for e in s.exercises}
+
+    # 3. Week labels, race-day mobility and the primer around a race.
+    for w in plan.weeks:
+        if w.label == "Maintain" and not any(s.kind != "light" for s in w.sessions):
+            out.append(f"27: week {w.week} is labelled Maintain but holds no maintenance session")
+        if race is not None and w.label == "Race week":
+            days = {w.start + dt.timedelta(days=d) for d in range(7)}
+            if not {race - dt.timedelta(days=3), race - dt.timedelta(days=4)} & days:
+                out.append(f"27: week {w.week} is labelled Race week but the race's final days are not in it")
+        if race is not None and any(m.date == race for m in w.mobility):
+            out.append(f"25: a mobility slot on race day {race}")
+    for s in sessions:
+        if s.focus.startswith("Race primer"):
+            lifts = [e for e in s.exercises if "plyometric" not in e.categories]
+            if lifts and not MAIN_LIFT & set(lifts[0].categories):
+                out.append(f"24: the primer on {s.date} is {lifts[0].id}, not a familiar main lift")
+
+    # 4. Goals show: contrast pairs for power, jumps fresh at the start, the calf path with a calf niggle.
+    for s in sessions:
+        seen_other = False
+        for e in s.exercises:
+            if "plyometric" in e.categories and seen_other:
+                out.append(f"25: jumps ({e.id}) on {s.date} come after other work, not fresh")
+                break
+            if "plyometric" not in e.categories and not _is_heavy(e):
+                seen_other = True
+    goals = {g.value for g in p.goals}
+    lifter = (p.level.value != "beginner" and not p.niggles and plan.progression == "build"
+              and HEAVY_KIT & {q.value for q in p.equipment} and len(fresh) >= 3)
+    if "power" in goals and lifter and not any(
+            _is_heavy(a) and "plyometric" in b.categories
+            for s in fresh for a, b in itertools.pairwise(s.exercises)):
+        out.append("30: a power goal without a contrast pair (a heavy lift, then jumps)")
+    if "calf" in {n.value for n in p.niggles} and plan.progression == "build" and race is None:
+        def calf(week) -> set[tuple[str, str]]:
+            return {(e.id, e.unit) for s in week.sessions for e in s.exercises if "calf" in e.categories}
+        early, late = calf(plan.weeks[0]), calf(plan.weeks[2])
+        if early and all(unit == "seconds" for _, unit in early) and all(unit == "seconds" for _, unit in late):
+            out.append("30: a calf niggle keeps the same calf holds all block (holds, then slow, then eccentric)")
+
+    # 5. Fewer sessions than asked is said in plain words, on the plan.
+    if p.days_per_week and plan.sessions_per_week < p.days_per_week and not any(
+            str(p.days_per_week) in n and str(plan.sessions_per_week) in n for n in plan.notes):
+        out.append(f"27: {p.days_per_week} days a week asked, {plan.sessions_per_week} given, no note says so")
+
+    # 6. Warm-ups obey niggles; building weeks rise smoothly.
+    niggles = {n.value for n in p.niggles}
+    for s in sessions:
+        for niggle, words in WARM_UP_WORDS.items():
+            if niggle in niggles:
+                bad = [i.name for i in s.warm_up if words.search(i.name.lower())]
+                if bad:
+                    out.append(f"26: warm-up {bad} on {s.date} with a {niggle} niggle")
+    for a, b in itertools.pairwise(plan.weeks):
+        if a.label in BUILD_LABELS and b.label in BUILD_LABELS and a.working_sets and (
+                b.working_sets > math.ceil(a.working_sets * (1 + MAX_WEEKLY_RISE))):
+            out.append(f"29: working sets jump {a.working_sets} -> {b.working_sets} from week {a.week} to {b.week}")
+
+    # 7. Load by feel fits the kit and the prescription.
+    for s in sessions:
+        for e in s.exercises:
+            if not e.load:
+                continue
+            kit = {q.value for q in catalog.exercises[e.id].equipment}
+            if kit and kit <= {"bands", "box", "gym"} and "band" in e.name.lower() and "weight" in e.load:
+                out.append(f"29: a weight for the band exercise {e.id} on {s.date}")
+            number = LOAD_NUMBER.search(e.load)
+            if number:
+                low, high = int(number[1]), int(number[2] or number[1])
+                if (low, high) != (e.min_reps + e.rir_min, e.max_reps + e.rir_max):
+                    out.append(f"29: load '{e.load}' does not follow {e.reps} reps at {e.rir_min}-{e.rir_max} "
+                               "reps in reserve")
+
+    # 8. Nothing fast in a race's recovery window; race notes true of the weeks.
+    if race is not None:
+        for s in sessions:
+            if 1 <= (s.date - race).days <= recovery:
+                fast = [i.name for i in s.warm_up if FAST_WARM_UP.search(i.name.lower())]
+                if fast:
+                    out.append(f"23: {fast} in the warm-up {(s.date - race).days} days after the race")
+        shown = " ".join(plan.notes).lower()
+        if "one" in shown and "four weeks" in shown:  # "the last four weeks", "fewer than four weeks remain"
+            for w in plan.weeks:
+                before = [s for s in w.sessions if s.date < race and not s.focus.startswith("Race primer")]
+                if 0 <= (race - w.start).days < 28 and len(before) > 1:
+                    out.append(f"27: a note says one session a week in the last four weeks; week {w.week} "
+                               f"({(race - w.start).days} days out) has {len(before)}")
+
+    # 9. Useful doses: in full weeks, few exercises at one set. (A one-session week must hold every kind of
+    # work the level needs, 14, so a short band can leave it thin: a known limit, not checked.)
+    for w in plan.weeks:
+        if w.label not in FULL_LABELS or plan.sessions_per_week == 1:
+            continue
+        for s in w.sessions:
+            if s.kind == "light":
+                continue
+            single = [e.id for e in s.exercises if e.sets < 2]
+            if len(single) * 2 > len(s.exercises):
+                out.append(f"28: {len(single)} of {len(s.exercises)} exercises at one set on {s.date} ({w.label})")
+    return out

@@ -139,7 +139,7 @@ def test_dosing_and_placement_policies_are_validated(rules_copy):
 def test_unknown_item_substitute_is_named(rules_copy):
     """A warm-up item's substitute (for a niggle) must be a known item."""
     path = rules_copy / "exercises.yaml"
-    path.write_text(path.read_text().replace("substitute: easy-jog}", "substitute: easy-jogg}"))
+    path.write_text(path.read_text().replace("substitute: easy-jog,", "substitute: easy-jogg,"))
     with pytest.raises(DataFileError, match=r"'strides' field 'substitute': unknown item 'easy-jogg'"):
         load_catalog(rules_copy)
 
