@@ -42,6 +42,13 @@ async def test_help_answers_with_one_ephemeral_embed(harness):
     ]
 
 
+async def test_help_names_every_member_command(harness):
+    """Every command a member can use (no permission needed) is on the help card, so it can't go stale."""
+    member_commands = [command.name for command in harness.bot.tree.get_commands()
+                       if command.default_permissions is None and command.name != "help"]
+    assert member_commands and all(f"**/{name}**" in HELP_TEXT for name in member_commands), member_commands
+
+
 async def test_help_never_pings_anyone(harness):
     """Replies carry the client's allowed_mentions: nothing may ping."""
     run = await harness.command("help")

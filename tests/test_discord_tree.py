@@ -17,7 +17,10 @@ EXPECTED = {
     "faq": ("Quick answers about leg strength for runners.", None, {"topic": (STRING, True)}),
     "ask": ("Ask a question about leg strength in your own words.", None, {"question": (STRING, True)}),
     "profile": ("See, edit or forget what LegDay knows about you.", None,
-                {"show": (SUB, False), "edit": (SUB, False), "forget": (SUB, False)}),
+                {"show": (SUB, False), "edit": (SUB, False), "forget": (SUB, False), "export": (SUB, False)}),
+    "checkin": ("Log how a session went (only you see it).", None, {}),
+    "reminders": ("Opt-in DMs on your session days.", None,
+                  {name: (SUB, False) for name in ("on", "off", "time", "timezone", "snooze", "status")}),
     "sync": ("Owner only: publish LegDay's slash commands.", discord.Permissions(administrator=True).value,
              {"scope": (STRING, False)}),
     "rules": ("Moderators: see, test and tune the rules LegDay plans with here.",
@@ -30,11 +33,6 @@ EXPECTED = {
     "settings": ("Administrators: LegDay's settings for this server.", discord.Permissions(administrator=True).value,
                  {"modrole": (SUB, False)}),
 }
-# Issue 14 (follow branch): check-ins, reminders and the data export.
-EXPECTED["profile"][2]["export"] = (SUB, False)
-EXPECTED["checkin"] = ("Log how a session went (only you see it).", None, {})
-EXPECTED["reminders"] = ("Opt-in DMs on your session days.", None,
-                         {name: (SUB, False) for name in ("on", "off", "time", "timezone", "snooze", "status")})
 MODERATOR_GROUPS = ("rules", "faq-admin", "settings")
 
 
