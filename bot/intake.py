@@ -35,23 +35,23 @@ class ParseResult(BaseModel):
 # --------------------------------------------------------------------------------------------
 # Shared pieces
 
-_DAY_WORDS = {
-    "mon": "mon", "mons": "mon", "monday": "mon", "mondays": "mon",
-    "tue": "tue", "tues": "tue", "tuesday": "tue", "tuesdays": "tue",
-    "wed": "wed", "weds": "wed", "wednesday": "wed", "wednesdays": "wed",
-    "thu": "thu", "thur": "thu", "thurs": "thu", "thursday": "thu", "thursdays": "thu",
-    "fri": "fri", "fris": "fri", "friday": "fri", "fridays": "fri",
-    "sat": "sat", "sats": "sat", "saturday": "sat", "saturdays": "sat",
-    "sun": "sun", "suns": "sun", "sunday": "sun", "sundays": "sun",
-}
-_DAY_RE = re.compile(r"\b(" + "|".join(sorted(_DAY_WORDS, key=len, reverse=True)) + r")\b")
 
-_MONTHS = {
-    "jan": 1, "january": 1, "feb": 2, "february": 2, "mar": 3, "march": 3, "apr": 4, "april": 4,
-    "may": 5, "jun": 6, "june": 6, "jul": 7, "july": 7, "aug": 8, "august": 8, "sep": 9, "sept": 9,
-    "september": 9, "oct": 10, "october": 10, "nov": 11, "november": 11, "dec": 12, "december": 12,
-}
-_MONTH = "(" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
+@functools.lru_cache(maxsize=1)
+def words() -> dict[str, Any]:
+    """The chat reader's word lists (rules/intake_words.yaml): days, months, time markers, race cues."""
+    data, _ = read_yaml(get_settings().rules_dir / "intake_words.yaml")
+    return data
+
+
+def _alternation(phrases: Any) -> str:
+    """A regex alternative of plain phrases, longest first, each matched as whole words."""
+    return "|".join(re.escape(p).replace(r"\ ", r"\s+") for p in sorted(set(phrases), key=len, reverse=True))
+
+
+_DAY_WORDS = {form: day for day, forms in words()["days"].items() for form in forms}
+_DAY_RE = re.compile(r"\b(" + _alternation(_DAY_WORDS) + r")\b")
+_MONTHS = {name: int(number) for number, names in words()["months"].items() for name in names}
+_MONTH = "(" + _alternation(_MONTHS) + r")\.?"
 _SMALL_NUMBERS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
                   "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12}
 
@@ -137,14 +137,9 @@ _RACE_BEFORE_RE = re.compile(
 # "faster at 10k", "a PR over 5k": a race word just before the distance makes it a race, not a week.
 _RACE_WORD_NEAR_RE = re.compile(r"\b(?:faster|quicker|pb|pr|personal best|sub|race|racing)\b[\w\s]{0,6}$")
 _RACE_AFTER_RE = re.compile(r"^\s*(?:-?\s*)?(?:ultra|race|pb|pr|time|run\b|runner|trail|marathon|er\b|r\b)")
-_NOW_RE = re.compile(
-    r"\b(?:now|currently|these days|at the moment|at present|right now|nowadays|usually|normally|typically)\b"
-)
-_PAST_RE = re.compile(
-    r"\b(?:used to|at uni|in college|at college|back when|back in (?:the day|\d{4}|college|uni|school|my)"
-    r"|years ago|previously|was|were|peaked|"
-    r"in my (?:twenties|thirties|prime)|before (?:the|my) (?:injury|baby|fracture)|big block|peak\w*|at most)\b"
-)
+_NOW_RE = re.compile(r"\b(?:" + _alternation(words()["markers"]["now"]) + r")\b")
+# "back in 2019" is the past however it is worded; the rest are the words in rules/intake_words.yaml.
+_PAST_RE = re.compile(r"\b(?:" + _alternation(words()["markers"]["past"]) + r"|back in \d{4})\b")
 _LONG_BEFORE_RE = re.compile(
     r"\blong(?:est)?(?:\s+(?:runs?|ones?))?(?:\s+(?:is|of|was|are|usually|normally|~|about|around|up to)){0,3}\s*$"
 )
@@ -469,9 +464,8 @@ _GOAL_RES: dict[str, list[str]] = {
         r"\bp[rb]s?\b", r"personal best", r"\bsub[- ]?\d", r"\bbq\b", r"time goal", r"\bspeedier\b",
     ],
     "endurance": [
-        r"marathon", r"\bultras?\b",
-        r"\b(?:50|80|100)\s*(?:k|km|miles?|mi)\b(?:\s+trail)?\s+(?:race|ultra)",
-        r"go(?:ing)? longer", r"longer (?:distances?|races?)",
+        r"\bfirst (?:half|marathon|ultra|50|100)", r"\b(?:build|step|move)\w* (?:back )?up to",
+        r"\bfinish (?:a|an|my|the)\b", r"go(?:ing)? longer", r"longer (?:distances?|races?)",
         r"\bfad(?:e|es|ing)\b",
         r"hold (?:pace|form)", r"stamina", r"endurance", r"blow(?:ing)? up", r"hit(?:ting)? the wall",
     ],
@@ -858,6 +852,22 @@ def read_race_distance(text: str) -> str | None:
     return min(hits)[1]
 
 
+_UPCOMING_BEFORE_RE = re.compile(r"\b(?:" + _alternation(words()["upcoming_race"]["before"]) + r")\b")
+_UPCOMING_AFTER_RE = re.compile(r"\b(?:" + _alternation(words()["upcoming_race"]["after"]) + r")\b")
+
+
+def _upcoming_race_distance(text: str) -> str | None:
+    """The distance of a race the runner says is coming up ('a half in april'), when no date is given."""
+    for part in _split_clauses(text)[:MAX_CLAUSES]:
+        hits = sorted((m.start(), m.end(), name) for name, pattern in RACE_DISTANCE_WORDS
+                      for m in re.finditer(pattern, part) if not _WEEK_AFTER_RE.match(part[m.end(): m.end() + 20]))
+        for start, end, name in hits:
+            before, after = part[max(0, start - 40): start], part[end: end + 30]
+            if _UPCOMING_BEFORE_RE.search(before) or _UPCOMING_AFTER_RE.search(after):
+                return name
+    return None
+
+
 def warm_up() -> None:
     """Load the vocabulary, train the classifiers and load dateparser's data now, not on a member's message."""
     _classifier()
@@ -951,6 +961,8 @@ def _parse_message(text: str, today: dt.date) -> ParseResult:
             fields["race_distance"] = distance
     elif says_no_race(norm):
         fields["race_date"] = None
+    elif distance := _upcoming_race_distance(norm):
+        fields["race_distance"] = distance  # "training for the Tokyo marathon": a race, its date still to ask
     if (week := _day_by_day(norm)) and week[2] and "long_run_day" not in fields:
         fields["long_run_day"] = week[2]
     missing = [name for name in REQUIRED if name not in fields]

@@ -93,13 +93,22 @@ def test_level_synonyms_and_negation(text, level):
 @pytest.mark.parametrize(
     ("text", "goal"),
     [("a faster 10k", "speed"), ("new PR", "speed"), ("sub-20 5k", "speed"), ("my first marathon", "endurance"),
-     ("an ultra", "endurance"), ("not fade late", "endurance"), ("trail races", "hills"), ("the fells", "hills"),
+     ("to build up to marathon distance", "endurance"), ("not fade late", "endurance"), ("trail races", "hills"),
+     ("the fells", "hills"),
      ("stop getting hurt", "injury-resilience"), ("stay healthy", "injury-resilience"),
      ("a finishing kick", "power"), ("sprint finish", "power"), ("get stronger", "general")],
 )
 def test_goal_synonyms(text, goal):
     """Each goal is found from the words runners use for it."""
     assert goal in fields(f"I want {text}")["goals"]
+
+
+def test_a_race_named_in_passing_is_its_distance_not_a_goal():
+    """'training for the Tokyo marathon' books a marathon; it says nothing about what they want from lifting."""
+    got = fields("training for the tokyo marathon in march, 50 mpw")
+    assert got["race_distance"] == "marathon"
+    assert "goals" not in got
+    assert "race_distance" not in fields("want a faster half, my pr is 1:52")
 
 
 # ------------------------------------------------------------------ days
