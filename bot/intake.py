@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import itertools
+import math
 import re
 from typing import Any, Literal
 
@@ -30,6 +31,9 @@ class ParseResult(BaseModel):
     fields: dict[str, Any] = Field(default_factory=dict)
     missing: list[str] = Field(default_factory=list)
     problems: list[str] = Field(default_factory=list)
+    # How sure the reader is of each field it kept (0-1, from rules/intake_confidence.yaml); below a field's
+    # threshold the field is left out, so the conversation asks instead of guessing.
+    confidence: dict[str, float] = Field(default_factory=dict)
 
 
 # --------------------------------------------------------------------------------------------
@@ -63,6 +67,8 @@ def vocabulary() -> Vocabulary:
 
 
 _ISH_RE = re.compile(r"(\d)\s*-?ish\b")
+# "between 30 and 40 k" is the range 30-40 k.
+_BETWEEN_RE = re.compile(r"\bbetween\s+(\d+(?:[.,]\d+)?)\s*(?:and|&)\s*(\d+(?:[.,]\d+)?)\b")
 
 
 @functools.lru_cache(maxsize=256)
@@ -76,7 +82,7 @@ def _normalise(text: str) -> str:
         text = text.replace(fancy, plain)
     text = _ISH_RE.sub(r"\1", vocabulary().normalise(text))  # "50-ish miles" is 50 miles
     # "thirty miles", "twenty five km": text2num writes them as digits ("one"/"a" are left alone).
-    return alpha2digit(text, "en")
+    return _BETWEEN_RE.sub(r"\1-\2", alpha2digit(text, "en"))
 
 
 _SENTENCE_END_RE = re.compile(r"(?<!\d)[.!?;\n]+|[.!?;\n]+(?!\d)")
@@ -115,7 +121,7 @@ def _clauses(text: str) -> list[str]:
 # a day of a day-by-day list, the long run, a race ("a faster 10k"), or the past ("ran 70k at uni, now 25k").
 
 _NUM = r"\d{1,3}(?:_\d{3})+|\d+(?:[.,]\d+)?"
-_UNIT = r"kilometres|kilometers|kilometre|kilometer|miles|mile|kms|km|mpw|kpw|mi|k"
+_UNIT = r"kilometres|kilometers|kilometre|kilometer|miles|mile|kms|km|mpw|kpw|mi|ks|k"
 # A dash glued to the number after a space is a minus sign ("-5km"); after a word it is a hyphen ("sub-20").
 _DISTANCE_RE = re.compile(
     rf"(?:(?P<sign>(?<![\w-])-)|(?<![\w.,-]))(?P<num>{_NUM})\+?(?:\s*(?:-|to)\s*(?P<num2>{_NUM}))?\s*"
@@ -175,6 +181,22 @@ _DAY_DISTANCE_RE = re.compile(
     rf"\b(?P<day>{_DAY_RE.pattern[3:-3]})\b\s*[:=-]?\s*(?P<num>\d+(?:[.,]\d+)?)\s*(?P<unit>{_UNIT})?\b"
 )
 PAST = -100
+_DISTANCE_DAY_RE = re.compile(
+    rf"(?<![\w.,-])(?P<num>\d+(?:[.,]\d+)?)\s*(?P<unit>{_UNIT})\s+(?:on\s+)?(?P<day>{_DAY_RE.pattern[3:-3]})\b"
+)
+_DAYS_AFTER_RE = re.compile(
+    rf"^\s*(?:on\s+|every\s+)?{_DAY_RE.pattern}(?:\s*(?:,|/|&|\+|\band\b)?\s*{_DAY_RE.pattern})+"
+)
+_UNITLESS_LONG_RE = re.compile(
+    r"\b(?P<num>\d+(?:[.,]\d+)?)\s+long(?:er)?\s+(?:one|run)\b"
+    r"|\blong(?:er)?\s+(?:one|run)\s+(?:of\s+)?(?:about\s+|around\s+|~)?(?P<num2>\d+(?:[.,]\d+)?)\b"
+    rf"(?!\s*(?:[.,]\d|{_UNIT}))"
+)
+_COUNT_BEFORE_RE = re.compile(r"\b(?P<n>\d)\s+$")
+# Runs that add to a week of repeated runs ("10 km 3 times a week + a 15k long one on sat"): the long run,
+# or a run given its day.
+_EXTRA_RUN_BEFORE_RE = re.compile(r"(?:\+|\bplus\b|\band\b|,)\s*(?:then\s+)?(?:a|an|one|my)?\s*(?:\w+\s+)?$")
+_EXTRA_RUN_AFTER_RE = re.compile(rf"^\s*(?:\w+\s+){{0,2}}?(?:long\b|longer\b|on\s+{_DAY_RE.pattern}|{_DAY_RE.pattern})")
 _NOW_NUMBER_RE = re.compile(
     r"\b(?:now|currently|these days|nowadays|usually|normally|typically)\s+"
     rf"(?:just|only|about|around|~|at|doing|running)?\s*(?P<num>{_NUM})\b(?!\s*(?:{_UNIT})\b)"
@@ -212,8 +234,8 @@ def _clause_around(text: str, start: int, end: int) -> tuple[str, str]:
     return before[cut:], after[: stop.start()] if stop else after
 
 
-def _score_distance(text: str, match: re.Match[str]) -> tuple[int, float, str] | None:
-    """(score, weekly amount, unit) for one distance; None when it is a race, the long run or a day's run."""
+def _score_distance(text: str, match: re.Match[str]) -> tuple[int, float, str, int] | None:
+    """(score, weekly amount, unit, runs it was multiplied by) for one distance; None for a race or the long run."""
     before, after = _span(text, match.start(), match.end())
     clause_before, clause_after = _clause_around(text, match.start(), match.end())
     unit_word = match["unit"]
@@ -251,6 +273,10 @@ def _score_distance(text: str, match: re.Match[str]) -> tuple[int, float, str] |
         factor = int(each["n"])
     elif adjacent := _TIMES_RIGHT_BEFORE_RE.search(before):
         factor = int(adjacent["n"])  # "2x a week 3 miles": the runs, then the distance of each
+    elif (group := _DAYS_AFTER_RE.match(after)) and len(found := _DAY_RE.findall(group.group(0))) >= 2:
+        factor = len(found)  # "7 mi mon wed fri", "8km on mon, tue, thu and fri": one run on each day named
+    elif unit_word == "ks" and (count := _COUNT_BEFORE_RE.search(before)) and 2 <= int(count["n"]) <= 7:
+        factor = int(count["n"])  # "three 10ks a week"
     if factor > 1:
         amount *= factor
         score += 3
@@ -261,12 +287,37 @@ def _score_distance(text: str, match: re.Match[str]) -> tuple[int, float, str] |
         score = PAST  # what they used to run is not this week's running, however it is worded
     elif _NOW_RE.search(clause_before):
         score += 2
-    return score, amount, _unit(unit_word)
+    return score, amount, _unit(unit_word), factor
+
+
+def _extra_runs(text: str, repeated: re.Match[str], unit: str) -> float:
+    """Runs written after a repeated run that add to its week: the long run, or a run given its day."""
+    extra = 0.0
+    for match in itertools.islice(_DISTANCE_RE.finditer(text, repeated.end()), MAX_DISTANCES):
+        if match["num2"] or match["sign"] or match["unit"] in ("mpw", "kpw"):
+            continue
+        before, after = _span(text, match.start(), match.end())
+        clause_before, clause_after = _clause_around(text, match.start(), match.end())
+        if _WEEK_AFTER_RE.match(after) or _RACE_WORD_NEAR_RE.search(before[-14:]):
+            continue
+        if _PAST_RE.search(clause_before + " " + clause_after) and not _NOW_RE.search(clause_before):
+            continue
+        if re.search(r"\blong", clause_before) or _EXTRA_RUN_AFTER_RE.match(after):
+            amount = _number(match["num"])
+            if _unit(match["unit"]) != unit:
+                amount = amount * KM_PER_MILE if unit == "km" else amount / KM_PER_MILE
+            extra += amount
+    # "+ a 15 long one", "a longer run of ten": the long run's number without its unit is in the week's unit.
+    for match in itertools.islice(_UNITLESS_LONG_RE.finditer(text, repeated.end()), 2):
+        extra += _number(match["num"] or match["num2"])
+    return extra
 
 
 def _day_by_day(text: str) -> tuple[float, str, str] | None:
     """A week written day by day ('mon 5k, wed 8k, sun 12k'): (total, unit, day of the longest run)."""
     pairs = [(m["day"], _number(m["num"]), m["unit"]) for m in _DAY_DISTANCE_RE.finditer(text)]
+    after = [(m["day"], _number(m["num"]), m["unit"]) for m in _DISTANCE_DAY_RE.finditer(text)]
+    pairs = after if len(after) > len(pairs) else pairs  # "5km monday, 10km wednesday, ..."
     if len(pairs) < 3 or not any(unit for _, _, unit in pairs):
         return None
     unit = _unit(next(unit for _, _, unit in pairs if unit))
@@ -289,35 +340,46 @@ def _run_by_run(text: str) -> tuple[float, str] | None:
 
 def read_mileage(text: str, loose: bool = False) -> tuple[tuple[float, str] | None, list[str]]:
     """Find the weekly running distance: ((km, unit) or None, problems). `loose` takes any distance given."""
-    text = _normalise(text)
-    distances = itertools.islice(_DISTANCE_RE.finditer(text), MAX_DISTANCES)
+    found, problems, _ = _mileage(_normalise(text), loose)
+    return found, problems
+
+
+def _mileage(text: str, loose: bool) -> tuple[tuple[float, str] | None, list[str], dict[str, float]]:
+    """read_mileage on folded text, with the evidence for its choice (the confidence gate weighs it)."""
+    distances = list(itertools.islice(_DISTANCE_RE.finditer(text), MAX_DISTANCES))
     scored = [(found, m) for m in distances if (found := _score_distance(text, m)) is not None]
     best = max(((s, i) for i, (s, _) in enumerate(scored) if s[0] + loose >= 1), default=None,
                key=lambda pair: (pair[0][0], -pair[1]))
     chosen: tuple[float, str] | None = None
+    source = ""
     if best is None or best[0][0] < 3:
         week = _day_by_day(text)
         if week is not None:
-            chosen = week[0], week[1]
+            chosen, source = (week[0], week[1]), "day-by-day"
     if chosen is None and best is not None:
-        chosen = best[0][1], best[0][2]
+        chosen, source = (best[0][1], best[0][2]), f"score-{min(best[0][0], 8)}"
+        if best[0][3] > 1 and (extra := _extra_runs(text, scored[best[1]][1], best[0][2])):
+            chosen, source = (chosen[0] + extra, chosen[1]), "composed"
     past = [s for s, _ in scored if s[0] == PAST]
     if chosen is None and past and (now := _NOW_NUMBER_RE.search(text)):
         # "used to do 60 miles a week, now just 15": the number now, in the unit of the one before.
-        chosen = _number(now["num"] or now["num_now"]), past[0][2]
-    if chosen is None:
-        chosen = _run_by_run(text)
+        chosen, source = (_number(now["num"] or now["num_now"]), past[0][2]), "now-number"
+    if chosen is None and (runs := _run_by_run(text)):
+        chosen, source = runs, "run-by-run"
     if chosen is None:
         # "48km, beginner", "45 miles.": the only distance there is, and too far for one everyday run.
         plain = [s for s, _ in scored
                  if s[0] >= 0 and (s[1] * KM_PER_MILE if s[2] == "mi" else s[1]) >= _STANDALONE_MIN_KM]
         if len(plain) == 1:
-            chosen = plain[0][1], plain[0][2]
+            chosen, source = (plain[0][1], plain[0][2]), "standalone"
+    evidence = {f"source={source}": 1.0, "distances": min(len(distances), 8) / 4, "dropped": (
+        len(distances) - len(scored)) / 4, "past": float(bool(past)), "candidates": len(
+        {s[1] for s, _ in scored if s[0] >= 0}) / 4}
     if chosen is not None:
         try:
-            return parse_mileage(f"{chosen[0]:g}{chosen[1]}"), []
+            return parse_mileage(f"{chosen[0]:g}{chosen[1]}"), [], evidence
         except MileageError as exc:
-            return None, [str(exc)]
+            return None, [str(exc)], evidence
     unitless = _UNITLESS_WEEKLY_RE.search(text)
     if unitless is None and loose:
         unitless = re.fullmatch(rf"\s*(?:about|around|~)?\s*(?P<num>{_NUM})\s*", text)
@@ -325,8 +387,8 @@ def read_mileage(text: str, loose: bool = False) -> tuple[tuple[float, str] | No
         try:
             parse_mileage(unitless["num"].replace("_", ""))
         except MileageError as exc:
-            return None, [str(exc)]
-    return None, []
+            return None, [str(exc)], evidence
+    return None, [], evidence
 
 
 # --------------------------------------------------------------------------------------------
@@ -407,15 +469,19 @@ def _classified(name: str, text: str, confidence: float) -> list[tuple[str, floa
 
 def read_level(text: str) -> str | None:
     """The runner's strength level from what they say, minding 'not a beginner'; None when nothing says."""
-    text = _normalise(text)
+    return _level(_normalise(text))[0]
+
+
+def _level(text: str) -> tuple[str | None, dict[str, float]]:
+    """read_level on folded text, with the evidence for it: which reader found it and how sure it was."""
     found = _read_level_words(text)
     if found is not None:
-        return found
+        return found, {"source=words": 1.0, "p": 1.0}
     # Descriptions ("never touched a barbell", "bench 100kg"): the classifier's most confident clause.
     hits = _classified("level", text, LEVEL_CONFIDENCE)
     if len({level for level, _ in hits}) != 1:
-        return None  # nothing said, or clauses that disagree: ask rather than guess
-    return hits[0][0]
+        return None, {}  # nothing said, or clauses that disagree: ask rather than guess
+    return hits[0][0], {"source=classifier": 1.0, "p": max(p for _, p in hits)}
 
 
 _NOT_BEGINNER_RE = re.compile(_NEGATED + r"(?:beginner|novice|new to (?:lifting|the gym|strength))")
@@ -496,17 +562,25 @@ _GOAL_COMPILED = {goal: re.compile("|".join(f"(?:{p})" for p in patterns)) for g
 
 def read_goals(text: str) -> list[str]:
     """Goal ids named or implied ('PR' is speed, 'fells' is hills, 'break 50 min' is speed), in vocabulary order."""
-    text = _normalise(text)
+    return _goals(_normalise(text))[0]
+
+
+def _goals(text: str) -> tuple[list[str], dict[str, float]]:
+    """read_goals on folded text, with the evidence for them (which reader, how sure, how many)."""
     found = {goal for goal, pattern in _GOAL_COMPILED.items() if pattern.search(text)}
+    evidence = {"source=words": 1.0, "p": 1.0}
     if not found:
-        found = {goal for goal, _ in _classified("goals", text, GOAL_CONFIDENCE)}
-    return [goal for goal in _GOAL_ORDER if goal in found]
+        hits = _classified("goals", text, GOAL_CONFIDENCE)
+        found = {goal for goal, _ in hits}
+        evidence = {"source=classifier": 1.0, "p": min((p for _, p in hits), default=0.0)}
+    goals = [goal for goal in _GOAL_ORDER if goal in found]
+    return goals, {**evidence, "items": len(goals) / 3}
 
 
 # --------------------------------------------------------------------------------------------
 # Days: long run, hard sessions, strength days
 
-_LONG_KW = r"\blong(?:\s+(?:runs?|ones?))?\b|\blr\b"
+_LONG_KW = r"\blong(?:er)?(?:\s+(?:runs?|ones?))?\b|\blr\b"
 _HARD_KW = (
     r"intervals?|\btrack\b|tempo|speed ?work|\bspeed\b|workouts?|sessions?|hill reps|\breps\b|fartlek|threshold"
     r"|hard (?:runs?|days?|sessions?|efforts?)|\bhard\b|quality|parkrun|club (?:nights?|runs?)|race pace|repeats"
@@ -538,6 +612,7 @@ def _day_roles(text: str) -> dict[str, list[list[str]]]:
     """Group the days of each sentence and give each group to the nearest keyword: long, hard, strength."""
     roles: dict[str, list[list[str]]] = {"long": [], "hard": [], "strength": []}
     kinds = (("long", _LONG_KW), ("hard", _HARD_KW), ("strength", _STRENGTH_KW), ("other", _OTHER_KW))
+    long_costs: list[int] = []
     for sentence in _sentences(text):
         groups = list(_DAY_GROUP_RE.finditer(sentence))
         if not groups:
@@ -559,6 +634,10 @@ def _day_roles(text: str) -> dict[str, list[list[str]]]:
                     best = (cost, side, kind)
             if best is not None and best[0] <= 4 and best[2] in roles:
                 roles[best[2]].append(days)
+                if best[2] == "long":
+                    long_costs.append(best[0])
+    # The long run is on the day written nearest its keyword ("7 mi mon wed fri and a 12 mile long run sun").
+    roles["long"] = [days for _, days in sorted(zip(long_costs, roles["long"], strict=True), key=lambda p: p[0])]
     return roles
 
 
@@ -900,6 +979,13 @@ def parse_message(text: str, today: dt.date) -> ParseResult:
 
 @functools.lru_cache(maxsize=128)
 def _parse_message(text: str, today: dt.date) -> ParseResult:
+    read, evidence = read_with_evidence(text, today)
+    return gate(read, evidence)
+
+
+@functools.lru_cache(maxsize=128)
+def read_with_evidence(text: str, today: dt.date) -> tuple[ParseResult, dict[str, dict[str, float]]]:
+    """Everything the reader finds, before the confidence gate, and each field's evidence (features)."""
     problems: list[str] = []
     text = str(text or "")
     if len(text) > MAX_CHARS:
@@ -913,15 +999,18 @@ def _parse_message(text: str, today: dt.date) -> ParseResult:
         norm = " . ".join(part for part in _QUESTION_SPLIT_RE.split(norm)
                           if part.strip() and not _is_question(part.strip()))
         if not norm:
-            return ParseResult(fields={}, missing=list(REQUIRED), problems=problems)
+            return ParseResult(fields={}, missing=list(REQUIRED), problems=problems), {}
+    evidence: dict[str, dict[str, float]] = {}
 
-    mileage, found_problems = read_mileage(norm)
+    mileage, found_problems, evidence["weekly_km"] = _mileage(norm, loose=False)
     problems += found_problems
     if mileage:
         fields["weekly_km"], fields["unit"] = mileage
-    if level := read_level(norm):
+    level, evidence["level"] = _level(norm)
+    if level:
         fields["level"] = level
-    if goals := read_goals(norm):
+    goals, evidence["goals"] = _goals(norm)
+    if goals:
         fields["goals"] = goals
     per_week, found_problems = read_strength_days(norm)
     problems += found_problems
@@ -959,14 +1048,69 @@ def _parse_message(text: str, today: dt.date) -> ParseResult:
         distance = distance or (named.pop() if len(named) == 1 else None)
         if distance:
             fields["race_distance"] = distance
+            evidence["race_distance"] = {"source=with-date": 1.0}
     elif says_no_race(norm):
         fields["race_date"] = None
     elif distance := _upcoming_race_distance(norm):
         fields["race_distance"] = distance  # "training for the Tokyo marathon": a race, its date still to ask
+        evidence["race_distance"] = {"source=upcoming": 1.0}
     if (week := _day_by_day(norm)) and week[2] and "long_run_day" not in fields:
         fields["long_run_day"] = week[2]
     missing = [name for name in REQUIRED if name not in fields]
-    return ParseResult(fields=fields, missing=missing, problems=problems)
+    shared = {"question": float("?" in norm), "past": float(bool(_PAST_RE.search(norm)))}
+    for name, value in fields.items():
+        found = evidence.setdefault(name, {"source=words": 1.0})
+        if isinstance(value, list):
+            found["items"] = len(value) / 3
+        for key, number in shared.items():
+            found.setdefault(key, number)
+    return ParseResult(fields=fields, missing=missing, problems=problems), evidence
+
+
+# --------------------------------------------------------------------------------------------
+# The confidence gate
+#
+# Each field the reader finds comes with evidence (which reader found it, how sure a classifier was, how
+# many distances or clauses the message has, past-tense words...). A logistic model per field, fitted on
+# the labelled messages (`python -m bot parse --calibrate`), turns the evidence into the probability that
+# the field is right; a field below its threshold is dropped and asked. Thresholds are chosen so that a
+# field silently wrong costs several times a question asked (bot/commands/parse.py, CV figures in README).
+
+
+@functools.lru_cache(maxsize=1)
+def confidence_model() -> dict[str, Any]:
+    """Per field: intercept, weights by evidence name, threshold (rules/intake_confidence.yaml; {} if absent)."""
+    path = get_settings().rules_dir / "intake_confidence.yaml"
+    if not path.exists():
+        return {}
+    data, _ = read_yaml(path)
+    return dict(data.get("fields") or {})
+
+
+def field_confidence(model: dict[str, Any], evidence: dict[str, float]) -> float:
+    """The probability, under one field's fitted model, that a field read with this evidence is right."""
+    score = float(model.get("intercept", 0.0))
+    weights = model.get("weights") or {}
+    score += sum(float(weights.get(name, 0.0)) * value for name, value in evidence.items())
+    return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, score))))
+
+
+def gate(read: ParseResult, evidence: dict[str, dict[str, float]],
+         models: dict[str, Any] | None = None) -> ParseResult:
+    """Keep the fields the reader is sure enough of; the rest become missing (asked), never guessed."""
+    models = confidence_model() if models is None else models
+    fields = dict(read.fields)
+    confidence: dict[str, float] = {}
+    for name in list(fields):
+        if name == "unit" or name not in models:
+            continue
+        confidence[name] = round(field_confidence(models[name], evidence.get(name, {})), 3)
+        if confidence[name] < float(models[name].get("threshold", 0.0)):
+            del fields[name]
+            if name == "weekly_km":
+                fields.pop("unit", None)
+    missing = [name for name in REQUIRED if name not in fields]
+    return ParseResult(fields=fields, missing=missing, problems=list(read.problems), confidence=confidence)
 
 
 _PLAN_REQUEST_RE = re.compile(r"\b(?:plan|programme|program|routine|get started|sign me up|start)\b")
@@ -974,10 +1118,16 @@ _PLAN_REQUEST_RE = re.compile(r"\b(?:plan|programme|program|routine|get started|
 
 def classify_message(text: str) -> MessageKind:
     """'intake' for a message with profile facts (or asking for a plan), 'question' for the FAQ, else 'smalltalk'."""
+    if not _normalise(str(text or "")[:MAX_CHARS]).strip():
+        return "smalltalk"
+    return message_kind(text, parse_message(str(text or ""), dt.date.today()))
+
+
+def message_kind(text: str, read: ParseResult) -> MessageKind:
+    """The kind of a message (see classify_message) given what the reader kept from it."""
     norm = _normalise(str(text or "")[:MAX_CHARS])
     if not norm.strip():
         return "smalltalk"
-    read = parse_message(str(text or ""), dt.date.today())
     facts = [name for name in read.fields if name != "unit"]
     question = _is_question(norm)
     if read.problems and not question:

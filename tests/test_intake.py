@@ -370,7 +370,11 @@ def test_parse_command_bad_today_is_friendly():
      ("ran 70k/wk at uni, now 25k", (25, "km")), ("dropped from 45 to 30 mpw", (30, "mi")),
      ("my long run is 20 miles on sundays, about 50 miles a week all up", (50, "mi")),
      ("48km, beginner", (48, "km")), ("45 miles. never lifted", (45, "mi")),
-     ("mon 5k, wed 8k, fri 5k, sun 12k", (30, "km"))],
+     ("mon 5k, wed 8k, fri 5k, sun 12k", (30, "km")), ("5km monday, 10km wednesday, 8km sunday", (23, "km")),
+     ("10 km 3 times a week + a 15 long one on sat", (45, "km")), ("run 7 mi mon wed fri", (21, "mi")),
+     ("I run four 8ks a week and a long run on Sunday of 16k", (48, "km")),
+     ("3 days a week, about 5 miles each, plus a 10 mile long run", (25, "mi")),
+     ("usually somewhere between 30 and 40 k a week", (35, "km"))],
 )
 def test_weekly_volume_grammar(text, weekly):
     """Spelt-out numbers, per-run and per-day distances multiplied out, now over used-to, a total over a long run."""
@@ -492,3 +496,66 @@ def test_weekly_distance_is_not_the_race_distance():
 def test_race_distance_named_away_from_the_date():
     """'want to run a faster marathon. race day is oct 11': the one distance named is the race's."""
     assert fields("want to run a faster marathon. race day is oct 11")["race_distance"] == "marathon"
+
+
+# ------------------------------------------------------------------ the confidence gate
+
+
+def test_gate_drops_a_field_below_its_threshold_and_asks_for_it():
+    """A read whose fitted probability is under the field's threshold is left out and listed as missing."""
+    from bot.intake import gate, read_with_evidence
+
+    read, evidence = read_with_evidence("I run 30 km a week, beginner", TODAY)
+    sure = {"weekly_km": {"intercept": 3.0, "weights": {}, "threshold": 0.8}}
+    unsure = {"weekly_km": {"intercept": 0.0, "weights": {"source=score-5": -2.0}, "threshold": 0.8}}
+    kept = gate(read, evidence, sure)
+    assert kept.fields["weekly_km"] == 30 and kept.confidence["weekly_km"] == pytest.approx(0.953, abs=0.001)
+    dropped = gate(read, evidence, unsure)
+    assert "weekly_km" not in dropped.fields and "unit" not in dropped.fields
+    assert dropped.missing == ["weekly_km", "goals"]
+    assert dropped.fields["level"] == "beginner"
+
+
+def test_shipped_gate_is_fitted_for_every_field_and_reports_confidence():
+    """rules/intake_confidence.yaml covers the fields the reader fills, and parse_message reports them."""
+    from bot.intake import confidence_model
+
+    models = confidence_model()
+    assert {"weekly_km", "level", "goals", "race_distance"} <= set(models)
+    assert all(0 < model["threshold"] < 1 for model in models.values())
+    result = parse_message("I run 30 km a week, never lifted, want to get faster", TODAY)
+    assert set(result.confidence) == {"weekly_km", "level", "goals"}
+    assert all(0.8 <= p <= 1 for p in result.confidence.values())
+
+
+def test_cross_validation_keeps_folds_apart(tmp_path):
+    """CV fits the gate on other folds only: a fold's messages never train the gate that scores them."""
+    from bot.commands import parse
+
+    samples = parse.read_samples([LABELLED])[:40]
+    seen: list[set[str]] = []
+    real_fit = parse.fit_gate
+
+    def recording_fit(train, silent_cost=parse.SILENT_COST):
+        seen.append({sample.text for sample in train})
+        return real_fit(train, silent_cost)
+
+    parse.fit_gate, original = recording_fit, parse.fit_gate
+    try:
+        result = parse.cross_validate(samples, folds=4)
+    finally:
+        parse.fit_gate = original
+    assert result.total == 40 and len(seen) == 4
+    for fold, train in enumerate(seen):
+        held_out = {s.text for i, s in enumerate(samples) if i % 4 == fold}
+        assert not held_out & train
+
+
+def test_cv_command_prints_both_tables_and_refuses_bad_cost():
+    """`parse --cv FILE` prints the figures without and with the gate; a bad --silent-cost exits 2."""
+    done = _run_parse("--cv", str(BLIND))
+    assert done.returncode == 0, done.stderr
+    assert "Without the gate" in done.stdout and "cross-validation" in done.stdout
+    assert done.stdout.count("every field right") == 2
+    done = _run_parse("--cv", str(BLIND), "--silent-cost", "0")
+    assert done.returncode == 2 and "silent-cost" in done.stderr
