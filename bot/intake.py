@@ -395,27 +395,7 @@ def _mileage(text: str, loose: bool) -> tuple[tuple[float, str] | None, list[str
 # Strength level
 
 _NEGATED = r"(?:not|n't|never)\s+(?:a|an|really|quite|exactly|totally|complete(?:ly)?)?\s*"
-_ADVANCED_RES = [
-    r"\badvanced\b", r"comfortable (?:with|doing|squatting|lifting) (?:heavy|barbell|the barbell)",
-    r"heavy (?:squats?|lifts?|deadlifts?|barbell\w*) (?:are|is) fine",
-    r"\b(?:squat|lift|deadlift)\w*\s+heavy", r"experienced (?:lifter|in the gym|with (?:heavy|barbell))",
-    r"powerlift", r"olympic lift",
-]
-_INTERMEDIATE_RES = [
-    r"\bintermediate\b", r"lift(?:ing|ed)? regularly", r"(?:some|a bit of|bit of) (?:gym|lifting|strength)",
-    r"lifting for (?:a|\d+|a few|a couple|years|months)", r"\blift(?:ing|ed)? (?:for )?\d+ (?:years?|months)\b",
-    r"lifted (?:for|twice|once|\d|on and off|regularly)",
-    r"\b(?:i've been|been) lift(?:ing)?\b", r"\blift(?:ing)? weights\b", r"in the gym for", r"\bgym \d+ times",
-    r"(?<!should )(?<!can )(?<!could )(?<!do )(?<!when )(?<!if )\bi lift\b",
-]
-_BEGINNER_RES = [
-    r"\bbeginner\b(?!\s+runner)", r"\bnovice\b(?!\s+runner)",
-    r"new to (?:lifting|the gym|gym|strength|weights|all this|lifting weights)",
-    r"\bnever (?:really )?(?:lifted|done (?:any )?(?:strength|weights|lifting|gym)|been (?:to|in) (?:a|the) gym)",
-    r"first[- ]time lifter", r"\bno (?:lifting|strength|gym|weights?) (?:background|experience)",
-    r"\b(?:haven't|have not|not) (?:really )?lifted", r"nothing for years", r"lift(?:ed)? occasionally",
-    r"occasionally lift", r"\bnever lift",
-]
+_LEVEL_PATTERNS: dict[str, list[str]] = words()["patterns"]["level"]
 
 
 @functools.lru_cache(maxsize=1)
@@ -435,20 +415,34 @@ def _classifier() -> TextClassifier:
 
 
 @functools.lru_cache(maxsize=128)
-def _clause_labels(text: str) -> tuple[tuple[str, float], ...]:
-    """Each clause's most likely label other than `none`, with its probability (cached per message)."""
+def _clause_rows(text: str) -> tuple[tuple[float, ...], ...]:
+    """The classifier's probabilities of every label for each clause that has words (cached per message)."""
     # A clause needs a word to describe lifting or a goal: "5k 5k 5k" or "40" is left to the extractors.
     clauses = [c.strip()[:MAX_CLAUSE_CHARS] for c in _clauses(text) if _WORD_RE.search(c[:MAX_CLAUSE_CHARS])]
     clauses = clauses[:MAX_CLAUSES]
     if not clauses:
         return ()
-    model = _classifier()
+    return tuple(tuple(float(p) for p in row) for row in _classifier().probabilities(clauses))
+
+
+def _clause_labels(text: str) -> tuple[tuple[str, float], ...]:
+    """Each clause's most likely label other than `none`, with its probability."""
+    labels = _classifier().labels
     found: list[tuple[str, float]] = []
-    for row in model.probabilities(clauses):
+    for row in _clause_rows(text):
         best = max(range(len(row)), key=lambda i: row[i])
-        if model.labels[best] != "none":
-            found.append((model.labels[best], float(row[best])))
+        if labels[best] != "none":
+            found.append((labels[best], row[best]))
     return tuple(found)
+
+
+def _support(text: str, label: str) -> float:
+    """How strongly the classifier finds `label` ('goals:hills') in the message's likeliest clause for it."""
+    labels = _classifier().labels
+    if label not in labels:
+        return 0.0
+    index = labels.index(label)
+    return max((row[index] for row in _clause_rows(text)), default=0.0)
 
 
 # A clause must make its label this likely before the reader takes it; below, the conversation asks.
@@ -476,7 +470,8 @@ def _level(text: str) -> tuple[str | None, dict[str, float]]:
     """read_level on folded text, with the evidence for it: which reader found it and how sure it was."""
     found = _read_level_words(text)
     if found is not None:
-        return found, {"source=words": 1.0, "p": 1.0}
+        # The words decide; how much the classifier agrees is evidence for the gate ("beginner runner").
+        return found, {"source=words": 1.0, "p": 1.0, "support": _support(text, f"level:{found}")}
     # Descriptions ("never touched a barbell", "bench 100kg"): the classifier's most confident clause.
     hits = _classified("level", text, LEVEL_CONFIDENCE)
     if len({level for level, _ in hits}) != 1:
@@ -486,9 +481,11 @@ def _level(text: str) -> tuple[str | None, dict[str, float]]:
 
 _NOT_BEGINNER_RE = re.compile(_NEGATED + r"(?:beginner|novice|new to (?:lifting|the gym|strength))")
 _NEGATED_BEFORE_RE = re.compile(_NEGATED + r"$")
-_LEVEL_RES = {level: re.compile("|".join(f"(?:{p})" for p in patterns)) for level, patterns in (
-    ("advanced", _ADVANCED_RES), ("advanced-described", _ADVANCED_RES[1:]), ("beginner", _BEGINNER_RES),
-    ("intermediate", _INTERMEDIATE_RES))}
+_LEVEL_RES = {level: re.compile("|".join(f"(?:{p})" for p in patterns)) for level, patterns in _LEVEL_PATTERNS.items()}
+# Patterns that describe a level without naming it ("comfortable with heavy squats"): with "not a beginner"
+# they tell advanced from intermediate.
+_LEVEL_RES["advanced-described"] = re.compile(
+    "|".join(f"(?:{p})" for p in _LEVEL_PATTERNS["advanced"] if "advanced" not in p))
 
 
 # "squat 1.5x bodyweight": strong enough for heavy work from 1.5x (squat) or 1.75x (deadlift); below, regular lifting.
@@ -523,39 +520,7 @@ def _in_past(text: str, match: re.Match[str]) -> bool:
 # --------------------------------------------------------------------------------------------
 # Goals
 
-_GOAL_RES: dict[str, list[str]] = {
-    "speed": [
-        r"\bfaster\b", r"\bquicker\b", r"\bbreak(?:ing)? (?:\d|the \d)", r"\bunder \d+(?::\d+)? ?(?:hours?|hrs?|min)",
-        r"(?<!top-end )(?<!top end )\bspeed\b(?!\s*(?:work|sessions?|workouts?|day))",
-        r"\bp[rb]s?\b", r"personal best", r"\bsub[- ]?\d", r"\bbq\b", r"time goal", r"\bspeedier\b",
-    ],
-    "endurance": [
-        r"\bfirst (?:half|marathon|ultra|50|100)", r"\b(?:build|step|move)\w* (?:back )?up to",
-        r"\bfinish (?:a|an|my|the)\b", r"go(?:ing)? longer", r"longer (?:distances?|races?)",
-        r"\bfad(?:e|es|ing)\b",
-        r"hold (?:pace|form)", r"stamina", r"endurance", r"blow(?:ing)? up", r"hit(?:ting)? the wall",
-    ],
-    "hills": [
-        r"\btrails?\b", r"\bfells?\b", r"hilly", r"hillier", r"\bhills?\b", r"mountain", r"elevation",
-        r"\bclimb(?:s|ing)?\b", r"\buphills?\b", r"off[- ]road",
-    ],
-    "injury-resilience": [
-        r"stop getting (?:hurt|injured)", r"stay(?:ing)? healthy",
-        r"(?:scared|afraid|worried|nervous) (?:of|about) (?:getting )?(?:hurt|injur\w*)",
-        r"\b(?:stop|avoid|prevent)\w*\s+(?:getting\s+|having\s+)?(?:\w+\s+)?(?:injur\w*|hurt|splints|niggles|strains?|falls)",
-        r"\b(?:not|never)\s+(?:to\s+)?get(?:ting)?\s+(?:\w+\s+)?(?:injur\w*|hurt|splints|niggles|strains?)",
-        r"injury[- ]?(?:free|prevention|resilien\w*|resistan\w*|proof)",
-        r"prevent(?:ing)? injur", r"avoid(?:ing)? injur", r"not get(?:ting)? (?:hurt|injured)",
-        r"without getting (?:hurt|injured)",
-        r"injury resistant", r"bullet ?proof", r"\brobust\b", r"durab", r"keep getting (?:hurt|injured)",
-        r"fewer injuries", r"getting injured all the time", r"injury resilience",
-    ],
-    "power": [r"\bkick\b", r"\bsprint(?:s|ing|er)?\b", r"\bpower\b", r"explosiv\w*", r"top[- ]end speed"],
-    "general": [
-        r"\b(?:get|getting|be|become) stronger\b(?!\s+(?:on|up|uphill|for|at))", r"stronger (?:legs|runner)",
-        r"general (?:strength|fitness)", r"\bgeneral\b", r"overall strength", r"stronger overall", r"all[- ]round",
-    ],
-}
+_GOAL_RES: dict[str, list[str]] = words()["patterns"]["goals"]
 _GOAL_ORDER = list(_GOAL_RES)
 _GOAL_COMPILED = {goal: re.compile("|".join(f"(?:{p})" for p in patterns)) for goal, patterns in _GOAL_RES.items()}
 
@@ -568,7 +533,8 @@ def read_goals(text: str) -> list[str]:
 def _goals(text: str) -> tuple[list[str], dict[str, float]]:
     """read_goals on folded text, with the evidence for them (which reader, how sure, how many)."""
     found = {goal for goal, pattern in _GOAL_COMPILED.items() if pattern.search(text)}
-    evidence = {"source=words": 1.0, "p": 1.0}
+    evidence = {"source=words": 1.0, "p": 1.0,
+                "support": min((_support(text, f"goals:{goal}") for goal in found), default=0.0)}
     if not found:
         hits = _classified("goals", text, GOAL_CONFIDENCE)
         found = {goal for goal, _ in hits}
@@ -618,9 +584,10 @@ def _day_roles(text: str) -> dict[str, list[list[str]]]:
         if not groups:
             continue
         keywords = [(kind, m) for kind, pattern in kinds for m in re.finditer(pattern, sentence)]
+        chosen: list[tuple[int, int, str, int, list[str]]] = []  # (cost, side, kind, keyword start, days)
         for group in groups:
             days = [_DAY_WORDS[m.group(1)] for m in _DAY_RE.finditer(group.group(0))]
-            best: tuple[int, int, str] | None = None
+            best: tuple[int, int, str, int] | None = None
             for kind, kw in keywords:
                 if kw.end() < group.start() - _NEAR or kw.start() > group.end() + _NEAR:
                     continue  # too far to describe this day: more than a few words between them
@@ -631,11 +598,16 @@ def _day_roles(text: str) -> dict[str, list[list[str]]]:
                 else:
                     continue
                 if best is None or (cost, side) < best[:2]:
-                    best = (cost, side, kind)
-            if best is not None and best[0] <= 4 and best[2] in roles:
-                roles[best[2]].append(days)
-                if best[2] == "long":
-                    long_costs.append(best[0])
+                    best = (cost, side, kind, kw.start())
+            if best is not None and best[0] <= 4:
+                chosen.append((*best, days))
+        # A keyword describes the day group nearest it ("wed 8k tempo, fri 5k": the tempo is on wednesday).
+        nearest = {start: min(cost for cost, _, _, s, _ in chosen if s == start) for _, _, _, start, _ in chosen}
+        for cost, _, kind, start, days in chosen:
+            if kind in roles and cost <= nearest[start]:
+                roles[kind].append(days)
+                if kind == "long":
+                    long_costs.append(cost)
     # The long run is on the day written nearest its keyword ("7 mi mon wed fri and a 12 mile long run sun").
     roles["long"] = [days for _, days in sorted(zip(long_costs, roles["long"], strict=True), key=lambda p: p[0])]
     return roles
@@ -751,9 +723,9 @@ _CUE_RE = (
     r"|playing up|\btear\b|torn|sprain\w*|gets? sore|killing|bothering|acting up|giving me grief|\bworse\b"
 )
 _NO_NIGGLES_RE = re.compile(
-    r"\bno (?:injuries|injury|niggles|issues|pain|problems)\b|nothing hurts|\bnot (?:currently )?injured\b"
+    r"\bno (?:injuries|injury|niggles|issues|problems)\b|\bnot (?:currently )?injured\b"
     r"|niggles:\s*none|(?<!stay )(?<!be )"
-    r"(?<!stay )injury[- ]free (?:at the moment|right now|currently)|currently injury[- ]free|\bno pain\b"
+    r"(?<!stay )injury[- ]free (?:at the moment|right now|currently)|currently injury[- ]free"
 )
 
 
@@ -786,7 +758,7 @@ def read_niggles(text: str) -> list[str] | None:
 def read_sharp_pain(text: str) -> bool | None:
     """True for sharp or stabbing pain, False when the runner says it isn't sharp or there is no pain."""
     text = _normalise(text)
-    if re.search(r"(?:not|no|isn't|never|n't|nothing)\s+(?:\w+\s+)?sharp|\bno pain\b|pain[- ]free", text):
+    if re.search(r"(?:not|no|isn't|never|n't|nothing)\s+(?:\w+\s+)?sharp|\bno pain\b|pain[- ]free|nothing hurts", text):
         return False
     if re.search(r"\b(?:sharp|stabbing|shooting)\b", text):
         return True
@@ -824,13 +796,8 @@ _DATE_SETTINGS: dict[str, Any] = {"PREFER_DATES_FROM": "future", "RETURN_AS_TIME
                                   "PARSERS": ["relative-time", "absolute-time"]}
 DATE_HELP = FIELDS["race_date"].accepts
 
-RACE_DISTANCE_WORDS: tuple[tuple[str, str], ...] = (
-    ("half", r"\bhalf(?:[- ]marathon)?\b|\bhm\b|21(?:[.,]1)?\s*k\b|13(?:[.,]1)?\s*mi"),
-    ("ultra", r"\bultras?\b|\b(?:50|80|100)\s*(?:k|km|miles?|mi)\b|\bcomrades\b"),
-    ("marathon", r"\bmarathon\b|\b42(?:[.,]2)?\s*k\b|26(?:[.,]2)?\s*mi"),
-    ("10k", r"\b10\s*(?:k|km)\b"),
-    ("5k", r"\b5\s*(?:k|km)\b|\bparkrun\b"),
-)
+# (distance id, pattern) in the order rules/intake_words.yaml lists them: the first wins at one place.
+RACE_DISTANCE_WORDS: tuple[tuple[str, str], ...] = tuple(words()["patterns"]["race_distances"].items())
 
 
 def _parse_span(span: str, today: dt.date) -> dt.date | None:
