@@ -67,6 +67,7 @@ def vocabulary() -> Vocabulary:
 
 
 _ISH_RE = re.compile(r"(\d)\s*-?ish\b")
+_TIMES_GLUED_RE = re.compile(r"\b(\d)x(\d)")
 # "between 30 and 40 k" is the range 30-40 k.
 _BETWEEN_RE = re.compile(r"\bbetween\s+(\d+(?:[.,]\d+)?)\s*(?:and|&)\s*(\d+(?:[.,]\d+)?)\b")
 
@@ -82,7 +83,8 @@ def _normalise(text: str) -> str:
         text = text.replace(fancy, plain)
     text = _ISH_RE.sub(r"\1", vocabulary().normalise(text))  # "50-ish miles" is 50 miles
     # "thirty miles", "twenty five km": text2num writes them as digits ("one"/"a" are left alone).
-    return _BETWEEN_RE.sub(r"\1-\2", alpha2digit(text, "en"))
+    text = _BETWEEN_RE.sub(r"\1-\2", alpha2digit(text, "en"))
+    return _TIMES_GLUED_RE.sub(r"\1 x \2", text)  # "3x4 miles" is 3 x 4 miles
 
 
 _SENTENCE_END_RE = re.compile(r"(?<!\d)[.!?;\n]+|[.!?;\n]+(?!\d)")
@@ -147,7 +149,8 @@ _NOW_RE = re.compile(r"\b(?:" + _alternation(words()["markers"]["now"]) + r")\b"
 # "back in 2019" is the past however it is worded; the rest are the words in rules/intake_words.yaml.
 _PAST_RE = re.compile(r"\b(?:" + _alternation(words()["markers"]["past"]) + r"|back in \d{4})\b")
 _LONG_BEFORE_RE = re.compile(
-    r"\blong(?:est)?(?:\s+(?:runs?|ones?))?(?:\s+(?:is|of|was|are|usually|normally|~|about|around|up to)){0,3}\s*$"
+    r"\b(?:long(?:est)?|lr)(?:\s+(?:runs?|ones?))?"
+    r"(?:\s+(?:is|of|was|are|usually|normally|~|about|around|up to|maybe|probably|like)){0,3}\s*$"
 )
 _LONG_AFTER_RE = re.compile(r"^\s*(?:long\b|longest\b|for (?:my|the) long)")
 _FROM_BEFORE_RE = re.compile(r"\bfrom\s*$")
@@ -191,6 +194,11 @@ _UNITLESS_LONG_RE = re.compile(
     r"\b(?P<num>\d+(?:[.,]\d+)?)\s+long(?:er)?\s+(?:one|run)\b"
     r"|\blong(?:er)?\s+(?:one|run)\s+(?:of\s+)?(?:about\s+|around\s+|~)?(?P<num2>\d+(?:[.,]\d+)?)\b"
     rf"(?!\s*(?:[.,]\d|{_UNIT}))"
+)
+_ROUND_TRIP_AFTER_RE = re.compile(r"^\s*(?:" + _alternation(words()["round_trip"]) + r")\b")
+_NOT_A_DISTANCE_RE = re.compile(r"\b(?:" + _alternation(words()["not_distances"]) + r")\b")
+_LIST_OF_RUNS_RE = re.compile(
+    rf"(?P<list>(?:{_NUM})(?:\s*(?:,|\band\b|&|\+)\s*(?:{_NUM}))+)\s*(?P<unit>{_UNIT})\b"
 )
 _COUNT_BEFORE_RE = re.compile(r"\b(?P<n>\d)\s+$")
 # Runs that add to a week of repeated runs ("10 km 3 times a week + a 15k long one on sat"): the long run,
@@ -277,6 +285,8 @@ def _score_distance(text: str, match: re.Match[str]) -> tuple[int, float, str, i
         factor = len(found)  # "7 mi mon wed fri", "8km on mon, tue, thu and fri": one run on each day named
     elif unit_word == "ks" and (count := _COUNT_BEFORE_RE.search(before)) and 2 <= int(count["n"]) <= 7:
         factor = int(count["n"])  # "three 10ks a week"
+    if _ROUND_TRIP_AFTER_RE.match(after):
+        amount *= 2  # "7km each way": a run there and a run back
     if factor > 1:
         amount *= factor
         score += 3
@@ -332,9 +342,14 @@ def _run_by_run(text: str) -> tuple[float, str] | None:
     for match in itertools.islice(_RUNS_A_WEEK_RE.finditer(text), MAX_DISTANCES):
         rest = text[match.end(): match.end() + 120]
         stop = re.search(r"[.!?;\n]", rest)
-        runs = list(itertools.islice(_DISTANCE_RE.finditer(rest[: stop.start()] if stop else rest), 8))
+        rest = rest[: stop.start()] if stop else rest
+        runs = list(itertools.islice(_DISTANCE_RE.finditer(rest), 8))
         if len(runs) == int(match["n"]) and not any(run["sign"] or run["num2"] for run in runs):
             return sum(_number(run["num"]) for run in runs), _unit(runs[0]["unit"])
+        # "3 runs a week, 5, 5 and 10 miles": the numbers listed, the unit written once at the end.
+        if (listed := _LIST_OF_RUNS_RE.search(rest)) and len(
+                numbers := re.findall(_NUM, listed["list"])) == int(match["n"]):
+            return sum(_number(n) for n in numbers), _unit(listed["unit"])
     return None
 
 
@@ -346,6 +361,8 @@ def read_mileage(text: str, loose: bool = False) -> tuple[tuple[float, str] | No
 
 def _mileage(text: str, loose: bool) -> tuple[tuple[float, str] | None, list[str], dict[str, float]]:
     """read_mileage on folded text, with the evidence for its choice (the confidence gate weighs it)."""
+    # "couch to 5k" names a programme, not a run: blanked out, the same length, so positions hold.
+    text = _NOT_A_DISTANCE_RE.sub(lambda m: " " * len(m.group(0)), text)
     distances = list(itertools.islice(_DISTANCE_RE.finditer(text), MAX_DISTANCES))
     scored = [(found, m) for m in distances if (found := _score_distance(text, m)) is not None]
     best = max(((s, i) for i, (s, _) in enumerate(scored) if s[0] + loose >= 1), default=None,
@@ -368,8 +385,10 @@ def _mileage(text: str, loose: bool) -> tuple[tuple[float, str] | None, list[str
         chosen, source = runs, "run-by-run"
     if chosen is None:
         # "48km, beginner", "45 miles.": the only distance there is, and too far for one everyday run.
-        plain = [s for s, _ in scored
-                 if s[0] >= 0 and (s[1] * KM_PER_MILE if s[2] == "mi" else s[1]) >= _STANDALONE_MIN_KM]
+        # Not in a sentence about the long run ("LR saturdays, 18-20 miles"): that is one run, however far.
+        plain = [s for s, m in scored
+                 if s[0] >= 0 and (s[1] * KM_PER_MILE if s[2] == "mi" else s[1]) >= _STANDALONE_MIN_KM
+                 and not re.search(_LONG_KW, _around(text, m.start(), m.end(), _SENTENCE_END_RE))]
         if len(plain) == 1:
             chosen, source = (plain[0][1], plain[0][2]), "standalone"
     evidence = {f"source={source}": 1.0, "distances": min(len(distances), 8) / 4, "dropped": (
@@ -548,7 +567,8 @@ def _goals(text: str) -> tuple[list[str], dict[str, float]]:
 
 _LONG_KW = r"\blong(?:er)?(?:\s+(?:runs?|ones?))?\b|\blr\b"
 _HARD_KW = (
-    r"intervals?|\btrack\b|tempo|speed ?work|\bspeed\b|workouts?|sessions?|hill reps|\breps\b|fartlek|threshold"
+    r"intervals?|\btrack\b|tempo|\bhills\b|hill (?:reps|repeats|sprints)"
+    r"|speed ?work|\bspeed\b|workouts?|sessions?|hill reps|\breps\b|fartlek|threshold"
     r"|hard (?:runs?|days?|sessions?|efforts?)|\bhard\b|quality|parkrun|club (?:nights?|runs?)|race pace|repeats"
 )
 _STRENGTH_KW = r"strength|\blift\w*|\bgym\b|weights|\bsquat\w*|\bdeadlift\w*"
@@ -601,8 +621,12 @@ def _day_roles(text: str) -> dict[str, list[list[str]]]:
                     best = (cost, side, kind, kw.start())
             if best is not None and best[0] <= 4:
                 chosen.append((*best, days))
-        # A keyword describes the day group nearest it ("wed 8k tempo, fri 5k": the tempo is on wednesday).
-        nearest = {start: min(cost for cost, _, _, s, _ in chosen if s == start) for _, _, _, start, _ in chosen}
+        # A keyword between two day groups describes the nearer ("wed 8k tempo, fri 5k": the tempo is on
+        # wednesday); one before or after a list describes every group of it ("hard days are tue n sat").
+        nearest: dict[int, int] = {}
+        for start in {entry[3] for entry in chosen}:
+            sides = {entry[1] for entry in chosen if entry[3] == start}
+            nearest[start] = min(e[0] for e in chosen if e[3] == start) if len(sides) == 2 else 99
         for cost, _, kind, start, days in chosen:
             if kind in roles and cost <= nearest[start]:
                 roles[kind].append(days)
@@ -635,7 +659,7 @@ def read_strength_days(text: str) -> tuple[int | None, list[str]]:
             count = int(match["n"]) if match["n"] else _FREQ_WORDS[match["freq"]]
             near = clause[max(0, match.start() - 30): match.end() + 20]
             right_before = clause[max(0, match.start() - 12): match.start()]
-            if not re.search(_STRENGTH_KW, near) or re.search(r"\brun\w*\s*$", right_before):
+            if not re.search(_STRENGTH_KW, near) or re.search(r"\brun\w*\s*(?:about|around|~)?\s*$", right_before):
                 continue
             if re.search(r"\bruns?\b|running", clause[match.start(): match.end() + 3]):
                 continue
@@ -660,7 +684,8 @@ _EQUIPMENT_RES = {
     "box": r"plyo box|\bbox(?:es)?\b(?!\s*jumps?)|\bstep\b(?!-|\s*ups?)",
     "bands": r"(?<!it )(?<!it-)\b(?:resistance |mini ?|loop )?bands?\b(?!\s*syndrome)|theraband",
     "gym": r"gym membership|full gym|gym access|access to a gym|(?:my|local|work|commercial) gym\b"
-           r"|gym at (?:work|home)|go to the gym|(?<!newbie )(?<!beginner )(?<!new )at the gym"
+           r"|gym at (?:my )?(?:work|home|uni|school|college)|free gym|go to the gym"
+           r"|(?<!newbie )(?<!beginner )(?<!new )at the gym"
            r"|^\s*(?:a |the )?gym\s*$|equipment:\s*gym",
 }
 _NO_EQUIPMENT_RE = re.compile(
@@ -696,6 +721,8 @@ def read_equipment(text: str) -> list[str] | None:
                 if _NOT_HAVING_RE.search(clause[: match.start()]):
                     continue
                 found.add(item)
+    if "gym" in found:
+        return ["gym"]  # a gym has the barbells, dumbbells and boxes: "a gym with barbells" is a gym
     if found:
         return [item for item in _EQUIPMENT_RES if item in found]
     return [] if said_none else None
