@@ -455,15 +455,6 @@ def _clause_labels(text: str) -> tuple[tuple[str, float], ...]:
     return tuple(found)
 
 
-def _support(text: str, label: str) -> float:
-    """How strongly the classifier finds `label` ('goals:hills') in the message's likeliest clause for it."""
-    labels = _classifier().labels
-    if label not in labels:
-        return 0.0
-    index = labels.index(label)
-    return max((row[index] for row in _clause_rows(text)), default=0.0)
-
-
 # A clause must make its label this likely before the reader takes it; below, the conversation asks.
 LEVEL_CONFIDENCE = 0.55
 GOAL_CONFIDENCE = 0.5
@@ -489,8 +480,7 @@ def _level(text: str) -> tuple[str | None, dict[str, float]]:
     """read_level on folded text, with the evidence for it: which reader found it and how sure it was."""
     found = _read_level_words(text)
     if found is not None:
-        # The words decide; how much the classifier agrees is evidence for the gate ("beginner runner").
-        return found, {"source=words": 1.0, "p": 1.0, "support": _support(text, f"level:{found}")}
+        return found, {"source=words": 1.0, "p": 1.0}
     # Descriptions ("never touched a barbell", "bench 100kg"): the classifier's most confident clause.
     hits = _classified("level", text, LEVEL_CONFIDENCE)
     if len({level for level, _ in hits}) != 1:
@@ -552,8 +542,7 @@ def read_goals(text: str) -> list[str]:
 def _goals(text: str) -> tuple[list[str], dict[str, float]]:
     """read_goals on folded text, with the evidence for them (which reader, how sure, how many)."""
     found = {goal for goal, pattern in _GOAL_COMPILED.items() if pattern.search(text)}
-    evidence = {"source=words": 1.0, "p": 1.0,
-                "support": min((_support(text, f"goals:{goal}") for goal in found), default=0.0)}
+    evidence = {"source=words": 1.0, "p": 1.0}
     if not found:
         hits = _classified("goals", text, GOAL_CONFIDENCE)
         found = {goal for goal, _ in hits}
@@ -933,7 +922,8 @@ def _upcoming_race_distance(text: str) -> str | None:
     """The distance of a race the runner says is coming up ('a half in april'), when no date is given."""
     for part in _split_clauses(text)[:MAX_CLAUSES]:
         hits = sorted((m.start(), m.end(), name) for name, pattern in RACE_DISTANCE_WORDS
-                      for m in re.finditer(pattern, part) if not _WEEK_AFTER_RE.match(part[m.end(): m.end() + 20]))
+                      for m in itertools.islice(re.finditer(pattern, part), MAX_DISTANCES)
+                      if not _WEEK_AFTER_RE.match(part[m.end(): m.end() + 20]))
         for start, end, name in hits:
             before, after = part[max(0, start - 40): start], part[end: end + 30]
             if _UPCOMING_BEFORE_RE.search(before) or _UPCOMING_AFTER_RE.search(after):
@@ -944,6 +934,7 @@ def _upcoming_race_distance(text: str) -> str | None:
 def warm_up() -> None:
     """Load the vocabulary, train the classifiers and load dateparser's data now, not on a member's message."""
     _classifier()
+    confidence_model()
     _parse_span("in 1 week", dt.date(2026, 1, 1))
     _parse_span("jan 10", dt.date(2026, 1, 1))
 
