@@ -43,7 +43,7 @@ def message(pool: list[str], length: int, rng: random.Random) -> str:
 
 def read(text: str) -> float:
     for cached in (intake._normalise, intake._parse_message, intake._split_sentences, intake._split_clauses,
-                   intake._clause_labels):
+                   intake._clause_rows, intake.read_with_evidence):
         cached.cache_clear()
     start = time.perf_counter()
     intake.classify_message(text)

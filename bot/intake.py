@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import itertools
+import math
 import re
 from typing import Any, Literal
 
@@ -30,28 +31,31 @@ class ParseResult(BaseModel):
     fields: dict[str, Any] = Field(default_factory=dict)
     missing: list[str] = Field(default_factory=list)
     problems: list[str] = Field(default_factory=list)
+    # How sure the reader is of each field it kept (0-1, from rules/intake_confidence.yaml); below a field's
+    # threshold the field is left out, so the conversation asks instead of guessing.
+    confidence: dict[str, float] = Field(default_factory=dict)
 
 
 # --------------------------------------------------------------------------------------------
 # Shared pieces
 
-_DAY_WORDS = {
-    "mon": "mon", "mons": "mon", "monday": "mon", "mondays": "mon",
-    "tue": "tue", "tues": "tue", "tuesday": "tue", "tuesdays": "tue",
-    "wed": "wed", "weds": "wed", "wednesday": "wed", "wednesdays": "wed",
-    "thu": "thu", "thur": "thu", "thurs": "thu", "thursday": "thu", "thursdays": "thu",
-    "fri": "fri", "fris": "fri", "friday": "fri", "fridays": "fri",
-    "sat": "sat", "sats": "sat", "saturday": "sat", "saturdays": "sat",
-    "sun": "sun", "suns": "sun", "sunday": "sun", "sundays": "sun",
-}
-_DAY_RE = re.compile(r"\b(" + "|".join(sorted(_DAY_WORDS, key=len, reverse=True)) + r")\b")
 
-_MONTHS = {
-    "jan": 1, "january": 1, "feb": 2, "february": 2, "mar": 3, "march": 3, "apr": 4, "april": 4,
-    "may": 5, "jun": 6, "june": 6, "jul": 7, "july": 7, "aug": 8, "august": 8, "sep": 9, "sept": 9,
-    "september": 9, "oct": 10, "october": 10, "nov": 11, "november": 11, "dec": 12, "december": 12,
-}
-_MONTH = "(" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
+@functools.lru_cache(maxsize=1)
+def words() -> dict[str, Any]:
+    """The chat reader's word lists (rules/intake_words.yaml): days, months, time markers, race cues."""
+    data, _ = read_yaml(get_settings().rules_dir / "intake_words.yaml")
+    return data
+
+
+def _alternation(phrases: Any) -> str:
+    """A regex alternative of plain phrases, longest first, each matched as whole words."""
+    return "|".join(re.escape(p).replace(r"\ ", r"\s+") for p in sorted(set(phrases), key=len, reverse=True))
+
+
+_DAY_WORDS = {form: day for day, forms in words()["days"].items() for form in forms}
+_DAY_RE = re.compile(r"\b(" + _alternation(_DAY_WORDS) + r")\b")
+_MONTHS = {name: int(number) for number, names in words()["months"].items() for name in names}
+_MONTH = "(" + _alternation(_MONTHS) + r")\.?"
 _SMALL_NUMBERS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
                   "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12}
 
@@ -63,6 +67,9 @@ def vocabulary() -> Vocabulary:
 
 
 _ISH_RE = re.compile(r"(\d)\s*-?ish\b")
+_TIMES_GLUED_RE = re.compile(r"\b(\d)x(\d)")
+# "between 30 and 40 k" is the range 30-40 k.
+_BETWEEN_RE = re.compile(r"\bbetween\s+(\d+(?:[.,]\d+)?)\s*(?:and|&)\s*(\d+(?:[.,]\d+)?)\b")
 
 
 @functools.lru_cache(maxsize=256)
@@ -76,7 +83,8 @@ def _normalise(text: str) -> str:
         text = text.replace(fancy, plain)
     text = _ISH_RE.sub(r"\1", vocabulary().normalise(text))  # "50-ish miles" is 50 miles
     # "thirty miles", "twenty five km": text2num writes them as digits ("one"/"a" are left alone).
-    return alpha2digit(text, "en")
+    text = _BETWEEN_RE.sub(r"\1-\2", alpha2digit(text, "en"))
+    return _TIMES_GLUED_RE.sub(r"\1 x \2", text)  # "3x4 miles" is 3 x 4 miles
 
 
 _SENTENCE_END_RE = re.compile(r"(?<!\d)[.!?;\n]+|[.!?;\n]+(?!\d)")
@@ -115,7 +123,7 @@ def _clauses(text: str) -> list[str]:
 # a day of a day-by-day list, the long run, a race ("a faster 10k"), or the past ("ran 70k at uni, now 25k").
 
 _NUM = r"\d{1,3}(?:_\d{3})+|\d+(?:[.,]\d+)?"
-_UNIT = r"kilometres|kilometers|kilometre|kilometer|miles|mile|kms|km|mpw|kpw|mi|k"
+_UNIT = r"kilometres|kilometers|kilometre|kilometer|miles|mile|kms|km|mpw|kpw|mi|ks|k"
 # A dash glued to the number after a space is a minus sign ("-5km"); after a word it is a hyphen ("sub-20").
 _DISTANCE_RE = re.compile(
     rf"(?:(?P<sign>(?<![\w-])-)|(?<![\w.,-]))(?P<num>{_NUM})\+?(?:\s*(?:-|to)\s*(?P<num2>{_NUM}))?\s*"
@@ -137,16 +145,12 @@ _RACE_BEFORE_RE = re.compile(
 # "faster at 10k", "a PR over 5k": a race word just before the distance makes it a race, not a week.
 _RACE_WORD_NEAR_RE = re.compile(r"\b(?:faster|quicker|pb|pr|personal best|sub|race|racing)\b[\w\s]{0,6}$")
 _RACE_AFTER_RE = re.compile(r"^\s*(?:-?\s*)?(?:ultra|race|pb|pr|time|run\b|runner|trail|marathon|er\b|r\b)")
-_NOW_RE = re.compile(
-    r"\b(?:now|currently|these days|at the moment|at present|right now|nowadays|usually|normally|typically)\b"
-)
-_PAST_RE = re.compile(
-    r"\b(?:used to|at uni|in college|at college|back when|back in (?:the day|\d{4}|college|uni|school|my)"
-    r"|years ago|previously|was|were|peaked|"
-    r"in my (?:twenties|thirties|prime)|before (?:the|my) (?:injury|baby|fracture)|big block|peak\w*|at most)\b"
-)
+_NOW_RE = re.compile(r"\b(?:" + _alternation(words()["markers"]["now"]) + r")\b")
+# "back in 2019" is the past however it is worded; the rest are the words in rules/intake_words.yaml.
+_PAST_RE = re.compile(r"\b(?:" + _alternation(words()["markers"]["past"]) + r"|back in \d{4})\b")
 _LONG_BEFORE_RE = re.compile(
-    r"\blong(?:est)?(?:\s+(?:runs?|ones?))?(?:\s+(?:is|of|was|are|usually|normally|~|about|around|up to)){0,3}\s*$"
+    r"\b(?:long(?:est)?|lr)(?:\s+(?:runs?|ones?))?"
+    r"(?:\s+(?:is|of|was|are|usually|normally|~|about|around|up to|maybe|probably|like)){0,3}\s*$"
 )
 _LONG_AFTER_RE = re.compile(r"^\s*(?:long\b|longest\b|for (?:my|the) long)")
 _FROM_BEFORE_RE = re.compile(r"\bfrom\s*$")
@@ -180,6 +184,27 @@ _DAY_DISTANCE_RE = re.compile(
     rf"\b(?P<day>{_DAY_RE.pattern[3:-3]})\b\s*[:=-]?\s*(?P<num>\d+(?:[.,]\d+)?)\s*(?P<unit>{_UNIT})?\b"
 )
 PAST = -100
+_DISTANCE_DAY_RE = re.compile(
+    rf"(?<![\w.,-])(?P<num>\d+(?:[.,]\d+)?)\s*(?P<unit>{_UNIT})\s+(?:on\s+)?(?P<day>{_DAY_RE.pattern[3:-3]})\b"
+)
+_DAYS_AFTER_RE = re.compile(
+    rf"^\s*(?:on\s+|every\s+)?{_DAY_RE.pattern}(?:\s*(?:,|/|&|\+|\band\b)?\s*{_DAY_RE.pattern})+"
+)
+_UNITLESS_LONG_RE = re.compile(
+    r"\b(?P<num>\d+(?:[.,]\d+)?)\s+long(?:er)?\s+(?:one|run)\b"
+    r"|\blong(?:er)?\s+(?:one|run)\s+(?:of\s+)?(?:about\s+|around\s+|~)?(?P<num2>\d+(?:[.,]\d+)?)\b"
+    rf"(?!\s*(?:[.,]\d|{_UNIT}))"
+)
+_ROUND_TRIP_AFTER_RE = re.compile(r"^\s*(?:" + _alternation(words()["round_trip"]) + r")\b")
+_NOT_A_DISTANCE_RE = re.compile(r"\b(?:" + _alternation(words()["not_distances"]) + r")\b")
+_LIST_OF_RUNS_RE = re.compile(
+    rf"(?P<list>(?:{_NUM})(?:\s*(?:,|\band\b|&|\+)\s*(?:{_NUM}))+)\s*(?P<unit>{_UNIT})\b"
+)
+_COUNT_BEFORE_RE = re.compile(r"\b(?P<n>\d)\s+$")
+# Runs that add to a week of repeated runs ("10 km 3 times a week + a 15k long one on sat"): the long run,
+# or a run given its day.
+_EXTRA_RUN_BEFORE_RE = re.compile(r"(?:\+|\bplus\b|\band\b|,)\s*(?:then\s+)?(?:a|an|one|my)?\s*(?:\w+\s+)?$")
+_EXTRA_RUN_AFTER_RE = re.compile(rf"^\s*(?:\w+\s+){{0,2}}?(?:long\b|longer\b|on\s+{_DAY_RE.pattern}|{_DAY_RE.pattern})")
 _NOW_NUMBER_RE = re.compile(
     r"\b(?:now|currently|these days|nowadays|usually|normally|typically)\s+"
     rf"(?:just|only|about|around|~|at|doing|running)?\s*(?P<num>{_NUM})\b(?!\s*(?:{_UNIT})\b)"
@@ -217,8 +242,8 @@ def _clause_around(text: str, start: int, end: int) -> tuple[str, str]:
     return before[cut:], after[: stop.start()] if stop else after
 
 
-def _score_distance(text: str, match: re.Match[str]) -> tuple[int, float, str] | None:
-    """(score, weekly amount, unit) for one distance; None when it is a race, the long run or a day's run."""
+def _score_distance(text: str, match: re.Match[str]) -> tuple[int, float, str, int] | None:
+    """(score, weekly amount, unit, runs it was multiplied by) for one distance; None for a race or the long run."""
     before, after = _span(text, match.start(), match.end())
     clause_before, clause_after = _clause_around(text, match.start(), match.end())
     unit_word = match["unit"]
@@ -256,6 +281,12 @@ def _score_distance(text: str, match: re.Match[str]) -> tuple[int, float, str] |
         factor = int(each["n"])
     elif adjacent := _TIMES_RIGHT_BEFORE_RE.search(before):
         factor = int(adjacent["n"])  # "2x a week 3 miles": the runs, then the distance of each
+    elif (group := _DAYS_AFTER_RE.match(after)) and len(found := _DAY_RE.findall(group.group(0))) >= 2:
+        factor = len(found)  # "7 mi mon wed fri", "8km on mon, tue, thu and fri": one run on each day named
+    elif unit_word == "ks" and (count := _COUNT_BEFORE_RE.search(before)) and 2 <= int(count["n"]) <= 7:
+        factor = int(count["n"])  # "three 10ks a week"
+    if _ROUND_TRIP_AFTER_RE.match(after):
+        amount *= 2  # "7km each way": a run there and a run back
     if factor > 1:
         amount *= factor
         score += 3
@@ -266,12 +297,37 @@ def _score_distance(text: str, match: re.Match[str]) -> tuple[int, float, str] |
         score = PAST  # what they used to run is not this week's running, however it is worded
     elif _NOW_RE.search(clause_before):
         score += 2
-    return score, amount, _unit(unit_word)
+    return score, amount, _unit(unit_word), factor
+
+
+def _extra_runs(text: str, repeated: re.Match[str], unit: str) -> float:
+    """Runs written after a repeated run that add to its week: the long run, or a run given its day."""
+    extra = 0.0
+    for match in itertools.islice(_DISTANCE_RE.finditer(text, repeated.end()), MAX_DISTANCES):
+        if match["num2"] or match["sign"] or match["unit"] in ("mpw", "kpw"):
+            continue
+        before, after = _span(text, match.start(), match.end())
+        clause_before, clause_after = _clause_around(text, match.start(), match.end())
+        if _WEEK_AFTER_RE.match(after) or _RACE_WORD_NEAR_RE.search(before[-14:]):
+            continue
+        if _PAST_RE.search(clause_before + " " + clause_after) and not _NOW_RE.search(clause_before):
+            continue
+        if re.search(r"\blong", clause_before) or _EXTRA_RUN_AFTER_RE.match(after):
+            amount = _number(match["num"])
+            if _unit(match["unit"]) != unit:
+                amount = amount * KM_PER_MILE if unit == "km" else amount / KM_PER_MILE
+            extra += amount
+    # "+ a 15 long one", "a longer run of ten": the long run's number without its unit is in the week's unit.
+    for match in itertools.islice(_UNITLESS_LONG_RE.finditer(text, repeated.end()), 2):
+        extra += _number(match["num"] or match["num2"])
+    return extra
 
 
 def _day_by_day(text: str) -> tuple[float, str, str] | None:
     """A week written day by day ('mon 5k, wed 8k, sun 12k'): (total, unit, day of the longest run)."""
     pairs = [(m["day"], _number(m["num"]), m["unit"]) for m in _DAY_DISTANCE_RE.finditer(text)]
+    after = [(m["day"], _number(m["num"]), m["unit"]) for m in _DISTANCE_DAY_RE.finditer(text)]
+    pairs = after if len(after) > len(pairs) else pairs  # "5km monday, 10km wednesday, ..."
     if len(pairs) < 3 or not any(unit for _, _, unit in pairs):
         return None
     unit = _unit(next(unit for _, _, unit in pairs if unit))
@@ -286,43 +342,63 @@ def _run_by_run(text: str) -> tuple[float, str] | None:
     for match in itertools.islice(_RUNS_A_WEEK_RE.finditer(text), MAX_DISTANCES):
         rest = text[match.end(): match.end() + 120]
         stop = re.search(r"[.!?;\n]", rest)
-        runs = list(itertools.islice(_DISTANCE_RE.finditer(rest[: stop.start()] if stop else rest), 8))
+        rest = rest[: stop.start()] if stop else rest
+        runs = list(itertools.islice(_DISTANCE_RE.finditer(rest), 8))
         if len(runs) == int(match["n"]) and not any(run["sign"] or run["num2"] for run in runs):
             return sum(_number(run["num"]) for run in runs), _unit(runs[0]["unit"])
+        # "3 runs a week, 5, 5 and 10 miles": the numbers listed, the unit written once at the end.
+        if (listed := _LIST_OF_RUNS_RE.search(rest)) and len(
+                numbers := re.findall(_NUM, listed["list"])) == int(match["n"]):
+            return sum(_number(n) for n in numbers), _unit(listed["unit"])
     return None
 
 
 def read_mileage(text: str, loose: bool = False) -> tuple[tuple[float, str] | None, list[str]]:
     """Find the weekly running distance: ((km, unit) or None, problems). `loose` takes any distance given."""
-    text = _normalise(text)
-    distances = itertools.islice(_DISTANCE_RE.finditer(text), MAX_DISTANCES)
+    found, problems, _ = _mileage(_normalise(text), loose)
+    return found, problems
+
+
+def _mileage(text: str, loose: bool) -> tuple[tuple[float, str] | None, list[str], dict[str, float]]:
+    """read_mileage on folded text, with the evidence for its choice (the confidence gate weighs it)."""
+    # "couch to 5k" names a programme, not a run: blanked out, the same length, so positions hold.
+    text = _NOT_A_DISTANCE_RE.sub(lambda m: " " * len(m.group(0)), text)
+    distances = list(itertools.islice(_DISTANCE_RE.finditer(text), MAX_DISTANCES))
     scored = [(found, m) for m in distances if (found := _score_distance(text, m)) is not None]
     best = max(((s, i) for i, (s, _) in enumerate(scored) if s[0] + loose >= 1), default=None,
                key=lambda pair: (pair[0][0], -pair[1]))
     chosen: tuple[float, str] | None = None
+    source = ""
     if best is None or best[0][0] < 3:
         week = _day_by_day(text)
         if week is not None:
-            chosen = week[0], week[1]
+            chosen, source = (week[0], week[1]), "day-by-day"
     if chosen is None and best is not None:
-        chosen = best[0][1], best[0][2]
+        chosen, source = (best[0][1], best[0][2]), f"score-{min(best[0][0], 8)}"
+        if best[0][3] > 1 and (extra := _extra_runs(text, scored[best[1]][1], best[0][2])):
+            chosen, source = (chosen[0] + extra, chosen[1]), "composed"
     past = [s for s, _ in scored if s[0] == PAST]
     if chosen is None and past and (now := _NOW_NUMBER_RE.search(text)):
         # "used to do 60 miles a week, now just 15": the number now, in the unit of the one before.
-        chosen = _number(now["num"] or now["num_now"]), past[0][2]
-    if chosen is None:
-        chosen = _run_by_run(text)
+        chosen, source = (_number(now["num"] or now["num_now"]), past[0][2]), "now-number"
+    if chosen is None and (runs := _run_by_run(text)):
+        chosen, source = runs, "run-by-run"
     if chosen is None:
         # "48km, beginner", "45 miles.": the only distance there is, and too far for one everyday run.
-        plain = [s for s, _ in scored
-                 if s[0] >= 0 and (s[1] * KM_PER_MILE if s[2] == "mi" else s[1]) >= _STANDALONE_MIN_KM]
+        # Not in a sentence about the long run ("LR saturdays, 18-20 miles"): that is one run, however far.
+        plain = [s for s, m in scored
+                 if s[0] >= 0 and (s[1] * KM_PER_MILE if s[2] == "mi" else s[1]) >= _STANDALONE_MIN_KM
+                 and not re.search(_LONG_KW, _around(text, m.start(), m.end(), _SENTENCE_END_RE))]
         if len(plain) == 1:
-            chosen = plain[0][1], plain[0][2]
+            chosen, source = (plain[0][1], plain[0][2]), "standalone"
+    evidence = {f"source={source}": 1.0, "distances": min(len(distances), 8) / 4, "dropped": (
+        len(distances) - len(scored)) / 4, "past": float(bool(past)), "candidates": len(
+        {s[1] for s, _ in scored if s[0] >= 0}) / 4}
     if chosen is not None:
         try:
-            return parse_mileage(f"{chosen[0]:g}{chosen[1]}"), []
+            return parse_mileage(f"{chosen[0]:g}{chosen[1]}"), [], evidence
         except MileageError as exc:
-            return None, [str(exc)]
+            return None, [str(exc)], evidence
     unitless = _UNITLESS_WEEKLY_RE.search(text)
     if unitless is None and loose:
         unitless = re.fullmatch(rf"\s*(?:about|around|~)?\s*(?P<num>{_NUM})\s*", text)
@@ -330,35 +406,15 @@ def read_mileage(text: str, loose: bool = False) -> tuple[tuple[float, str] | No
         try:
             parse_mileage(unitless["num"].replace("_", ""))
         except MileageError as exc:
-            return None, [str(exc)]
-    return None, []
+            return None, [str(exc)], evidence
+    return None, [], evidence
 
 
 # --------------------------------------------------------------------------------------------
 # Strength level
 
 _NEGATED = r"(?:not|n't|never)\s+(?:a|an|really|quite|exactly|totally|complete(?:ly)?)?\s*"
-_ADVANCED_RES = [
-    r"\badvanced\b", r"comfortable (?:with|doing|squatting|lifting) (?:heavy|barbell|the barbell)",
-    r"heavy (?:squats?|lifts?|deadlifts?|barbell\w*) (?:are|is) fine",
-    r"\b(?:squat|lift|deadlift)\w*\s+heavy", r"experienced (?:lifter|in the gym|with (?:heavy|barbell))",
-    r"powerlift", r"olympic lift",
-]
-_INTERMEDIATE_RES = [
-    r"\bintermediate\b", r"lift(?:ing|ed)? regularly", r"(?:some|a bit of|bit of) (?:gym|lifting|strength)",
-    r"lifting for (?:a|\d+|a few|a couple|years|months)", r"\blift(?:ing|ed)? (?:for )?\d+ (?:years?|months)\b",
-    r"lifted (?:for|twice|once|\d|on and off|regularly)",
-    r"\b(?:i've been|been) lift(?:ing)?\b", r"\blift(?:ing)? weights\b", r"in the gym for", r"\bgym \d+ times",
-    r"(?<!should )(?<!can )(?<!could )(?<!do )(?<!when )(?<!if )\bi lift\b",
-]
-_BEGINNER_RES = [
-    r"\bbeginner\b(?!\s+runner)", r"\bnovice\b(?!\s+runner)",
-    r"new to (?:lifting|the gym|gym|strength|weights|all this|lifting weights)",
-    r"\bnever (?:really )?(?:lifted|done (?:any )?(?:strength|weights|lifting|gym)|been (?:to|in) (?:a|the) gym)",
-    r"first[- ]time lifter", r"\bno (?:lifting|strength|gym|weights?) (?:background|experience)",
-    r"\b(?:haven't|have not|not) (?:really )?lifted", r"nothing for years", r"lift(?:ed)? occasionally",
-    r"occasionally lift", r"\bnever lift",
-]
+_LEVEL_PATTERNS: dict[str, list[str]] = words()["patterns"]["level"]
 
 
 @functools.lru_cache(maxsize=1)
@@ -378,19 +434,24 @@ def _classifier() -> TextClassifier:
 
 
 @functools.lru_cache(maxsize=128)
-def _clause_labels(text: str) -> tuple[tuple[str, float], ...]:
-    """Each clause's most likely label other than `none`, with its probability (cached per message)."""
+def _clause_rows(text: str) -> tuple[tuple[float, ...], ...]:
+    """The classifier's probabilities of every label for each clause that has words (cached per message)."""
     # A clause needs a word to describe lifting or a goal: "5k 5k 5k" or "40" is left to the extractors.
     clauses = [c.strip()[:MAX_CLAUSE_CHARS] for c in _clauses(text) if _WORD_RE.search(c[:MAX_CLAUSE_CHARS])]
     clauses = clauses[:MAX_CLAUSES]
     if not clauses:
         return ()
-    model = _classifier()
+    return tuple(tuple(float(p) for p in row) for row in _classifier().probabilities(clauses))
+
+
+def _clause_labels(text: str) -> tuple[tuple[str, float], ...]:
+    """Each clause's most likely label other than `none`, with its probability."""
+    labels = _classifier().labels
     found: list[tuple[str, float]] = []
-    for row in model.probabilities(clauses):
+    for row in _clause_rows(text):
         best = max(range(len(row)), key=lambda i: row[i])
-        if model.labels[best] != "none":
-            found.append((model.labels[best], float(row[best])))
+        if labels[best] != "none":
+            found.append((labels[best], row[best]))
     return tuple(found)
 
 
@@ -412,22 +473,28 @@ def _classified(name: str, text: str, confidence: float) -> list[tuple[str, floa
 
 def read_level(text: str) -> str | None:
     """The runner's strength level from what they say, minding 'not a beginner'; None when nothing says."""
-    text = _normalise(text)
+    return _level(_normalise(text))[0]
+
+
+def _level(text: str) -> tuple[str | None, dict[str, float]]:
+    """read_level on folded text, with the evidence for it: which reader found it and how sure it was."""
     found = _read_level_words(text)
     if found is not None:
-        return found
+        return found, {"source=words": 1.0, "p": 1.0}
     # Descriptions ("never touched a barbell", "bench 100kg"): the classifier's most confident clause.
     hits = _classified("level", text, LEVEL_CONFIDENCE)
     if len({level for level, _ in hits}) != 1:
-        return None  # nothing said, or clauses that disagree: ask rather than guess
-    return hits[0][0]
+        return None, {}  # nothing said, or clauses that disagree: ask rather than guess
+    return hits[0][0], {"source=classifier": 1.0, "p": max(p for _, p in hits)}
 
 
 _NOT_BEGINNER_RE = re.compile(_NEGATED + r"(?:beginner|novice|new to (?:lifting|the gym|strength))")
 _NEGATED_BEFORE_RE = re.compile(_NEGATED + r"$")
-_LEVEL_RES = {level: re.compile("|".join(f"(?:{p})" for p in patterns)) for level, patterns in (
-    ("advanced", _ADVANCED_RES), ("advanced-described", _ADVANCED_RES[1:]), ("beginner", _BEGINNER_RES),
-    ("intermediate", _INTERMEDIATE_RES))}
+_LEVEL_RES = {level: re.compile("|".join(f"(?:{p})" for p in patterns)) for level, patterns in _LEVEL_PATTERNS.items()}
+# Patterns that describe a level without naming it ("comfortable with heavy squats"): with "not a beginner"
+# they tell advanced from intermediate.
+_LEVEL_RES["advanced-described"] = re.compile(
+    "|".join(f"(?:{p})" for p in _LEVEL_PATTERNS["advanced"] if "advanced" not in p))
 
 
 # "squat 1.5x bodyweight": strong enough for heavy work from 1.5x (squat) or 1.75x (deadlift); below, regular lifting.
@@ -462,59 +529,35 @@ def _in_past(text: str, match: re.Match[str]) -> bool:
 # --------------------------------------------------------------------------------------------
 # Goals
 
-_GOAL_RES: dict[str, list[str]] = {
-    "speed": [
-        r"\bfaster\b", r"\bquicker\b", r"\bbreak(?:ing)? (?:\d|the \d)", r"\bunder \d+(?::\d+)? ?(?:hours?|hrs?|min)",
-        r"(?<!top-end )(?<!top end )\bspeed\b(?!\s*(?:work|sessions?|workouts?|day))",
-        r"\bp[rb]s?\b", r"personal best", r"\bsub[- ]?\d", r"\bbq\b", r"time goal", r"\bspeedier\b",
-    ],
-    "endurance": [
-        r"marathon", r"\bultras?\b",
-        r"\b(?:50|80|100)\s*(?:k|km|miles?|mi)\b(?:\s+trail)?\s+(?:race|ultra)",
-        r"go(?:ing)? longer", r"longer (?:distances?|races?)",
-        r"\bfad(?:e|es|ing)\b",
-        r"hold (?:pace|form)", r"stamina", r"endurance", r"blow(?:ing)? up", r"hit(?:ting)? the wall",
-    ],
-    "hills": [
-        r"\btrails?\b", r"\bfells?\b", r"hilly", r"hillier", r"\bhills?\b", r"mountain", r"elevation",
-        r"\bclimb(?:s|ing)?\b", r"\buphills?\b", r"off[- ]road",
-    ],
-    "injury-resilience": [
-        r"stop getting (?:hurt|injured)", r"stay(?:ing)? healthy",
-        r"(?:scared|afraid|worried|nervous) (?:of|about) (?:getting )?(?:hurt|injur\w*)",
-        r"\b(?:stop|avoid|prevent)\w*\s+(?:getting\s+|having\s+)?(?:\w+\s+)?(?:injur\w*|hurt|splints|niggles|strains?|falls)",
-        r"\b(?:not|never)\s+(?:to\s+)?get(?:ting)?\s+(?:\w+\s+)?(?:injur\w*|hurt|splints|niggles|strains?)",
-        r"injury[- ]?(?:free|prevention|resilien\w*|resistan\w*|proof)",
-        r"prevent(?:ing)? injur", r"avoid(?:ing)? injur", r"not get(?:ting)? (?:hurt|injured)",
-        r"without getting (?:hurt|injured)",
-        r"injury resistant", r"bullet ?proof", r"\brobust\b", r"durab", r"keep getting (?:hurt|injured)",
-        r"fewer injuries", r"getting injured all the time", r"injury resilience",
-    ],
-    "power": [r"\bkick\b", r"\bsprint(?:s|ing|er)?\b", r"\bpower\b", r"explosiv\w*", r"top[- ]end speed"],
-    "general": [
-        r"\b(?:get|getting|be|become) stronger\b(?!\s+(?:on|up|uphill|for|at))", r"stronger (?:legs|runner)",
-        r"general (?:strength|fitness)", r"\bgeneral\b", r"overall strength", r"stronger overall", r"all[- ]round",
-    ],
-}
+_GOAL_RES: dict[str, list[str]] = words()["patterns"]["goals"]
 _GOAL_ORDER = list(_GOAL_RES)
 _GOAL_COMPILED = {goal: re.compile("|".join(f"(?:{p})" for p in patterns)) for goal, patterns in _GOAL_RES.items()}
 
 
 def read_goals(text: str) -> list[str]:
     """Goal ids named or implied ('PR' is speed, 'fells' is hills, 'break 50 min' is speed), in vocabulary order."""
-    text = _normalise(text)
+    return _goals(_normalise(text))[0]
+
+
+def _goals(text: str) -> tuple[list[str], dict[str, float]]:
+    """read_goals on folded text, with the evidence for them (which reader, how sure, how many)."""
     found = {goal for goal, pattern in _GOAL_COMPILED.items() if pattern.search(text)}
+    evidence = {"source=words": 1.0, "p": 1.0}
     if not found:
-        found = {goal for goal, _ in _classified("goals", text, GOAL_CONFIDENCE)}
-    return [goal for goal in _GOAL_ORDER if goal in found]
+        hits = _classified("goals", text, GOAL_CONFIDENCE)
+        found = {goal for goal, _ in hits}
+        evidence = {"source=classifier": 1.0, "p": min((p for _, p in hits), default=0.0)}
+    goals = [goal for goal in _GOAL_ORDER if goal in found]
+    return goals, {**evidence, "items": len(goals) / 3}
 
 
 # --------------------------------------------------------------------------------------------
 # Days: long run, hard sessions, strength days
 
-_LONG_KW = r"\blong(?:\s+(?:runs?|ones?))?\b|\blr\b"
+_LONG_KW = r"\blong(?:er)?(?:\s+(?:runs?|ones?))?\b|\blr\b"
 _HARD_KW = (
-    r"intervals?|\btrack\b|tempo|speed ?work|\bspeed\b|workouts?|sessions?|hill reps|\breps\b|fartlek|threshold"
+    r"intervals?|\btrack\b|tempo|\bhills\b|hill (?:reps|repeats|sprints)"
+    r"|speed ?work|\bspeed\b|workouts?|sessions?|hill reps|\breps\b|fartlek|threshold"
     r"|hard (?:runs?|days?|sessions?|efforts?)|\bhard\b|quality|parkrun|club (?:nights?|runs?)|race pace|repeats"
 )
 _STRENGTH_KW = r"strength|\blift\w*|\bgym\b|weights|\bsquat\w*|\bdeadlift\w*"
@@ -544,14 +587,16 @@ def _day_roles(text: str) -> dict[str, list[list[str]]]:
     """Group the days of each sentence and give each group to the nearest keyword: long, hard, strength."""
     roles: dict[str, list[list[str]]] = {"long": [], "hard": [], "strength": []}
     kinds = (("long", _LONG_KW), ("hard", _HARD_KW), ("strength", _STRENGTH_KW), ("other", _OTHER_KW))
+    long_costs: list[int] = []
     for sentence in _sentences(text):
         groups = list(_DAY_GROUP_RE.finditer(sentence))
         if not groups:
             continue
         keywords = [(kind, m) for kind, pattern in kinds for m in re.finditer(pattern, sentence)]
+        chosen: list[tuple[int, int, str, int, list[str]]] = []  # (cost, side, kind, keyword start, days)
         for group in groups:
             days = [_DAY_WORDS[m.group(1)] for m in _DAY_RE.finditer(group.group(0))]
-            best: tuple[int, int, str] | None = None
+            best: tuple[int, int, str, int] | None = None
             for kind, kw in keywords:
                 if kw.end() < group.start() - _NEAR or kw.start() > group.end() + _NEAR:
                     continue  # too far to describe this day: more than a few words between them
@@ -562,9 +607,22 @@ def _day_roles(text: str) -> dict[str, list[list[str]]]:
                 else:
                     continue
                 if best is None or (cost, side) < best[:2]:
-                    best = (cost, side, kind)
-            if best is not None and best[0] <= 4 and best[2] in roles:
-                roles[best[2]].append(days)
+                    best = (cost, side, kind, kw.start())
+            if best is not None and best[0] <= 4:
+                chosen.append((*best, days))
+        # A keyword between two day groups describes the nearer ("wed 8k tempo, fri 5k": the tempo is on
+        # wednesday); one before or after a list describes every group of it ("hard days are tue n sat").
+        nearest: dict[int, int] = {}
+        for start in {entry[3] for entry in chosen}:
+            sides = {entry[1] for entry in chosen if entry[3] == start}
+            nearest[start] = min(e[0] for e in chosen if e[3] == start) if len(sides) == 2 else 99
+        for cost, _, kind, start, days in chosen:
+            if kind in roles and cost <= nearest[start]:
+                roles[kind].append(days)
+                if kind == "long":
+                    long_costs.append(cost)
+    # The long run is on the day written nearest its keyword ("7 mi mon wed fri and a 12 mile long run sun").
+    roles["long"] = [days for _, days in sorted(zip(long_costs, roles["long"], strict=True), key=lambda p: p[0])]
     return roles
 
 
@@ -590,7 +648,7 @@ def read_strength_days(text: str) -> tuple[int | None, list[str]]:
             count = int(match["n"]) if match["n"] else _FREQ_WORDS[match["freq"]]
             near = clause[max(0, match.start() - 30): match.end() + 20]
             right_before = clause[max(0, match.start() - 12): match.start()]
-            if not re.search(_STRENGTH_KW, near) or re.search(r"\brun\w*\s*$", right_before):
+            if not re.search(_STRENGTH_KW, near) or re.search(r"\brun\w*\s*(?:about|around|~)?\s*$", right_before):
                 continue
             if re.search(r"\bruns?\b|running", clause[match.start(): match.end() + 3]):
                 continue
@@ -615,7 +673,8 @@ _EQUIPMENT_RES = {
     "box": r"plyo box|\bbox(?:es)?\b(?!\s*jumps?)|\bstep\b(?!-|\s*ups?)",
     "bands": r"(?<!it )(?<!it-)\b(?:resistance |mini ?|loop )?bands?\b(?!\s*syndrome)|theraband",
     "gym": r"gym membership|full gym|gym access|access to a gym|(?:my|local|work|commercial) gym\b"
-           r"|gym at (?:work|home)|go to the gym|(?<!newbie )(?<!beginner )(?<!new )at the gym"
+           r"|gym at (?:my )?(?:work|home|uni|school|college)|free gym|go to the gym"
+           r"|(?<!newbie )(?<!beginner )(?<!new )at the gym"
            r"|^\s*(?:a |the )?gym\s*$|equipment:\s*gym",
 }
 _NO_EQUIPMENT_RE = re.compile(
@@ -651,6 +710,8 @@ def read_equipment(text: str) -> list[str] | None:
                 if _NOT_HAVING_RE.search(clause[: match.start()]):
                     continue
                 found.add(item)
+    if "gym" in found:
+        return ["gym"]  # a gym has the barbells, dumbbells and boxes: "a gym with barbells" is a gym
     if found:
         return [item for item in _EQUIPMENT_RES if item in found]
     return [] if said_none else None
@@ -678,9 +739,9 @@ _CUE_RE = (
     r"|playing up|\btear\b|torn|sprain\w*|gets? sore|killing|bothering|acting up|giving me grief|\bworse\b"
 )
 _NO_NIGGLES_RE = re.compile(
-    r"\bno (?:injuries|injury|niggles|issues|pain|problems)\b|nothing hurts|\bnot (?:currently )?injured\b"
+    r"\bno (?:injuries|injury|niggles|issues|problems)\b|\bnot (?:currently )?injured\b"
     r"|niggles:\s*none|(?<!stay )(?<!be )"
-    r"(?<!stay )injury[- ]free (?:at the moment|right now|currently)|currently injury[- ]free|\bno pain\b"
+    r"(?<!stay )injury[- ]free (?:at the moment|right now|currently)|currently injury[- ]free"
 )
 
 
@@ -713,7 +774,7 @@ def read_niggles(text: str) -> list[str] | None:
 def read_sharp_pain(text: str) -> bool | None:
     """True for sharp or stabbing pain, False when the runner says it isn't sharp or there is no pain."""
     text = _normalise(text)
-    if re.search(r"(?:not|no|isn't|never|n't|nothing)\s+(?:\w+\s+)?sharp|\bno pain\b|pain[- ]free", text):
+    if re.search(r"(?:not|no|isn't|never|n't|nothing)\s+(?:\w+\s+)?sharp|\bno pain\b|pain[- ]free|nothing hurts", text):
         return False
     if re.search(r"\b(?:sharp|stabbing|shooting)\b", text):
         return True
@@ -751,13 +812,8 @@ _DATE_SETTINGS: dict[str, Any] = {"PREFER_DATES_FROM": "future", "RETURN_AS_TIME
                                   "PARSERS": ["relative-time", "absolute-time"]}
 DATE_HELP = FIELDS["race_date"].accepts
 
-RACE_DISTANCE_WORDS: tuple[tuple[str, str], ...] = (
-    ("half", r"\bhalf(?:[- ]marathon)?\b|\bhm\b|21(?:[.,]1)?\s*k\b|13(?:[.,]1)?\s*mi"),
-    ("ultra", r"\bultras?\b|\b(?:50|80|100)\s*(?:k|km|miles?|mi)\b|\bcomrades\b"),
-    ("marathon", r"\bmarathon\b|\b42(?:[.,]2)?\s*k\b|26(?:[.,]2)?\s*mi"),
-    ("10k", r"\b10\s*(?:k|km)\b"),
-    ("5k", r"\b5\s*(?:k|km)\b|\bparkrun\b"),
-)
+# (distance id, pattern) in the order rules/intake_words.yaml lists them: the first wins at one place.
+RACE_DISTANCE_WORDS: tuple[tuple[str, str], ...] = tuple(words()["patterns"]["race_distances"].items())
 
 
 def _parse_span(span: str, today: dt.date) -> dt.date | None:
@@ -858,9 +914,27 @@ def read_race_distance(text: str) -> str | None:
     return min(hits)[1]
 
 
+_UPCOMING_BEFORE_RE = re.compile(r"\b(?:" + _alternation(words()["upcoming_race"]["before"]) + r")\b")
+_UPCOMING_AFTER_RE = re.compile(r"\b(?:" + _alternation(words()["upcoming_race"]["after"]) + r")\b")
+
+
+def _upcoming_race_distance(text: str) -> str | None:
+    """The distance of a race the runner says is coming up ('a half in april'), when no date is given."""
+    for part in _split_clauses(text)[:MAX_CLAUSES]:
+        hits = sorted((m.start(), m.end(), name) for name, pattern in RACE_DISTANCE_WORDS
+                      for m in itertools.islice(re.finditer(pattern, part), MAX_DISTANCES)
+                      if not _WEEK_AFTER_RE.match(part[m.end(): m.end() + 20]))
+        for start, end, name in hits:
+            before, after = part[max(0, start - 40): start], part[end: end + 30]
+            if _UPCOMING_BEFORE_RE.search(before) or _UPCOMING_AFTER_RE.search(after):
+                return name
+    return None
+
+
 def warm_up() -> None:
     """Load the vocabulary, train the classifiers and load dateparser's data now, not on a member's message."""
     _classifier()
+    confidence_model()
     _parse_span("in 1 week", dt.date(2026, 1, 1))
     _parse_span("jan 10", dt.date(2026, 1, 1))
 
@@ -890,6 +964,13 @@ def parse_message(text: str, today: dt.date) -> ParseResult:
 
 @functools.lru_cache(maxsize=128)
 def _parse_message(text: str, today: dt.date) -> ParseResult:
+    read, evidence = read_with_evidence(text, today)
+    return gate(read, evidence)
+
+
+@functools.lru_cache(maxsize=128)
+def read_with_evidence(text: str, today: dt.date) -> tuple[ParseResult, dict[str, dict[str, float]]]:
+    """Everything the reader finds, before the confidence gate, and each field's evidence (features)."""
     problems: list[str] = []
     text = str(text or "")
     if len(text) > MAX_CHARS:
@@ -903,15 +984,18 @@ def _parse_message(text: str, today: dt.date) -> ParseResult:
         norm = " . ".join(part for part in _QUESTION_SPLIT_RE.split(norm)
                           if part.strip() and not _is_question(part.strip()))
         if not norm:
-            return ParseResult(fields={}, missing=list(REQUIRED), problems=problems)
+            return ParseResult(fields={}, missing=list(REQUIRED), problems=problems), {}
+    evidence: dict[str, dict[str, float]] = {}
 
-    mileage, found_problems = read_mileage(norm)
+    mileage, found_problems, evidence["weekly_km"] = _mileage(norm, loose=False)
     problems += found_problems
     if mileage:
         fields["weekly_km"], fields["unit"] = mileage
-    if level := read_level(norm):
+    level, evidence["level"] = _level(norm)
+    if level:
         fields["level"] = level
-    if goals := read_goals(norm):
+    goals, evidence["goals"] = _goals(norm)
+    if goals:
         fields["goals"] = goals
     per_week, found_problems = read_strength_days(norm)
     problems += found_problems
@@ -949,12 +1033,69 @@ def _parse_message(text: str, today: dt.date) -> ParseResult:
         distance = distance or (named.pop() if len(named) == 1 else None)
         if distance:
             fields["race_distance"] = distance
+            evidence["race_distance"] = {"source=with-date": 1.0}
     elif says_no_race(norm):
         fields["race_date"] = None
+    elif distance := _upcoming_race_distance(norm):
+        fields["race_distance"] = distance  # "training for the Tokyo marathon": a race, its date still to ask
+        evidence["race_distance"] = {"source=upcoming": 1.0}
     if (week := _day_by_day(norm)) and week[2] and "long_run_day" not in fields:
         fields["long_run_day"] = week[2]
     missing = [name for name in REQUIRED if name not in fields]
-    return ParseResult(fields=fields, missing=missing, problems=problems)
+    shared = {"question": float("?" in norm), "past": float(bool(_PAST_RE.search(norm)))}
+    for name, value in fields.items():
+        found = evidence.setdefault(name, {"source=words": 1.0})
+        if isinstance(value, list):
+            found["items"] = len(value) / 3
+        for key, number in shared.items():
+            found.setdefault(key, number)
+    return ParseResult(fields=fields, missing=missing, problems=problems), evidence
+
+
+# --------------------------------------------------------------------------------------------
+# The confidence gate
+#
+# Each field the reader finds comes with evidence (which reader found it, how sure a classifier was, how
+# many distances or clauses the message has, past-tense words...). A logistic model per field, fitted on
+# the labelled messages (`python -m bot parse --calibrate`), turns the evidence into the probability that
+# the field is right; a field below its threshold is dropped and asked. Thresholds are chosen so that a
+# field silently wrong costs several times a question asked (bot/commands/parse.py, CV figures in README).
+
+
+@functools.lru_cache(maxsize=1)
+def confidence_model() -> dict[str, Any]:
+    """Per field: intercept, weights by evidence name, threshold (rules/intake_confidence.yaml; {} if absent)."""
+    path = get_settings().rules_dir / "intake_confidence.yaml"
+    if not path.exists():
+        return {}
+    data, _ = read_yaml(path)
+    return dict(data.get("fields") or {})
+
+
+def field_confidence(model: dict[str, Any], evidence: dict[str, float]) -> float:
+    """The probability, under one field's fitted model, that a field read with this evidence is right."""
+    score = float(model.get("intercept", 0.0))
+    weights = model.get("weights") or {}
+    score += sum(float(weights.get(name, 0.0)) * value for name, value in evidence.items())
+    return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, score))))
+
+
+def gate(read: ParseResult, evidence: dict[str, dict[str, float]],
+         models: dict[str, Any] | None = None) -> ParseResult:
+    """Keep the fields the reader is sure enough of; the rest become missing (asked), never guessed."""
+    models = confidence_model() if models is None else models
+    fields = dict(read.fields)
+    confidence: dict[str, float] = {}
+    for name in list(fields):
+        if name == "unit" or name not in models:
+            continue
+        confidence[name] = round(field_confidence(models[name], evidence.get(name, {})), 3)
+        if confidence[name] < float(models[name].get("threshold", 0.0)):
+            del fields[name]
+            if name == "weekly_km":
+                fields.pop("unit", None)
+    missing = [name for name in REQUIRED if name not in fields]
+    return ParseResult(fields=fields, missing=missing, problems=list(read.problems), confidence=confidence)
 
 
 _PLAN_REQUEST_RE = re.compile(r"\b(?:plan|programme|program|routine|get started|sign me up|start)\b")
@@ -962,10 +1103,16 @@ _PLAN_REQUEST_RE = re.compile(r"\b(?:plan|programme|program|routine|get started|
 
 def classify_message(text: str) -> MessageKind:
     """'intake' for a message with profile facts (or asking for a plan), 'question' for the FAQ, else 'smalltalk'."""
+    if not _normalise(str(text or "")[:MAX_CHARS]).strip():
+        return "smalltalk"
+    return message_kind(text, parse_message(str(text or ""), dt.date.today()))
+
+
+def message_kind(text: str, read: ParseResult) -> MessageKind:
+    """The kind of a message (see classify_message) given what the reader kept from it."""
     norm = _normalise(str(text or "")[:MAX_CHARS])
     if not norm.strip():
         return "smalltalk"
-    read = parse_message(str(text or ""), dt.date.today())
     facts = [name for name in read.fields if name != "unit"]
     question = _is_question(norm)
     if read.problems and not question:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import math
 import sys
 from collections import Counter
 from dataclasses import dataclass, field
@@ -34,6 +35,13 @@ def register(subparsers: Any) -> None:
                         help="the date to read relative dates from (YYYY-MM-DD)")
     parser.add_argument("--evaluate", metavar="FILE", type=Path,
                         help="a labelled file (today:, messages: [{text, expect, kind}]) to score the reader on")
+    parser.add_argument("--cv", metavar="FILE", type=Path, nargs="*",
+                        help="cross-validate the confidence gate on labelled files (default: the dev files)")
+    parser.add_argument("--calibrate", metavar="FILE", type=Path, nargs="*",
+                        help="fit the confidence gate on labelled files (default: the dev files) and write "
+                             "rules/intake_confidence.yaml")
+    parser.add_argument("--silent-cost", type=float, default=SILENT_COST,
+                        help=f"how many questions asked one silently wrong field costs (default {SILENT_COST:g})")
     parser.set_defaults(func=handle)
 
 
@@ -125,55 +133,193 @@ def sorted_like(name: str, values: list[Any]) -> list[Any]:
     return sorted(values, key=lambda v: order.index(v) if order and v in order else 99)
 
 
-def evaluate(path: Path) -> Evaluation:
-    """Read every message of a labelled file and score it field by field; DataFileError if the file is bad."""
+def labelled_messages(path: Path) -> list[tuple[str, dict[str, str], str | None, dt.date]]:
+    """(text, expected fields as comparable strings, expected kind, today) per message of a labelled file."""
     data, _ = read_yaml(path)
     if not isinstance(data, dict) or not isinstance(data.get("messages"), list):
         raise DataFileError([f"{path}: expected `today:` and `messages: [{{text, expect, kind}}]`"])
     today = data.get("today") or dt.date.today()
     if isinstance(today, str):
         today = dt.date.fromisoformat(today)
-    result = Evaluation()
+    out = []
     for number, entry in enumerate(data["messages"], start=1):
         where = f"{path}: message {number}"
         if not isinstance(entry, dict) or not isinstance(entry.get("text"), str):
             raise DataFileError([f"{where}: each message needs `text` and `expect`"])
-        expected = _expected_fields(entry.get("expect") or {}, where)
-        kind = classify_message(entry["text"])
+        out.append((entry["text"], _expected_fields(entry.get("expect") or {}, where), entry.get("kind"), today))
+    return out
+
+
+def evaluate(path: Path) -> Evaluation:
+    """Read every message of a labelled file and score it field by field; DataFileError if the file is bad."""
+    result = Evaluation()
+    for text, expected, kind_wanted, today in labelled_messages(path):
+        kind = classify_message(text)
         # As in chat: a message taken for a question goes to the FAQ, and nothing is read from it.
-        got = _read_fields(parse_message(entry["text"], today).fields) if kind == "intake" else {}
-        result.total += 1
-        if entry.get("kind") and kind == entry["kind"]:
-            result.kinds_right += 1
-        wrong = asked = False
-        notes = []
-        for name in sorted(set(expected) | set(got)):
-            score = result.fields.setdefault(name, FieldScore())
-            want, have = expected.get(name), got.get(name)
-            if want == have:
-                score.right += 1
-                continue
-            if have is None:
-                score.missing += 1
-                asked = True
-            elif want is None:
-                score.extra += 1
-                wrong = True
-            else:
-                score.wrong += 1
-                wrong = True
-            score.confusion[(want or "-", have or "(asked)")] += 1
-            notes.append(f"{name}: expected {want or '-'}, read {have or '(asked)'}")
-        if wrong:
-            result.silently_wrong += 1
-        elif asked:
-            result.asked += 1
-        else:
-            result.all_right += 1
-        if notes:
-            tag = "WRONG" if wrong else "ASKED"
-            result.misses.append(f"{tag} {entry['text'][:90]!r}\n    " + "\n    ".join(notes))
+        got = _read_fields(parse_message(text, today).fields) if kind == "intake" else {}
+        score_message(result, text, expected, got, kind_wanted == kind if kind_wanted else False)
     return result
+
+
+def score_message(result: Evaluation, text: str, expected: dict[str, str], got: dict[str, str],
+                  kind_right: bool) -> None:
+    """Add one message's outcome to `result`: every field right, a field silently wrong, or asked."""
+    result.total += 1
+    result.kinds_right += kind_right
+    wrong = asked = False
+    notes = []
+    for name in sorted(set(expected) | set(got)):
+        score = result.fields.setdefault(name, FieldScore())
+        want, have = expected.get(name), got.get(name)
+        if want == have:
+            score.right += 1
+            continue
+        if have is None:
+            score.missing += 1
+            asked = True
+        elif want is None:
+            score.extra += 1
+            wrong = True
+        else:
+            score.wrong += 1
+            wrong = True
+        score.confusion[(want or "-", have or "(asked)")] += 1
+        notes.append(f"{name}: expected {want or '-'}, read {have or '(asked)'}")
+    if wrong:
+        result.silently_wrong += 1
+    elif asked:
+        result.asked += 1
+    else:
+        result.all_right += 1
+    if notes:
+        tag = "WRONG" if wrong else "ASKED"
+        result.misses.append(f"{tag} {text[:90]!r}\n    " + "\n    ".join(notes))
+
+
+# --------------------------------------------------------------------------------------------
+# Calibrating the confidence gate (bot/intake.py `gate`) on labelled messages, and cross-validating it
+
+# The labelled messages the gate learns from: the dev set and the spent blind set (now development data).
+DEV_FILES = (Path("tests/data/intake_labelled.yaml"), Path("tests/data/intake_blind2.yaml"))
+# A field read silently wrong costs this many questions asked: the gate keeps a field only when, at its
+# probability, keeping it right pays for keeping it wrong this many times over (README: CV figures).
+SILENT_COST = 4.0
+FOLDS = 5
+
+
+@dataclass
+class Sample:
+    """One labelled message read once, before the gate: what to compare, and each field's evidence."""
+
+    text: str
+    expected: dict[str, str]
+    kind: str | None
+    read: Any
+    evidence: dict[str, dict[str, float]]
+
+
+def read_samples(paths: tuple[Path, ...] | list[Path]) -> list[Sample]:
+    """Every labelled message of `paths`, read by the chat reader without its gate."""
+    from bot.intake import read_with_evidence
+
+    samples = []
+    for path in paths:
+        for text, expected, kind, today in labelled_messages(path):
+            read, evidence = read_with_evidence(text, today)
+            samples.append(Sample(text, expected, kind, read, evidence))
+    return samples
+
+
+def _rows(samples: list[Sample]) -> dict[str, tuple[list[dict[str, float]], list[int]]]:
+    """Per field: the evidence of each read and whether that read was right (1) or silently wrong (0)."""
+    rows: dict[str, tuple[list[dict[str, float]], list[int]]] = {}
+    for sample in samples:
+        got = _read_fields(sample.read.fields)
+        for name in sample.read.fields:
+            if name == "unit":
+                continue
+            shown = "weekly" if name == "weekly_km" else name
+            xs, ys = rows.setdefault(name, ([], []))
+            xs.append(sample.evidence.get(name, {}))
+            ys.append(int(got.get(shown) == sample.expected.get(shown)))
+    return rows
+
+
+def fit_gate(samples: list[Sample], silent_cost: float = SILENT_COST) -> dict[str, Any]:
+    """Fit each field's model of 'this read is right' and its threshold: rules/intake_confidence.yaml's content.
+
+    With calibrated probabilities, keeping a field pays when p > cost x (1 - p), so the threshold is
+    cost / (1 + cost) for every field (0.8 at a cost of 4); no threshold is tuned to the data.
+    """
+    from sklearn.feature_extraction import DictVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    threshold = round(silent_cost / (1 + silent_cost), 4)
+    models: dict[str, Any] = {}
+    for name, (xs, ys) in sorted(_rows(samples).items()):
+        if len(ys) - sum(ys) < 3 or sum(ys) < 3:
+            # Too few of one outcome to learn from: the field's share of right reads (smoothed), no evidence.
+            share = (sum(ys) + 1) / (len(ys) + 2)
+            models[name] = {"intercept": round(math.log(share / (1 - share)), 4), "weights": {},
+                            "threshold": threshold, "reads": len(ys), "right": sum(ys)}
+            continue
+        vectorizer = DictVectorizer(sparse=False)
+        model = LogisticRegression(C=1.0, max_iter=1000).fit(vectorizer.fit_transform(xs), ys)
+        weights = {feature: round(float(w), 4) for feature, w in zip(vectorizer.feature_names_, model.coef_[0],
+                                                                       strict=True) if abs(w) > 1e-6}
+        models[name] = {"intercept": round(float(model.intercept_[0]), 4), "weights": weights,
+                        "threshold": threshold, "reads": len(ys), "right": sum(ys)}
+    return models
+
+
+def gated_evaluation(samples: list[Sample], models: dict[str, Any]) -> Evaluation:
+    """Score samples read through the gate with `models` (as evaluate() does, without reading them again)."""
+    from bot.intake import gate, message_kind
+
+    result = Evaluation()
+    for sample in samples:
+        kept = gate(sample.read, sample.evidence, models)
+        kind = message_kind(sample.text, kept)
+        got = _read_fields(kept.fields) if kind == "intake" else {}
+        score_message(result, sample.text, sample.expected, got, bool(sample.kind) and sample.kind == kind)
+    return result
+
+
+def cross_validate(samples: list[Sample], silent_cost: float = SILENT_COST, folds: int = FOLDS) -> Evaluation:
+    """Fit the gate on all folds but one and score the held-out fold, for each fold; the outcomes summed."""
+    total = Evaluation()
+    for fold in range(folds):
+        train = [s for i, s in enumerate(samples) if i % folds != fold]
+        test = [s for i, s in enumerate(samples) if i % folds == fold]
+        part = gated_evaluation(test, fit_gate(train, silent_cost))
+        total.total += part.total
+        total.all_right += part.all_right
+        total.silently_wrong += part.silently_wrong
+        total.asked += part.asked
+        total.kinds_right += part.kinds_right
+        total.misses += part.misses
+        for name, score in part.fields.items():
+            into = total.fields.setdefault(name, FieldScore())
+            into.right += score.right
+            into.wrong += score.wrong
+            into.extra += score.extra
+            into.missing += score.missing
+            into.confusion.update(score.confusion)
+    return total
+
+
+def write_gate(models: dict[str, Any], path: Path, sources: list[Path], silent_cost: float) -> None:
+    """Write the fitted gate as rules/intake_confidence.yaml, with a header saying how it was made."""
+    import yaml
+
+    header = (
+        "# The chat reader's confidence gate (bot/intake.py `gate`): per field, a logistic model of 'this read is\n"
+        "# right' over the reader's evidence, and the probability below which the field is asked, not kept.\n"
+        f"# Written by `python -m bot parse --calibrate` from {', '.join(str(p) for p in sources)}\n"
+        f"# (a field silently wrong costs {silent_cost:g} questions asked). Do not edit by hand: calibrate again.\n"
+    )
+    path.write_text(header + yaml.safe_dump({"silent_cost": silent_cost, "fields": models}, sort_keys=True),
+                    encoding="utf-8")
 
 
 def print_evaluation(result: Evaluation, verbose: bool = True) -> None:
@@ -210,6 +356,8 @@ def handle(args: argparse.Namespace) -> int:
             return 2
         print_evaluation(result)
         return 0
+    if args.cv is not None or args.calibrate is not None:
+        return _gate_command(args)
     if args.text is None:
         print("error: give a message to read, in quotes, or --evaluate FILE", file=sys.stderr)
         return 2
@@ -232,4 +380,29 @@ def handle(args: argparse.Namespace) -> int:
     print("Missing: " + (", ".join(result.missing) if result.missing else "nothing"))
     for problem in result.problems:
         print(f"Problem: {problem}")
+    return 0
+
+
+def _gate_command(args: argparse.Namespace) -> int:
+    """--cv: print cross-validated figures with and without the gate; --calibrate: fit it and write it."""
+    from bot.config import get_settings
+
+    sources = list(args.cv or args.calibrate or DEV_FILES)
+    if not 0 < args.silent_cost <= 100:
+        print("error: --silent-cost must be a number above 0 and at most 100", file=sys.stderr)
+        return 2
+    try:
+        samples = read_samples(sources)
+    except (DataFileError, ValueError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.calibrate is not None:
+        path = get_settings().rules_dir / "intake_confidence.yaml"
+        write_gate(fit_gate(samples, args.silent_cost), path, sources, args.silent_cost)
+        print(f"Wrote {path} from {len(samples)} messages.")
+        return 0
+    print(f"Without the gate ({len(samples)} messages):")
+    print_evaluation(gated_evaluation(samples, {}), verbose=False)
+    print(f"\nWith the gate, {FOLDS}-fold cross-validation (fitted on 4 folds, scored on the fifth):")
+    print_evaluation(cross_validate(samples, args.silent_cost), verbose=True)
     return 0
