@@ -48,7 +48,7 @@ def synthetic(base: FaqBase, count: int, seed: int = 7) -> list[dict]:
     letters = "abcdefghijklmnopqrstuvwxyz"
     new_words = ["".join(rng.choice(letters) for _ in range(rng.randint(4, 10))) for _ in range(3000)]
     entries = [e.model_dump() for e in base.entries]
-    answer = "A short answer{% if has_profile %} for a {{ level }} runner{% endif %}."
+    answer = "A short answer."
     while len(entries) < count:
         number = len(entries)
 
