@@ -32,6 +32,7 @@ import math
 import os
 import re
 import tempfile
+import zipfile
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -225,6 +226,17 @@ def _tfidf(blocks: Sequence[TfidfBlock], texts: Sequence[str]) -> sp.csr_matrix:
 _ANALYZERS: dict[str, Callable[[str], list[str]]] = {"words": word_grams, "chars": char_grams}
 
 
+def _times(rows: np.ndarray, matrix: np.ndarray) -> np.ndarray:
+    """The product of rows and a matrix; one row as a matrix-vector product (see below).
+
+    BLAS does a matrix-vector product without the thread start-up a matrix product pays, which made one
+    question ten times slower on a busy machine.
+    """
+    if len(rows) == 1:
+        return (matrix.T @ rows[0])[None, :]
+    return rows @ matrix
+
+
 @dataclass(frozen=True)
 class _Rows:
     """Texts as features: TF-IDF (sparse) and embeddings (dense, or None), and each row's joint length."""
@@ -257,7 +269,7 @@ class _Rows:
         """Cosine similarity of every row here (rows) with every row of `other` (columns), in the joint space."""
         dots = (self.tfidf @ other.columns).toarray()
         if self.dense is not None and other.dense is not None:
-            dots += self.dense @ other.dense.T
+            dots += _times(self.dense, other.dense.T)
         return dots / self.norms[:, None] / other.norms[None, :]
 
 
@@ -359,7 +371,7 @@ class TextClassifier:
         # float32 on both sides: a float64 row would make scipy copy the whole weight matrix to float64.
         scores = np.asarray(rows.tfidf.astype(np.float32) @ self.weights[:width], dtype=np.float64) + self.intercepts
         if rows.dense is not None and len(self.weights) > width:
-            scores += rows.dense @ self.weights[width:]
+            scores += _times(rows.dense, self.weights[width:])
         return scores
 
     def probabilities(self, texts: Sequence[str]) -> np.ndarray:
@@ -465,7 +477,10 @@ def _load_cached(cache_dir: Path, key: str, vocabulary: Vocabulary | None,
     if not path.is_file():
         return None
     try:
-        with np.load(path, allow_pickle=False) as data:
+        with np.load(path, allow_pickle=False) as archive:
+            # Copies: arrays read from the archive may be unaligned, and BLAS then runs ten to a hundred
+            # times slower on them.
+            data = {name: np.array(archive[name]) for name in archive.files}
             blocks = tuple(
                 TfidfBlock(analyzer, {term: n for n, term in enumerate(data[f"block{i}_terms"].tolist())},
                            data[f"block{i}_idf"])
@@ -478,7 +493,7 @@ def _load_cached(cache_dir: Path, key: str, vocabulary: Vocabulary | None,
                                    classes=tuple(data["classes"].tolist()), kind=str(data["kind"]),
                                    vocabulary=vocabulary, embedder=embedder, examples=examples,
                                    starts=data["starts"])
-    except (OSError, KeyError, ValueError, TypeError):
+    except (OSError, KeyError, ValueError, TypeError, EOFError, zipfile.BadZipFile):
         return None
     width = sum(len(block) for block in blocks) + (0 if examples.dense is None else examples.dense.shape[1])
     if model.weights.shape != (width, len(model.classes)) or examples.tfidf.shape[1] != width - (

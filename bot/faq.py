@@ -5,12 +5,13 @@ and answer sentences are labelled examples of that entry, and the questions in r
 examples of what LegDay does not answer (one more label, OFF_TOPIC). bot/classify.py turns each text, folded
 through the shared vocabulary (rules/vocabulary.yaml), into TF-IDF words, character n-grams and static word
 embeddings, and trains a linear model on them (cached between runs by a hash of what it learned from). For a
-question it gives each label the model's margin and the similarity to the label's closest example; two small
-logistic models calibrated by cross-validation (bench/faq_calibrate.py) turn those, with each entry's number
-of examples, into a ranking of the entries (so a server's new entry with three examples is judged as an entry
-of its size, not against one with fifty) and into the chance that the best one is right: answered from
-ANSWER_THRESHOLD, offered as "did you mean" from UNSURE_THRESHOLD, off-topic below. There are no word lists or
-weights per word in the code: to teach the matcher, add example questions or vocabulary.
+question it gives each label the model's margin and the similarity to the label's closest example; small
+models calibrated by cross-validation (bench/faq_calibrate.py) turn those, with each entry's number of
+examples, into a ranking of the entries (so a server's new entry with three examples is judged as an entry
+of its size, not against one with fifty) and a decision: answered when the best entry's blended score is
+clear or its calibrated chance of being right is high enough, offered as "did you mean" when that chance is
+middling, off-topic below. There are no word lists or weights per word in the code: to teach the matcher,
+add example questions or vocabulary.
 """
 
 from __future__ import annotations
@@ -50,17 +51,23 @@ AUTOCOMPLETE_NAME_LIMIT = 100
 OFF_TOPIC = ""
 # The decision, calibrated by cross-validation (bench/faq_calibrate.py fits and prints these numbers): in each
 # of 5 folds a fifth of the labelled questions is held out and a fifth of the entries is cut down to its
-# question and 2-3 example questions, as a moderator's new entry would be. Two logistic models over what the
-# matcher measures (`pair_features`): PAIR_WEIGHTS scores each entry as the answer to a question, knowing how
-# many examples it has (so a new three-example entry is ranked by what its similarity means for an entry of
-# its size); ANSWER_WEIGHTS turns the best entry's features into the chance that it is right. A question is
-# answered from ANSWER_THRESHOLD, offered as "did you mean" from UNSURE_THRESHOLD, refused below.
-PAIR_WEIGHTS = (0.29, 0.534, 2.329, 1.236, 1.681, 3.676, -2.11, -0.1536, 0.4925, 0.4811, 0.648, 1.309, -1.212,
-                4.517)
-ANSWER_WEIGHTS = (0.6191, 0.4078, 0.4577, 2.45, -0.04968, -1.145, -0.01733, 0.01073, -0.3667, 0.1562, -1.543,
-                  -1.382, -0.03235, 0.204, -1.033, -0.02749)
-ANSWER_THRESHOLD = 0.7375
-UNSURE_THRESHOLD = 0.3  # offered with the right entry first to 48% of the questions not answered, 7% of off-topic
+# question and 2-3 example questions, as a moderator's new entry would be. PAIR_WEIGHTS rank the entries for
+# a question (a choice model over `pair_features`, which know how many examples each entry has, so a new
+# three-example entry is judged as an entry of its size); the best one is answered when its score is clear
+# (`clear_score`) or when ANSWER_WEIGHTS (a logistic model over `answer_features`) give it a chance of being
+# right of at least ANSWER_THRESHOLD; "did you mean" when its blended score reaches UNSURE_THRESHOLD; refused
+# below. The off-topic
+# features' weights came out zero (they only shift every entry alike).
+PAIR_WEIGHTS = (-0.0648, 4.413, 1.422, 1.582, 1.422, 0.7281, -1.927, 0.8223, 0.06748, 0.0, 0.0, 0.6785, -0.6649, 0.0)
+ANSWER_WEIGHTS = (0.683, 0.3363, 0.734, -0.5434, 0.9049, -1.232, 0.9897, 1.614, -0.2742, -1.085, -0.5677, -0.8735,
+                  -0.08474, 0.8195, -1.585, 3.994)
+ANSWER_THRESHOLD = 0.9375
+UNSURE_THRESHOLD = 0.275  # offered with the right entry first to 33% of the questions not answered, 8% of off-topic
+# An entry whose blended score (half the linear model's share, half the closest example's similarity) and
+# lead over every other label clear these is answered whatever ANSWER_WEIGHTS say: the thresholds the
+# previous 5-fold calibration chose, which answer most questions to entries with many examples rightly.
+SCORE_ANSWER = 0.625
+SCORE_LEAD = 0.475
 # The linear model's margins become shares at this temperature (the score blends a share and a similarity).
 SHARE_TEMPERATURE = 0.1
 # Answer sentences of at least this many words are examples of their entry too (an answer says what its
@@ -72,7 +79,7 @@ _ANSWER_SENTENCES = 12
 # written against) claims the off-topic examples as close as _CLAIMED (calibrated on the moderator dev set).
 _COVERED = 0.8
 _CLAIMED = 0.5
-# Training texts at most (a server of 200 entries with 60 examples each would take minutes to train), and
+# Training texts at most (a server of 200 entries with 80 examples each would take minutes to train), and
 # the examples every entry keeps however many entries there are.
 _MAX_EXAMPLES = 6000
 _MIN_SHARE = 8
@@ -105,7 +112,7 @@ class FaqEntry(BaseModel):
     id: str = Field(min_length=2, max_length=40, pattern=_ID_RE.pattern)
     question: str = Field(min_length=5, max_length=AUTOCOMPLETE_NAME_LIMIT)
     # Example questions the matcher learns the entry from; `examples` is accepted as another name.
-    phrasings: list[str] = Field(min_length=1, max_length=60, validation_alias=AliasChoices("phrasings", "examples"))
+    phrasings: list[str] = Field(min_length=1, max_length=80, validation_alias=AliasChoices("phrasings", "examples"))
     tags: list[str] = Field(default_factory=list, max_length=30)
     answer: str = Field(min_length=1, max_length=4000)  # its rendered length is checked against ANSWER_LIMIT
     variants: list[AnswerVariant] = Field(default_factory=list)
@@ -285,6 +292,14 @@ def answer_features(pair_scores: np.ndarray, features: np.ndarray) -> np.ndarray
     best = order[0]
     lead = pair_scores[best] - pair_scores[order[1]] if len(order) > 1 else 5.0
     return np.r_[pair_scores[best], lead, features[best]]
+
+
+def clear_score(features: np.ndarray) -> bool:
+    """Whether an entry's blended score and its lead over every other label clear SCORE_ANSWER and SCORE_LEAD."""
+    return bool(features[_BLEND] >= SCORE_ANSWER and features[_BLEND_LEAD] >= SCORE_LEAD)
+
+
+_BLEND, _BLEND_LEAD = PAIR_FEATURES.index("blend"), PAIR_FEATURES.index("blend_lead")
 
 
 def _sigmoid(value: float) -> float:
@@ -487,9 +502,13 @@ class FaqBase:
         order = np.argsort(-pair, kind="stable")
         ids = [self._labels[entries[i]] for i in order[:4]]
         confidence = round(_sigmoid(float(answer_features(pair, features) @ np.asarray(ANSWER_WEIGHTS))), 3)
+        if clear_score(features[order[0]]):
+            confidence = max(confidence, round(float(features[order[0], _BLEND]), 3))
+            return FaqMatch(ids[0], confidence, ids[1:4], "answer")
         if confidence >= ANSWER_THRESHOLD:
             return FaqMatch(ids[0], confidence, ids[1:4], "answer")
-        return FaqMatch(None, confidence, ids[:3], "unsure" if confidence >= UNSURE_THRESHOLD else "off-topic")
+        unsure = features[order[0], _BLEND] >= UNSURE_THRESHOLD
+        return FaqMatch(None, confidence, ids[:3], "unsure" if unsure else "off-topic")
 
     # ---- answering
 
