@@ -133,14 +133,17 @@ def figures(decided, threshold):
 
 
 def best_unsure(decided, threshold):
-    """The 'did you mean' threshold on the best entry's blended score: most unanswered on-topic questions
+    """The 'did you mean' threshold on the best entry's blended score (its chance reaching UNSURE_CHANCE
+    offers it anyway): most unanswered on-topic questions
     offered their entry first, fewest off-topic ones offered anything (the difference of the shares is
     largest, with at most UNSURE_OFF_TOPIC_LIMIT of the off-topic ones offered)."""
     best = None
     for unsure in np.arange(0.05, 0.9, 0.025):
-        on = [best_ == expected and unsure <= blend for kind, expected, best_, chance, blend in decided
-              if kind in ("entry", "new entry") and chance < threshold]
-        off = [unsure <= blend for kind, _, _, chance, blend in decided if kind == "off-topic" and chance < threshold]
+        even = faq.UNSURE_CHANCE
+        on = [best_ == expected and (unsure <= blend or chance >= even) for kind, expected, best_, chance, blend
+              in decided if kind in ("entry", "new entry") and chance < threshold]
+        off = [unsure <= blend or chance >= even for kind, _, _, chance, blend in decided
+               if kind == "off-topic" and chance < threshold]
         score = (np.mean(on) if on else 0.0, np.mean(off) if off else 0.0)
         if score[1] <= UNSURE_OFF_TOPIC_LIMIT and (best is None or score[0] - score[1] > best[1] - best[2]):
             best = (float(unsure), *score)

@@ -62,6 +62,8 @@ _EMBEDDING_FILES = ("weights/l2_supercat_256.safetensors", "tokenizers/l2_superc
 # what is trained or stored changes, so an old file is never read as a new one.
 _CACHED_MODELS = 24
 _CACHE_FORMAT = 1
+# Products for at most this many texts are done without BLAS's threads (see _times).
+_FEW_ROWS = 8
 
 class Embedder:
     """Static word embeddings from the `wordllama` wheel: a text is the mean of its token vectors, unit length.
@@ -227,13 +229,13 @@ _ANALYZERS: dict[str, Callable[[str], list[str]]] = {"words": word_grams, "chars
 
 
 def _times(rows: np.ndarray, matrix: np.ndarray) -> np.ndarray:
-    """The product of rows and a matrix; one row as a matrix-vector product (see below).
+    """The product of rows and a matrix; for a few rows (a question, a message's clauses) without BLAS.
 
-    BLAS does a matrix-vector product without the thread start-up a matrix product pays, which made one
-    question ten times slower on a busy machine.
+    BLAS (OpenBLAS) splits a product across threads, and on a busy machine waiting for them made one
+    question 10-15 times slower in wall-clock time (bench/bench_faq.py); einsum runs in this thread alone.
     """
-    if len(rows) == 1:
-        return (matrix.T @ rows[0])[None, :]
+    if len(rows) <= _FEW_ROWS:
+        return np.einsum("ij,jk->ik", rows, matrix)
     return rows @ matrix
 
 

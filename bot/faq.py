@@ -55,14 +55,16 @@ OFF_TOPIC = ""
 # a question (a choice model over `pair_features`, which know how many examples each entry has, so a new
 # three-example entry is judged as an entry of its size); the best one is answered when its score is clear
 # (`clear_score`) or when ANSWER_WEIGHTS (a logistic model over `answer_features`) give it a chance of being
-# right of at least ANSWER_THRESHOLD; "did you mean" when its blended score reaches UNSURE_THRESHOLD; refused
-# below. The off-topic
+# right of at least ANSWER_THRESHOLD; "did you mean" when its blended score reaches UNSURE_THRESHOLD (or its
+# chance UNSURE_CHANCE); refused below. The off-topic
 # features' weights came out zero (they only shift every entry alike).
-PAIR_WEIGHTS = (-0.0648, 4.413, 1.422, 1.582, 1.422, 0.7281, -1.927, 0.8223, 0.06748, 0.0, 0.0, 0.6785, -0.6649, 0.0)
-ANSWER_WEIGHTS = (0.683, 0.3363, 0.734, -0.5434, 0.9049, -1.232, 0.9897, 1.614, -0.2742, -1.085, -0.5677, -0.8735,
-                  -0.08474, 0.8195, -1.585, 3.994)
+PAIR_WEIGHTS = (-0.06481, 4.413, 1.422, 1.582, 1.422, 0.7281, -1.927, 0.8223, 0.06748, 0.0, 0.0, 0.6785, -0.6649, 0.0)
+ANSWER_WEIGHTS = (0.677, 0.3387, 0.7221, -0.5387, 0.8551, -1.244, 0.9875, 1.633, -0.2952, -1.041, -0.5612, -0.8684,
+                  -0.1325, 0.7886, -1.578, 4.026)
 ANSWER_THRESHOLD = 0.9375
-UNSURE_THRESHOLD = 0.275  # offered with the right entry first to 33% of the questions not answered, 8% of off-topic
+UNSURE_THRESHOLD = 0.375  # offered with the right entry first to 60% of the questions not answered, 8% of off-topic
+# A best entry at least as likely right as not is offered as "did you mean" whatever its blended score.
+UNSURE_CHANCE = 0.5
 # An entry whose blended score (half the linear model's share, half the closest example's similarity) and
 # lead over every other label clear these is answered whatever ANSWER_WEIGHTS say: the thresholds the
 # previous 5-fold calibration chose, which answer most questions to entries with many examples rightly.
@@ -507,7 +509,7 @@ class FaqBase:
             return FaqMatch(ids[0], confidence, ids[1:4], "answer")
         if confidence >= ANSWER_THRESHOLD:
             return FaqMatch(ids[0], confidence, ids[1:4], "answer")
-        unsure = features[order[0], _BLEND] >= UNSURE_THRESHOLD
+        unsure = features[order[0], _BLEND] >= UNSURE_THRESHOLD or confidence >= UNSURE_CHANCE
         return FaqMatch(None, confidence, ids[:3], "unsure" if unsure else "off-topic")
 
     # ---- answering

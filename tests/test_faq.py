@@ -29,6 +29,8 @@ from bot.text import CONTENT_LIMIT
 
 DATA = Path(__file__).parent / "data"
 # Held-out sets the lead adds at the end (never seen while tuning); the target tests run on whichever exist.
+# faq_blind4.yaml is spent: its questions are now examples in rules/faq.yaml and faq_off_topic.yaml, so until
+# the lead points these at new sets its test measures training data.
 BLIND_FILES = ("faq_blind4.yaml",)
 MODERATOR_FILES = ("faq_moderator.yaml",)
 # Moderator-style entries written while tuning (development data).
