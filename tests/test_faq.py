@@ -475,7 +475,7 @@ def test_moderator_dev_entries_are_answered(base):
     figures = evaluate_moderator(base, entries)
     print("\n" + "\n".join(figures.lines()))
     assert figures.own == figures.own_total == 10
-    assert figures.paraphrases >= 16
+    assert figures.paraphrases >= 16 and figures.paraphrases_first >= 18
 
 
 @pytest.mark.parametrize("question", ["best running shoes?", "what pace should my easy runs be",
@@ -531,7 +531,7 @@ def test_evaluate_command_prints_figures_and_misses(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "top-1 50.0% (1/2)" in out and "off-topic answered confidently 0.0% (0/1)" in out
     assert "expected bulky, got how-often" in out and "bulky -> how-often: 1" in out
-    assert "own question answered 10/10" in out
+    assert "own question answered 10/10" in out and "(their entry ranked first: " in out
 
 
 @pytest.mark.parametrize("text", ["on_topic: [[just one item]]\n", "[1, 2]\n", "on_topic: [\n"])
