@@ -1,203 +1,204 @@
-"""Calibrate the FAQ matcher by cross-validation on its labelled examples. Run by hand (about a minute).
+"""Calibrate the FAQ matcher's decision by cross-validation on its labelled examples. Run by hand (about a minute).
 
-    .venv/bin/python bench/faq_calibrate.py [--no-embeddings | --lr]
+    .venv/bin/python bench/faq_calibrate.py
 
-The labelled questions are the entries' example questions (rules/faq.yaml `phrasings`: most of them were the
-development sets' member-voice questions) and the off-topic examples (rules/faq_off_topic.yaml). Each of 5
-folds holds a fifth of them out (an entry's canonical question and tags always stay in), trains the matcher
-on the rest and scores the held-out ones; the moderator-style entries of tests/data/faq_moderator_dev.yaml are
-then added to the full FAQ and asked their own questions and paraphrases. For each blend of the linear
-model's share and the closest example's similarity, it prints the thresholds that answer the most on-topic
-questions right with at most 2% of off-topic ones answered (and every moderator own question answered), and
-the figures they give: these are the constants at the top of bot/faq.py.
+The labelled questions are the entries' example questions (rules/faq.yaml `phrasings`) and the off-topic
+examples (rules/faq_off_topic.yaml). In each of 5 folds a fifth of them is held out and a fifth of the entries
+(every fifth, a different set each fold) is cut down to its question and 2 or 3 of its example questions,
+as a moderator's new entry would be (its other example questions are held out too, and it counts as a
+server's own entry, so it claims the off-topic examples close to it); the matcher is trained on the rest and
+scores every held-out question. From these rows it fits:
+
+- PAIR_WEIGHTS: a choice model ranking the entries for a question (softmax over `bot.faq.pair_features`);
+- ANSWER_WEIGHTS: the chance that the best entry so ranked is right, from `bot.faq.answer_features`
+  (logistic regression), fitted on the questions whose best entry's score is not already clear
+  (`bot.faq.clear_score`: the earlier calibrated blend and lead);
+
+then picks ANSWER_THRESHOLD (the most questions answered right, wrong answers counted twice, with at most
+2.5% of the held-out off-topic examples answered) and
+UNSURE_THRESHOLD. It prints them (paste them into bot/faq.py) and the figures they give, then the
+moderator-style files' figures (tests/data/faq_moderator_dev.yaml and the spent faq_moderator.yaml) with them.
 """
 
 from __future__ import annotations
 
-import itertools
 import random
 import sys
-from collections import Counter
 from pathlib import Path
 
 import numpy as np
+from scipy.optimize import minimize
+from sklearn.linear_model import LogisticRegression
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import bot.classify
 import bot.faq as faq
-from bot.faq import OFF_TOPIC, FaqBase, blend_scores, default_faq_path, load_faq
-from bot.faq_eval import read_moderator, with_moderator_entries
+from bot.faq import OFF_TOPIC, FaqBase, answer_features, clear_score, default_faq_path, load_faq, matcher_texts
+from bot.faq_eval import evaluate_moderator, read_moderator
 
 ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "tests" / "data"
 FOLDS = 5
-TEMPERATURES = (0.1, 0.2)
-BLENDS = (0.3, 0.5, 0.7)
-SIMILARITY_TEMPERATURES = (None, 0.02, 0.05)
-PRIORS = (0.0, 5.0, 15.0)
-OFF_TOPIC_LIMIT = 0.02
+OFF_TOPIC_LIMIT = 0.025
+UNSURE_OFF_TOPIC_LIMIT = 0.1
+# How much a question to a new (2-3 example) entry counts against one to an entry with many examples, in
+# the ranking fit and the threshold choice: most questions a server gets are about the shipped entries.
+NEW_ENTRY_WEIGHT = float(__import__("os").environ.get("NEW_ENTRY_WEIGHT", "0.25"))
+MODERATOR_FILES = ("faq_moderator_dev.yaml", "faq_moderator.yaml")
 
 
-def components(base: FaqBase, questions: list[str]):
-    """The labels and their example counts, the linear model's margins and the closest-example similarities."""
-    classifier = base._classifier
-    margins, closest = classifier.parts(questions)
-    return (classifier.labels, classifier.counts), margins, closest
-
-
-def softmax(margins: np.ndarray, temperature: float) -> np.ndarray:
-    scaled = margins / temperature
-    scaled -= scaled.max(axis=1, keepdims=True)
-    exp = np.exp(scaled)
-    return exp / exp.sum(axis=1, keepdims=True)
-
-
-def folds(base: FaqBase, seed: int = 0) -> list[tuple[str, str]]:
-    """Out-of-fold rows: (question, expected label) for every example, in fold order."""
-    rng = random.Random(seed)
+def collect(base: FaqBase) -> list[tuple[str, str, np.ndarray, np.ndarray]]:
+    """Out-of-fold rows: (kind, expected label, entry labels, pair features) for every held-out question."""
+    rng = random.Random(0)
     items = [(text, entry.id) for entry in base.entries for text in entry.phrasings]
     items += [(text, OFF_TOPIC) for text in base.off_topic]
     rng.shuffle(items)
-    return [(q, label, number % FOLDS) for number, (q, label) in enumerate(items)]
-
-
-def cross_validate(base: FaqBase) -> list[tuple[str, tuple[str, ...], np.ndarray, np.ndarray]]:
-    rows = folds(base)
-    out = []
+    fold_of = {item: number % FOLDS for number, item in enumerate(items)}
+    known_all = {text for entry in base.entries for text in matcher_texts(entry)}
+    rows = []
     for fold in range(FOLDS):
-        held = {(q, label) for q, label, k in rows if k == fold}
-        entries = []
-        for entry in base.entries:
-            kept = [t for t in entry.phrasings if (t, entry.id) not in held]
-            entries.append(entry.model_copy(update={"phrasings": kept or [entry.question]}))
-        off = [t for t in base.off_topic if (t, OFF_TOPIC) not in held]
-        trained = FaqBase(entries, "fold", off, base.vocabulary)
-        questions = [q for q, _ in held]
-        labels, shares, closest = components(trained, questions)
-        out += [(label, labels, shares[i], closest[i]) for i, (_, label) in enumerate(held)]
-        print(f"  fold {fold + 1}/{FOLDS}: {len(held)} held out", flush=True)
-    return out
-
-
-def table(rows, temperature: float, blend: float, similarity_temperature=None, prior=0.0):
-    """Per question: expected label, best label, best score, lead over the runner-up, best entry (not off-topic)."""
-    out = []
-    for expected, (labels, counts), margins, closest in rows:
-        blended = blend_scores(softmax(margins[None, :], temperature), closest[None, :], counts, blend,
-                               similarity_temperature, prior)[0]
-        order = np.argsort(-blended)
-        first = next(i for i in order if labels[i] != OFF_TOPIC)
-        out.append((expected, labels[order[0]], blended[order[0]], blended[order[0]] - blended[order[1]],
-                    labels[first], blended[first]))
-    return out
-
-
-def figures(table_rows, answer, margin):
-    expected = np.array([r[0] for r in table_rows], dtype=object)
-    best = np.array([r[1] for r in table_rows], dtype=object)
-    score = np.array([r[2] for r in table_rows])
-    lead = np.array([r[3] for r in table_rows])
-    first = np.array([r[4] for r in table_rows], dtype=object)
-    confident = (best != OFF_TOPIC) & (score >= answer) & (lead >= margin)
-    on, off = expected != OFF_TOPIC, expected == OFF_TOPIC
-    return ((first[on] == expected[on]).mean(), (confident & (best == expected))[on].mean(),
-            (confident & (best != expected))[on].mean(), confident[off].mean())
-
-
-def best_unsure(table_rows, answer, margin):
-    """The 'did you mean' threshold: most unanswered on-topic questions offered their entry first, fewest
-    off-topic ones offered anything (the difference of the two shares is largest)."""
-    best = None
-    for unsure in np.arange(0.1, 0.7, 0.025):
-        on = off = on_n = off_n = 0
-        for expected, label, score, lead, first, first_score in table_rows:
-            if label != OFF_TOPIC and score >= answer and lead >= margin:
-                continue  # answered
-            offered = label != OFF_TOPIC and first_score >= unsure
-            if expected == OFF_TOPIC:
-                off_n += 1
-                off += offered
+        small = {entry.id for entry in base.entries[fold::FOLDS]}
+        entries, tests, known = [], [], set(known_all)
+        for number, entry in enumerate(base.entries):
+            if entry.id in small:
+                pick = random.Random(100 + number)
+                keep = pick.sample(entry.phrasings, pick.choice([2, 3]))
+                entries.append(entry.model_copy(update={"phrasings": keep, "tags": []}))
+                known -= set(matcher_texts(entry))
+                tests += [(text, entry.id, "new entry") for text in entry.phrasings if text not in keep]
             else:
-                on_n += 1
-                on += offered and first == expected
-        figures = (unsure, on / max(on_n, 1), off / max(off_n, 1))
-        if best is None or figures[1] - figures[2] > best[1] - best[2]:
-            best = figures
+                kept = [text for text in entry.phrasings if fold_of[(text, entry.id)] != fold]
+                entries.append(entry.model_copy(update={"phrasings": kept or [entry.question]}))
+                tests += [(text, entry.id, "entry") for text in entry.phrasings if fold_of[(text, entry.id)] == fold]
+        off = [text for text in base.off_topic if fold_of[(text, OFF_TOPIC)] != fold]
+        tests += [(text, OFF_TOPIC, "off-topic") for text in base.off_topic if fold_of[(text, OFF_TOPIC)] == fold]
+        trained = FaqBase(entries, "fold", off, base.vocabulary, known)
+        for question, expected, kind in tests:
+            columns, features = trained._measure(question)
+            rows.append((kind, expected, np.array([trained._labels[i] for i in columns], dtype=object), features))
+        print(f"  fold {fold + 1}/{FOLDS}: {len(tests)} questions", flush=True)
+    return rows
+
+
+def fit(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Logistic regression weights (the features carry their own bias column)."""
+    return LogisticRegression(C=1.0, max_iter=10000, fit_intercept=False).fit(x, y).coef_[0]
+
+
+def fit_choice(rows, penalty: float = 1.0) -> np.ndarray:
+    """Weights of a choice model over the entries (conditional logit): for each on-topic question, the
+    softmax of its entries' feature rows times the weights should pick its entry; fitted by L-BFGS with a
+    small L2 penalty. This learns to rank, which a logistic model per entry (mostly easy negatives) does not."""
+    chosen = [(features, int(np.flatnonzero(labels == expected)[0]), NEW_ENTRY_WEIGHT if kind == "new entry" else 1.0)
+              for kind, expected, labels, features in rows if expected != OFF_TOPIC and (labels == expected).any()]
+
+    def loss(weights):
+        total, gradient = penalty * weights @ weights / 2, penalty * weights
+        for features, target, weight in chosen:
+            scores = features @ weights
+            scores -= scores.max()
+            shares = np.exp(scores)
+            shares /= shares.sum()
+            total -= weight * np.log(shares[target] + 1e-300)
+            gradient = gradient - weight * (features[target] - shares @ features)
+        return total, gradient
+
+    return minimize(loss, np.zeros(chosen[0][0].shape[1]), jac=True, method="L-BFGS-B").x
+
+
+def decide(rows, pair_weights, answer_weights):
+    """Per row: kind, expected, the best entry, and the chance it is right (1 when its score is clear)."""
+    out = []
+    for kind, expected, labels, features in rows:
+        pair = features @ pair_weights
+        top = int(np.argmax(pair))
+        chance = 1.0 if clear_score(features[top]) else float(
+            1 / (1 + np.exp(-(answer_features(pair, features) @ answer_weights))))
+        out.append((kind, expected, labels[top], chance, float(features[top, faq.PAIR_FEATURES.index("blend")])))
+    return out
+
+
+def figures(decided, threshold):
+    """Per kind of question: (top-1, answered right, answered wrong) or, for off-topic kinds, answered."""
+    result = {}
+    for kind in sorted({row[0] for row in decided}):
+        chosen = [row for row in decided if row[0] == kind]
+        if "off-topic" in kind:
+            result[kind] = (np.mean([row[3] >= threshold for row in chosen]),)
+        else:
+            result[kind] = (np.mean([row[2] == row[1] for row in chosen]),
+                            np.mean([row[2] == row[1] and row[3] >= threshold for row in chosen]),
+                            np.mean([row[2] != row[1] and row[3] >= threshold for row in chosen]))
+    return result
+
+
+def best_unsure(decided, threshold):
+    """The 'did you mean' threshold on the best entry's blended score (its chance reaching UNSURE_CHANCE
+    offers it anyway): most unanswered on-topic questions
+    offered their entry first, fewest off-topic ones offered anything (the difference of the shares is
+    largest, with at most UNSURE_OFF_TOPIC_LIMIT of the off-topic ones offered)."""
+    best = None
+    for unsure in np.arange(0.05, 0.9, 0.025):
+        even = faq.UNSURE_CHANCE
+        on = [best_ == expected and (unsure <= blend or chance >= even) for kind, expected, best_, chance, blend
+              in decided if kind in ("entry", "new entry") and chance < threshold]
+        off = [unsure <= blend or chance >= even for kind, _, _, chance, blend in decided
+               if kind == "off-topic" and chance < threshold]
+        score = (np.mean(on) if on else 0.0, np.mean(off) if off else 0.0)
+        if score[1] <= UNSURE_OFF_TOPIC_LIMIT and (best is None or score[0] - score[1] > best[1] - best[2]):
+            best = (float(unsure), *score)
     return best
 
 
-def moderator_rows(base: FaqBase, entries):
-    server = with_moderator_entries(base, entries)
-    asks = [(str(e.get("own") or e["question"]), e["id"], "own") for e in entries]
-    asks += [(str(p), e["id"], "paraphrase") for e in entries for p in e.get("paraphrases") or []]
-    labels, margins, closest = components(server, [q for q, _, _ in asks])
-    kinds = [kind for _, _, kind in asks]
-    return kinds, [(expected, labels, margins[i], closest[i]) for i, (_, expected, _) in enumerate(asks)]
-
-
-def moderator_figures(kinds, table_rows, answer, margin):
-    right = [r[1] == r[0] and r[2] >= answer and r[3] >= margin for r in table_rows]
-    own = [ok for ok, kind in zip(right, kinds, strict=True) if kind == "own"]
-    para = [ok for ok, kind in zip(right, kinds, strict=True) if kind != "own"]
-    return sum(own) / len(own), sum(para) / len(para)
-
-
-def compare(option: str) -> None:
-    """Swap a part of the matcher for the comparison runs: `--no-embeddings` (TF-IDF only), `--lr` (TF-IDF
-    and logistic regression alone, the classifier this module replaced: no embeddings, no similarity)."""
-    global TEMPERATURES, BLENDS, SIMILARITY_TEMPERATURES, PRIORS
-    if option in ("--no-embeddings", "--lr"):
-        bot.classify.default_embedder = lambda: None
-        faq.default_embedder = bot.classify.default_embedder
-    if option == "--lr":
-        from sklearn.linear_model import LogisticRegression
-
-        bot.classify.LinearSVC = lambda **_: LogisticRegression(C=10.0, max_iter=2000)
-        TEMPERATURES, BLENDS, SIMILARITY_TEMPERATURES, PRIORS = (1.0,), (1.0,), (None,), (0.0,)
-
-
 def main() -> None:
-    for option in sys.argv[1:]:
-        compare(option)
+    faq.model_cache_dir = lambda: None  # every fold is trained once: nothing to cache
     base = load_faq(default_faq_path())
-    entries = read_moderator(ROOT / "tests" / "data" / "faq_moderator_dev.yaml")
     print(f"{len(base)} entries, {sum(len(e.phrasings) for e in base.entries)} example questions, "
-          f"{len(base.off_topic)} off-topic examples; {FOLDS}-fold cross-validation")
-    rows = cross_validate(base)
-    kinds, mod = moderator_rows(base, entries)
-    temperature = bot.classify._TEMPERATURE
-    shipped = (temperature, faq.BLEND, faq.SIMILARITY_TEMPERATURE, faq.EXAMPLES_PRIOR)
-    cv_table, mod_table = table(rows, *shipped), table(mod, *shipped)
-    top1, right, wrong, off = figures(cv_table, faq.ANSWER_THRESHOLD, faq.ANSWER_MARGIN)
-    own, para = moderator_figures(kinds, mod_table, faq.ANSWER_THRESHOLD, faq.ANSWER_MARGIN)
-    print(f"at the constants of bot/faq.py: top-1 {top1:.1%}, answered right {right:.1%}, wrong {wrong:.1%}, "
-          f"off-topic answered {off:.1%}; moderator own {own:.0%}, paraphrases {para:.0%}")
-    unsure = best_unsure(cv_table, faq.ANSWER_THRESHOLD, faq.ANSWER_MARGIN)
-    print(f"'did you mean' from a best-entry score of {unsure[0]:.3f}: offered with the right entry first for "
-          f"{unsure[1]:.1%} of the on-topic questions not answered, to {unsure[2]:.1%} of the off-topic ones")
-    misses = Counter((r[0], r[4]) for r in cv_table if r[0] != OFF_TOPIC and r[4] != r[0])
-    print("confusion of top-1 misses (expected -> ranked first: count): "
-          + ", ".join(f"{e} -> {g}: {n}" for (e, g), n in misses.most_common(25)))
-    for config in itertools.product(TEMPERATURES, BLENDS, SIMILARITY_TEMPERATURES, PRIORS):
-        cv_table, mod_table = table(rows, *config), table(mod, *config)
-        best = None
-        for answer in np.arange(0.2, 0.95, 0.025):
-            for margin in np.arange(0.0, 0.6, 0.025):
-                top1, right, wrong, off = figures(cv_table, answer, margin)
-                own, para = moderator_figures(kinds, mod_table, answer, margin)
-                if off > OFF_TOPIC_LIMIT or own < 1.0:
-                    continue
-                key = right + para / 4 - 2 * wrong
-                if best is None or key > best[0]:
-                    best = (key, answer, margin, top1, right, wrong, off, own, para)
-        name = "temperature {}, blend {}, similarity temperature {}, prior {}".format(*config)
-        if best is None:
-            print(f"{name}: no thresholds meet the limits")
+          f"{len(base.off_topic)} off-topic examples; {FOLDS}-fold cross-validation, a fifth of the entries "
+          "cut to 2-3 examples in each fold")
+    rows = collect(base)
+    train = rows
+    pair_weights = fit_choice(train)
+    tops = [(answer_features(features @ pair_weights, features), labels[int(np.argmax(features @ pair_weights))]
+             == expected) for _, expected, labels, features in train
+            if not clear_score(features[int(np.argmax(features @ pair_weights))])]
+    answer_weights = fit(np.vstack([t for t, _ in tops]), np.array([right for _, right in tops]))
+    decided = decide(rows, pair_weights, answer_weights)
+    best = None
+    for threshold in np.arange(0.3, 0.99, 0.0125):
+        result = figures(decided, threshold)
+        if result["off-topic"][0] > OFF_TOPIC_LIMIT:
             continue
-        _, answer, margin, top1, right, wrong, off, own, para = best
-        print(f"{name}: answer >= {answer:.3f}, margin >= {margin:.3f}: top-1 {top1:.1%}, answered right "
-              f"{right:.1%}, wrong {wrong:.1%}, off-topic answered {off:.1%}; moderator own {own:.0%}, "
-              f"paraphrases {para:.0%}", flush=True)
+        key = sum((NEW_ENTRY_WEIGHT if k == "new entry" else 1.0) * (result[k][1] - 2 * result[k][2])
+                  for k in ("entry", "new entry"))
+        if best is None or key > best[0]:
+            best = (key, float(threshold))
+    threshold = best[1]
+    unsure = best_unsure(decided, threshold)
+    print(f"PAIR_WEIGHTS = ({', '.join(f'{w:.4g}' for w in pair_weights)})")
+    print(f"ANSWER_WEIGHTS = ({', '.join(f'{w:.4g}' for w in answer_weights)})")
+    print(f"ANSWER_THRESHOLD = {threshold:.4g}")
+    print(f"UNSURE_THRESHOLD = {unsure[0]:.4g}  # offered with the right entry first to {unsure[1]:.1%} of the "
+          f"on-topic questions not answered, to {unsure[2]:.1%} of the off-topic ones")
+    for kind, values in figures(decided, threshold).items():
+        if len(values) == 1:
+            print(f"  {kind:17} answered {values[0]:.1%}")
+        else:
+            print(f"  {kind:17} top-1 {values[0]:.1%}, answered right {values[1]:.1%}, wrong {values[2]:.1%}")
+    blend, lead = faq.PAIR_FEATURES.index("blend"), faq.PAIR_FEATURES.index("blend_lead")
+    previous = [(kind, expected, labels[int(np.argmax(f[:, blend]))],
+                 float((f[:, blend] >= 0.625).any() and (f[:, lead] >= 0.475).any()), 0.0)
+                for kind, expected, labels, f in rows]
+    print("the decision this replaced, on the same rows (best by blended score, answered from 0.625 with a lead "
+          "of 0.475):")
+    for kind, values in figures(previous, 0.5).items():
+        print(f"  {kind:17} " + (f"answered {values[0]:.1%}" if len(values) == 1 else
+                                 f"top-1 {values[0]:.1%}, answered right {values[1]:.1%}, wrong {values[2]:.1%}"))
+    faq.PAIR_WEIGHTS, faq.ANSWER_WEIGHTS = tuple(pair_weights), tuple(answer_weights)
+    faq.ANSWER_THRESHOLD, faq.UNSURE_THRESHOLD = threshold, unsure[0]
+    for name in MODERATOR_FILES:
+        if (DATA / name).exists():
+            print(f"{name}: " + evaluate_moderator(base, read_moderator(DATA / name)).lines()[0])
 
 
 if __name__ == "__main__":

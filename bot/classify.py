@@ -12,23 +12,35 @@ that "pull-ups" and "chin ups" are alike although they share few letters). Two s
   probabilities are calibrated against each other), the chat reader's level and goal classifiers;
 - `similarities`: for each label, the cosine similarity of the text to that label's closest example, which
   does not care how many examples a label has (what a moderator's new three-example FAQ entry needs).
+
+Only training needs scikit-learn (imported when a model is fitted); reading a text is numpy and
+scipy.sparse alone: TF-IDF computed here the way scikit-learn's TfidfVectorizer does, and the model kept
+as a weight matrix with one row per feature, so a question costs its own features, not the whole
+vocabulary. A trained model may be cached in a folder (`cache_dir`), keyed by a hash of everything it was
+trained from, so a process that starts with the same data loads it instead of training (and importing
+scikit-learn) again.
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
 import importlib.util
-from collections.abc import Sequence
+import itertools
+import json
+import math
+import os
+import re
+import tempfile
+import zipfile
+from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import FeatureUnion
-from sklearn.svm import LinearSVC
 
 from bot.vocabulary import Vocabulary
 
@@ -46,7 +58,12 @@ _EMBEDDING_WEIGHT = 1.5
 # wordllama's 256-dimension "l2_supercat" vectors, shipped inside its wheel.
 _CACHE_LIMIT = 50000  # texts whose vectors are kept
 _EMBEDDING_FILES = ("weights/l2_supercat_256.safetensors", "tokenizers/l2_supercat_tokenizer_config.json")
-
+# Cached models kept in a cache folder (the newest; a shipped FAQ's is about 5 MB); bump _CACHE_FORMAT when
+# what is trained or stored changes, so an old file is never read as a new one.
+_CACHED_MODELS = 24
+_CACHE_FORMAT = 1
+# Products for at most this many texts are done without BLAS's threads (see _times).
+_FEW_ROWS = 8
 
 class Embedder:
     """Static word embeddings from the `wordllama` wheel: a text is the mean of its token vectors, unit length.
@@ -78,6 +95,12 @@ class Embedder:
         tokenizer.no_padding()
         tokenizer.no_truncation()
         return cls(matrix, tokenizer)
+
+    @functools.cached_property
+    def fingerprint(self) -> str:
+        """A short hash of the vectors (a sample of rows and the shape), naming them in cache keys."""
+        sample = self.matrix[:: max(1, len(self.matrix) // 512)]
+        return f"{self.matrix.shape}-{hashlib.sha256(sample.tobytes()).hexdigest()[:16]}"
 
     @property
     def dimensions(self) -> int:
@@ -111,11 +134,109 @@ def default_embedder() -> Embedder | None:
         return None
 
 
-def _softmax(scores: np.ndarray) -> np.ndarray:
-    scaled = scores / _TEMPERATURE
+def _softmax(scores: np.ndarray, temperature: float = _TEMPERATURE) -> np.ndarray:
+    scaled = scores / temperature
     scaled -= scaled.max(axis=1, keepdims=True)
     exp = np.exp(scaled)
     return exp / exp.sum(axis=1, keepdims=True)
+
+
+# --------------------------------------------------------------------------------------------
+# TF-IDF, as scikit-learn's TfidfVectorizer(sublinear_tf=True) computes it (tests/test_classify.py checks)
+
+_TOKEN_RE = re.compile(r"(?u)\b\w\w+\b")
+_SPACES_RE = re.compile(r"\s\s+")
+
+
+def word_grams(text: str) -> list[str]:
+    """Words of two or more characters, and each pair of neighbouring words (TfidfVectorizer's 'word', 1-2)."""
+    tokens = _TOKEN_RE.findall(text)
+    return tokens + [f"{first} {second}" for first, second in itertools.pairwise(tokens)]
+
+
+def char_grams(text: str) -> list[str]:
+    """Character 2- to 5-grams inside each space-padded word (TfidfVectorizer's 'char_wb', 2-5)."""
+    grams: list[str] = []
+    for word in _SPACES_RE.sub(" ", text).split():
+        padded = f" {word} "
+        size = len(padded)
+        for n in range(2, 6):
+            if size <= n:
+                grams.append(padded)
+                break
+            grams.extend([padded[i:i + n] for i in range(size - n + 1)])
+    return grams
+
+
+@dataclass(frozen=True)
+class TfidfBlock:
+    """One block of TF-IDF features: an analyzer, its terms (column numbers) and their idf weights.
+
+    A text's row is sublinear term frequency times idf, unit length.
+    """
+
+    analyzer: Callable[[str], list[str]]
+    terms: dict[str, int]
+    idf: np.ndarray
+
+    @classmethod
+    def fit(cls, analyzer: Callable[[str], list[str]], texts: Sequence[str]) -> TfidfBlock:
+        """Learn the terms (sorted, as scikit-learn numbers them) and smoothed idf from texts."""
+        frequency: Counter[str] = Counter()
+        for text in texts:
+            frequency.update(set(analyzer(text)))
+        names = sorted(frequency)
+        document_frequency = np.array([frequency[name] for name in names], dtype=np.float64)
+        idf = np.log((1 + len(texts)) / (1 + document_frequency)) + 1
+        return cls(analyzer, {name: number for number, name in enumerate(names)}, idf)
+
+    def __len__(self) -> int:
+        return len(self.terms)
+
+    def transform(self, texts: Sequence[str]) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """Per text, its columns (sorted) and unit-length weights."""
+        columns, weights = [], []
+        terms, idf = self.terms, self.idf
+        for text in texts:
+            counts = Counter(gram for gram in self.analyzer(text) if gram in terms)
+            index = np.fromiter((terms[gram] for gram in counts), dtype=np.int64, count=len(counts))
+            value = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
+            order = np.argsort(index)
+            index, value = index[order], (np.log(value[order]) + 1) * idf[index[order]]
+            norm = math.sqrt(float(value @ value))
+            columns.append(index)
+            weights.append(value / norm if norm > 0 else value)
+        return columns, weights
+
+
+def _tfidf(blocks: Sequence[TfidfBlock], texts: Sequence[str]) -> sp.csr_matrix:
+    """The blocks side by side (each block unit length), one sparse row per text."""
+    parts = [block.transform(texts) for block in blocks]
+    offsets = np.cumsum([0, *(len(block) for block in blocks)])
+    indices, data, indptr = [], [], [0]
+    for row in range(len(texts)):
+        for (columns, weights), offset in zip(parts, offsets, strict=False):
+            indices.append(columns[row] + offset)
+            data.append(weights[row])
+        indptr.append(indptr[-1] + sum(len(columns[row]) for columns, _ in parts))
+    shape = (len(texts), int(offsets[-1]))
+    if not texts:
+        return sp.csr_matrix(shape, dtype=np.float64)
+    return sp.csr_matrix((np.concatenate(data), np.concatenate(indices), np.asarray(indptr)), shape=shape)
+
+
+_ANALYZERS: dict[str, Callable[[str], list[str]]] = {"words": word_grams, "chars": char_grams}
+
+
+def _times(rows: np.ndarray, matrix: np.ndarray) -> np.ndarray:
+    """The product of rows and a matrix; for a few rows (a question, a message's clauses) without BLAS.
+
+    BLAS (OpenBLAS) splits a product across threads, and on a busy machine waiting for them made one
+    question 10-15 times slower in wall-clock time (bench/bench_faq.py); einsum runs in this thread alone.
+    """
+    if len(rows) <= _FEW_ROWS:
+        return np.einsum("ij,jk->ik", rows, matrix)
+    return rows @ matrix
 
 
 @dataclass(frozen=True)
@@ -150,7 +271,7 @@ class _Rows:
         """Cosine similarity of every row here (rows) with every row of `other` (columns), in the joint space."""
         dots = (self.tfidf @ other.columns).toarray()
         if self.dense is not None and other.dense is not None:
-            dots += self.dense @ other.dense.T
+            dots += _times(self.dense, other.dense.T)
         return dots / self.norms[:, None] / other.norms[None, :]
 
 
@@ -158,8 +279,11 @@ class _Rows:
 class TextClassifier:
     """A trained classifier: `rank(text)` gives every label with its probability, best first."""
 
-    features: FeatureUnion
-    model: LinearSVC | LogisticRegression
+    blocks: tuple[TfidfBlock, ...]
+    weights: np.ndarray  # features (TF-IDF blocks, then embedding dimensions) x labels, float32
+    intercepts: np.ndarray  # one per label
+    classes: tuple[str, ...]
+    kind: Literal["svm", "logistic"] = "svm"
     vocabulary: Vocabulary | None = None
     embedder: Embedder | None = None
     examples: _Rows | None = None  # the training examples, sorted by label
@@ -168,24 +292,28 @@ class TextClassifier:
     @classmethod
     def fit(cls, texts: Sequence[str], labels: Sequence[str], vocabulary: Vocabulary | None = None,
             embedder: Embedder | None = None, background: str | None = None,
-            covered: float | Sequence[float] = 1.0, kind: Literal["svm", "logistic"] = "svm") -> TextClassifier:
+            covered: float | Sequence[float] = 1.0, kind: Literal["svm", "logistic"] = "svm",
+            cache_dir: Path | None = None) -> TextClassifier:
         """Train on example texts and their labels (at least two distinct labels).
 
         `background` names a catch-all label (the FAQ's off-topic questions): its examples at least `covered`
         similar (cosine) to an example of another label are left out, since that label now covers them.
         `covered` may also be one similarity per text (those of background texts are not used).
-        `kind` picks the linear model (see the module docstring).
+        `kind` picks the linear model (see the module docstring). With `cache_dir`, a model trained from the
+        same data before is read from there instead, and a newly trained one is saved there.
         """
         if len(texts) != len(labels):
             raise ValueError("every example text needs exactly one label")
         if len(set(labels)) < 2:
             raise ValueError("a classifier needs examples of at least two labels")
-        features = FeatureUnion([
-            ("words", TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=1)),
-            ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=1)),
-        ])
+        key = _cache_key(texts, labels, vocabulary, embedder, background, covered, kind) if cache_dir else ""
+        if cache_dir is not None:
+            cached = _load_cached(Path(cache_dir), key, vocabulary, embedder)
+            if cached is not None:
+                return cached
         prepared = [cls._prepare(text, vocabulary) for text in texts]
-        rows = _Rows(sp.csr_matrix(features.fit_transform(prepared)), cls._dense(prepared, embedder))
+        blocks = tuple(TfidfBlock.fit(analyzer, prepared) for analyzer in _ANALYZERS.values())
+        rows = _Rows(_tfidf(blocks, prepared), cls._dense(prepared, embedder))
         labels = list(labels)
         if background is not None:
             limits = np.broadcast_to(np.asarray(covered, dtype=float), (len(labels),))
@@ -193,16 +321,17 @@ class TextClassifier:
             if len({label for label, kept in zip(labels, keep, strict=True) if kept}) < 2:
                 keep[:] = True  # every background example covered: keep them rather than have one label
             rows, labels = rows[keep], [label for label, kept in zip(labels, keep, strict=True) if kept]
-        model = (LogisticRegression(C=_LOGISTIC_C, max_iter=2000) if kind == "logistic"
-                 else LinearSVC(C=_C, class_weight="balanced"))
-        model.fit(rows.joint(), labels)
-        label_index = {label: number for number, label in enumerate(model.classes_)}
+        weights, intercepts, classes = _train(rows.joint(), labels, kind)
+        label_index = {label: number for number, label in enumerate(classes)}
         example_labels = np.array([label_index[label] for label in labels], dtype=np.int64)
         # Examples sorted by label, so each label's closest example is one reduceat over a slice.
         order = np.argsort(example_labels, kind="stable")
         starts = np.flatnonzero(np.r_[True, np.diff(example_labels[order]) != 0])
-        return cls(features=features, model=model, vocabulary=vocabulary, embedder=embedder,
-                   examples=rows[order], starts=starts)
+        trained = cls(blocks=blocks, weights=weights, intercepts=intercepts, classes=classes, kind=kind,
+                      vocabulary=vocabulary, embedder=embedder, examples=rows[order], starts=starts)
+        if cache_dir is not None:
+            _save_cached(Path(cache_dir), key, trained)
+        return trained
 
     @staticmethod
     def _uncovered(rows: _Rows, is_background: np.ndarray, limits: np.ndarray) -> np.ndarray:
@@ -223,12 +352,12 @@ class TextClassifier:
 
     def _rows(self, texts: Sequence[str]) -> _Rows:
         prepared = [self._prepare(text, self.vocabulary) for text in texts]
-        return _Rows(sp.csr_matrix(self.features.transform(prepared)), self._dense(prepared, self.embedder))
+        return _Rows(_tfidf(self.blocks, prepared), self._dense(prepared, self.embedder))
 
     @property
     def labels(self) -> tuple[str, ...]:
         """The labels the classifier knows, in its own order."""
-        return tuple(str(label) for label in self.model.classes_)
+        return self.classes
 
     @functools.cached_property
     def counts(self) -> np.ndarray:
@@ -240,9 +369,11 @@ class TextClassifier:
         return self._margins(self._rows(texts))
 
     def _margins(self, rows: _Rows) -> np.ndarray:
-        scores = self.model.decision_function(rows.joint())
-        if scores.ndim == 1:  # two labels: one margin, for the second
-            scores = np.stack([-scores, scores], axis=1)
+        width = rows.tfidf.shape[1]
+        # float32 on both sides: a float64 row would make scipy copy the whole weight matrix to float64.
+        scores = np.asarray(rows.tfidf.astype(np.float32) @ self.weights[:width], dtype=np.float64) + self.intercepts
+        if rows.dense is not None and len(self.weights) > width:
+            scores += _times(rows.dense, self.weights[width:])
         return scores
 
     def probabilities(self, texts: Sequence[str]) -> np.ndarray:
@@ -250,9 +381,8 @@ class TextClassifier:
         return self._shares(self._rows(texts))
 
     def _shares(self, rows: _Rows) -> np.ndarray:
-        if isinstance(self.model, LogisticRegression):
-            return self.model.predict_proba(rows.joint())
-        return _softmax(self._margins(rows))
+        # Logistic regression's probabilities are the softmax of its margins (binary: see _train).
+        return _softmax(self._margins(rows), 1.0 if self.kind == "logistic" else _TEMPERATURE)
 
     def similarities(self, texts: Sequence[str]) -> np.ndarray:
         """Per text and label, the cosine similarity to that label's closest example (columns in `labels`)."""
@@ -276,3 +406,100 @@ class TextClassifier:
         row = self.probabilities([text])[0]
         order = np.argsort(-row)
         return [(self.labels[i], float(row[i])) for i in order]
+
+
+def _train(features: sp.csr_matrix, labels: list[str], kind: str) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
+    """Fit the linear model (scikit-learn, imported here only); its weights as features x labels."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.svm import LinearSVC
+
+    model = (LogisticRegression(C=_LOGISTIC_C, max_iter=2000) if kind == "logistic"
+             else LinearSVC(C=_C, class_weight="balanced"))
+    model.fit(features, labels)
+    coef, intercept = np.asarray(model.coef_, dtype=np.float64), np.asarray(model.intercept_, dtype=np.float64)
+    if coef.shape[0] == 1:  # two labels: one margin, for the second
+        # Logistic: P(second) = sigmoid(margin) = softmax([0, margin]); SVM: margins of -m and m, as before.
+        first = np.zeros_like(coef) if kind == "logistic" else -coef
+        coef, intercept = np.vstack([first, coef]), np.r_[0.0 if kind == "logistic" else -intercept[0], intercept]
+    return np.ascontiguousarray(coef.T, dtype=np.float32), intercept, tuple(str(c) for c in model.classes_)
+
+
+# --------------------------------------------------------------------------------------------
+# The model cache: one .npz per trained model, named by the hash of what it was trained from
+
+
+def _cache_key(texts: Sequence[str], labels: Sequence[str], vocabulary: Vocabulary | None,
+               embedder: Embedder | None, background: str | None, covered: float | Sequence[float],
+               kind: str) -> str:
+    """A hash of everything a trained model depends on: data, vocabulary, embedder, settings, format."""
+    covered_list = [float(covered)] if isinstance(covered, int | float) else [float(x) for x in covered]
+    blob = json.dumps({
+        "format": _CACHE_FORMAT, "texts": list(texts), "labels": list(labels), "kind": kind,
+        "background": background, "covered": covered_list, "c": [_C, _LOGISTIC_C, _EMBEDDING_WEIGHT],
+        "vocabulary": None if vocabulary is None else sorted((t, list(v)) for t, v in vocabulary.terms.items()),
+        "embedder": None if embedder is None else embedder.fingerprint,
+    }, ensure_ascii=False, sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()[:32]
+
+
+def _cache_path(cache_dir: Path, key: str) -> Path:
+    return cache_dir / f"classifier-{key}.npz"
+
+
+def _save_cached(cache_dir: Path, key: str, model: TextClassifier) -> None:
+    """Write the model (atomically); a folder that can't be written is no error, only slower next start."""
+    examples = model.examples
+    arrays = {
+        "classes": np.array(model.classes, dtype=str), "kind": np.array(model.kind),
+        "weights": model.weights, "intercepts": model.intercepts, "starts": model.starts,
+        "examples_data": examples.tfidf.data, "examples_indices": examples.tfidf.indices,
+        "examples_indptr": examples.tfidf.indptr, "examples_shape": np.array(examples.tfidf.shape),
+        "examples_dense": examples.dense if examples.dense is not None else np.zeros((0, 0), np.float32),
+    }
+    for number, block in enumerate(model.blocks):
+        arrays[f"block{number}_terms"] = np.array(list(block.terms), dtype=str)
+        arrays[f"block{number}_idf"] = block.idf
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=cache_dir, suffix=".tmp")
+        with os.fdopen(handle, "wb") as file:
+            np.savez(file, **arrays)
+        os.replace(temporary, _cache_path(cache_dir, key))
+        kept = sorted(cache_dir.glob("classifier-*.npz"), key=lambda path: path.stat().st_mtime, reverse=True)
+        for old in kept[_CACHED_MODELS:]:
+            old.unlink(missing_ok=True)
+    except OSError:
+        return
+
+
+def _load_cached(cache_dir: Path, key: str, vocabulary: Vocabulary | None,
+                 embedder: Embedder | None) -> TextClassifier | None:
+    """The cached model for this key, or None (absent, unreadable or of another shape: it is retrained)."""
+    path = _cache_path(cache_dir, key)
+    if not path.is_file():
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            # Copies: arrays read from the archive may be unaligned, and BLAS then runs ten to a hundred
+            # times slower on them.
+            data = {name: np.array(archive[name]) for name in archive.files}
+            blocks = tuple(
+                TfidfBlock(analyzer, {term: n for n, term in enumerate(data[f"block{i}_terms"].tolist())},
+                           data[f"block{i}_idf"])
+                for i, analyzer in enumerate(_ANALYZERS.values()))
+            dense = data["examples_dense"]
+            examples = _Rows(sp.csr_matrix((data["examples_data"], data["examples_indices"],
+                                            data["examples_indptr"]), shape=tuple(data["examples_shape"])),
+                             dense if dense.size else None)
+            model = TextClassifier(blocks=blocks, weights=data["weights"], intercepts=data["intercepts"],
+                                   classes=tuple(data["classes"].tolist()), kind=str(data["kind"]),
+                                   vocabulary=vocabulary, embedder=embedder, examples=examples,
+                                   starts=data["starts"])
+    except (OSError, KeyError, ValueError, TypeError, EOFError, zipfile.BadZipFile):
+        return None
+    width = sum(len(block) for block in blocks) + (0 if examples.dense is None else examples.dense.shape[1])
+    if model.weights.shape != (width, len(model.classes)) or examples.tfidf.shape[1] != width - (
+            0 if examples.dense is None else examples.dense.shape[1]):
+        return None
+    os.utime(path)  # recently used: kept when old models are cleared
+    return model

@@ -88,12 +88,14 @@ class ModeratorFigures:
     own_total: int = 0
     paraphrases: int = 0
     paraphrase_total: int = 0
+    paraphrases_first: int = 0  # paraphrases whose entry was ranked first, answered or not
     misses: list[tuple[str, str, str | None, str, float]] = field(default_factory=list)
 
     def lines(self) -> list[str]:
         """The figures and every miss, as text."""
         out = [f"moderator entries: own question answered {self.own}/{self.own_total}, paraphrases answered "
-               f"{self.paraphrases}/{self.paraphrase_total}"]
+               f"{self.paraphrases}/{self.paraphrase_total} (their entry ranked first: "
+               f"{self.paraphrases_first}/{self.paraphrase_total})"]
         out += [f"    {q!r}: expected {e}, got {g} ({s} {c})" for q, e, g, s, c in self.misses]
         return out
 
@@ -122,6 +124,7 @@ def evaluate_moderator(base: FaqBase, entries: Sequence[dict[str, Any]]) -> Mode
             else:
                 figures.paraphrase_total += 1
                 figures.paraphrases += right
+                figures.paraphrases_first += found.best_id == item["id"]
             if not right:
                 figures.misses.append((question, item["id"], found.best_id, found.status, found.confidence))
     return figures
