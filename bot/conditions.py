@@ -4,7 +4,8 @@ Rule `when:` lines and FAQ answer variants are CEL expressions, evaluated by cel
 no loops, no recursion and no way to define functions, so the cost of an expression grows with its size
 and its input; on top of that every evaluation runs under a `Budget` that the evaluator itself enforces:
 at most MAX_STEPS visits of the syntax tree, MAX_CELLS characters and list items built, and
-EVAL_SECONDS of wall time. celpy is pure Python, so the checks happen between any two steps and a
+EVAL_SECONDS of the evaluating thread's CPU time (not wall time: a busy machine must not make a good
+expression fail). celpy is pure Python, so the checks happen between any two steps and a
 hostile expression is stopped, never left holding the interpreter inside one long native call.
 
 Before an expression is stored, `check` parses it, types it against the documented variables (unknown
@@ -39,7 +40,7 @@ MAX_EXPRESSION = 500  # characters in one condition
 MAX_DEPTH = 12  # brackets and unary operators nested in one condition (the parser recurses)
 MAX_STEPS = 2_000  # tree visits in one evaluation (the shipped conditions need under 40)
 MAX_CELLS = 20_000  # characters and list items one evaluation may build, all values together
-EVAL_SECONDS = 0.025  # wall time of one evaluation: a backstop, as the step budget is spent first
+EVAL_SECONDS = 0.025  # CPU time of one evaluation: a backstop, as the step budget is spent first
 MAX_TYPE_DEPTH = 2  # lists of lists at most
 _CACHE = 4096  # memoised results per condition
 
@@ -117,8 +118,8 @@ class Budget:
     used_cells: int = 0
 
     def start(self) -> Budget:
-        """Start the clock: the deadline is `seconds` from now; returns the budget itself."""
-        self.deadline = time.monotonic() + self.seconds
+        """Start the clock: the deadline is `seconds` of this thread's CPU time from now; returns the budget."""
+        self.deadline = time.thread_time() + self.seconds
         return self
 
     def step(self) -> None:
@@ -126,7 +127,7 @@ class Budget:
         self.used_steps += 1
         if self.used_steps > self.steps:
             raise OverBudget(f"it needs more than {self.steps:,} steps to work out")
-        if not self.used_steps % 64 and time.monotonic() > self.deadline:
+        if not self.used_steps % 64 and time.thread_time() > self.deadline:
             raise OverBudget(f"it takes longer than {self.seconds * 1000:.0f} ms to work out")
 
     def built(self, value: Any) -> None:

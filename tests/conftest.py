@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import tempfile
 
 import pytest
 from hypothesis import HealthCheck
@@ -13,6 +14,10 @@ from bot.coach import Coach
 from bot.config import Settings
 from bot.engine import RuleSet
 from bot.planner import Planner
+
+# Whatever the core writes under the default data folder (the FAQ's trained-model cache, for one) goes to a
+# throwaway folder, never into the checkout's data/ or a developer's DATA_DIR.
+os.environ["DATA_DIR"] = tempfile.mkdtemp(prefix="legday-tests-")
 
 # LEGDAY_EXAMPLES=5000 make test  runs the property tests much harder than the default.
 hypothesis_settings.register_profile(
