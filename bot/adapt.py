@@ -240,6 +240,7 @@ class _Adapter:
     hold_all: bool = False
     sharp: bool = False
     ranges: dict[str, tuple[int, int]] = field(default_factory=dict)
+    claims: list[tuple[TraceEntry, str, str | None]] = field(default_factory=list)
     _builder: object | None = None
 
     @property
@@ -247,14 +248,41 @@ class _Adapter:
         """The catalogue of the rules the plan was made with."""
         return self.ruleset.catalog
 
-    def change(self, kind: str, text: str, note: bool = False) -> None:
-        """One line of 'Why this plan?' (and of the plan's notes when `note`); the same line only once."""
+    def change(self, kind: str, text: str, note: bool = False, exercise: str | None = None) -> None:
+        """One line of 'Why this plan?' (and of the plan's notes when `note`); the same line only once.
+
+        A line about an `exercise` is kept only if the sessions ahead really changed for it (a change that
+        didn't fit the minutes is not claimed).
+        """
         if any(entry.rule_id == kind and entry.changes == [text] for entry in self.trace):
             return
-        self.trace.append(TraceEntry(rule_id=kind, description=self.policy.descriptions[kind], status="applied",
-                                     changes=[text]))
+        entry = TraceEntry(rule_id=kind, description=self.policy.descriptions[kind], status="applied",
+                           changes=[text])
+        self.trace.append(entry)
+        if exercise is not None:
+            self.claims.append((entry, exercise, text if note else None))
         if note and text not in self.notes:
             self.notes.append(text)
+
+    def drop_untrue(self) -> None:
+        """Leave out the lines about an exercise whose sessions ahead came out as planned."""
+        before = {s.date: s.exercises for w in self.plan.weeks for s in w.sessions if s.date > self.today}
+        changed: set[str] = set()
+        for week in self.weeks:
+            for session in week.sessions:
+                planned = before.get(session.date)
+                if planned is None or planned is session.exercises:
+                    continue
+                for old, new in zip(planned, session.exercises, strict=False):
+                    if old != new:
+                        changed.add(old.id)
+                if len(planned) != len(session.exercises):
+                    changed.update(e.id for e in planned)
+        for entry, exercise, note in self.claims:
+            if exercise not in changed:
+                self.trace.remove(entry)
+                if note in self.notes:
+                    self.notes.remove(note)
 
     def say(self, key: str, **values: object) -> str:
         """A message of the policy with its fields filled in."""
@@ -297,6 +325,7 @@ class _Adapter:
                 self.session_logs(checkin, session)
         self.mileage([c for c in checkins if c.weekly_km is not None])
         self.apply()
+        self.drop_untrue()
 
     def skip(self, checkin: CheckIn) -> None:
         """Move a skipped session to the next day of its week that keeps every scheduling rule, or drop it."""
@@ -362,7 +391,8 @@ class _Adapter:
                 track.load_kg, track.unit, track.pct = log.load_kg, log.load_unit or "kg", 0.0
                 if self.loaded(target.id) and self.upcoming(target.id):
                     self.change("check-in-progression", self.say(
-                        "logged_load", name=target.name, date=date, load=self.shown_load(log.load_kg, track.unit)))
+                        "logged_load", name=target.name, date=date, load=self.shown_load(log.load_kg, track.unit)),
+                        exercise=target.id)
             if not self.pain(checkin, log, target, track):
                 self.progress(checkin, log, target, track)
         if checkin.status == "partly":
@@ -412,7 +442,7 @@ class _Adapter:
         shift = min(0, target.max_reps - upcoming.max_reps)
         if shift != track.shift or shift < 0:
             track.shift = shift
-            self.change("check-in-progression", text)
+            self.change("check-in-progression", text, exercise=target.id)
 
     def progress(self, checkin: CheckIn, log: ExerciseLog, target: Prescription, track: _Track) -> None:
         """Double progression from one exercise's report (COACHING.md 7, 29)."""
@@ -447,7 +477,8 @@ class _Adapter:
             track.shift = 0
             key = "load_up_easy" if feel == "easy" else "load_up"
             self.change("check-in-progression", self.say(key, name=name, reps=target.max_reps, date=date,
-                                                         pct=f"{pct:g}", load=self.load_text(track, track.pct)))
+                                                         pct=f"{pct:g}", load=self.load_text(track, track.pct)),
+                        exercise=target.id)
         elif at_top:
             self.change("check-in-progression", self.say("top_unloaded", name=name, reps=target.max_reps, date=date))
         elif feel == "easy" and step.easy_reps_ahead:
@@ -456,7 +487,8 @@ class _Adapter:
                 step.easy_reps_ahead, target.max_reps + step.easy_reps_ahead - upcoming.max_reps)
             if ahead != track.shift:
                 track.shift = ahead
-                self.change("check-in-progression", self.say("ahead", name=name, date=date, top=reps_range[1]))
+                self.change("check-in-progression", self.say("ahead", name=name, date=date, top=reps_range[1]),
+                            exercise=target.id)
         else:
             track.shift = max(track.shift, 0)
 
@@ -479,7 +511,7 @@ class _Adapter:
         if sub is not None:
             track.swap, track.frozen = sub.id, True
             self.change("check-in-pain", self.say("pain_swap", name=target.name, pain=pain, where=where.value,
-                                                  when=when, date=date, sub=sub.name), note=True)
+                                                  when=when, date=date, sub=sub.name), note=True, exercise=target.id)
             return True
         track.frozen = True
         self._hold_at(target, checkin.session, track)
@@ -510,7 +542,8 @@ class _Adapter:
                 if sub is not None:
                     self.tracks.setdefault(ex_id, _Track()).swap = sub.id
                     self.change("check-in-pain", self.say("niggle_swap", name=ex.name, where=where.value,
-                                                          pain=checkin.pain, date=date, sub=sub.name), note=True)
+                                                          pain=checkin.pain, date=date, sub=sub.name), note=True,
+                                exercise=ex_id)
         for target in session.exercises:
             track = self.tracks.setdefault(target.id, _Track())
             track.frozen, track.pct = True, min(track.pct, 0.0)

@@ -250,11 +250,14 @@ class CheckinReading(BaseModel):
         """(label, value) lines of what was read, for the member to confirm."""
         rows: list[tuple[str, str]] = []
         day = self.session_day(plan, today)
+        left_out = set(self.left_out(plan, today)) if plan is not None else set()
         if day is not None:
             rows.append(("Session", f"{day:%A} {day.day} {day:%B}"))
         if self.status:
             rows.append(("How it went", {"done": "done", "partly": "partly done", "skipped": "skipped"}[self.status]))
         for e in self.exercises:
+            if e.exercise in left_out:
+                continue
             bits = []
             if e.sets and e.reps is not None:
                 bits.append(f"{e.sets} x {e.reps}")
@@ -268,7 +271,7 @@ class CheckinReading(BaseModel):
                 bits.append(f"felt {e.feel}")
             if e.pain is not None:
                 bits.append(f"pain {e.pain}/10")
-            rows.append((_exercise_name(e.exercise), ", ".join(bits) or "mentioned"))
+            rows.append((exercise_name(e.exercise), ", ".join(bits) or "mentioned"))
         if self.pain is not None or self.pain_where is not None:
             where = f" ({NIGGLE_LABELS[self.pain_where].lower()})" if self.pain_where else ""
             lingering = {True: ", still there the next morning", False: ", gone by the next morning"}.get(
@@ -309,7 +312,8 @@ def _catalog_names() -> dict[str, str]:
     return {key: ex.name for key, ex in load_catalog(get_settings().rules_dir).exercises.items()}
 
 
-def _exercise_name(ex_id: str) -> str:
+def exercise_name(ex_id: str) -> str:
+    """An exercise's name in the catalogue (its id when the catalogue has no such exercise)."""
     return _catalog_names().get(ex_id, ex_id)
 
 
