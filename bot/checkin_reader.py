@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import functools
+import itertools
 import re
 import sys
 from dataclasses import dataclass, field
@@ -321,7 +322,9 @@ def exercise_name(ex_id: str) -> str:
 # Reading
 
 _SPLIT_RE = re.compile(r"[.!?;\n]+(?!\d)|,|\bbut\b|\s-\s|\(|\)|:")
-_SETS_RE = re.compile(r"\b(\d{1,3})\s*(?:x|×|\*)\s*(\d{1,3})\s*(?:s|sec|secs|seconds)?\b")
+_SETS_RE = re.compile(  # "3x8", "2 x 30s"; not "2 x 10 kg" (two dumbbells)
+    r"\b(\d{1,3})\s*(?:x|×|\*)\s*(\d{1,3})\s*(?:s|sec|secs|seconds)?\b(?!\s*(?:kg|kgs|kilo|lb|pound))")
+_HOLD_RE = re.compile(r"\b(\d{1,3})\s*(?:s|sec|secs|seconds)\b")
 _SETS_OF_RE = re.compile(r"\b(\d{1,2})\s*sets?\s*(?:of|x)\s*(\d{1,3})\b")
 _REPS_RE = re.compile(r"\b(?:only (?:got|managed|did)\s*)?(\d{1,3})\s*(?:reps?|each leg|a side|per side|each side)?\b"
                       r"(?=\s*(?:reps?|on the last|each|a side|per side)\b)")
@@ -370,8 +373,8 @@ def _mentions(lex: Lexicon, text: str) -> list[_Mention]:
         best = None
         for size in (3, 2, 1):
             window = words[k:k + size]
-            if len(window) < size or window[-1][0] - window[0][1] > 2 * size:
-                continue
+            if len(window) < size or any(text[a[1]:b[0]].strip(" -") for a, b in itertools.pairwise(window)):
+                continue  # a name's words are next to each other: not across a comma or a number
             phrase = " ".join(w for _, _, w in window)
             if len(phrase) < 5:
                 continue
@@ -426,6 +429,9 @@ def _facts(lex: Lexicon, text: str) -> dict[str, Any]:
     only = _ONLY_RE.search(text)
     if only:
         facts["reps"] = int(only.group(1))
+    hold = _HOLD_RE.search(text)
+    if hold and "reps" not in facts:
+        facts["reps"] = int(hold.group(1))
     load = _LOAD_RE.search(text)
     if load:
         amount = float(load.group(1).replace(",", "."))
@@ -634,6 +640,9 @@ def _status(lex: Lexicon, norm: str, clauses: list[_Clause]) -> str | None:
     status = lex.words.status
     if lex.any(status.partly, norm):
         return "partly"
+    only = re.search(r"\b(?:only|just) (?:did|managed|got through|got to|had time for)\b", norm)
+    if only and any(m.start - only.end() < 12 and m.start >= only.end() for c in clauses for m in c.mentions):
+        return "partly"  # "only did the squats and bridges"
     skipped = lex.any(status.skipped, norm)
     done = lex.any(status.done, norm)
     if skipped and done:
