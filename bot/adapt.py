@@ -85,8 +85,8 @@ class LevelUpPolicy(_Strict):
 
 
 MESSAGES = ("load_up", "load_up_easy", "top_unloaded", "ahead", "hold", "lighter", "partly", "pain_lower",
-            "pain_swap", "pain_hold", "niggle_swap", "sharp", "sharp_swap", "sharp_drop", "moved", "dropped",
-            "mileage", "logged_load", "level_up", "carried", "carried_up", "rotated")
+            "pain_swap", "pain_hold", "niggle_swap", "sharp", "sharp_swap", "sharp_drop", "swap_kept", "moved",
+            "dropped", "mileage", "logged_load", "level_up", "carried", "carried_up", "rotated")
 RULE_IDS = ("check-in-progression", "check-in-pain", "check-in-sharp-pain", "check-in-skip", "check-in-mileage",
             "check-in-next-block")
 
@@ -672,8 +672,10 @@ class _Adapter:
         that the session stays as planned.
         """
         raise_ok = not last_week and session.kind != "light"
-        tries = [(raise_ok, True, True), (False, True, True), (False, False, True)] + (
-            [(False, False, False)] if self.sharp else [])
+        tries = [(raise_ok, "full", True), (False, "full", True), (False, "low", True), (False, "none", True)] + (
+            [(False, "none", False)] if self.sharp else [])
+        if session.kind == "light":  # a primer or recovery session: nothing new comes in (COACHING.md 23, 24)
+            tries = [(False, "none", False)]
         for allow_raise, allow_swap, calm_swap in tries:
             new, _ = self._exercises(session, allow_raise, allow_swap, held, calm_swap)
             if not new or new == session.exercises:
@@ -681,10 +683,24 @@ class _Adapter:
             changed = session.model_copy(update={"exercises": new})
             minutes = self._minutes(session, changed)
             if minutes is not None:
+                if allow_swap == "none":
+                    self._swaps_kept(session)
                 return self._relabelled(changed.model_copy(update={"minutes": minutes}))
+        self._swaps_kept(session)
         return session
 
-    def _exercises(self, session: Session, allow_raise: bool, allow_swap: bool, held: dict[str, int],
+    def _swaps_kept(self, session: Session) -> None:
+        """Say where a swap didn't happen: the exercise stays there, held (and lighter), and why."""
+        for item in session.exercises:
+            track = self.tracks.get(item.id)
+            if track is not None and track.swap:
+                sub = self.catalog.exercises[track.swap]
+                why = ("nothing new comes into a light or race-week session" if session.kind == "light"
+                       else f"{sub.name} doesn't fit that session's minutes")
+                self.change("check-in-pain", self.say("swap_kept", name=item.name, why=why,
+                                                      date=_day(session.date)), note=True)
+
+    def _exercises(self, session: Session, allow_raise: bool, allow_swap: str, held: dict[str, int],
                    calm_swap: bool = True) -> tuple[list[Prescription], bool]:
         """The session's exercises with swaps, sharp-pain limits, reps and loads; True when reps went up."""
         new: list[Prescription] = []
@@ -693,9 +709,16 @@ class _Adapter:
         for item in session.exercises:
             track = self.tracks.get(item.id, _Track())
             current = item
-            if track.swap and track.swap not in taken and allow_swap:
+            if track.swap and track.swap not in taken and allow_swap != "none":
                 sub = self.catalog.exercises[track.swap]
                 current = self.prescribe(sub, item)
+                reps_range = self._range(item.id)
+                if allow_swap == "low" and reps_range and current.unit == "reps" and current.max_reps > reps_range[0]:
+                    from bot.planner import _reps_text  # the substitute at the bottom of the range fits the minutes
+
+                    low = reps_range[0]
+                    current = current.model_copy(update={"min_reps": low, "max_reps": low,
+                                                         "reps": _reps_text(low, low)})
                 taken.add(sub.id)
             if self.sharp and ("heavy" in current.categories or "plyometric" in current.categories):
                 calm = self.substitute(current.id, None, calm=True, taken=frozenset(taken)) if calm_swap else None

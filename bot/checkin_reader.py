@@ -330,7 +330,8 @@ _REPS_RE = re.compile(r"\b(?:only (?:got|managed|did)\s*)?(\d{1,3})\s*(?:reps?|e
                       r"(?=\s*(?:reps?|on the last|each|a side|per side)\b)")
 _ONLY_RE = re.compile(r"\bonly (?:got|managed|did)\s*(\d{1,3})\b")
 _LOAD_RE = re.compile(r"(\d{1,3}(?:[.,]\d{1,2})?)\s*(kg|kgs|kilos?|kilograms?|lbs?|pounds?)\b")
-_PAIN_RE = re.compile(r"\b(\d{1,3})\s*(?:/|out of)\s*10\b|\bpain (?:of |at |was |level )?(\d{1,2})\b")
+_PAIN_RE = re.compile(r"(?<!rpe )\b(\d{1,3})\s*(?:/|out of)\s*10\b(?!\s*(?:effort|rpe|intensity|exertion))"
+                      r"|\bpain (?:of |at |was |level )?(\d{1,2})\b")
 _NO_PAIN_RE = re.compile(r"\bno pain\b|\bpain[- ]free\b|\bnothing hurt\w*|\bdidn't hurt\b|\bzero pain\b")
 _TODAY_RE = re.compile(r"\b(?:today|tonight|this (?:morning|afternoon|evening)|earlier)\b|\btoday's\b")
 _YESTERDAY_RE = re.compile(r"\b(?:yesterday|last night)\b")
@@ -496,7 +497,14 @@ def _day_named(lex: Lexicon, text: str, clauses: list[_Clause], today: dt.date) 
                 problems.append(f"{first.capitalize()}'s session is still ahead; check it in once it's done.")
             if re.search(rf"\b{first}\w* (?:before last|last week)|\blast week'?s? {first}", clause.text):
                 back += 7
-            candidates.append((clause.start + (min(words)[0] if words else 0), today - dt.timedelta(days=back), True))
+            at = min(words)[0] if words else 0
+            # "the long run on sunday felt heavy after thursday's session": the session's day is the one
+            # the session words follow
+            for start, day in sorted(words):
+                if lex.any(lex.words.session, clause.text[start: start + 25]):
+                    at, back = start - 1000, (today.weekday() - DAYS.index(day)) % 7
+                    break
+            candidates.append((clause.start + at, today - dt.timedelta(days=back), True))
     plain = _without_lingering(lex, text)  # "still sore this morning" isn't the session's day
     for regex, date in ((_TODAY_RE, today), (_YESTERDAY_RE, today - dt.timedelta(days=1))):
         m = regex.search(plain)
@@ -614,6 +622,8 @@ def read_checkin(text: str, today: dt.date, rules_dir: Path | None = None) -> Ch
         status = None  # "did 10k easy", "intervals went well": a run report, not a session
     reading.status = status
     reading.day, reading.problems = _day_named(lex, norm, clauses, today)
+    if reading.weekly_km is not None and not strength and reading.status is None:
+        reading.day = None  # "mon 8k, wed 10k, sat 20k this week": days of runs, not of a session
 
     said = (reading.status or reading.exercises or reading.pain is not None or reading.weekly_km is not None
             or reading.next_run or reading.sharp or reading.pain_where)
@@ -636,7 +646,24 @@ def read_checkin(text: str, today: dt.date, rules_dir: Path | None = None) -> Ch
 
 
 def _status(lex: Lexicon, norm: str, clauses: list[_Clause]) -> str | None:
-    """done, partly or skipped; skipping one exercise of a session that was done is 'partly'."""
+    """done, partly or skipped; skipping one exercise of a session that was done is 'partly'.
+
+    When several sessions are reported ("tue: done. thu: skipped"), the first day named with its own
+    status word decides.
+    """
+    named = [c for c in clauses if intake.read_days(c.text)]
+    if len(named) > 1:
+        for clause in named:
+            following = next((c for c in clauses if c.start > clause.start), None)
+            own = clause.text + (" " + following.text if following and not intake.read_days(following.text) else "")
+            found = _status_of(lex, own, [clause])
+            if found:
+                return found
+    return _status_of(lex, norm, clauses)
+
+
+def _status_of(lex: Lexicon, norm: str, clauses: list[_Clause]) -> str | None:
+    """The status words of one text: partly first, then skipped, then done."""
     status = lex.words.status
     if lex.any(status.partly, norm):
         return "partly"
