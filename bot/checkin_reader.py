@@ -337,6 +337,7 @@ _TODAY_RE = re.compile(r"\b(?:today|tonight|this (?:morning|afternoon|evening)|e
 _YESTERDAY_RE = re.compile(r"\b(?:yesterday|last night)\b")
 _ISO_RE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
 _NTH_RE = re.compile(r"\b(?:on )?the (\d{1,2})(?:st|nd|rd|th)\b|\b(\d{1,2})(?:st|nd|rd|th) (?:of )?dec\w*\b")
+_ASKS_RE = re.compile(r"(?:should|can|could|would|will|is|are|do|does|how|what|why|when|which|where)\b")
 _SHARP_RE = re.compile(r"\b(?:sharp|stabbing|shooting)\b")
 _FUZZY_WORD_RE = re.compile(r"[a-z][a-z'-]+")
 
@@ -508,8 +509,12 @@ def _day_named(lex: Lexicon, text: str, clauses: list[_Clause], today: dt.date) 
     plain = _without_lingering(lex, text)  # "still sore this morning" isn't the session's day
     for regex, date in ((_TODAY_RE, today), (_YESTERDAY_RE, today - dt.timedelta(days=1))):
         m = regex.search(plain)
-        if m and not lex.any(lex.words.run.after, text[max(0, m.start() - 25): m.end() + 5]):
-            candidates.append((m.start(), date, False))
+        if m is None:
+            continue
+        after = lex.any(lex.words.session, text[m.end(): m.end() + 20])
+        tied = after is not None and after.start() <= 8  # "yesterday's lifting", "today's session"
+        if tied or not lex.any(lex.words.run.after, text[max(0, m.start() - 25): m.end() + 5]):
+            candidates.append((m.start() - (1000 if tied else 0), date, tied))
     m = _ISO_RE.search(text)
     if m:
         try:
@@ -632,6 +637,8 @@ def read_checkin(text: str, today: dt.date, rules_dir: Path | None = None) -> Ch
     logged = numbers or "sets" in whole or "load_kg" in whole
     if question and not (reading.status or logged or pains):
         said = None  # a question about an exercise or a pain is for the FAQ
+    if _ASKS_RE.match(norm.strip()) and not reading.status:
+        said = logged = None  # "is 3/10 pain ok to train through?"
     felt = any(e.feel for e in reading.exercises)
     session_felt = strength and not question and _feel(lex, norm) is not None  # "tuesday's session was a struggle"
     if not (said or logged or session_felt) or (run_report and not strength and reading.weekly_km is None
@@ -672,9 +679,12 @@ def _status_of(lex: Lexicon, norm: str, clauses: list[_Clause]) -> str | None:
         return "partly"  # "only did the squats and bridges"
     skipped = lex.any(status.skipped, norm)
     done = lex.any(status.done, norm)
+    clause = next((c for c in clauses if c.start <= skipped.start() < c.start + len(c.text)), None) if skipped else None
     if skipped and done:
-        clause = next((c for c in clauses if c.start <= skipped.start() < c.start + len(c.text)), None)
         return "partly" if clause is not None and clause.mentions else "skipped"
+    if clause is not None and clause.mentions and not lex.any(status.done + lex.words.session, norm) \
+            and not intake.read_days(norm):
+        return "partly"  # "couldn't do the side planks": one exercise left out of a session
     return "skipped" if skipped else "done" if done else None
 
 
