@@ -337,6 +337,7 @@ _TODAY_RE = re.compile(r"\b(?:today|tonight|this (?:morning|afternoon|evening)|e
 _YESTERDAY_RE = re.compile(r"\b(?:yesterday|last night)\b")
 _ISO_RE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
 _NTH_RE = re.compile(r"\b(?:on )?the (\d{1,2})(?:st|nd|rd|th)\b|\b(\d{1,2})(?:st|nd|rd|th) (?:of )?dec\w*\b")
+_ALL_RE = re.compile(r"\b(?:all|everything|both|each one|every exercise)\b")
 _ASKS_RE = re.compile(r"(?:should|can|could|would|will|is|are|do|does|how|what|why|when|which|where)\b")
 _SHARP_RE = re.compile(r"\b(?:sharp|stabbing|shooting)\b")
 _FUZZY_WORD_RE = re.compile(r"[a-z][a-z'-]+")
@@ -543,10 +544,14 @@ def _weekly(lex: Lexicon, text: str) -> tuple[float, str] | None:
     if found:
         return found
     m = re.search(r"\b(\d{1,3}(?:[.,]\d)?)\s*(km|kms|k|kilomet\w*|mi|miles?)\b", text)
-    if not m:
-        return None
+    amount, unit = (m.group(1), m.group(2)) if m else (None, None)
+    if m is None:  # "miles this week: 31"
+        m = re.search(r"\b(km|kms|kilomet\w*|mi|miles?)\b[^\d]{0,15}?(\d{1,3}(?:[.,]\d)?)\b", text)
+        if m is None:
+            return None
+        amount, unit = m.group(2), m.group(1)
     try:
-        return parse_mileage(f"{m.group(1)}{m.group(2)}")
+        return parse_mileage(f"{amount}{unit}")
     except MileageError:
         return None
 
@@ -573,8 +578,12 @@ def read_checkin(text: str, today: dt.date, rules_dir: Path | None = None) -> Ch
     for clause in clauses:
         parts = _segments(clause)
         if not parts:
-            if last is not None and not lex.any(words.session, clause.text) and not intake.read_days(clause.text) \
-                    and not lex.any(words.run.words, clause.text):
+            if reads and _ALL_RE.search(clause.text):  # "..., all felt ok": every exercise named
+                facts = {k: v for k, v in _facts(lex, clause.text).items() if k in ("feel", "hit")}
+                for read in reads.values():
+                    _add(read, facts)
+            elif last is not None and not lex.any(words.session, clause.text) \
+                    and not intake.read_days(clause.text) and not lex.any(words.run.words, clause.text):
                 _add(reads[last], _facts(lex, clause.text))
             continue
         for mention, part in parts:
@@ -640,7 +649,8 @@ def read_checkin(text: str, today: dt.date, rules_dir: Path | None = None) -> Ch
     if _ASKS_RE.match(norm.strip()) and not reading.status:
         said = logged = None  # "is 3/10 pain ok to train through?"
     felt = any(e.feel for e in reading.exercises)
-    session_felt = strength and not question and _feel(lex, norm) is not None  # "tuesday's session was a struggle"
+    session_felt = ((strength or intake.read_days(norm)) and not question  # "tuesday's session was a struggle"
+                    and _feel(lex, norm) is not None)
     if not (said or logged or session_felt) or (run_report and not strength and reading.weekly_km is None
                                                  and not reading.next_run):
         return CheckinReading(kind="other")
