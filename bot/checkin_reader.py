@@ -606,7 +606,7 @@ def read_checkin(text: str, today: dt.date, rules_dir: Path | None = None) -> Ch
     pains = [p for p in pains if p <= 10] or pains
     if pains:
         reading.pain = max(pains)
-        if len(reading.exercises) == 1 and reading.exercises[0].pain is None and len(pains) == 1:
+        if len(reading.exercises) == 1 and reading.exercises[0].pain is None and len(pains) == 1 and pains[0]:
             reading.exercises[0].pain = pains[0]
     elif _NO_PAIN_RE.search(norm):
         reading.pain = 0
@@ -644,7 +644,7 @@ def read_checkin(text: str, today: dt.date, rules_dir: Path | None = None) -> Ch
     numbers = any(e.sets or e.reps or e.load_kg or e.pain is not None or e.hit is not None for e in reading.exercises)
     whole = _facts(lex, norm)
     logged = numbers or "sets" in whole or "load_kg" in whole
-    if question and not (reading.status or logged or pains):
+    if question and not (reading.status or logged or pains or any(e.feel for e in reading.exercises)):
         said = None  # a question about an exercise or a pain is for the FAQ
     if _ASKS_RE.match(norm.strip()) and not reading.status:
         said = logged = None  # "is 3/10 pain ok to train through?"
