@@ -111,6 +111,7 @@ class CheckinWords(_Lexicon):
     pain: Patterns = Field(min_length=1)
     session: Patterns = Field(min_length=1)
     weekly: Patterns = Field(min_length=1)
+    history: Patterns = Field(min_length=1)
     question: Patterns = Field(min_length=1)
 
 
@@ -338,7 +339,7 @@ _YESTERDAY_RE = re.compile(r"\b(?:yesterday|last night)\b")
 _ISO_RE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
 _NTH_RE = re.compile(r"\b(?:on )?the (\d{1,2})(?:st|nd|rd|th)\b|\b(\d{1,2})(?:st|nd|rd|th) (?:of )?dec\w*\b")
 _ALL_RE = re.compile(r"\b(?:all|everything|both|each one|every exercise)\b")
-_ASKS_RE = re.compile(r"(?:should|can|could|would|will|is|are|do|does|how|what|why|when|which|where)\b")
+_ASKS_RE = re.compile(r"(?:should|can|could|would|will|is|are|do|does|how|what|why|when|which|where|what's)\b")
 _SHARP_RE = re.compile(r"\b(?:sharp|stabbing|shooting)\b")
 _FUZZY_WORD_RE = re.compile(r"[a-z][a-z'-]+")
 
@@ -646,8 +647,10 @@ def read_checkin(text: str, today: dt.date, rules_dir: Path | None = None) -> Ch
     logged = numbers or "sets" in whole or "load_kg" in whole
     if question and not (reading.status or logged or pains or any(e.feel for e in reading.exercises)):
         said = None  # a question about an exercise or a pain is for the FAQ
-    if _ASKS_RE.match(norm.strip()) and not reading.status:
-        said = logged = None  # "is 3/10 pain ok to train through?"
+    if _ASKS_RE.match(norm.strip()) and (not reading.status or norm.strip().endswith("?")):
+        said = logged = None  # "is 3/10 pain ok to train through?", "what did I do last week?"
+    if lex.any(words.history, norm) and not (logged or pains or reading.day):
+        said = None  # "I did strength training for years": a profile, not a session
     felt = any(e.feel for e in reading.exercises)
     session_felt = ((strength or intake.read_days(norm)) and not question  # "tuesday's session was a struggle"
                     and _feel(lex, norm) is not None)
