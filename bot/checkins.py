@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -41,6 +42,7 @@ class ExerciseLog(BaseModel):
     feel: Feel | None = None
     load_kg: float | None = Field(default=None, ge=0, le=500)
     pain: int | None = Field(default=None, ge=0, le=10)
+    load_unit: Literal["kg", "lb"] | None = None  # the unit the member gave the load in (shown back in it)
 
 
 class CheckIn(BaseModel):
@@ -61,11 +63,83 @@ class CheckIn(BaseModel):
     next_run: RunFeel | None = None
     weekly_km: float | None = Field(default=None, ge=0, le=250)
     source: Literal["form", "button", "chat", "console", "reminder"] = "form"
+    weekly_unit: Literal["km", "mi"] | None = None  # the unit the member gave the weekly mileage in
+
+
+# What each field accepts, in a member's words: the second half of every "what was wrong" message.
+ACCEPTS = {
+    "pain": "Pain is 0-10: 0 is none, 10 the worst you can imagine.",
+    "reps": "Reps are 0-100 for a set (seconds for a hold).",
+    "sets": "Sets are 0-20.",
+    "rir": "Reps in reserve are 0-5: how many more you could have done.",
+    "load_kg": "A load is 0-500 kg (about 1,100 lb).",
+    "weekly_km": "Weekly mileage is 0-250 km (about 155 mi).",
+    "status": "A session is done, partly done or skipped.",
+    "feel": "An exercise felt easy, ok or hard.",
+    "next_run": "The next run felt good, ok or bad.",
+    "pain_where": "Where it hurt is one of: " + ", ".join(n.value for n in Niggle) + ".",
+    "exercise": "Name an exercise of the session.",
+    "session": "Give the session's date, like 2026-12-01, or a day like tuesday.",
+    "logged_at": "A time like 2026-12-01T18:00.",
+    "lingering": "Say yes or no.",
+    "sharp": "Say yes or no.",
+    "hit": "Say yes or no.",
+    "load_unit": "Give a load in kg or lb.",
+    "weekly_unit": "Give mileage in km or mi.",
+}
+LABELS = {"load_kg": "Load", "weekly_km": "Weekly mileage", "pain_where": "Where it hurt", "rir": "Reps in reserve",
+          "next_run": "The next run", "logged_at": "The time logged", "load_unit": "The load's unit",
+          "weekly_unit": "The mileage's unit"}
+
+
+def checkin_problems(error: ValidationError) -> list[str]:
+    """Turn pydantic's error about a check-in into lines a member understands: what was wrong, what is accepted."""
+    lines: list[str] = []
+    for item in error.errors():
+        loc = [part for part in item["loc"] if isinstance(part, str)]
+        field = loc[-1] if loc else ""
+        label = LABELS.get(field, field.replace("_", " ").capitalize() or "The check-in")
+        given = item.get("input")
+        shown = f" ({given:g})" if isinstance(given, int | float) and not isinstance(given, bool) else (
+            f" ('{given[:30]}')" if isinstance(given, str) else "")
+        if item["type"] == "extra_forbidden":
+            line = f"'{field}' isn't something a check-in holds."
+        elif item["type"] == "missing":
+            line = f"{label} is missing. {ACCEPTS.get(field, '')}".strip()
+        else:
+            line = f"{label}{shown} isn't possible. {ACCEPTS.get(field, item['msg'])}".strip()
+        if line not in lines:
+            lines.append(line)
+    return lines
+
+
+def make_checkin(plan: Plan | None, now: dt.datetime, **fields: object) -> CheckIn:
+    """A validated check-in for the member's current plan, or a CheckInError saying what was wrong and why.
+
+    `fields` are CheckIn's fields (plan_id and logged_at default to the plan's and `now`); nothing is stored here.
+    """
+    if plan is None:
+        raise CheckInError("You don't have a plan yet, so there is nothing to check in. Make one with /plan.")
+    values = {"plan_id": plan_id(plan), "logged_at": now, **fields}
+    try:
+        checkin = CheckIn.model_validate(values)
+    except ValidationError as exc:
+        raise CheckInError(" ".join(checkin_problems(exc))) from None
+    check_against(checkin, plan, now)
+    return checkin
+
+
+def session_dates(plan: Plan) -> list[dt.date]:
+    """The dates of the plan's strength sessions, in order."""
+    return sorted(session.date for week in plan.weeks for session in week.sessions)
 
 
 def plan_id(plan: Plan) -> str:
     """A short, stable identity for a plan as made (before adaptation): its start, rules version and content."""
-    digest = hashlib.blake2b(plan.model_dump_json(exclude={"trace"}).encode(), digest_size=8)
+    # Keys sorted: a plan fresh from the planner (built without re-validation) dumps its fields in another
+    # order than the same plan read back from storage, and both must have one identity.
+    content = json.dumps(plan.model_dump(mode="json", exclude={"trace"}), sort_keys=True, separators=(",", ":"))
+    digest = hashlib.blake2b(content.encode(), digest_size=8)
     return f"{plan.start.isoformat()}-{digest.hexdigest()}"
 
 

@@ -14,18 +14,22 @@ from pydantic import BaseModel, Field, ValidationError, field_validator
 from rapidfuzz import fuzz, process
 
 from bot import intake
+from bot.adapt import adapt, new_changes
+from bot.checkin_reader import CheckinReading, exercise_name, read_checkin
+from bot.checkins import CheckIn, CheckInError, check_against
 from bot.models import (
     FIELD_ACCEPTS,
     FIELD_LABELS,
     FIELDS,
     MILEAGE_HELP,
     MileageError,
+    Plan,
     Profile,
     friendly_errors,
     parse_mileage,
 )
 
-Stage = Literal["collecting", "confirming", "done"]
+Stage = Literal["collecting", "confirming", "done", "checkin"]
 
 # The order questions are asked in: what a plan cannot do without first, then the safety question.
 ORDER: tuple[str, ...] = (
@@ -153,6 +157,7 @@ class Conversation(BaseModel):
     skipped: list[str] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
     held_number: float | None = None
+    checkin: dict[str, Any] | None = None  # a check-in read from chat, waiting for the member to confirm it
 
     @field_validator("fields")
     @classmethod
@@ -459,7 +464,7 @@ class Conversation(BaseModel):
 # --------------------------------------------------------------------------------------------
 # The conversation service: one turn in, plain replies out, for Discord and the console alike.
 
-ReplyKind = Literal["question", "confirm", "faq", "help", "done"]
+ReplyKind = Literal["question", "confirm", "faq", "help", "done", "checkin", "logged", "message"]
 
 HELP_LINE = (
     "Tell me about your running in a sentence, like \"I run 30 km a week, new to lifting, want to get faster\", "
@@ -476,7 +481,9 @@ class Reply(BaseModel):
     """One message for a front-end to render: a question, the summary to confirm, an FAQ answer to give...
 
     Kinds: `question`, `confirm` (the summary), `faq` (answer `asked` from the FAQ), `help` (what to say),
-    `done` (the finished profile: save it, make and save the plan, show it).
+    `done` (the finished profile: save it, make and save the plan, show it), `checkin` (a check-in read from
+    chat, its summary to confirm), `logged` (the confirmed check-in: store `checkin`, then show the reply,
+    whose `changes` are what it changed in the plan), `message` (just the lead).
     """
 
     kind: ReplyKind
@@ -486,6 +493,8 @@ class Reply(BaseModel):
     asked: str | None = None
     profile: Profile | None = None
     health: bool = False
+    checkin: dict[str, Any] | None = None
+    changes: list[str] = Field(default_factory=list)
 
     @property
     def text(self) -> str:
@@ -495,6 +504,11 @@ class Reply(BaseModel):
             parts.append(self.question.prompt)
         if self.summary:
             parts.append("\n".join(f"**{label}:** {value}" for label, value in self.summary))
+        if self.kind == "checkin":
+            parts.append(CHECKIN_CONFIRM)
+        if self.kind == "logged":
+            parts.append("\n".join(["What changes in your plan:", *(f"- {change}" for change in self.changes)])
+                         if self.changes else UNCHANGED)
         return "\n".join(parts)
 
 
@@ -508,13 +522,22 @@ def step(conversation: Conversation, lead: str = "") -> Reply:
     return Reply(kind="confirm", lead=lead, summary=summary, health=health)
 
 
-def respond(conversation: Conversation | None, key: str, text: str,
-            now: dt.datetime) -> tuple[Conversation | None, list[Reply]]:
+def respond(conversation: Conversation | None, key: str, text: str, now: dt.datetime, plan: Plan | None = None,
+            checkins: list[CheckIn] | None = None) -> tuple[Conversation | None, list[Reply]]:
     """Take one message from a runner: the conversation afterwards (None when there is none) and the replies.
 
     A question asked in the middle of the conversation is answered (an `faq` reply) and the pending
-    question asked again; nothing the runner said is dropped.
+    question asked again; nothing the runner said is dropped. With the member's `plan` (as made) and their
+    stored `checkins`, a message reporting on a session is read as a check-in and confirmed before it is logged.
     """
+    if conversation is not None and conversation.stage == "checkin":
+        if not conversation.is_expired(now):
+            return _checkin_turn(conversation, text, now, plan, checkins or [])
+        conversation = None
+    if conversation is None and plan is not None and not plan.withheld:
+        reading = read_checkin(text, now.date())
+        if reading.kind == "checkin":
+            return _checkin_read(key, reading, now, plan)
     lead = ""
     if conversation is not None and (conversation.is_expired(now) or conversation.stage == "done"):
         conversation, lead = None, EXPIRED if conversation.stage != "done" else ""
@@ -538,3 +561,72 @@ def respond(conversation: Conversation | None, key: str, text: str,
     if intake.classify_message(text) == "question":
         return conversation, [Reply(kind="faq", asked=text), step(conversation)]
     return conversation, [step(conversation, error)]
+
+
+# --------------------------------------------------------------------------------------------
+# Check-ins in chat: read, confirm, log, and say what changed in the plan
+
+CHECKIN_CONFIRM = "Say `looks right` to log it, `change` to tell me again, or `cancel`."
+CHECKIN_AGAIN = ("Tell me again how the session went, in one message, like \"did tuesday's session, squats "
+                 "3x8 at 16 kg felt easy, knee 2/10 on the lunges\".")
+CHECKIN_CANCELLED = "OK, I haven't logged it."
+UNCHANGED = "Your plan carries on as it is."
+_CANCEL_WORDS = {"cancel", "no", "nope", "stop", "forget it", "never mind", "nevermind", "wrong", "don't"}
+
+
+def _checkin_read(key: str, reading: CheckinReading, now: dt.datetime, plan: Plan,
+                  conversation: Conversation | None = None) -> tuple[Conversation | None, list[Reply]]:
+    """A message read as a check-in: what was read, to confirm (or why it can't be logged)."""
+    try:
+        checkin = reading.to_checkin(plan, now, source="chat")
+    except CheckInError as exc:
+        if conversation is not None:
+            return conversation, [Reply(kind="message", lead=f"{exc} {CHECKIN_AGAIN}")]
+        return None, [Reply(kind="message", lead=str(exc))]
+    left_out = reading.left_out(plan, now.date())
+    lead = ""
+    if left_out:
+        names = ", ".join(exercise_name(ex_id) for ex_id in left_out)
+        lead = f"That session has no {names}, so I left that out."
+    state = conversation or Conversation(key=key, created_at=now, updated_at=now, stage="checkin")
+    state.stage, state.updated_at, state.pending = "checkin", now, None
+    state.checkin = checkin.model_dump(mode="json")
+    rows = reading.rows(plan, now.date())
+    health = checkin.pain is not None or checkin.sharp or checkin.pain_where is not None or any(
+        log.pain is not None for log in checkin.exercises)
+    return state, [Reply(kind="checkin", lead=lead, summary=rows, health=health)]
+
+
+def _checkin_turn(conversation: Conversation, text: str, now: dt.datetime, plan: Plan | None,
+                  checkins: list[CheckIn]) -> tuple[Conversation | None, list[Reply]]:
+    """The member's answer to a check-in's summary: log it, read it again, or drop it."""
+    cleaned = _clean(text)
+    if cleaned in _CANCEL_WORDS:
+        return None, [Reply(kind="message", lead=CHECKIN_CANCELLED)]
+    if conversation.checkin is not None and cleaned in _CONFIRM_WORDS:
+        return None, [log_checkin(CheckIn.model_validate(conversation.checkin), plan, checkins, now)]
+    if re.match(r"^(?:change|edit|fix|redo)\b", cleaned):
+        conversation.checkin, conversation.updated_at = None, now
+        return conversation, [Reply(kind="message", lead=CHECKIN_AGAIN)]
+    if plan is not None:
+        reading = read_checkin(text, now.date())
+        if reading.kind == "checkin":
+            return _checkin_read(conversation.key, reading, now, plan, conversation)
+    conversation.updated_at = now
+    if intake.classify_message(text) == "question":
+        return conversation, [Reply(kind="faq", asked=text), Reply(kind="message", lead=CHECKIN_CONFIRM)]
+    return conversation, [Reply(kind="message", lead=CHECKIN_CONFIRM if conversation.checkin else CHECKIN_AGAIN)]
+
+
+def log_checkin(checkin: CheckIn, plan: Plan | None, checkins: list[CheckIn], now: dt.datetime) -> Reply:
+    """A confirmed check-in, checked against the current plan: the `logged` reply with what it changes."""
+    try:
+        check_against(checkin, plan, now)
+    except CheckInError as exc:
+        return Reply(kind="message", lead=str(exc))
+    assert plan is not None  # check_against refuses a check-in without a plan
+    before = adapt(plan, checkins, now.date())
+    after = adapt(plan, [*checkins, checkin], now.date())
+    health = checkin.pain is not None or checkin.sharp or any(log.pain is not None for log in checkin.exercises)
+    return Reply(kind="logged", lead="Logged, thanks.", checkin=checkin.model_dump(mode="json"),
+                 changes=new_changes(before, after), health=health)

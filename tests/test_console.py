@@ -215,3 +215,47 @@ def test_race_distance_is_asked_after_a_race_date(coach):
     _, out = run(coach, lines)
     assert "How long is that race?" in out
     assert "Half marathon" in out
+
+
+def _plan_then_later(coach, tmp_path, lines, days=10):
+    """Make a plan in one run, then come back `days` later (after its first sessions) and type `lines`."""
+    with Storage.open(tmp_path, flush_interval=0.1) as storage:
+        run(coach, TO_PLAN, storage=storage)
+    with Storage.open(tmp_path, flush_interval=0.1) as storage:
+        out: list[str] = []
+        run_console(script(lines), out.append, coach=coach, storage=storage, today=TODAY + dt.timedelta(days=days))
+        return "\n".join(out), storage.checkins.list(CONSOLE_USER_ID), storage.plans.latest(CONSOLE_USER_ID)
+
+
+def test_a_typed_checkin_is_confirmed_logged_and_shows_the_changes(coach, tmp_path):
+    """Back with a stored plan: a plain report is read, confirmed with `yes`, stored, and its changes listed."""
+    text, stored, _ = _plan_then_later(coach, tmp_path, ["squats felt easy last session, 3x8 at 12kg", "yes"])
+    assert "Welcome back" in text and "Here's what I read:" in text and "Goblet squat:" in text
+    assert "Logged, thanks." in text and "about 12 kg" in text
+    [checkin] = stored
+    assert checkin["source"] == "chat" and checkin["exercises"][0]["load_kg"] == 12
+
+
+def test_guided_checkin_asks_one_question_at_a_time(coach, tmp_path):
+    """`checkin`: the session, how it went, each exercise (Enter skips), pain and where, lingering, next run."""
+    lines = ["checkin", "", "partly", "3x8 @ 12kg hard", "", "", "", "knee 4", "yes", "bad", "yes"]
+    text, stored, _ = _plan_then_later(coach, tmp_path, lines)
+    assert "Which session?" in text and "How did it go?" in text and "Any pain?" in text
+    assert "Was it still there the next morning?" in text and "Log it?" in text
+    [checkin] = stored
+    assert checkin["status"] == "partly" and checkin["pain"] == 4 and checkin["pain_where"] == "knee"
+    assert checkin["lingering"] is True and checkin["next_run"] == "bad" and checkin["source"] == "console"
+
+
+def test_guided_checkin_refuses_impossible_pain_and_logs_nothing(coach, tmp_path):
+    """Pain 15/10 gets the friendly message and nothing is stored."""
+    lines = ["checkin", "", "done", "", "", "", "", "15", "no", "", "yes"]
+    text, stored, _ = _plan_then_later(coach, tmp_path, lines)
+    assert "Pain is 0-10" in text and stored == []
+
+
+def test_next_block_continues_from_the_checkins(coach, tmp_path):
+    """`next block` makes the four weeks after the plan, keeps it, and says what it carried over."""
+    text, _, plan = _plan_then_later(coach, tmp_path, ["squats 3x8 at 12kg, easy", "yes", "next block"])
+    assert "Your next block starts" in text and "about 12 kg carried over" in text
+    assert plan is not None and plan.start == TODAY + dt.timedelta(days=6 + 28)

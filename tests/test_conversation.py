@@ -340,3 +340,59 @@ def test_service_done_carries_the_profile():
     conversation, replies = respond(conversation, "k", "yes", NOW)
     assert conversation is None
     assert replies[0].kind == "done" and replies[0].profile.weekly_km == 30
+
+
+# --------------------------------------------------------------------------------------------
+# Check-ins in the conversation service (a member with a plan)
+
+from bot.checkin_reader import EVAL_PROFILE, EVAL_START  # noqa: E402
+from bot.checkins import CheckIn  # noqa: E402
+from bot.conversation import CHECKIN_AGAIN, CHECKIN_CANCELLED, respond  # noqa: E402
+
+EVENING = dt.datetime(2026, 12, 3, 20, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture(scope="module")
+def plan(coach):
+    return coach.plan(EVAL_PROFILE, EVAL_START)
+
+
+def test_a_report_is_read_as_a_checkin_and_confirmed_before_it_is_logged(plan):
+    """What was read comes back to confirm (health flagged for DM); `looks right` gives the logged check-in."""
+    state, [card] = respond(None, "dm:1", "skipped thursday, knee 6/10", EVENING, plan, [])
+    assert card.kind == "checkin" and card.health and ("How it went", "skipped") in card.summary
+    assert state is not None and state.stage == "checkin"
+    restored = Conversation.model_validate(json.loads(json.dumps(state.model_dump(mode="json"))))
+    state, [logged] = respond(restored, "dm:1", "looks right", EVENING, plan, [])
+    assert state is None and logged.kind == "logged"
+    checkin = CheckIn.model_validate(logged.checkin)
+    assert checkin.session == dt.date(2026, 12, 3) and checkin.status == "skipped" and checkin.pain == 6
+    assert any("skipped" in change for change in logged.changes)  # moved or dropped, with the reason
+    assert "What changes in your plan:" in logged.text
+
+
+def test_change_and_cancel_and_questions_while_confirming(plan):
+    """`change` asks again and takes the new report; a question is answered; `cancel` drops it."""
+    state, _ = respond(None, "dm:1", "did tuesday, squats easy", EVENING, plan, [])
+    state, [again] = respond(state, "dm:1", "change", EVENING, plan, [])
+    assert again.text == CHECKIN_AGAIN and state.checkin is None
+    state, [card] = respond(state, "dm:1", "did tuesday, squats hard", EVENING, plan, [])
+    assert ("Goblet squat", "felt hard") in card.summary
+    state, replies = respond(state, "dm:1", "how heavy should my squats be?", EVENING, plan, [])
+    assert [r.kind for r in replies] == ["faq", "message"] and state.stage == "checkin"
+    state, [gone] = respond(state, "dm:1", "cancel", EVENING, plan, [])
+    assert state is None and gone.text == CHECKIN_CANCELLED
+
+
+def test_without_a_plan_or_with_a_question_the_intake_and_faq_carry_on(plan):
+    """No plan: a report isn't a check-in; with a plan, a question still goes to the FAQ."""
+    _, [reply] = respond(None, "dm:1", "how many sets should I do?", EVENING, plan, [])
+    assert reply.kind == "faq"
+    _, replies = respond(None, "dm:1", "did tuesday, squats easy", EVENING)
+    assert all(r.kind != "checkin" for r in replies)
+
+
+def test_a_checkin_that_does_not_fit_is_refused_with_the_reason(plan):
+    """A day without a session, or a session still ahead: a plain message, nothing to confirm."""
+    state, [reply] = respond(None, "dm:1", "did wednesday's session", EVENING, plan, [])
+    assert state is None and reply.kind == "message" and "no strength session on Wednesday" in reply.text

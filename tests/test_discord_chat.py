@@ -300,3 +300,66 @@ async def test_database_unreachable_gets_the_polite_message_not_a_generic_error(
     await harness.message("I run 30 km a week", dm=True)
     [reply] = [c.content for c in harness.fake.channel_messages(DM_ID)]
     assert "can't reach my database" in reply and "something went wrong" not in reply
+
+
+# --------------------------------------------------------------------------------------------
+# Check-ins in chat (a member with a plan reports on a session)
+
+def _saved_plan(h):
+    """A Tue/Thu plan that started the Monday before last, saved for the member: its first Tuesday is past."""
+    from bot.checkin_reader import EVAL_PROFILE
+
+    today = dt.date.today()
+    plan = h.bot.coach.plan(EVAL_PROFILE, today - dt.timedelta(days=today.weekday() + 7))
+    h.bot.storage.plans.save(MEMBER_ID, plan)
+    return plan
+
+
+async def test_a_checkin_by_dm_is_read_confirmed_logged_and_answered_with_the_changes(harness):
+    """A plain report is shown back to confirm; 'looks right' stores it and says what changed in the plan."""
+    from bot.exts.chat import CHECKIN_TITLE
+
+    _saved_plan(harness)
+    await harness.message("did tuesday's session, squats felt easy", dm=True)
+    card = last_reply(harness)
+    assert card.embeds[0]["title"] == CHECKIN_TITLE and "Goblet squat" in card.embeds[0]["description"]
+    assert harness.bot.storage.checkins.list(MEMBER_ID) == []
+    await harness.message("looks right", dm=True)
+    [stored] = harness.bot.storage.checkins.list(MEMBER_ID)
+    assert stored["status"] == "done" and stored["exercises"][0]["exercise"] == "goblet-squat"
+    assert stored["source"] == "chat"
+    assert last_reply(harness).content.startswith("Logged, thanks.")
+    assert harness.bot.storage.conversations.get(KEY) is None
+
+
+async def test_checkin_pain_told_in_a_channel_goes_to_dm_only(harness):
+    """Pain in a mention is read and confirmed in DM; the channel only hears that the bot wrote privately."""
+    _saved_plan(harness)
+    await harness.message("knee was 6/10 on the lunges on tuesday")
+    assert [call.content for call in harness.fake.channel_messages(CHANNEL_ID)] == [MOVED_TO_DM]
+    card = harness.fake.channel_messages(DM_ID)[-1]
+    assert "6/10" in card.embeds[0]["description"] and "knee" in card.embeds[0]["description"].lower()
+    await harness.click(f"chat:checkin:ok:{MEMBER_ID}", guild=False)
+    [stored] = harness.bot.storage.checkins.list(MEMBER_ID)
+    assert stored["pain"] == 6 and stored["pain_where"] == "knee"
+    assert "Reverse lunge" in last_reply(harness).content  # the change: lighter or swapped
+
+
+async def test_a_checkin_that_does_not_fit_the_plan_says_why_and_stores_nothing(harness):
+    """Impossible values or a day without a session get a clear message; nothing is stored; cancel drops it."""
+    _saved_plan(harness)
+    await harness.message("knee pain 15/10 on the lunges on tuesday", dm=True)
+    assert "Pain is 0-10" in last_reply(harness).content
+    await harness.message("skipped tuesday", dm=True)
+    await harness.click(f"chat:checkin:cancel:{MEMBER_ID}", guild=False)
+    assert "haven't logged it" in last_reply(harness).content
+    assert harness.bot.storage.checkins.list(MEMBER_ID) == []
+
+
+async def test_without_a_plan_a_report_is_not_taken_as_a_checkin(harness):
+    """A member with no plan who writes about a session gets the usual intake or FAQ, no check-in card."""
+    from bot.exts.chat import CHECKIN_TITLE
+
+    await harness.message("did tuesday's session, squats felt easy", dm=True)
+    reply = last_reply(harness)
+    assert not reply.embeds or reply.embeds[0]["title"] != CHECKIN_TITLE

@@ -17,13 +17,14 @@ from typing import TYPE_CHECKING, Any
 import discord
 from discord.ext import commands, tasks
 
+from bot.checkins import CheckIn, load_checkins
 from bot.client import friendly_message, maybe_await, report_failure
-from bot.conversation import DEFAULT_TTL, Conversation, Question, Reply, respond, step
+from bot.conversation import CHECKIN_CONFIRM, DEFAULT_TTL, Conversation, Question, Reply, respond, step
 from bot.exts._ui import MemberCooldown, bot_of
 from bot.exts.faq import faq_for, message_reply
 from bot.exts.plans._pages import PlanView, deliver_plan, make_plan
 from bot.intake import warm_up
-from bot.models import FIELD_LABELS, Profile
+from bot.models import FIELD_LABELS, Plan, Profile
 
 if TYPE_CHECKING:
     from bot.client import LegDayBot
@@ -44,6 +45,7 @@ MAX_QUEUED = 20
 # The longest a paced message waits for its turn (the member's cooldown).
 MAX_WAIT_SECONDS = 10.0
 CONFIRM_TITLE = "Is this right?"
+CHECKIN_TITLE = "Log this check-in?"
 PLAN_SENT = "Your plan is ready; I've shown it to you privately."
 NOT_YOURS = "This conversation belongs to someone else. Mention me or DM me to start your own."
 GONE = "That conversation has ended. Mention me or DM me to start a new one."
@@ -93,6 +95,16 @@ def render(reply: Reply, user_id: int) -> dict[str, Any]:
         view.add_item(ConfirmButton(user_id))
         view.add_item(ChangeButton(user_id))
         return {"content": reply.lead or None, "embed": embed, "view": view}
+    if reply.kind == "checkin":
+        description = "\n".join(f"**{label}:** {value}" for label, value in reply.summary) or "Nothing yet."
+        embed = discord.Embed(title=CHECKIN_TITLE, description=description, colour=discord.Colour.teal())
+        embed.set_footer(text=CHECKIN_CONFIRM.replace("`", ""))
+        view = discord.ui.View(timeout=None)
+        view.add_item(CheckinButton("ok", user_id))
+        view.add_item(CheckinButton("cancel", user_id))
+        return {"content": reply.lead or None, "embed": embed, "view": view}
+    if reply.kind in ("logged", "message"):
+        return {"content": reply.text[:2000]}
     return {"content": f"{reply.lead}\n{SMALLTALK}".strip()}
 
 
@@ -291,6 +303,64 @@ class FieldSelect(_Owned, discord.ui.DynamicItem[discord.ui.Select], template=r"
             await report_failure(interaction, error)
 
 
+async def member_plan(bot: LegDayBot, user_id: int) -> tuple[Plan | None, list[CheckIn]]:
+    """The member's current plan (as made) and their stored check-ins; nothing without storage."""
+    if bot.storage is None:
+        return None, []
+    plan = await maybe_await(bot.storage.plans.latest(user_id))
+    if plan is None:
+        return None, []
+    return plan, load_checkins(await maybe_await(bot.storage.checkins.list(user_id)))
+
+
+async def keep_checkin(bot: LegDayBot, user_id: int, reply: Reply) -> None:
+    """Store a check-in the member confirmed (the `logged` reply's), before its reply is shown."""
+    if reply.kind == "logged" and reply.checkin is not None and bot.storage is not None:
+        await maybe_await(bot.storage.checkins.add(user_id, reply.checkin))
+        log.info("check-in logged user=%s session=%s", user_id, reply.checkin.get("session"))
+
+
+class CheckinButton(_Owned, discord.ui.DynamicItem[discord.ui.Button],
+                    template=r"chat:checkin:(?P<action>ok|cancel):(?P<user>\d+)"):
+    """'Log it' or 'Cancel' on a check-in read from chat: the same as typing `looks right` or `cancel`."""
+
+    def __init__(self, action: str, user_id: int) -> None:
+        label, style = ("Log it", discord.ButtonStyle.success) if action == "ok" else (
+            "Cancel", discord.ButtonStyle.secondary)
+        super().__init__(discord.ui.Button(label=label, style=style, custom_id=f"chat:checkin:{action}:{user_id}"))
+        self.action = action
+        self.user_id = user_id
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button,
+                             match: re.Match[str]) -> CheckinButton:
+        """Rebuild the button from a clicked custom id."""
+        return cls(match["action"], int(match["user"]))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        """Log (or drop) the check-in waiting in the conversation, and say what changed in the plan."""
+        try:
+            conversation = await self._conversation(interaction)
+            if conversation is None:
+                return
+            bot = bot_of(interaction)
+            plan, checkins = await member_plan(bot, self.user_id)
+            text = "looks right" if self.action == "ok" else "cancel"
+            conversation, replies = await asyncio.to_thread(respond, conversation, conversation.key, text,
+                                                            discord.utils.utcnow(), plan, checkins)
+            if conversation is None:
+                await forget(bot, key_for(interaction))
+            else:
+                await save(bot, conversation)
+            for reply in replies:
+                await keep_checkin(bot, self.user_id, reply)
+            shown = render(replies[0], self.user_id) if replies else {"content": GONE}
+            await interaction.response.send_message(**{k: v for k, v in shown.items() if v is not None},
+                                                    allowed_mentions=discord.AllowedMentions.none())
+        except Exception as error:
+            await report_failure(interaction, error)
+
+
 class Chat(commands.Cog):
     """Plain-words intake and questions by mention or DM."""
 
@@ -375,7 +445,8 @@ class Chat(commands.Cog):
             return
         # Reading a long message costs milliseconds of CPU: done off the event loop, one message per member
         # at a time (the member's lock above), so other members are never kept waiting behind it.
-        conversation, replies = await asyncio.to_thread(respond, ongoing, key, text, now)
+        plan, checkins = await self._plan_for(message.author.id, ongoing, now)
+        conversation, replies = await asyncio.to_thread(respond, ongoing, key, text, now, plan, checkins)
         if conversation is None:
             await forget(self.bot, key)
         else:
@@ -391,7 +462,8 @@ class Chat(commands.Cog):
         if ongoing is not None:
             # A conversation begun in a channel before intake went private: carry it on in DM.
             await forget(self.bot, key)
-        conversation, replies = await asyncio.to_thread(respond, ongoing, dm_key, text, now)
+        plan, checkins = await self._plan_for(message.author.id, ongoing, now)
+        conversation, replies = await asyncio.to_thread(respond, ongoing, dm_key, text, now, plan, checkins)
         if conversation is None and all(reply.kind in ("faq", "help") for reply in replies):
             for reply in replies:
                 await self._deliver(message, reply, message, public=True)
@@ -408,10 +480,18 @@ class Chat(commands.Cog):
             await save(self.bot, conversation)
         await self._send(message, content=MOVED_TO_DM)
 
+    async def _plan_for(self, user_id: int, ongoing: Conversation | None,
+                        now: dt.datetime) -> tuple[Plan | None, list[CheckIn]]:
+        """The member's plan and check-ins when the message may be a check-in (not in the middle of intake)."""
+        if ongoing is not None and not ongoing.is_expired(now) and ongoing.stage != "checkin":
+            return None, []
+        return await member_plan(self.bot, user_id)
+
     async def _deliver(self, message: discord.Message, reply: Reply, where: discord.abc.Messageable,
                        *, public: bool = False) -> None:
         """Send one reply: to the member's message (`where` is its channel) or into their DM channel."""
         user_id = message.author.id
+        await keep_checkin(self.bot, user_id, reply)
         if reply.kind == "faq":
             # In a channel the answer is for everyone, so it is not shaped by the member's saved profile.
             profile = None
@@ -453,6 +533,6 @@ class Chat(commands.Cog):
 
 async def setup(bot: LegDayBot) -> None:
     """Add the chat cog and the conversation's restart-proof buttons."""
-    bot.add_dynamic_items(AnswerSelect, SkipButton, ConfirmButton, ChangeButton, FieldSelect)
+    bot.add_dynamic_items(AnswerSelect, SkipButton, ConfirmButton, ChangeButton, FieldSelect, CheckinButton)
     await bot.add_cog(Chat(bot))
 

@@ -345,22 +345,12 @@ class CheckinFlow(OwnedView):
             await respond(interaction, content)
 
 
-def as_stored(plan: Plan) -> Plan:
-    """The plan as storage gives it back, so its `plan_id` matches the stored plan's.
-
-    `plan_id` hashes the JSON dump, and a plan fresh from the planner dumps its fields in another order than
-    one read back.
-    """
-    return Plan.model_validate_json(plan.model_dump_json())
-
-
 async def open_checkin(interaction: discord.Interaction, plan: Plan | None, *, week: int | None = None,
                        source: str = "form") -> None:
     """Start the check-in flow privately: the sessions of `plan` (of one week when given) up to today."""
     if plan is None:
         await respond(interaction, NO_PLAN)
         return
-    plan = as_stored(plan)
     now = await member_now(bot_of(interaction), interaction.user.id)
     sessions = sessions_until(plan, now.date(), week)
     flow = CheckinFlow(interaction.user.id, plan, sessions, source=source)

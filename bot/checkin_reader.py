@@ -1,0 +1,861 @@
+"""Reading a check-in from a chat message ("did tuesday's session, squats felt easy", "knee 4/10 on the lunges").
+
+The words are data: rules/checkin_reading.yaml (how members say done, skipped, easy, lingering...) and
+rules/exercise_names.yaml (what they call each exercise, in the shared vocabulary's format); the shared
+vocabulary folds slang first, the profile reader's public helpers read days, body parts, sharp pain and
+mileage. The method is general: the message is cut into clauses, each exercise named takes the facts of its
+own part of the clause, and what belongs to no exercise belongs to the session.
+
+`python -m bot.checkin_reader --evaluate FILE` scores the reader on a labelled file
+(tests/data/checkin_labelled.yaml is the development set).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import functools
+import itertools
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from rapidfuzz import fuzz, process
+from text_to_num import alpha2digit
+
+from bot import intake
+from bot.checkins import CheckIn, CheckInError, make_checkin, planned_session
+from bot.config import get_settings
+from bot.models import DAYS, KM_PER_MILE, NIGGLE_LABELS, MileageError, Niggle, Plan, Profile, parse_mileage
+from bot.vocabulary import Vocabulary, load_vocabulary
+from bot.yamlio import DataFileError, describe_errors, read_yaml
+
+MAX_CHARS = 2000
+LB_PER_KG = 2.2046226
+
+
+# --------------------------------------------------------------------------------------------
+# The data: rules/checkin_reading.yaml and rules/exercise_names.yaml
+
+
+def _compiled(patterns: list[str]) -> list[re.Pattern[str]]:
+    out = []
+    for pattern in patterns:
+        try:
+            out.append(re.compile(pattern))
+        except re.error as exc:
+            raise ValueError(f"'{pattern[:60]}' isn't a valid regular expression ({exc})") from None
+    return out
+
+
+Patterns = list[str]
+
+
+class _Lexicon(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _valid(cls, value: Any) -> Any:
+        lists = value.values() if isinstance(value, dict) else [value] if isinstance(value, list) else []
+        for patterns in lists:
+            if isinstance(patterns, list):
+                _compiled(patterns)
+        return value
+
+
+class StatusWords(_Lexicon):
+    """How members say a session was done, partly done or skipped."""
+
+    partly: Patterns = Field(min_length=1)
+    skipped: Patterns = Field(min_length=1)
+    done: Patterns = Field(min_length=1)
+
+
+class FeelWords(_Lexicon):
+    """How an exercise felt."""
+
+    easy: Patterns = Field(min_length=1)
+    ok: Patterns = Field(min_length=1)
+    hard: Patterns = Field(min_length=1)
+
+
+class YesNo(_Lexicon):
+    """Phrases that say yes, and phrases that say no."""
+
+    says_yes: Patterns = Field(min_length=1)
+    says_no: Patterns = Field(min_length=1)
+
+
+class RunWords(_Lexicon):
+    """Words for a run, words tying it to the session, and how it felt."""
+
+    words: Patterns = Field(min_length=1)
+    after: Patterns = Field(min_length=1)
+    good: Patterns = Field(min_length=1)
+    ok: Patterns = Field(min_length=1)
+    bad: Patterns = Field(min_length=1)
+
+
+class CheckinWords(_Lexicon):
+    """rules/checkin_reading.yaml: the phrases of a check-in."""
+
+    status: StatusWords
+    feel: FeelWords
+    hit: YesNo
+    lingering: YesNo
+    run: RunWords
+    pain: Patterns = Field(min_length=1)
+    session: Patterns = Field(min_length=1)
+    weekly: Patterns = Field(min_length=1)
+    history: Patterns = Field(min_length=1)
+    question: Patterns = Field(min_length=1)
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """The check-in phrases compiled, and the exercise names with the pattern that finds them."""
+
+    words: CheckinWords
+    names: dict[str, str]  # a name as read (after the shared vocabulary) -> exercise id
+    names_re: re.Pattern[str]
+
+    def any(self, patterns: list[str], text: str) -> re.Match[str] | None:
+        """The earliest match of any of the patterns in the text."""
+        found = [m for p in _cached(tuple(patterns)) if (m := p.search(text))]
+        return min(found, key=lambda m: m.start()) if found else None
+
+
+@functools.lru_cache(maxsize=256)
+def _cached(patterns: tuple[str, ...]) -> list[re.Pattern[str]]:
+    return _compiled(list(patterns))
+
+
+def load_lexicon(rules_dir: Path, vocabulary: Vocabulary | None = None) -> Lexicon:
+    """The reader's data from a rules folder, validated (file, line and field in every error)."""
+    path = rules_dir / "checkin_reading.yaml"
+    data, node = read_yaml(path)
+    try:
+        words = CheckinWords.model_validate(data)
+    except ValidationError as exc:
+        raise DataFileError(describe_errors(exc, str(path), node, [], label="check-in words")) from None
+    names_vocabulary = load_vocabulary(rules_dir / "exercise_names.yaml")
+    fold = (vocabulary or intake.vocabulary()).normalise
+    names: dict[str, str] = {}
+    for ex_id, variants in names_vocabulary.terms.items():
+        for name in (ex_id.replace("-", " "), *variants):
+            names.setdefault(fold(name), ex_id)
+    ordered = sorted(names, key=len, reverse=True)  # "split squat" before "squat"
+    names_re = re.compile(r"(?<![\w])(" + "|".join(re.escape(n) for n in ordered) + r")(?:e?s)?(?![\w])")
+    return Lexicon(words=words, names=names, names_re=names_re)
+
+
+@functools.lru_cache(maxsize=4)
+def lexicon(rules_dir: Path | None = None) -> Lexicon:
+    """The reader's data from the configured rules folder, loaded once."""
+    return load_lexicon(rules_dir or get_settings().rules_dir)
+
+
+# --------------------------------------------------------------------------------------------
+# What was read
+
+
+class ExerciseRead(BaseModel):
+    """What a message says about one exercise."""
+
+    exercise: str
+    hit: bool | None = None
+    feel: str | None = None
+    load_kg: float | None = None
+    load_unit: str | None = None
+    reps: int | None = None
+    sets: int | None = None
+    pain: int | None = None
+
+
+class CheckinReading(BaseModel):
+    """A chat message read as a check-in (kind 'checkin') or not ('other'), with what it said."""
+
+    kind: str = "other"
+    status: str | None = None
+    day: dt.date | None = None  # the day the message names; None when it names none
+    exercises: list[ExerciseRead] = Field(default_factory=list)
+    pain: int | None = None
+    pain_where: Niggle | None = None
+    lingering: bool | None = None
+    sharp: bool | None = None
+    next_run: str | None = None
+    weekly_km: float | None = None
+    weekly_unit: str | None = None
+    problems: list[str] = Field(default_factory=list)
+
+    def session_day(self, plan: Plan | None, today: dt.date) -> dt.date | None:
+        """The session meant: the day named, else the latest one up to today holding the exercises named."""
+        if self.day is not None or plan is None:
+            return self.day
+        if self.status is None and not self.exercises and self.pain is None and self.next_run is None and (
+                self.weekly_km is not None):
+            return None  # a mileage update alone is about the week, not a session
+        past = [s for w in plan.weeks for s in w.sessions if s.date <= today]
+        wanted = {e.exercise for e in self.exercises}
+        holding = [s for s in past if wanted and wanted <= {e.id for e in s.exercises}]
+        chosen = (holding or past)[-1:] if (holding or past) else []
+        return chosen[0].date if chosen else None
+
+    def to_checkin(self, plan: Plan | None, now: dt.datetime, source: str = "chat") -> CheckIn:
+        """The check-in this reading gives for the member's plan; CheckInError says what doesn't fit.
+
+        Exercises the session doesn't hold are left out (the reply says so): the rest of the report stands.
+        """
+        day = self.session_day(plan, now.date())
+        session = planned_session(plan, day) if plan is not None and day is not None else None
+        held = {e.id for e in session.exercises} if session else set()
+        logs = [{k: v for k, v in e.model_dump().items() if v is not None} for e in self.exercises
+                if e.exercise in held]
+        fields: dict[str, Any] = {
+            "session": day, "status": self.status or ("done" if logs and day else None), "exercises": logs,
+            "pain": self.pain, "pain_where": self.pain_where, "lingering": self.lingering,
+            "sharp": bool(self.sharp), "next_run": self.next_run, "weekly_km": self.weekly_km,
+            "weekly_unit": self.weekly_unit, "source": source,
+        }
+        return make_checkin(plan, now, **fields)
+
+    def left_out(self, plan: Plan | None, today: dt.date) -> list[str]:
+        """Names of exercises the message mentions that the session doesn't hold (not logged)."""
+        day = self.session_day(plan, today)
+        session = planned_session(plan, day) if plan is not None and day is not None else None
+        held = {e.id for e in session.exercises} if session else set()
+        return [e.exercise for e in self.exercises if e.exercise not in held]
+
+    def labels(self, today: dt.date) -> dict[str, Any]:
+        """What was read in the labelled file's format (tests/data/checkin_labelled.yaml)."""
+        out: dict[str, Any] = {}
+        if self.status:
+            out["status"] = self.status
+        if self.day is not None:
+            out["day"] = DAYS[self.day.weekday()] if 0 <= (today - self.day).days < 7 else self.day.isoformat()
+        if self.exercises:
+            out["exercises"] = [_exercise_labels(e) for e in self.exercises]
+        for name in ("pain", "lingering", "sharp", "next_run"):
+            if getattr(self, name) is not None:
+                out[name] = getattr(self, name)
+        if self.pain_where is not None:
+            out["pain_where"] = self.pain_where.value
+        if self.weekly_km is not None:
+            out["weekly"] = _distance(self.weekly_km, self.weekly_unit or "km")
+        return out
+
+    def rows(self, plan: Plan | None, today: dt.date) -> list[tuple[str, str]]:
+        """(label, value) lines of what was read, for the member to confirm."""
+        rows: list[tuple[str, str]] = []
+        day = self.session_day(plan, today)
+        left_out = set(self.left_out(plan, today)) if plan is not None else set()
+        if day is not None:
+            rows.append(("Session", f"{day:%A} {day.day} {day:%B}"))
+        if self.status:
+            rows.append(("How it went", {"done": "done", "partly": "partly done", "skipped": "skipped"}[self.status]))
+        for e in self.exercises:
+            if e.exercise in left_out:
+                continue
+            bits = []
+            if e.sets and e.reps is not None:
+                bits.append(f"{e.sets} x {e.reps}")
+            elif e.reps is not None:
+                bits.append(f"{e.reps} reps")
+            if e.load_kg is not None:
+                bits.append(_load(e.load_kg, e.load_unit or "kg"))
+            if e.hit is not None:
+                bits.append("every rep" if e.hit else "missed some reps")
+            if e.feel:
+                bits.append(f"felt {e.feel}")
+            if e.pain is not None:
+                bits.append(f"pain {e.pain}/10")
+            rows.append((exercise_name(e.exercise), ", ".join(bits) or "mentioned"))
+        if self.pain is not None or self.pain_where is not None:
+            where = f" ({NIGGLE_LABELS[self.pain_where].lower()})" if self.pain_where else ""
+            lingering = {True: ", still there the next morning", False: ", gone by the next morning"}.get(
+                self.lingering, "") if self.lingering is not None else ""
+            rows.append(("Pain", f"{self.pain if self.pain is not None else '?'}/10{where}{lingering}"))
+        if self.sharp:
+            rows.append(("Sharp pain", "yes"))
+        if self.next_run:
+            rows.append(("Next run", self.next_run))
+        if self.weekly_km is not None:
+            rows.append(("Weekly mileage", _distance(self.weekly_km, self.weekly_unit or "km")))
+        return rows
+
+
+def _exercise_labels(e: ExerciseRead) -> dict[str, Any]:
+    out: dict[str, Any] = {"exercise": e.exercise}
+    for name in ("hit", "feel", "reps", "sets", "pain"):
+        if getattr(e, name) is not None:
+            out[name] = getattr(e, name)
+    if e.load_kg is not None:
+        out["load"] = _load(e.load_kg, e.load_unit or "kg", about=False)
+    return out
+
+
+def _load(kg: float, unit: str, about: bool = False) -> str:
+    amount = kg * LB_PER_KG if unit == "lb" else kg
+    return f"{'about ' if about else ''}{round(amount, 1):g} {unit}"
+
+
+def _distance(km: float, unit: str) -> str:
+    return f"{round(km / KM_PER_MILE, 1):g} mi" if unit == "mi" else f"{round(km, 1):g} km"
+
+
+@functools.lru_cache(maxsize=1)
+def _catalog_names() -> dict[str, str]:
+    from bot.catalog import load_catalog
+
+    return {key: ex.name for key, ex in load_catalog(get_settings().rules_dir).exercises.items()}
+
+
+def exercise_name(ex_id: str) -> str:
+    """An exercise's name in the catalogue (its id when the catalogue has no such exercise)."""
+    return _catalog_names().get(ex_id, ex_id)
+
+
+# --------------------------------------------------------------------------------------------
+# Reading
+
+_SPLIT_RE = re.compile(r"[.!?;\n]+(?!\d)|,|\bbut\b|\s-\s|\(|\)|:")
+_SETS_RE = re.compile(  # "3x8", "2 x 30s"; not "2 x 10 kg" (two dumbbells)
+    r"\b(\d{1,3})\s*(?:x|×|\*)\s*(\d{1,3})\s*(?:s|sec|secs|seconds)?\b(?!\s*(?:kg|kgs|kilo|lb|pound))")
+_HOLD_RE = re.compile(r"\b(\d{1,3})\s*(?:s|sec|secs|seconds)\b")
+_SETS_OF_RE = re.compile(r"\b(\d{1,2})\s*sets?\s*(?:of|x)\s*(\d{1,3})\b")
+_REPS_RE = re.compile(r"\b(?:only (?:got|managed|did)\s*)?(\d{1,3})\s*(?:reps?|each leg|a side|per side|each side)?\b"
+                      r"(?=\s*(?:reps?|on the last|each|a side|per side)\b)")
+_ONLY_RE = re.compile(r"\bonly (?:got|managed|did)\s*(\d{1,3})\b")
+_LOAD_RE = re.compile(r"(\d{1,3}(?:[.,]\d{1,2})?)\s*(kg|kgs|kilos?|kilograms?|lbs?|pounds?)\b")
+_PAIN_RE = re.compile(r"(?<!rpe )\b(\d{1,3})\s*(?:/|out of)\s*10\b(?!\s*(?:effort|rpe|intensity|exertion))"
+                      r"|\bpain (?:of |at |was |level )?(\d{1,2})\b")
+_NO_PAIN_RE = re.compile(r"\bno pain\b|\bpain[- ]free\b|\bnothing hurt\w*|\bdidn't hurt\b|\bzero pain\b")
+_TODAY_RE = re.compile(r"\b(?:today|tonight|this (?:morning|afternoon|evening)|earlier)\b|\btoday's\b")
+_YESTERDAY_RE = re.compile(r"\b(?:yesterday|last night)\b")
+_ISO_RE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
+_NTH_RE = re.compile(r"\b(?:on )?the (\d{1,2})(?:st|nd|rd|th)\b|\b(\d{1,2})(?:st|nd|rd|th) (?:of )?dec\w*\b")
+_ALL_RE = re.compile(r"\b(?:all|everything|both|each one|every exercise)\b")
+_ASKS_RE = re.compile(r"(?:should|can|could|would|will|is|are|do|does|how|what|why|when|which|where|what's)\b")
+_SHARP_RE = re.compile(r"\b(?:sharp|stabbing|shooting)\b")
+_FUZZY_WORD_RE = re.compile(r"[a-z][a-z'-]+")
+
+
+def _normalise(text: str) -> str:
+    text = text.lower()
+    for fancy, plain in (("’", "'"), ("‘", "'"), ("–", "-"), ("—", " - "), ("“", '"'), ("”", '"')):
+        text = text.replace(fancy, plain)
+    return alpha2digit(intake.vocabulary().normalise(text), "en")
+
+
+@dataclass
+class _Mention:
+    exercise: str
+    start: int
+    end: int
+
+
+@dataclass
+class _Clause:
+    text: str
+    start: int
+    mentions: list[_Mention] = field(default_factory=list)
+
+
+def _mentions(lex: Lexicon, text: str) -> list[_Mention]:
+    """Exercise names in the text: exact names first, then close spellings of the words left over."""
+    found = [_Mention(lex.names[m.group(1)], m.start(), m.end()) for m in lex.names_re.finditer(text)]
+    taken = [(m.start, m.end) for m in found]
+    words = [(m.start(), m.end(), m.group()) for m in _FUZZY_WORD_RE.finditer(text)
+             if not any(a <= m.start() < b for a, b in taken)]
+    names = [n for n in lex.names if len(n) >= 5]
+    k = 0
+    while k < len(words):
+        best = None
+        for size in (3, 2, 1):
+            window = words[k:k + size]
+            if len(window) < size or any(text[a[1]:b[0]].strip(" -") for a, b in itertools.pairwise(window)):
+                continue  # a name's words are next to each other: not across a comma or a number
+            phrase = " ".join(w for _, _, w in window)
+            if len(phrase) < 5:
+                continue
+            hit = process.extractOne(phrase.rstrip("s"), names, scorer=fuzz.ratio,
+                                     score_cutoff=88 if len(phrase) < 8 else 84)
+            if hit:
+                best = (size, hit[0])
+                break
+        if best:
+            size, name = best
+            found.append(_Mention(lex.names[name], words[k][0], words[k + size - 1][1]))
+            k += size
+        else:
+            k += 1
+    found.sort(key=lambda m: m.start)
+    out: list[_Mention] = []
+    for mention in found:  # the same exercise named twice in a row is one mention
+        if not out or out[-1].exercise != mention.exercise or mention.start - out[-1].end > 40:
+            out.append(mention)
+    return out
+
+
+def _clauses(text: str, mentions: list[_Mention]) -> list[_Clause]:
+    clauses, start = [], 0
+    for m in _SPLIT_RE.finditer(text):
+        if m.start() > start:
+            clauses.append(_Clause(text[start:m.start()], start))
+        start = m.end()
+    if start < len(text):
+        clauses.append(_Clause(text[start:], start))
+    for mention in mentions:
+        for clause in clauses:
+            if clause.start <= mention.start < clause.start + len(clause.text):
+                clause.mentions.append(mention)
+                break
+    return clauses
+
+
+def _feel(lex: Lexicon, text: str) -> str | None:
+    feels = lex.words.feel
+    hits = [(m.start(), name) for name, patterns in (("ok", feels.ok), ("hard", feels.hard), ("easy", feels.easy))
+            if (m := lex.any(patterns, text))]
+    return min(hits)[1] if hits else None
+
+
+def _facts(lex: Lexicon, text: str) -> dict[str, Any]:
+    """The facts of one exercise's part of a clause: sets x reps, load, effort, whether every rep was done, pain."""
+    facts: dict[str, Any] = {}
+    sets = _SETS_RE.search(text) or _SETS_OF_RE.search(text)
+    if sets:
+        facts["sets"], facts["reps"] = int(sets.group(1)), int(sets.group(2))
+    only = _ONLY_RE.search(text)
+    if only:
+        facts["reps"] = int(only.group(1))
+    hold = _HOLD_RE.search(text)
+    if hold and "reps" not in facts:
+        facts["reps"] = int(hold.group(1))
+    load = _LOAD_RE.search(text)
+    if load:
+        amount = float(load.group(1).replace(",", "."))
+        unit = "lb" if load.group(2).startswith(("lb", "pound")) else "kg"
+        facts["load_kg"], facts["load_unit"] = round(amount / LB_PER_KG if unit == "lb" else amount, 2), unit
+    hit = lex.words.hit
+    no, yes = lex.any(hit.says_no, text), lex.any(hit.says_yes, text)
+    if no or yes:
+        facts["hit"] = not no
+    if only:
+        facts["hit"] = False
+    feel = _feel(lex, _without_lingering(lex, _PAIN_RE.sub(" ", text)))  # "fine by morning" is about the pain
+    if feel:
+        facts["feel"] = feel
+    pain = _PAIN_RE.search(text)
+    if pain:
+        facts["pain"] = int(pain.group(1) or pain.group(2))
+    return facts
+
+
+def _without_lingering(lex: Lexicon, text: str) -> str:
+    """The text with what it says about pain the next morning blanked (same length, so positions hold)."""
+    for patterns in (lex.words.lingering.says_no, lex.words.lingering.says_yes):
+        for pattern in _cached(tuple(patterns)):
+            text = pattern.sub(lambda m: " " * len(m.group()), text)
+    return text
+
+
+def _add(read: ExerciseRead, facts: dict[str, Any]) -> None:
+    """Facts for an exercise, keeping what was read first."""
+    for key, value in facts.items():
+        if getattr(read, key) is None:
+            setattr(read, key, value)
+
+
+def _segments(clause: _Clause) -> list[tuple[_Mention, str]]:
+    """Each exercise's part of a clause: from its name to the next one; words before the first go to the first.
+
+    A part with no facts of its own that is joined to the next by 'and' shares the next one's ("dead bugs and
+    glute bridges both easy").
+    """
+    text, parts = clause.text, []
+    marks = clause.mentions
+    for k, mention in enumerate(marks):
+        begin = 0 if k == 0 else marks[k].start - clause.start
+        end = marks[k + 1].start - clause.start if k + 1 < len(marks) else len(text)
+        parts.append((mention, text[begin:end]))
+    return parts
+
+
+def _day_named(lex: Lexicon, text: str, clauses: list[_Clause], today: dt.date) -> tuple[dt.date | None, list[str]]:
+    """The day the message names: a weekday (the latest one up to today), today, yesterday or a date."""
+    problems: list[str] = []
+    candidates: list[tuple[int, dt.date, bool]] = []
+    for clause in clauses:
+        days = intake.read_days(clause.text)
+        if days:
+            words = [(m.start(), d) for d in days for m in re.finditer(rf"\b{d}\w*", clause.text)]
+            first = min(words)[1] if words else days[0]
+            back = (today.weekday() - DAYS.index(first)) % 7
+            if re.search(rf"\b(?:next|this coming|coming)\s+{first}", clause.text):
+                problems.append(f"{first.capitalize()}'s session is still ahead; check it in once it's done.")
+            if re.search(rf"\b{first}\w* (?:before last|last week)|\blast week'?s? {first}", clause.text):
+                back += 7
+            at = min(words)[0] if words else 0
+            # "the long run on sunday felt heavy after thursday's session": the session's day is the one
+            # the session words follow
+            for start, day in sorted(words):
+                if lex.any(lex.words.session, clause.text[start: start + 25]):
+                    at, back = start - 1000, (today.weekday() - DAYS.index(day)) % 7
+                    break
+            candidates.append((clause.start + at, today - dt.timedelta(days=back), True))
+    plain = _without_lingering(lex, text)  # "still sore this morning" isn't the session's day
+    for regex, date in ((_TODAY_RE, today), (_YESTERDAY_RE, today - dt.timedelta(days=1))):
+        m = regex.search(plain)
+        if m is None:
+            continue
+        after = lex.any(lex.words.session, text[m.end(): m.end() + 20])
+        tied = after is not None and after.start() <= 8  # "yesterday's lifting", "today's session"
+        if tied or not lex.any(lex.words.run.after, text[max(0, m.start() - 25): m.end() + 5]):
+            candidates.append((m.start() - (1000 if tied else 0), date, tied))
+    m = _ISO_RE.search(text)
+    if m:
+        try:
+            candidates.append((m.start(), dt.date(int(m[1]), int(m[2]), int(m[3])), True))
+        except ValueError:
+            problems.append(f"'{m.group()}' isn't a date I can read. Use a day like tuesday, or 2026-12-01.")
+    m = _NTH_RE.search(text)
+    if m:
+        number = int(m.group(1) or m.group(2))
+        try:
+            day = today.replace(day=number)
+            if day > today:
+                day = (today.replace(day=1) - dt.timedelta(days=1)).replace(day=number)
+            candidates.append((m.start(), day, True))
+        except ValueError:
+            pass
+    named = [c for c in candidates if c[2]] or candidates  # a weekday or a date before "today" ("sore today
+    return (min(named)[:2][1] if named else None), problems  # from tuesday's session" is about Tuesday)
+
+
+def _weekly(lex: Lexicon, text: str) -> tuple[float, str] | None:
+    """A weekly mileage update: a distance and words that make it this week's, not the usual in a profile."""
+    if not lex.any(lex.words.weekly, text):
+        return None
+    found, _ = intake.read_mileage(text, loose=True)
+    if found:
+        return found
+    m = re.search(r"\b(\d{1,3}(?:[.,]\d)?)\s*(km|kms|k|kilomet\w*|mi|miles?)\b", text)
+    amount, unit = (m.group(1), m.group(2)) if m else (None, None)
+    if m is None:  # "miles this week: 31"
+        m = re.search(r"\b(km|kms|kilomet\w*|mi|miles?)\b[^\d]{0,15}?(\d{1,3}(?:[.,]\d)?)\b", text)
+        if m is None:
+            return None
+        amount, unit = m.group(2), m.group(1)
+    try:
+        return parse_mileage(f"{amount}{unit}")
+    except MileageError:
+        return None
+
+
+def read_checkin(text: str, today: dt.date, rules_dir: Path | None = None) -> CheckinReading:
+    """Read a chat message as a check-in; kind 'other' for questions, profiles, small talk and run-only reports."""
+    lex = lexicon(rules_dir)
+    words = lex.words
+    norm = _normalise(str(text or "")[:MAX_CHARS])
+    reading = CheckinReading()
+    if not norm.strip():
+        return reading
+    mentions = _mentions(lex, norm)
+    clauses = _clauses(norm, mentions)
+    strength = bool(mentions) or bool(lex.any(words.session, norm))
+    run_report = bool(lex.any(words.run.words, norm))
+    question = bool(lex.any(words.question, norm.strip()))
+
+    # Exercises, each with the facts of its own part of its clause; a clause naming no exercise, day or session
+    # adds to the exercise before it ("goblet squats 3x8 @ 16kg, felt ok").
+    reads: dict[str, ExerciseRead] = {}
+    pending: list[str] = []
+    last: str | None = None
+    for clause in clauses:
+        parts = _segments(clause)
+        if not parts:
+            if reads and _ALL_RE.search(clause.text):  # "..., all felt ok": every exercise named
+                facts = {k: v for k, v in _facts(lex, clause.text).items() if k in ("feel", "hit")}
+                for read in reads.values():
+                    _add(read, facts)
+            elif last is not None and not lex.any(words.session, clause.text) \
+                    and not intake.read_days(clause.text) and not lex.any(words.run.words, clause.text):
+                _add(reads[last], _facts(lex, clause.text))
+            continue
+        for mention, part in parts:
+            facts = _facts(lex, part)
+            read = reads.setdefault(mention.exercise, ExerciseRead(exercise=mention.exercise))
+            _add(read, facts)
+            last = mention.exercise
+            if facts:
+                for earlier in pending:  # "dead bugs and glute bridges both easy": the facts are shared
+                    _add(reads[earlier], {k: v for k, v in facts.items() if k in ("feel", "hit")})
+                pending = []
+            elif re.search(r"\b(?:and|&|\+)\s*$", part):
+                pending.append(mention.exercise)
+            else:
+                pending = []
+    reading.exercises = list(reads.values())
+
+    # The session as a whole.
+    pains = [int(m.group(1) or m.group(2)) for m in _PAIN_RE.finditer(norm)]
+    pains = [p for p in pains if p <= 10] or pains
+    if pains:
+        reading.pain = max(pains)
+        if len(reading.exercises) == 1 and reading.exercises[0].pain is None and len(pains) == 1 and pains[0]:
+            reading.exercises[0].pain = pains[0]
+    elif _NO_PAIN_RE.search(norm):
+        reading.pain = 0
+    body = norm  # body parts are read with the exercise names blanked ("calf raises" is no calf niggle)
+    for mention in reversed(mentions):
+        body = body[:mention.start] + " " * (mention.end - mention.start) + body[mention.end:]
+    singular = re.sub(r"\b(\w{4,}[^s'])s\b", r"\1", body)  # "hamstrings", "knees": the profile reader's words
+    niggles = intake.read_niggles(body) or intake.read_niggles(singular) or []
+    if not niggles and (pains or _SHARP_RE.search(norm) or lex.any(words.pain, body)):
+        niggles = [n for n, pattern in intake.NIGGLE_PATTERNS.items()
+                   if re.search(pattern, body) or re.search(pattern, singular)]
+    reading.pain_where = Niggle(niggles[0]) if niggles else None
+    if _SHARP_RE.search(norm):
+        reading.sharp = intake.read_sharp_pain(norm)
+    if reading.pain is not None or reading.pain_where is not None or reading.sharp:
+        no, yes = lex.any(words.lingering.says_no, norm), lex.any(words.lingering.says_yes, norm)
+        if no or yes:
+            reading.lingering = not no
+    status = _status(lex, norm, clauses)
+    weekly = _weekly(lex, norm)
+    if weekly:
+        reading.weekly_km, reading.weekly_unit = weekly
+    tied_run = run_report and status != "skipped" and (lex.any(words.session, norm) or lex.any(words.run.after, norm))
+    if tied_run:
+        reading.next_run = _run_feel(lex, norm, clauses)
+    if run_report and not strength and not reading.next_run:
+        status = None  # "did 10k easy", "intervals went well": a run report, not a session
+    reading.status = status
+    reading.day, reading.problems = _day_named(lex, norm, clauses, today)
+    if reading.weekly_km is not None and not strength and reading.status is None:
+        reading.day = None  # "mon 8k, wed 10k, sat 20k this week": days of runs, not of a session
+
+    said = (reading.status or reading.exercises or reading.pain is not None or reading.weekly_km is not None
+            or reading.next_run or reading.sharp or reading.pain_where)
+    numbers = any(e.sets or e.reps or e.load_kg or e.pain is not None or e.hit is not None for e in reading.exercises)
+    whole = _facts(lex, norm)
+    logged = numbers or "sets" in whole or "load_kg" in whole
+    if question and not (reading.status or logged or pains or any(e.feel for e in reading.exercises)):
+        said = None  # a question about an exercise or a pain is for the FAQ
+    if _ASKS_RE.match(norm.strip()) and (not reading.status or norm.strip().endswith("?")):
+        said = logged = None  # "is 3/10 pain ok to train through?", "what did I do last week?"
+    if lex.any(words.history, norm) and not (logged or pains or reading.day):
+        said = None  # "I did strength training for years": a profile, not a session
+    felt = any(e.feel for e in reading.exercises)
+    session_felt = ((strength or intake.read_days(norm)) and not question  # "tuesday's session was a struggle"
+                    and _feel(lex, norm) is not None)
+    if not (said or logged or session_felt) or (run_report and not strength and reading.weekly_km is None
+                                                 and not reading.next_run):
+        return CheckinReading(kind="other")
+    if not (reading.status or logged or felt or reading.pain is not None or reading.weekly_km or reading.next_run
+            or reading.sharp or session_felt
+            or (reading.pain_where and (strength or reading.day or reading.lingering is not None))):
+        return CheckinReading(kind="other")  # "should I do squats" without a report
+    reading.kind = "checkin"
+    return reading
+
+
+def _status(lex: Lexicon, norm: str, clauses: list[_Clause]) -> str | None:
+    """done, partly or skipped; skipping one exercise of a session that was done is 'partly'.
+
+    When several sessions are reported ("tue: done. thu: skipped"), the first day named with its own
+    status word decides.
+    """
+    named = [c for c in clauses if intake.read_days(c.text)]
+    if len(named) > 1:
+        for clause in named:
+            following = next((c for c in clauses if c.start > clause.start), None)
+            own = clause.text + (" " + following.text if following and not intake.read_days(following.text) else "")
+            found = _status_of(lex, own, [clause])
+            if found:
+                return found
+    return _status_of(lex, norm, clauses)
+
+
+def _status_of(lex: Lexicon, norm: str, clauses: list[_Clause]) -> str | None:
+    """The status words of one text: partly first, then skipped, then done."""
+    status = lex.words.status
+    if lex.any(status.partly, norm):
+        return "partly"
+    only = re.search(r"\b(?:only|just) (?:did|managed|got through|got to|had time for)\b", norm)
+    if only and any(m.start - only.end() < 12 and m.start >= only.end() for c in clauses for m in c.mentions):
+        return "partly"  # "only did the squats and bridges"
+    skipped = lex.any(status.skipped, norm)
+    done = lex.any(status.done, norm)
+    clause = next((c for c in clauses if c.start <= skipped.start() < c.start + len(c.text)), None) if skipped else None
+    if skipped and done:
+        return "partly" if clause is not None and clause.mentions else "skipped"
+    if clause is not None and clause.mentions and not lex.any(status.done + lex.words.session, norm) \
+            and not intake.read_days(norm):
+        return "partly"  # "couldn't do the side planks": one exercise left out of a session
+    return "skipped" if skipped else "done" if done else None
+
+
+def _run_feel(lex: Lexicon, norm: str, clauses: list[_Clause]) -> str | None:
+    """How the run after the session felt: from the clause that names the run."""
+    run = lex.words.run
+    for clause in clauses:
+        if lex.any(run.words, clause.text):
+            for name, patterns in (("ok", run.ok), ("bad", run.bad), ("good", run.good)):
+                if lex.any(patterns, clause.text):
+                    return name
+    return None
+
+
+# --------------------------------------------------------------------------------------------
+# The evaluation: `python -m bot.checkin_reader --evaluate FILE`
+
+EVAL_PROFILE = Profile(weekly_km=40, level="beginner", goals=["general"], days_per_week=2, long_run_day="sun",
+                       equipment=["dumbbells"])
+EVAL_START = dt.date(2026, 11, 23)
+FIELDS = ("kind", "status", "day", "exercises", "pain", "pain_where", "lingering", "sharp", "next_run", "weekly")
+
+
+class LabelledFile(BaseModel):
+    """A labelled file of chat check-ins: today's date and messages with what they should read as."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    today: dt.date
+    messages: list[LabelledMessage] = Field(min_length=1)
+
+
+class LabelledMessage(BaseModel):
+    """One labelled message."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str
+    expect: dict[str, Any] = Field(default_factory=dict)
+    kind: str = Field(pattern="^(checkin|other)$")
+
+
+LabelledFile.model_rebuild()
+
+
+def _as_day(value: Any, today: dt.date) -> dt.date | None:
+    if value is None:
+        return None
+    if isinstance(value, dt.date):
+        return value
+    text = str(value).lower()[:3]
+    if text in DAYS:
+        return today - dt.timedelta(days=(today.weekday() - DAYS.index(text)) % 7)
+    return dt.date.fromisoformat(str(value))
+
+
+def _norm_exercises(items: list[dict[str, Any]] | None) -> dict[str, dict[str, Any]]:
+    out = {}
+    for item in items or []:
+        values = {k: (str(v).replace(" ", "").lower() if k == "load" else v) for k, v in item.items()}
+        out[str(item.get("exercise"))] = values
+    return out
+
+
+def score(reading: CheckinReading, expect: dict[str, Any], kind: str, today: dt.date,
+          plan: Plan | None = None) -> dict[str, str]:
+    """Each field: 'right', 'wrong' (read, but not as labelled: silently wrong), or 'missed' (not read)."""
+    got = reading.labels(today) if reading.kind == "checkin" else {}
+    result: dict[str, str] = {"kind": "right" if reading.kind == kind else "wrong"}
+    if kind != "checkin" or reading.kind != "checkin":
+        return result
+    for name in FIELDS[1:]:
+        want, have = expect.get(name), got.get(name)
+        if name == "day":
+            if want is None:
+                continue  # a day the message doesn't name isn't labelled; the latest session is used
+            want, have = _as_day(want, today), reading.session_day(plan, today) if plan else _as_day(have, today)
+        if name == "exercises":
+            want, have = _norm_exercises(want), _norm_exercises(have)
+            want, have = want or None, have or None
+        if name == "weekly":
+            want = str(want).replace(" ", "").lower() if want is not None else None
+            have = str(have).replace(" ", "").lower() if have is not None else None
+        if want is None and have is None:
+            continue
+        result[name] = "right" if want == have else "missed" if have is None else "wrong"
+        if name == "exercises" and want and have and want != have:
+            missing_only = all(k in want and all(want[k].get(f) == v for f, v in have[k].items()) for k in have)
+            result[name] = "missed" if missing_only else "wrong"
+    return result
+
+
+def evaluate(path: Path, out: Any = sys.stdout) -> dict[str, float]:
+    """Score the reader on a labelled file; print per-field and overall figures; return the overall ones."""
+    data, node = read_yaml(path)
+    try:
+        labelled = LabelledFile.model_validate(data)
+    except ValidationError as exc:
+        raise DataFileError(describe_errors(exc, str(path), node, [], label="labelled check-ins")) from None
+    from bot.coach import Coach
+
+    plan = Coach.load().plan(EVAL_PROFILE, EVAL_START)
+    today = labelled.today
+    all_right = silent = 0
+    per_field: dict[str, list[str]] = {}
+    failures: list[str] = []
+    for message in labelled.messages:
+        reading = read_checkin(message.text, today)
+        result = score(reading, message.expect, message.kind, today, plan)
+        for name, verdict in result.items():
+            per_field.setdefault(name, []).append(verdict)
+        if all(v == "right" for v in result.values()):
+            all_right += 1
+        else:
+            wrong = [n for n, v in result.items() if v != "right"]
+            failures.append(f"  {message.text[:70]!r}: {', '.join(f'{n} {result[n]}' for n in wrong)}"
+                            f" (read {reading.labels(today) if reading.kind == 'checkin' else 'other'})")
+        silent += any(v == "wrong" for v in result.values())
+    n = len(labelled.messages)
+    print(f"{n} messages: all fields right {100 * all_right / n:.1f}%, a field silently wrong {100 * silent / n:.1f}%",
+          file=out)
+    for name in FIELDS:
+        verdicts = per_field.get(name, [])
+        if verdicts:
+            right = 100 * verdicts.count("right") / len(verdicts)
+            print(f"  {name:<11} {len(verdicts):>4} labelled or read: right {right:5.1f}%"
+                  f", wrong {verdicts.count('wrong')}, missed {verdicts.count('missed')}", file=out)
+    if failures and getattr(out, "isatty", lambda: False)():
+        print("not all right:", *failures, sep="\n", file=out)
+    return {"all_right": all_right / n, "silently_wrong": silent / n, "failures": failures}  # type: ignore[dict-item]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m bot.checkin_reader --evaluate FILE [--show]` or `python -m bot.checkin_reader TEXT`."""
+    parser = argparse.ArgumentParser(prog="python -m bot.checkin_reader", description=__doc__.splitlines()[0])
+    parser.add_argument("text", nargs="?", help="a message to read (today's date as today)")
+    parser.add_argument("--evaluate", type=Path, metavar="FILE", help="score a labelled file")
+    parser.add_argument("--show", action="store_true", help="with --evaluate, list the messages not all right")
+    args = parser.parse_args(argv)
+    try:
+        if args.evaluate:
+            figures = evaluate(args.evaluate)
+            if args.show:
+                print("not all right:", *figures["failures"], sep="\n")  # type: ignore[arg-type]
+            return 0
+        if args.text:
+            reading = read_checkin(args.text, dt.date.today())
+            print(reading.kind, reading.labels(dt.date.today()), *reading.problems)
+            return 0
+    except DataFileError as exc:
+        print("\n".join(exc.problems), file=sys.stderr)
+        return 2
+    except CheckInError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    parser.print_usage(sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

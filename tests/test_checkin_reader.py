@@ -1,0 +1,91 @@
+"""The chat check-in reader: messages to check-ins against the member's plan, its data files and its evaluation."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bot.checkin_reader import EVAL_PROFILE, EVAL_START, evaluate, load_lexicon, main, read_checkin
+from bot.checkins import CheckInError
+from bot.yamlio import DataFileError
+
+TODAY = dt.date(2026, 12, 3)
+DEV_SET = Path(__file__).parent / "data" / "checkin_labelled.yaml"
+
+
+@pytest.fixture(scope="module")
+def plan(coach):
+    return coach.plan(EVAL_PROFILE, EVAL_START)
+
+
+def test_the_briefs_example_reads_field_by_field():
+    """Status, day, per-exercise feel and pain, and where it hurt, from one sentence."""
+    reading = read_checkin("did tuesday's sesh, squats felt easy but knee was like 4/10 on the lunges", TODAY)
+    assert reading.kind == "checkin"
+    assert reading.labels(TODAY) == {
+        "status": "done", "day": "tue", "pain": 4, "pain_where": "knee",
+        "exercises": [{"exercise": "goblet-squat", "feel": "easy"}, {"exercise": "reverse-lunge", "pain": 4}]}
+
+
+@pytest.mark.parametrize(("text", "expect"), [
+    ("skipped thursday", {"status": "skipped", "day": "thu"}),
+    ("gobblet squats 3x10 @ 12kg, felt ok", {"exercises": [{"exercise": "goblet-squat", "sets": 3, "reps": 10,
+                                                             "load": "12 kg", "feel": "ok"}]}),
+    ("rdls with 25 lb felt heavy, only got 6 on the last set",
+     {"exercises": [{"exercise": "single-leg-rdl", "load": "25 lb", "feel": "hard", "reps": 6, "hit": False}]}),
+    ("achilles 5/10, still sore this morning", {"pain": 5, "pain_where": "achilles", "lingering": True}),
+    ("ran 30 miles this week", {"weekly": "30 mi"}),
+    ("did the session on the 1st, legs were dead on my run the next day",
+     {"status": "done", "day": "tue", "next_run": "bad"}),
+])
+def test_messages_read_as_checkins(text, expect):
+    """Typos, nicknames, loads in either unit, lingering pain, mileage updates and the next run."""
+    reading = read_checkin(text, TODAY)
+    assert reading.kind == "checkin" and reading.labels(TODAY) == expect
+
+
+@pytest.mark.parametrize("text", [
+    "should I do squats if my knee hurts?", "I run 40 km a week and I'm new to lifting", "hi", "did 10k easy today",
+    "what does rir mean?", "", "x" * 5000,
+])
+def test_questions_profiles_smalltalk_and_runs_are_not_checkins(text):
+    """Questions go to the FAQ, profiles to intake; a run report or small talk is not a check-in."""
+    assert read_checkin(text, TODAY).kind == "other"
+
+
+def test_a_reading_becomes_a_checkin_of_the_plan(plan):
+    """The day named picks the session; an exercise the session lacks is left out, not stored."""
+    reading = read_checkin("did tuesday, squats easy, nordics hard", TODAY)
+    checkin = reading.to_checkin(plan, dt.datetime(2026, 12, 3, 20), source="chat")
+    assert checkin.session == dt.date(2026, 12, 1) and checkin.status == "done"
+    assert [log.exercise for log in checkin.exercises] == ["goblet-squat"]
+    assert reading.left_out(plan, TODAY) == ["nordic-hamstring"]
+    unnamed = read_checkin("step ups felt hard", TODAY).to_checkin(plan, dt.datetime(2026, 12, 3, 20))
+    assert unnamed.session == dt.date(2026, 12, 3)  # the latest session holding step-ups
+    with pytest.raises(CheckInError, match="no strength session on Wednesday"):
+        read_checkin("did yesterday's session", TODAY).to_checkin(plan, dt.datetime(2026, 12, 3, 20))
+    with pytest.raises(CheckInError, match=r"Pain .* isn't possible"):
+        read_checkin("knee pain 15/10 on the lunges", TODAY).to_checkin(plan, dt.datetime(2026, 12, 3, 20))
+
+
+def test_dev_set_figures():
+    """Development-set figures (tuned on it): every field right for 90%+, a field silently wrong for 3% or less."""
+    out = io.StringIO()
+    figures = evaluate(DEV_SET, out)
+    assert figures["all_right"] >= 0.9 and figures["silently_wrong"] <= 0.03
+    assert "all fields right" in out.getvalue() and "exercises" in out.getvalue()
+
+
+def test_data_files_are_validated_with_file_and_line(tmp_path, settings):
+    """A broken pattern or a missing section names the file; the CLI exits 2 on a bad labelled file."""
+    shutil.copy(settings.rules_dir / "exercise_names.yaml", tmp_path)
+    text = (settings.rules_dir / "checkin_reading.yaml").read_text()
+    (tmp_path / "checkin_reading.yaml").write_text(text.replace("'\\bhalf ?way", "'(half ?way"))
+    with pytest.raises(DataFileError, match=r"checkin_reading.yaml.*isn't a valid regular expression"):
+        load_lexicon(tmp_path)
+    (tmp_path / "bad.yaml").write_text("today: 2026-12-03\nmessages: [{text: hi, kind: maybe}]\n")
+    assert main(["--evaluate", str(tmp_path / "bad.yaml")]) == 2
