@@ -15,6 +15,8 @@ from bot.yamlio import DataFileError
 
 TODAY = dt.date(2026, 12, 3)
 DEV_SET = Path(__file__).parent / "data" / "checkin_labelled.yaml"
+# Held out: written by a helper who saw neither the reader nor the dev set; run once (2026-12-02), never tuned on.
+HELD_OUT = Path(__file__).parent / "data" / "checkin_blind1.yaml"
 
 
 @pytest.fixture(scope="module")
@@ -78,6 +80,15 @@ def test_dev_set_figures():
     figures = evaluate(DEV_SET, out)
     assert figures["all_right"] >= 0.9 and figures["silently_wrong"] <= 0.03
     assert "all fields right" in out.getvalue() and "exercises" in out.getvalue()
+
+
+@pytest.mark.xfail(strict=True, reason="targets not met: the one held-out run (2026-12-02) read 56.4% of 140 "
+                   "messages fully right and 31.4% with a field silently wrong (issue 14 stays open for it); strict, "
+                   "so meeting them shows")
+def test_held_out_set_targets():
+    """The chat reader's targets (issue 10's, kept for check-ins): >= 90% every field right, <= 3% silently wrong."""
+    figures = evaluate(HELD_OUT, io.StringIO())
+    assert figures["all_right"] >= 0.9 and figures["silently_wrong"] <= 0.03
 
 
 def test_data_files_are_validated_with_file_and_line(tmp_path, settings):

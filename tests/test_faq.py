@@ -28,11 +28,11 @@ from bot.models import DAYS, Goal, Level, Niggle, Profile
 from bot.text import CONTENT_LIMIT
 
 DATA = Path(__file__).parent / "data"
-# Held-out sets the lead adds at the end (never seen while tuning); the target tests run on whichever exist.
-# faq_blind4.yaml is spent: its questions are now examples in rules/faq.yaml and faq_off_topic.yaml, so until
-# the lead points these at new sets its test measures training data.
-BLIND_FILES = ("faq_blind4.yaml",)
-MODERATOR_FILES = ("faq_moderator.yaml",)
+# Held-out sets, written by a helper who saw neither the code nor the entries nor earlier sets, run once
+# (2026-12-02) and never tuned on. faq_blind4.yaml and faq_moderator.yaml, the sets before them, are spent:
+# their questions are now examples in rules/faq.yaml, faq_off_topic.yaml and development data.
+BLIND_FILES = ("faq_blind5.yaml",)
+MODERATOR_FILES = ("faq_moderator2.yaml",)
 # Moderator-style entries written while tuning (development data).
 MODERATOR_DEV = DATA / "faq_moderator_dev.yaml"
 REQUIRED_IDS = {
@@ -455,9 +455,9 @@ def test_moderator_targets_on_a_blind_set(base, path):
     assert figures.own == figures.own_total
 
 
-@pytest.mark.xfail(strict=True, reason="target not met: the one blind run (2026-12-01) answered 0/20 paraphrases "
-                   "of tests/data/faq_moderator.yaml confidently, 4/20 since (spent: now development data); "
-                   "strict, so meeting it shows")
+@pytest.mark.xfail(strict=True, reason="target not met: the one held-out run (2026-12-02) answered 2/36 paraphrases "
+                   "of tests/data/faq_moderator2.yaml with their entry (16/36 had it ranked first, offered as "
+                   "'did you mean'); issue 10 stays open; strict, so meeting it shows")
 @pytest.mark.parametrize("path", _present(MODERATOR_FILES))
 def test_moderator_paraphrase_target_on_a_blind_set(base, path):
     """A held-out file of moderators' entries: at least 80% of the paraphrases answered with their entry."""

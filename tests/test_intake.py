@@ -19,7 +19,7 @@ from bot.models import KM_PER_MILE, Profile
 TODAY = dt.date(2026, 2, 10)
 LABELLED = Path(__file__).parent / "data" / "intake_labelled.yaml"
 BLIND = Path(__file__).parent / "data" / "intake_blind2.yaml"  # spent: development data since 2026-12-01
-# The next held-out set (written without sight of the reader or the sets above), run once by the lead.
+# The held-out set (written without sight of the reader or the sets above), run once by the lead, 2026-12-02.
 HELD_OUT = Path(__file__).parent / "data" / "intake_blind3.yaml"
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -297,8 +297,9 @@ def test_dev_sets_cross_validated():
     assert result.rate(result.silently_wrong) <= 0.05
 
 
-@pytest.mark.skipif(not HELD_OUT.exists(), reason=f"{HELD_OUT.name} is not there yet: the lead adds the held-out "
-                    "set, written without sight of the reader, and runs this once")
+@pytest.mark.xfail(strict=True, reason="targets not met: the one held-out run (2026-12-02) read 60.0% of 150 "
+                   "messages fully right and 21.3% with a field silently wrong (issue 10 stays open); strict, so "
+                   "meeting them shows")
 def test_held_out_set_targets():
     """The issue's targets on the held-out set: >= 90% every field right, <= 3% a field silently wrong."""
     result = evaluate(HELD_OUT)
