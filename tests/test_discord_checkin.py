@@ -461,3 +461,46 @@ async def test_forget_deletes_reminders_and_checkins_too(h):
     export = await h.command("profile export")
     data = json.loads(export.followups[-1].files["legday-my-data.json"])
     assert (data["profile"], data["plan"], data["checkins"], data["reminders"]) == (None, None, [], None)
+
+
+# ------------------------------------------------------------------------------------------------
+# /plan with a stored plan: the plan as it stands after the check-ins, and the next block
+
+
+async def test_plan_shows_the_stored_plan_adapted_to_its_checkins(h):
+    """'My current plan' shows the stored plan through adapt(): its Why holds the check-in's reason, and a
+    check-in from those pages still names the stored plan (so it is not refused as a replaced plan)."""
+    from bot.adapt import adapt
+    from bot.checkins import load_checkins
+
+    stored = give_plan(h)
+    h.bot.storage.profiles.save(MEMBER_ID, PROFILE)
+    first = stored.weeks[0].sessions[0]
+    h.bot.clock = lambda: at(first.date, 20)
+    h.bot.storage.checkins.add(MEMBER_ID, {"plan_id": plan_id(stored), "session": first.date.isoformat(),
+                                           "logged_at": at(first.date, 20).isoformat(), "status": "skipped"})
+    expected = [t.description for t in adapt(stored, load_checkins(stored_checkins(h)), first.date).trace
+                if t.rule_id.startswith("check-in")]
+    assert expected  # a skipped session is moved or dropped, with its reason
+    offer = await h.command("plan")
+    assert "plan:current" in offer.response.custom_ids and "plan:next-block" not in offer.response.custom_ids
+    await h.click("plan:current")
+    why = await h.click("plan:why")
+    assert all(reason in why.response.embeds[0]["description"] for reason in expected)
+    await h.click("plan:next-page")
+    logged = await h.click("plan:log")
+    assert "replaced" not in str(logged.response.content or "")
+
+
+async def test_next_block_is_offered_in_the_last_week_and_replaces_the_plan(h):
+    """From the block's fourth week /plan offers the next block; it starts the day after the block and is saved."""
+    stored = give_plan(h)
+    h.bot.storage.profiles.save(MEMBER_ID, PROFILE)
+    h.bot.clock = lambda: at(stored.start + dt.timedelta(days=10))
+    assert "plan:next-block" not in (await h.command("plan")).response.custom_ids
+    h.bot.clock = lambda: at(stored.start + dt.timedelta(days=23))
+    offer = await h.command("plan")
+    assert "plan:next-block" in offer.response.custom_ids
+    await h.click("plan:next-block")
+    block = h.bot.storage.plans.latest(MEMBER_ID)
+    assert block.start == stored.start + dt.timedelta(days=28) and plan_id(block) != plan_id(stored)

@@ -20,7 +20,7 @@ from discord import app_commands
 from discord.ext import commands
 from pydantic import ValidationError
 
-from bot.adapt import adapt
+from bot.adapt import adapt, next_block
 from bot.checkins import CheckIn, CheckInError, ExerciseLog, check_against, load_checkins, plan_id
 from bot.client import bind_write_origin, maybe_await, report_failure, respond
 from bot.exts._ui import LegDayModal, OwnedView, bot_of, member_cooldown
@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("legday.discord.checkin")
 
 NO_PLAN = "You don't have a plan yet, so there is nothing to check in. Make one with /plan."
+NO_STORED_PLAN = "You don't have a plan saved any more. Make one with /plan."
 NO_SESSIONS = "None of your plan's sessions has come round yet; check in once you've done (or skipped) one."
 NO_STORAGE = "I can't store check-ins right now (no database is open), so nothing was saved."
 PICK_SESSION = "Which session are you checking in? (Only you can see this.)"
@@ -343,6 +344,72 @@ class CheckinFlow(OwnedView):
             await interaction.response.edit_message(content=content, view=None)
         else:
             await respond(interaction, content)
+
+
+CURRENT_PLAN = "My current plan"
+NEXT_BLOCK = "Next block"
+BLOCK_DAYS = 28
+# The next block is offered once the last week has begun: early enough to plan ahead, late enough that the
+# block's check-ins say what to carry over.
+NEXT_BLOCK_FROM_DAY = 21
+
+
+async def plan_buttons(bot: Any, user_id: int) -> list[tuple[str, str, Any]]:
+    """The /plan buttons a member with a stored plan gets: the plan as it stands now, and the next block."""
+    storage = bot.storage
+    plan = None if storage is None else await maybe_await(storage.plans.latest(user_id))
+    if plan is None or plan.withheld:
+        return []
+    buttons = [(CURRENT_PLAN, "plan:current", show_current_plan)]
+    today = (await member_now(bot, user_id)).date()
+    if (today - plan.start).days >= NEXT_BLOCK_FROM_DAY:
+        buttons.append((NEXT_BLOCK, "plan:next-block", deliver_next_block))
+    return buttons
+
+
+async def _plan_and_checkins(bot: Any, user_id: int) -> tuple[Plan | None, list[CheckIn]]:
+    plan = await maybe_await(bot.storage.plans.latest(user_id))
+    if plan is None:
+        return None, []
+    made = plan_id(plan)
+    items = await maybe_await(bot.storage.checkins.list(user_id))
+    return plan, [c for c in load_checkins(items) if c.plan_id == made]
+
+
+async def show_current_plan(interaction: discord.Interaction) -> None:
+    """The stored plan adapted to its check-ins up to today, as pages (check-ins still name the stored plan)."""
+    from bot.exts.plans._pages import show_plan
+
+    bot = bot_of(interaction)
+    await interaction.response.defer()
+    plan, checkins = await _plan_and_checkins(bot, interaction.user.id)
+    if plan is None:
+        await interaction.edit_original_response(content=NO_STORED_PLAN, embed=None, view=None)
+        return
+    today = (await member_now(bot, interaction.user.id)).date()
+    adapted = await asyncio.to_thread(adapt, plan, checkins, today)
+    await show_plan(interaction, adapted, made=plan)
+
+
+async def deliver_next_block(interaction: discord.Interaction) -> None:
+    """Make, save and show the four weeks after the stored plan, continued from its check-ins."""
+    from bot.exts.plans._pages import show_plan
+
+    bot = bot_of(interaction)
+    await interaction.response.defer()
+    plan, checkins = await _plan_and_checkins(bot, interaction.user.id)
+    if plan is None:
+        await interaction.edit_original_response(content=NO_STORED_PLAN, embed=None, view=None)
+        return
+    today = (await member_now(bot, interaction.user.id)).date()
+    start = plan.start + dt.timedelta(days=BLOCK_DAYS)
+    if start < today:  # a block that ended a while ago: start on the next Monday instead
+        start = today + dt.timedelta(days=-today.weekday() % 7)
+    block = await asyncio.to_thread(next_block, plan, checkins, bot.coach, start)
+    await maybe_await(bot.storage.plans.save(interaction.user.id, block))
+    bot.dispatch("plan_saved", interaction.user.id)
+    log.info("next block user=%s start=%s", interaction.user.id, block.start)
+    await show_plan(interaction, block)
 
 
 async def open_checkin(interaction: discord.Interaction, plan: Plan | None, *, week: int | None = None,

@@ -29,6 +29,12 @@ class Plans(commands.Cog):
         if profile is None:
             await interaction.response.send_modal(FormState(interaction.user.id, deliver_plan).modal())
             return
-        view = SavedProfileView(interaction.user.id, profile, deliver_plan)
+        from bot.exts.checkin import plan_buttons
+
+        extra = await plan_buttons(self.bot, interaction.user.id)
+        view = SavedProfileView(interaction.user.id, profile, deliver_plan, extra)
         view.interaction = interaction
-        await interaction.response.send_message(embed=saved_profile_message(profile), view=view, ephemeral=True)
+        embed = saved_profile_message(profile)
+        if extra:
+            embed.description += " Or see your current plan, adapted to your check-ins."
+        await interaction.response.send_message(embed=embed, view=view, ephemeral=True)

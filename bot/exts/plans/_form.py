@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import discord
@@ -293,12 +293,24 @@ class PageTwo(FormPage):
 
 
 class SavedProfileView(OwnedView):
-    """/plan with a saved profile: use it as it is, or update it first."""
+    """/plan with a saved profile: use it as it is or update it first, or (with a plan) see it or its next block."""
 
-    def __init__(self, owner_id: int, profile: Profile, finish: Finish) -> None:
+    def __init__(self, owner_id: int, profile: Profile, finish: Finish,
+                 extra: Sequence[tuple[str, str, Callable[[discord.Interaction], Awaitable[None]]]] = ()) -> None:
         super().__init__(owner_id)
         self.profile = profile
         self.finish = finish
+        for label, custom_id, action in extra:  # e.g. "My current plan", "Next block" (bot/exts/checkin.py)
+            button = discord.ui.Button(label=label, custom_id=custom_id, style=discord.ButtonStyle.primary)
+            button.callback = self._stopping(action)
+            self.add_item(button)
+
+    def _stopping(self, action: Callable[[discord.Interaction], Awaitable[None]]
+                  ) -> Callable[[discord.Interaction], Awaitable[None]]:
+        async def callback(interaction: discord.Interaction) -> None:
+            self.stop()
+            await action(interaction)
+        return callback
 
     @discord.ui.button(label="Use my saved profile", style=discord.ButtonStyle.success, custom_id="plan:use")
     async def use(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:

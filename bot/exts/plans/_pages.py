@@ -42,9 +42,11 @@ class PlanView(Paginator):
     """Pages of a plan (overview, then a week a page), limited to its member, with Why, Download and Share."""
 
     def __init__(self, owner_id: int, plan: Plan, pages: list[dict[str, Any]], *, can_share: bool,
-                 calendar: bytes | None = None) -> None:
+                 calendar: bytes | None = None, made: Plan | None = None) -> None:
         super().__init__(owner_id, pages, prefix="plan", next_id="next-page")
         self.plan = plan
+        # The plan as made and stored, when `plan` is it adapted to check-ins: check-ins name that one.
+        self.made = made or plan
         if not can_share:
             self.remove_item(self.share)
         # The calendar picture (PNG) is the overview page's image, attached only while that page shows.
@@ -82,7 +84,7 @@ class PlanView(Paginator):
     async def log_session(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
         from bot.exts.checkin import open_checkin
 
-        await open_checkin(interaction, self.plan, week=self.page, source="button")
+        await open_checkin(interaction, self.made, week=self.page, source="button")
 
     @discord.ui.button(label="Why this plan?", style=discord.ButtonStyle.primary, custom_id="plan:why", row=1)
     async def why(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
@@ -146,12 +148,13 @@ async def deliver_plan(interaction: discord.Interaction, profile: Profile, *, in
     await show_plan(interaction, plan)
 
 
-async def show_plan(interaction: discord.Interaction, plan: Plan) -> None:
-    """Show a plan's first page with its buttons, editing the deferred response."""
+async def show_plan(interaction: discord.Interaction, plan: Plan, *, made: Plan | None = None) -> None:
+    """Show a plan's first page with its buttons, editing the deferred response (`made`: see PlanView)."""
     bot = bot_of(interaction)
     pages = bot.coach.renderer.pages(plan)
     calendar = await plan_calendar(bot, plan)
-    view = PlanView(interaction.user.id, plan, pages, can_share=interaction.guild_id is not None, calendar=calendar)
+    view = PlanView(interaction.user.id, plan, pages, can_share=interaction.guild_id is not None, calendar=calendar,
+                    made=made)
     view.interaction = interaction
     await interaction.edit_original_response(content=PLAN_READY, embed=view.embed(), view=view,
                                              attachments=view.calendar_files())
