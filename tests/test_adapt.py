@@ -80,14 +80,16 @@ def test_felt_easy_moves_faster_than_a_grind(plan):
     assert item(grind, next_thu, "step-up").max_reps == item(plan, thu, "step-up").max_reps < planned
 
 
-def test_extra_reps_that_do_not_fit_the_minutes_wait(plan):
+def test_extra_reps_that_do_not_fit_the_minutes_wait(coach):
     """A session already at the top of the level's minutes keeps the plan's reps (COACHING.md 28)."""
-    tue = dt.date(2026, 11, 24)
-    easy = adapt(plan, [checkin(plan, tue, status="done", exercises=[{"exercise": "goblet-squat", "feel": "easy"}])],
-                 tue)
-    assert sessions(plan)[dt.date(2026, 12, 1)].minutes == 30
-    assert item(easy, dt.date(2026, 12, 1), "goblet-squat").max_reps == item(plan, dt.date(2026, 12, 1),
-                                                                              "goblet-squat").max_reps
+    three_days = coach.plan(TUE_THU.model_copy(update={"days_per_week": 3}), dt.date(2026, 11, 23))
+    wed, fri = dt.date(2026, 12, 9), dt.date(2026, 12, 11)
+    high = coach.ruleset.catalog.templates[three_days.template].minutes[1]
+    assert sessions(three_days)[fri].minutes == high  # the premise: Friday's session is already full
+    easy = adapt(three_days, [checkin(three_days, wed, status="done",
+                                      exercises=[{"exercise": "calf-raise-slow", "feel": "easy"}])], wed)
+    assert item(easy, fri, "calf-raise-slow").max_reps == item(three_days, fri, "calf-raise-slow").max_reps
+    assert sessions(easy)[fri].minutes <= high
 
 
 def test_missed_reps_hold_and_reps_below_the_range_lighten(plan):

@@ -100,14 +100,15 @@ async def test_checkin_flow_stores_every_answer_privately(h):
     await h.select("checkin:run", ["good"])
     saved = await h.click("checkin:save")
     assert saved.response.type == UPDATE  # an edit of the private message
-    assert "Logged" in saved.response.content and checkin_ext.NO_CHANGE in saved.response.content
+    # Pain 4/10 that lingered to the next morning: that exercise is swapped or lightened (COACHING.md 18).
+    assert "Logged" in saved.response.content and "Pain monitoring" in saved.response.content
     [stored] = stored_checkins(h)
     session = next(s for w in plan.weeks for s in w.sessions if s.date == chosen)
     assert stored["session"] == chosen.isoformat() and stored["status"] == "done"
     assert stored["plan_id"] == plan_id(plan) and stored["source"] == "form"
     assert [e["exercise"] for e in stored["exercises"]] == [item.id for item in session.exercises]
     assert stored["exercises"][0] == {"exercise": session.exercises[0].id, "hit": True, "reps": None, "sets": None,
-                                      "rir": 2, "feel": "ok", "load_kg": None, "pain": 4}
+                                      "rir": 2, "feel": "ok", "load_kg": None, "pain": 4, "load_unit": None}
     assert (stored["pain"], stored["pain_where"], stored["lingering"], stored["sharp"]) == (4, "knee", True, False)
     assert stored["next_run"] == "good"
     # Nothing of it went anywhere public: every message of the flow was ephemeral or an edit of one.

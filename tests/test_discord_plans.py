@@ -210,11 +210,11 @@ async def test_someone_else_cannot_press_the_buttons(harness):
 
 
 async def test_saved_profile_is_offered_on_next_plan(harness):
-    """/plan with a saved profile offers to use it or update it."""
+    """/plan with a saved profile offers to use it or update it, and (a plan being saved) to see the current plan."""
     await fill_form(harness)
     run = await harness.command("plan")
     assert run.response.type == MESSAGE and run.response.ephemeral
-    assert run.response.custom_ids == ["plan:use", "plan:update"]
+    assert run.response.custom_ids == ["plan:use", "plan:update", "plan:current"]
     used = await harness.click("plan:use")
     assert used.edits[-1].embeds[0]["title"] == "Your 4-week leg strength plan"
 
