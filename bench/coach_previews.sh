@@ -1,7 +1,7 @@
 #!/bin/sh
 # The ten profiles a strength coach read for issue 11, as Markdown previews into coach_previews/ (not committed).
 # Usage (from the repository root): sh bench/coach_previews.sh [python]
-PY=${1:-/work/main/.venv/bin/python}
+PY=${1:-.venv/bin/python}
 OUT=coach_previews
 mkdir -p "$OUT"
 run() { name=$1; shift; "$PY" -m bot preview --start 2027-03-01 --markdown "$@" > "$OUT/$name.md"; }

@@ -1,4 +1,4 @@
-"""Command line: `python -m bot [run|console|preview|faq|parse|rules|sync]`."""
+"""Command line: `python -m bot [run|console|preview|faq|parse|rules|sync|launch|storage]`."""
 
 from bot.cli import main
 
