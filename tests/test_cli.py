@@ -105,3 +105,13 @@ def _recording(parser, chosen):
         for name, sub in action.choices.items():
             sub.set_defaults(func=lambda args, name=name: chosen.append(name) or 0)
     return parser
+
+
+def test_rules_check_validates_the_check_in_policy_files(tmp_path, capsys):
+    """The adaptation policy is rules data too: `rules check` reports a broken value with its file."""
+    folder = tmp_path / "rules"
+    shutil.copytree(ROOT / "rules", folder)
+    path = folder / "adaptation.yaml"
+    path.write_text(path.read_text().replace("  load_step_pct: 5\n", "  load_step_pct: 50\n", 1))
+    assert main(["rules", "check", str(folder)]) == 1
+    assert "adaptation.yaml" in capsys.readouterr().out

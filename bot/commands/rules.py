@@ -37,6 +37,13 @@ def run_check(args: argparse.Namespace) -> int:
         return 2
     try:
         ruleset = load_ruleset(folder)
+        # The policy files the check-ins read are rules data too: a broken one is reported here, not at the
+        # first check-in.
+        from bot.adapt import load_adaptation
+        from bot.checkin_reader import load_lexicon
+
+        load_adaptation(folder, ruleset.catalog)
+        load_lexicon(folder)
     except DataFileError as exc:
         print(f"{len(exc.problems)} problem(s) in {folder}:")
         for line in exc.problems:
