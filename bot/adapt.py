@@ -150,6 +150,13 @@ def _policy(rules_dir: Path) -> AdaptationPolicy:
     return load_adaptation(rules_dir, _ruleset(rules_dir).catalog)
 
 
+def pain_limits(rules_dir: Path | None = None) -> PainPolicy:
+    """The pain scores that change an exercise (COACHING.md 18), from the rules folder's adaptation policy."""
+    from bot.config import get_settings
+
+    return _policy(rules_dir or get_settings().rules_dir).pain
+
+
 @functools.lru_cache(maxsize=4)
 def sharp_pain_advice(rules_dir: Path) -> str:
     """The see-a-professional warning of the sharp-pain rule the policy names (the plan's own wording)."""

@@ -259,6 +259,8 @@ def progress_png(progress: Progress) -> bytes:
     from matplotlib.figure import Figure
     from matplotlib.ticker import MaxNLocator
 
+    from bot.adapt import pain_limits
+
     loads = [e for e in progress.exercises if e.loads]
     reps = [e for e in progress.exercises if e.reps and not e.loads]
     panels = [name for name, have in (("loads", loads), ("reps", reps), ("pain", progress.pain)) if have]
@@ -289,8 +291,11 @@ def progress_png(progress: Progress) -> bytes:
         else:
             days = [p.date for p in progress.pain]
             ax.bar(days, [p.pain for p in progress.pain], width=0.8, color=PAIN_COLOUR, label="Pain (highest)")
-            ax.axhline(3, color="#555555", linestyle="--", linewidth=1.5, label="3/10: watch it")
-            ax.axhline(5, color="#000000", linestyle=":", linewidth=1.5, label="5/10: ease off")
+            limits = pain_limits()  # the scores the adaptation acts on, so the chart and the plan agree
+            ax.axhline(limits.lingering_above, color="#555555", linestyle="--", linewidth=1.5,
+                       label=f"{limits.lingering_above}/10: eased if it lingers")
+            ax.axhline(limits.session_above, color="#000000", linestyle=":", linewidth=1.5,
+                       label=f"{limits.session_above}/10: eased")
             ax.set_ylim(0, 13)  # 10/10 stays under the legend
             ax.set_yticks(range(0, 11, 2))
             ax.set_ylabel("Pain (0-10)", fontsize=15)

@@ -44,7 +44,9 @@ class ProgressCog(commands.Cog):
             await respond(interaction, NO_PLAN)
             return
         stored = await maybe_await(storage.checkins.list(interaction.user.id))
-        today = discord.utils.utcnow().date()
+        from bot.exts.checkin import member_now
+
+        today = (await member_now(bot_of(interaction), interaction.user.id)).date()  # the member's own date
         summary = summarise(plan, load_checkins(stored), today)
         text = truncate(summary_text(summary), EMBED_DESCRIPTION_LIMIT)
         embed = discord.Embed(title="Your progress", description=text, colour=EMBED_COLOUR)
