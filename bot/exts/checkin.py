@@ -367,41 +367,40 @@ async def plan_buttons(bot: Any, user_id: int) -> list[tuple[str, str, Any]]:
     return buttons
 
 
-async def _plan_and_checkins(bot: Any, user_id: int) -> tuple[Plan | None, list[CheckIn]]:
-    plan = await maybe_await(bot.storage.plans.latest(user_id))
+async def _stored_block(interaction: discord.Interaction) -> tuple[Plan, list[CheckIn], dt.date] | None:
+    """Acknowledge, then the member's stored plan, its own check-ins and today on their clock; None (and a
+    message) when the plan is gone.
+    """
+    bot = bot_of(interaction)
+    await interaction.response.defer()
+    plan = await maybe_await(bot.storage.plans.latest(interaction.user.id))
     if plan is None:
-        return None, []
+        await interaction.edit_original_response(content=NO_STORED_PLAN, embed=None, view=None)
+        return None
     made = plan_id(plan)
-    items = await maybe_await(bot.storage.checkins.list(user_id))
-    return plan, [c for c in load_checkins(items) if c.plan_id == made]
+    items = await maybe_await(bot.storage.checkins.list(interaction.user.id))
+    today = (await member_now(bot, interaction.user.id)).date()
+    return plan, [c for c in load_checkins(items) if c.plan_id == made], today
 
 
 async def show_current_plan(interaction: discord.Interaction) -> None:
     """The stored plan adapted to its check-ins up to today, as pages (check-ins still name the stored plan)."""
     from bot.exts.plans._pages import show_plan
 
-    bot = bot_of(interaction)
-    await interaction.response.defer()
-    plan, checkins = await _plan_and_checkins(bot, interaction.user.id)
-    if plan is None:
-        await interaction.edit_original_response(content=NO_STORED_PLAN, embed=None, view=None)
-        return
-    today = (await member_now(bot, interaction.user.id)).date()
-    adapted = await asyncio.to_thread(adapt, plan, checkins, today)
-    await show_plan(interaction, adapted, made=plan)
+    stored = await _stored_block(interaction)
+    if stored is not None:
+        plan, checkins, today = stored
+        await show_plan(interaction, await asyncio.to_thread(adapt, plan, checkins, today), made=plan)
 
 
 async def deliver_next_block(interaction: discord.Interaction) -> None:
     """Make, save and show the four weeks after the stored plan, continued from its check-ins."""
     from bot.exts.plans._pages import show_plan
 
-    bot = bot_of(interaction)
-    await interaction.response.defer()
-    plan, checkins = await _plan_and_checkins(bot, interaction.user.id)
-    if plan is None:
-        await interaction.edit_original_response(content=NO_STORED_PLAN, embed=None, view=None)
+    stored = await _stored_block(interaction)
+    if stored is None:
         return
-    today = (await member_now(bot, interaction.user.id)).date()
+    bot, (plan, checkins, today) = bot_of(interaction), stored
     start = plan.start + dt.timedelta(days=BLOCK_DAYS)
     if start < today:  # a block that ended a while ago: start on the next Monday instead
         start = today + dt.timedelta(days=-today.weekday() % 7)
