@@ -368,9 +368,7 @@ async def plan_buttons(bot: Any, user_id: int) -> list[tuple[str, str, Any]]:
 
 
 async def _stored_block(interaction: discord.Interaction) -> tuple[Plan, list[CheckIn], dt.date] | None:
-    """Acknowledge, then the member's stored plan, its own check-ins and today on their clock; None (and a
-    message) when the plan is gone.
-    """
+    """Acknowledge; then the stored plan, its check-ins and the member's today, or None once the plan is gone."""
     bot = bot_of(interaction)
     await interaction.response.defer()
     plan = await maybe_await(bot.storage.plans.latest(interaction.user.id))
