@@ -278,6 +278,7 @@ class PlacementPolicy(Strict):
     heavy_day_factor: float = Field(default=1, ge=1, le=5)
     focus_claims: dict[str, list[Category]]
     focus_parts: list[FocusPart] = Field(min_length=1)
+    after_long_run_waits: list[Category] = Field(default_factory=lambda: [Category.HEAVY, Category.PLYOMETRIC])
 
     def set_cost(self, categories: list[Category], reps: int = 8) -> float:
         """Fatigue cost of one working set of an exercise: its costliest category (more for heavy triples)."""

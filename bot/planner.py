@@ -672,15 +672,19 @@ class Builder:
         After a key run jumps wait; on the long run's day and the day after it heavy lifts wait too.
         """
         long_day = self.long_day()
-        no_heavy = long_day is not None and day in (long_day, (long_day + 1) % 7)
-        on_run_day = day in self.key_days()
-        if not (on_run_day or no_heavy):
+        waits: set[Category] = set()
+        if day in self.key_days():
+            waits.add(Category.PLYOMETRIC)
+        if long_day is not None and day == long_day:
+            waits.add(Category.HEAVY)
+        if long_day is not None and day == (long_day + 1) % 7:
+            waits |= set(self.catalog.placement.after_long_run_waits)
+        if not waits:
             return slots
-        return self.calmed(slots, no_jumps=on_run_day, no_heavy=no_heavy)
+        return self.calmed(slots, frozenset(waits))
 
-    def calmed(self, slots: list[tuple[SlotPlan, int]], no_jumps: bool,
-               no_heavy: bool) -> list[tuple[SlotPlan, int]]:
-        """Jumps and/or heavy lifts give way to calmer substitutes (COACHING.md 12, 25), or are left out.
+    def calmed(self, slots: list[tuple[SlotPlan, int]], waits: frozenset[Category]) -> list[tuple[SlotPlan, int]]:
+        """Exercises in the categories that wait give way to calmer substitutes (COACHING.md 12, 25), or are left out.
 
         After a hard run the heavy lift stays (done after the run) and only the jumps go.
         """
@@ -688,8 +692,8 @@ class Builder:
         taken = {slot.exercise.id for slot, _ in slots}
         for slot, n in slots:
             ex = slot.exercise
-            if (no_jumps and ex.is_plyometric()) or (no_heavy and ex.is_heavy()):
-                sub = self.calmer(ex.id, frozenset(taken), no_heavy)
+            if waits & set(ex.categories):
+                sub = self.calmer(ex.id, frozenset(taken), waits)
                 if sub is None:
                     continue
                 taken.add(sub.id)
@@ -698,10 +702,10 @@ class Builder:
             out.append((slot, n))
         return out
 
-    def calmer(self, ex_id: str, taken: frozenset[str], no_heavy: bool) -> Exercise | None:
-        """The first substitute of ex_id (breadth first) that is not a jump (nor heavy, if asked) and fits."""
+    def calmer(self, ex_id: str, taken: frozenset[str], waits: frozenset[Category]) -> Exercise | None:
+        """The first substitute of ex_id (breadth first) that is not a jump nor in a waiting category, and fits."""
         for sub in self.substitutes(ex_id):
-            if (sub.id not in taken and not sub.is_plyometric() and not (no_heavy and sub.is_heavy())
+            if (sub.id not in taken and not sub.is_plyometric() and not waits & set(sub.categories)
                     and self.blocked(sub) is None):
                 return sub
         return None

@@ -170,6 +170,8 @@ BOUNCY_WARM_UP = {"strides", "running-drills"}
 JUMP_FREE_NIGGLES = {"knee", "achilles", "calf", "shin", "foot"}
 KNEE_DEEP_FLEXION = {"reverse-lunge", "bulgarian-split-squat", "back-squat", "front-squat", "goblet-squat"}
 LOADING_KIT = {"dumbbells", "kettlebell", "barbell", "gym"}
+# 25: the day after the long run is for mobility or light work: no heavy lifts, jumps or slow lowering
+AFTER_LONG_RUN_WAITS = {"heavy", "plyometric", "eccentric"}
 
 
 def rep_seconds(tempo: str | None) -> float:
@@ -278,8 +280,9 @@ def coaching_violations(plan: Plan, catalog: Catalog, baseline: Plan | None = No
             cats = s.categories
             if s.date in mobility:
                 out.append(f"25: a strength session on {s.date}, a day marked for mobility")
-            if "heavy" in cats and long_day is not None and day == (long_day + 1) % 7:
-                out.append(f"25: heavy work on {s.date}, the day after the long run")
+            waits = cats & AFTER_LONG_RUN_WAITS
+            if waits and long_day is not None and day == (long_day + 1) % 7:
+                out.append(f"25: {sorted(waits)} work on {s.date}, the day after the long run")
             if "plyometric" in cats and (s.day in hard_days or day == long_day):
                 out.append(f"25: jumps on {s.date}, after a quality run")
 
@@ -560,8 +563,9 @@ def coach_violations(plan: Plan, catalog: Catalog) -> list[str]:
             for s in fresh for a, b in itertools.pairwise(s.exercises)):
         out.append("30: a power goal without a contrast pair (a heavy lift, then jumps)")
     if "calf" in {n.value for n in p.niggles} and plan.progression == "build" and race is None:
-        def calf(week) -> set[tuple[str, str]]:
-            return {(e.id, e.unit) for s in week.sessions for e in s.exercises if "calf" in e.categories}
+        def calf(week) -> set[tuple[str, str]]:  # the day after the long run keeps to holds (25)
+            return {(e.id, e.unit) for s in week.sessions if s.day != after_long for e in s.exercises
+                    if "calf" in e.categories}
         early, late = calf(plan.weeks[0]), calf(plan.weeks[2])
         if early and all(unit == "seconds" for _, unit in early) and all(unit == "seconds" for _, unit in late):
             out.append("30: a calf niggle keeps the same calf holds all block (holds, then slow, then eccentric)")

@@ -438,3 +438,21 @@ def test_nothing_fast_in_the_recovery_after_an_ultra(planner):
     recovery = [s for s in _sessions(plan) if 0 < (s.date - profile.race_date).days <= 14]
     assert recovery
     assert not [i.id for s in recovery for i in s.warm_up if i.id in ("strides", "running-drills")]
+
+
+@pytest.mark.parametrize("extra", [
+    dict(weekly_km=160, level="advanced", goals=["power"], long_run_day="sat", hard_days=["tue", "wed"],
+         equipment=["gym"], days_per_week=3),
+    dict(weekly_km=160, level="advanced", goals=["endurance"], long_run_day="sat", hard_days=["wed"],
+         equipment=["gym"], race_date=START + dt.timedelta(days=37), race_distance="ultra"),
+    dict(weekly_km=40, level="intermediate", goals=["injury-resilience", "power"], long_run_day="sun",
+         hard_days=["wed"], equipment=["dumbbells", "bands", "box"], days_per_week=3),
+])
+def test_the_day_after_the_long_run_holds_no_jumps_heavy_or_eccentric_work(planner, extra):
+    """COACHING.md 25: a session the day after the long run is light: no jumps, heavy lifts or slow lowering."""
+    plan = planner.make_plan(Profile(**extra), START)
+    after_long = DAYS[(DAYS.index(extra["long_run_day"]) + 1) % 7]
+    there = [s for w in plan.weeks for s in w.sessions if s.day == after_long]
+    assert there  # these weeks need that day
+    for s in there:
+        assert not s.categories & {"heavy", "plyometric", "eccentric"}, (s.date, s.categories)
