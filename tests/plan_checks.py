@@ -168,7 +168,8 @@ REBUILD_AFTER_RECOVERY = 7  # then a week to get back to the runner's sessions a
 EXTRA_CHANGEOVER_S = 30  # 28: time to move between exercises (set up, load, walk over)
 BOUNCY_WARM_UP = {"strides", "running-drills"}
 JUMP_FREE_NIGGLES = {"knee", "achilles", "calf", "shin", "foot"}
-KNEE_DEEP_FLEXION = {"reverse-lunge", "bulgarian-split-squat", "back-squat", "front-squat", "goblet-squat"}
+KNEE_DEEP_FLEXION = {"reverse-lunge", "split-squat", "bulgarian-split-squat", "heavy-split-squat", "back-squat",
+                     "front-squat", "goblet-squat"}
 LOADING_KIT = {"dumbbells", "kettlebell", "barbell", "gym"}
 # 25: the day after the long run is for mobility or light work: no heavy lifts, jumps or slow lowering
 AFTER_LONG_RUN_WAITS = {"heavy", "plyometric", "eccentric"}
@@ -392,7 +393,7 @@ NOTE_CLAIMS: dict[str, dict[str, set[str]]] = {
     "niggle-knee": {"no_categories": {"plyometric"}, "no_ids": KNEE_DEEP_FLEXION, "has_ids": {"glute-bridge"}},
     "niggle-it-band": {"no_ids": {"bounding", "pogo-hops", "depth-jump"}, "has_ids": {"side-lying-hip-raise"}},
     "niggle-hamstring": {"no_ids": {"nordic-hamstring", "single-leg-rdl"}, "has_ids": {"hamstring-bridge-hold"}},
-    "niggle-hip": {"no_ids": {"bulgarian-split-squat", "bounding"}},
+    "niggle-hip": {"no_ids": {"bulgarian-split-squat", "heavy-split-squat", "back-squat", "front-squat", "bounding"}},
     "niggle-shin": {"no_categories": {"plyometric"}, "has_ids": {"bent-knee-calf-raise", "isometric-calf-hold"}},
     "niggle-foot": {"no_categories": {"plyometric"}},
     "niggle-lower-back": {"no_ids": {"back-squat"}, "has_ids": {"bird-dog"}},
