@@ -1076,6 +1076,7 @@ class Planner:
                 label, summary = "Taper", ("Race soon after this week: about half the sets at the same effort, "
                                            "so you keep the sharpness and shed the fatigue.")
             load = self.catalog.progressions[b.progression_id].load_start
+            done_before = set(seen)
             sessions = []
             for e in sorted(week.entries, key=lambda entry: entry.day):
                 session = self._session(b, template, e.plan, e.slots, e.rir, week_start, band, e.kind, e.day,
@@ -1084,6 +1085,10 @@ class Planner:
                 seen.update(p.id for p in session.exercises)
                 sessions.append(session)
             sessions.sort(key=lambda session: session.date)
+            step = steps[index]
+            if (step.summary_if_new and summary == step.summary and done_before
+                    and {p.id for session in sessions for p in session.exercises} - done_before):
+                summary = step.summary_if_new  # COACHING.md 27: "same exercises" only when it is so
             self._nordic_limit(sessions, week.maintenance or label == "Taper")
             race_in_week = race is not None and 0 <= race - 7 * index < 7
             race_text = self.catalog.races.weeks
@@ -1094,6 +1099,8 @@ class Planner:
                 label, summary = race_text["recover"].label, race_text["recover"].summary
             elif label == race_text["maintain"].label and not week.entries:  # COACHING.md 27: say what it holds
                 label, summary = race_text["no_room"].label, race_text["no_room"].summary
+            if label == race_text["recover"].label and any(s.kind != "light" for s in sessions):
+                label, summary = race_text["recover_rebuild"].label, race_text["recover_rebuild"].summary
             weeks.append(trusted(Week, week=number, start=week_start, label=label, summary=summary,
                                  sessions=sessions, mobility=self._mobility_days(
                                      b, week_start, race, {e.day for e in week.entries}),
@@ -1191,6 +1198,10 @@ class Planner:
         if not peak or not entries:
             return
         low, high, target = math.ceil(0.4 * peak), math.floor(0.6 * peak), round(0.5 * peak)
+        before = next(([e.rir for e in w.entries if not e.primer] for w in layout[-2::-1]
+                       if any(not e.primer for e in w.entries)), [])
+        for entry in entries:  # intensity kept: the hardest effort of the last week before the taper (6)
+            entry.rir = min(before) if before else entry.rir
         flat = [n for e in entries for _, n in e.slots]
         if sum(flat) > high:
             flat = spread_down(flat, target)
@@ -1309,8 +1320,16 @@ class Planner:
             estimate -= b.set_time(biggest[0], biggest[3]) / 60
         pattern = self.catalog.progressions[b.progression_id]
         new_rir = self.catalog.dosing.first_time_rir  # COACHING.md 29: new work comes in below full effort
-        exercises = [self._prescription(ex, n, bottom, top, rir if ex.id in (seen or ()) else
-                                        (max(rir[0], new_rir[0]), max(rir[1], new_rir[1])),
+        gentle = self.catalog.dosing.niggle_rir  # COACHING.md 18, 26: a niggle's own work stays easy all block
+        niggles = set(b.profile.niggles)
+
+        def effort(ex: Exercise) -> tuple[int, int]:
+            floor = new_rir if ex.id not in (seen or ()) else (0, 0)
+            if niggles & set(ex.gentle_for):
+                floor = (max(floor[0], gentle[0]), max(floor[1], gentle[1]))
+            return max(rir[0], floor[0]), max(rir[1], floor[1])
+
+        exercises = [self._prescription(ex, n, bottom, top, effort(ex),
                                         (pattern.band_start if ex.loading == "band" else load)
                                         if self._loaded(ex) and ex.id not in (seen or ()) else "")
                      for ex, n, bottom, top in work]

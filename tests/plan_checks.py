@@ -171,6 +171,9 @@ JUMP_FREE_NIGGLES = {"knee", "achilles", "calf", "shin", "foot"}
 KNEE_DEEP_FLEXION = {"reverse-lunge", "split-squat", "bulgarian-split-squat", "heavy-split-squat", "back-squat",
                      "front-squat", "goblet-squat"}
 LOADING_KIT = {"dumbbells", "kettlebell", "barbell", "gym"}
+# 26 (and the coach's read, issue 11): the work that loads a niggly tissue stays at RPE 7 or less all block
+NIGGLE_OWN_WORK = {"hamstring": {"hamstring-bridge-hold"}, "achilles": {"isometric-calf-hold"},
+                   "calf": {"isometric-calf-hold"}, "shin": {"isometric-calf-hold", "bent-knee-calf-raise"}}
 # 25: the day after the long run is for mobility or light work: no heavy lifts, jumps or slow lowering
 AFTER_LONG_RUN_WAITS = {"heavy", "plyometric", "eccentric"}
 
@@ -306,6 +309,9 @@ def coaching_violations(plan: Plan, catalog: Catalog, baseline: Plan | None = No
                 if calf_eccentric and not held_before:
                     out.append(f"26: calf eccentrics {calf_eccentric} on {s.date} before any calf holds")
             for e in s.exercises:
+                sore = sorted(n for n in niggles if e.id in NIGGLE_OWN_WORK.get(n, ()))
+                if sore and e.rir_min < 3:
+                    out.append(f"26: {e.id} on {s.date} at {e.effort} with a {sore} niggle (at most RPE 7)")
                 if e.unit == "seconds" and not 20 <= e.min_reps <= e.max_reps <= 45:
                     out.append(f"26: hold {e.id} dosed {e.reps} s (holds are 20-45 s)")
 
@@ -405,14 +411,41 @@ NOTE_CLAIMS: dict[str, dict[str, set[str]]] = {
 }
 
 
+RECOVERY_WAITS = {"heavy", "plyometric", "eccentric"}  # 23: what "light work only" after a race leaves out
+
+
+def week_claim_violations(plan: Plan) -> list[str]:
+    """27: what a week's summary says is true of that week (read from the words, not the planner)."""
+    out = []
+    for before, w in itertools.pairwise([None, *plan.weeks]):
+        text = w.summary.lower()
+        if "light work only" in text:
+            for s in w.sessions:
+                if s.kind != "light" or s.categories & RECOVERY_WAITS:
+                    out.append(f"27: week {w.week} says light work only; {s.date} holds "
+                               f"{sorted(s.categories & RECOVERY_WAITS) or s.kind} work")
+        if "same exercises" in text and before is not None:
+            earlier = {e.id for v in plan.weeks[:w.week - 1] for s in v.sessions for e in s.exercises}
+            new = sorted({e.id for s in w.sessions for e in s.exercises} - earlier)
+            if new:
+                out.append(f"27: week {w.week} says same exercises but brings in {new}")
+        if "same effort" in text and before is not None:
+            effort = {e.id: e.rir_min for s in before.sessions for e in s.exercises}
+            easier = sorted(e.id for s in w.sessions if not s.focus.startswith("Race primer")  # its own label (24)
+                            for e in s.exercises if e.rir_min > effort.get(e.id, 9))
+            if easier:
+                out.append(f"27: week {w.week} says the same effort but {easier} get easier")
+    return out
+
+
 def note_violations(plan: Plan) -> list[str]:
-    """27: each fired rule's note is true of the plan (NOTE_CLAIMS)."""
+    """27: each fired rule's note is true of the plan (NOTE_CLAIMS), and each week's summary of its week."""
     sessions = [s for w in plan.weeks for s in w.sessions]
     if not sessions:
         return []
     ids = {e.id for s in sessions for e in s.exercises}
     cats = {c for s in sessions for c in s.categories}
-    out = []
+    out = week_claim_violations(plan)
     shown = set(plan.notes)
     for entry in plan.trace:
         rule_id = entry.rule_id
