@@ -973,6 +973,7 @@ class Planner:
         layout: list[WeekLayout] = []
         placed_dates: list[dt.date] = []
         rebuilt = 0  # weeks with full sessions since the race: the block rebuilds from its first step
+        stepped_in: dict[str, str] = {}  # next steps taken: the new exercise's id -> the one it moves on from
         used: list[int] = []  # the step each non-maintenance week took
         for index, step in enumerate(steps):
             week_start = b.start + dt.timedelta(days=7 * index)
@@ -1044,9 +1045,7 @@ class Planner:
                             for s, n in b.for_day(stepped, day)]) <= band[1]:
                         for (old, _), (new, _) in zip(slots, stepped, strict=True):
                             if old is not new:
-                                b.guard("safeguard-next-step", "With a niggle, tendon work moves on as the block "
-                                        "goes: holds first, then slow lowering.",
-                                        f"{old.exercise.name} -> {new.exercise.name} from week {index + 1}")
+                                stepped_in.setdefault(new.exercise.id, old.exercise.name)
                         slots = stepped
                 week.entries.append(WeekEntry(p, slots, day, p.kind, week.step.rir, p.focus, reps=week.step.reps))
             self._nothing_new(b, layout, week, index, race)
@@ -1105,6 +1104,12 @@ class Planner:
                                  sessions=sessions, mobility=self._mobility_days(
                                      b, week_start, race, {e.day for e in week.entries}),
                                  race_day=b.profile.race_date if race_in_week else None))
+        for new_id, old_name in stepped_in.items():  # COACHING.md 27: the week it really first comes
+            first = next((w for w in weeks for s in w.sessions for e in s.exercises if e.id == new_id), None)
+            if first is not None:
+                b.guard("safeguard-next-step", "With a niggle, tendon work moves on as the block goes: holds "
+                        "first, then slow lowering.",
+                        f"{old_name} -> {self.catalog.exercises[new_id].name} from week {first.week}")
         return weeks
 
     @staticmethod

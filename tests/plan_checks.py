@@ -438,6 +438,24 @@ def week_claim_violations(plan: Plan) -> list[str]:
     return out
 
 
+FROM_WEEK = re.compile(r"-> (.+) from week (\d+)$")
+
+
+def trace_claim_violations(plan: Plan) -> list[str]:
+    """27: 'X -> Y from week N' in the why-page is so: Y first comes in week N."""
+    out = []
+    for entry in plan.trace:
+        for change in entry.changes:
+            said = FROM_WEEK.search(change)
+            if not said:
+                continue
+            first = next((w.week for w in plan.weeks for s in w.sessions for e in s.exercises
+                          if e.name == said[1]), None)
+            if first != int(said[2]):
+                out.append(f"27: the why-page says {said[1]} from week {said[2]}; it first comes in week {first}")
+    return out
+
+
 def note_violations(plan: Plan) -> list[str]:
     """27: each fired rule's note is true of the plan (NOTE_CLAIMS), and each week's summary of its week."""
     sessions = [s for w in plan.weeks for s in w.sessions]
@@ -445,7 +463,7 @@ def note_violations(plan: Plan) -> list[str]:
         return []
     ids = {e.id for s in sessions for e in s.exercises}
     cats = {c for s in sessions for c in s.categories}
-    out = week_claim_violations(plan)
+    out = week_claim_violations(plan) + trace_claim_violations(plan)
     shown = set(plan.notes)
     for entry in plan.trace:
         rule_id = entry.rule_id
