@@ -174,7 +174,7 @@ LOADING_KIT = {"dumbbells", "kettlebell", "barbell", "gym"}
 # 26 (and the coach's read, issue 11): the work that loads a niggly tissue stays at RPE 7 or less all block
 NIGGLE_OWN_WORK = {"hamstring": {"hamstring-bridge-hold"}, "achilles": {"isometric-calf-hold"},
                    "calf": {"isometric-calf-hold"}, "shin": {"isometric-calf-hold", "bent-knee-calf-raise"}}
-# 25: the day after the long run is for mobility or light work: no heavy lifts, jumps or slow lowering
+# 25: the day after the long run is for mobility or light work: no heavy lifts, jumps or eccentric work
 AFTER_LONG_RUN_WAITS = {"heavy", "plyometric", "eccentric"}
 
 
