@@ -81,6 +81,7 @@ class Exercise(Strict):
     loading: Literal["weight", "band"] = "weight"  # what makes it harder: a weight held, or a band's tension
     not_early_for: list[Niggle] = Field(default_factory=list)  # with these niggles only as a next step, later
     next_step: NextStep | None = None
+    gentle_for: list[Niggle] = Field(default_factory=list)  # a niggle's own work: easy effort all block
 
     def is_heavy(self) -> bool:
         """Whether the exercise is a heavy lift (the `heavy` category)."""
@@ -162,6 +163,7 @@ class WeekStep(Strict):
     rir: tuple[int, int]
     reps: Literal["bottom", "middle", "top", "range"] = "range"
     summary: str = Field(min_length=1, max_length=200)
+    summary_if_new: str | None = Field(default=None, min_length=1, max_length=200)  # the week brings in new work
 
     @field_validator("rir")
     @classmethod
@@ -233,7 +235,7 @@ class RacePolicy(Strict):
     last_full_session_days: tuple[int, int]
     primer: PrimerPolicy
     taper_window_days: int = Field(ge=0, le=28)
-    weeks: dict[Literal["race", "recover", "maintain", "no_room"], WeekText]
+    weeks: dict[Literal["race", "recover", "recover_rebuild", "maintain", "no_room"], WeekText]
     recovery_focus: str = Field(min_length=1, max_length=60)
 
     @model_validator(mode="after")
@@ -241,8 +243,8 @@ class RacePolicy(Strict):
         missing = {"5k", "10k", "half", "marathon", "ultra", "unknown"} - set(self.distances)
         if missing:
             raise ValueError(f"distances must cover {sorted(missing)} too")
-        if set(self.weeks) != {"race", "recover", "maintain", "no_room"}:
-            raise ValueError("weeks must give race, recover, maintain and no_room")
+        if set(self.weeks) != {"race", "recover", "recover_rebuild", "maintain", "no_room"}:
+            raise ValueError("weeks must give race, recover, recover_rebuild, maintain and no_room")
         near, far = self.last_full_session_days
         if not self.primer.days_out[1] < near <= far <= 14:
             raise ValueError("last_full_session_days must be [nearest, farthest], after the primer and within 14")
@@ -278,6 +280,7 @@ class PlacementPolicy(Strict):
     heavy_day_factor: float = Field(default=1, ge=1, le=5)
     focus_claims: dict[str, list[Category]]
     focus_parts: list[FocusPart] = Field(min_length=1)
+    after_long_run_waits: list[Category] = Field(default_factory=lambda: [Category.HEAVY, Category.PLYOMETRIC])
 
     def set_cost(self, categories: list[Category], reps: int = 8) -> float:
         """Fatigue cost of one working set of an exercise: its costliest category (more for heavy triples)."""
@@ -324,6 +327,7 @@ class DosingPolicy(Strict):
     heavy_reps: tuple[int, int] = (3, 5)
     max_weekly_rise: float = Field(default=0.3, gt=0, le=1)
     first_time_rir: tuple[int, int] = (2, 3)
+    niggle_rir: tuple[int, int] = (3, 4)
 
     @model_validator(mode="after")
     def _holds(self) -> DosingPolicy:

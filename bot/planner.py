@@ -672,15 +672,19 @@ class Builder:
         After a key run jumps wait; on the long run's day and the day after it heavy lifts wait too.
         """
         long_day = self.long_day()
-        no_heavy = long_day is not None and day in (long_day, (long_day + 1) % 7)
-        on_run_day = day in self.key_days()
-        if not (on_run_day or no_heavy):
+        waits: set[Category] = set()
+        if day in self.key_days():
+            waits.add(Category.PLYOMETRIC)
+        if long_day is not None and day == long_day:
+            waits.add(Category.HEAVY)
+        if long_day is not None and day == (long_day + 1) % 7:
+            waits |= set(self.catalog.placement.after_long_run_waits)
+        if not waits:
             return slots
-        return self.calmed(slots, no_jumps=on_run_day, no_heavy=no_heavy)
+        return self.calmed(slots, frozenset(waits))
 
-    def calmed(self, slots: list[tuple[SlotPlan, int]], no_jumps: bool,
-               no_heavy: bool) -> list[tuple[SlotPlan, int]]:
-        """Jumps and/or heavy lifts give way to calmer substitutes (COACHING.md 12, 25), or are left out.
+    def calmed(self, slots: list[tuple[SlotPlan, int]], waits: frozenset[Category]) -> list[tuple[SlotPlan, int]]:
+        """Exercises in the categories that wait give way to calmer substitutes (COACHING.md 12, 25), or are left out.
 
         After a hard run the heavy lift stays (done after the run) and only the jumps go.
         """
@@ -688,8 +692,8 @@ class Builder:
         taken = {slot.exercise.id for slot, _ in slots}
         for slot, n in slots:
             ex = slot.exercise
-            if (no_jumps and ex.is_plyometric()) or (no_heavy and ex.is_heavy()):
-                sub = self.calmer(ex.id, frozenset(taken), no_heavy)
+            if waits & set(ex.categories):
+                sub = self.calmer(ex.id, frozenset(taken), waits)
                 if sub is None:
                     continue
                 taken.add(sub.id)
@@ -698,10 +702,10 @@ class Builder:
             out.append((slot, n))
         return out
 
-    def calmer(self, ex_id: str, taken: frozenset[str], no_heavy: bool) -> Exercise | None:
-        """The first substitute of ex_id (breadth first) that is not a jump (nor heavy, if asked) and fits."""
+    def calmer(self, ex_id: str, taken: frozenset[str], waits: frozenset[Category]) -> Exercise | None:
+        """The first substitute of ex_id (breadth first) that is not a jump nor in a waiting category, and fits."""
         for sub in self.substitutes(ex_id):
-            if (sub.id not in taken and not sub.is_plyometric() and not (no_heavy and sub.is_heavy())
+            if (sub.id not in taken and not sub.is_plyometric() and not waits & set(sub.categories)
                     and self.blocked(sub) is None):
                 return sub
         return None
@@ -969,6 +973,7 @@ class Planner:
         layout: list[WeekLayout] = []
         placed_dates: list[dt.date] = []
         rebuilt = 0  # weeks with full sessions since the race: the block rebuilds from its first step
+        stepped_in: dict[str, str] = {}  # next steps taken: the new exercise's id -> the one it moves on from
         used: list[int] = []  # the step each non-maintenance week took
         for index, step in enumerate(steps):
             week_start = b.start + dt.timedelta(days=7 * index)
@@ -1040,9 +1045,7 @@ class Planner:
                             for s, n in b.for_day(stepped, day)]) <= band[1]:
                         for (old, _), (new, _) in zip(slots, stepped, strict=True):
                             if old is not new:
-                                b.guard("safeguard-next-step", "With a niggle, tendon work moves on as the block "
-                                        "goes: holds first, then slow lowering.",
-                                        f"{old.exercise.name} -> {new.exercise.name} from week {index + 1}")
+                                stepped_in.setdefault(new.exercise.id, old.exercise.name)
                         slots = stepped
                 week.entries.append(WeekEntry(p, slots, day, p.kind, week.step.rir, p.focus, reps=week.step.reps))
             self._nothing_new(b, layout, week, index, race)
@@ -1072,6 +1075,7 @@ class Planner:
                 label, summary = "Taper", ("Race soon after this week: about half the sets at the same effort, "
                                            "so you keep the sharpness and shed the fatigue.")
             load = self.catalog.progressions[b.progression_id].load_start
+            done_before = set(seen)
             sessions = []
             for e in sorted(week.entries, key=lambda entry: entry.day):
                 session = self._session(b, template, e.plan, e.slots, e.rir, week_start, band, e.kind, e.day,
@@ -1080,6 +1084,10 @@ class Planner:
                 seen.update(p.id for p in session.exercises)
                 sessions.append(session)
             sessions.sort(key=lambda session: session.date)
+            step = steps[index]
+            if (step.summary_if_new and summary == step.summary and done_before
+                    and {p.id for session in sessions for p in session.exercises} - done_before):
+                summary = step.summary_if_new  # COACHING.md 27: "same exercises" only when it is so
             self._nordic_limit(sessions, week.maintenance or label == "Taper")
             race_in_week = race is not None and 0 <= race - 7 * index < 7
             race_text = self.catalog.races.weeks
@@ -1090,10 +1098,18 @@ class Planner:
                 label, summary = race_text["recover"].label, race_text["recover"].summary
             elif label == race_text["maintain"].label and not week.entries:  # COACHING.md 27: say what it holds
                 label, summary = race_text["no_room"].label, race_text["no_room"].summary
+            if label == race_text["recover"].label and any(s.kind != "light" for s in sessions):
+                label, summary = race_text["recover_rebuild"].label, race_text["recover_rebuild"].summary
             weeks.append(trusted(Week, week=number, start=week_start, label=label, summary=summary,
                                  sessions=sessions, mobility=self._mobility_days(
                                      b, week_start, race, {e.day for e in week.entries}),
                                  race_day=b.profile.race_date if race_in_week else None))
+        for new_id, old_name in stepped_in.items():  # COACHING.md 27: the week it really first comes
+            first = next((w for w in weeks for s in w.sessions for e in s.exercises if e.id == new_id), None)
+            if first is not None:
+                b.guard("safeguard-next-step", "With a niggle, tendon work moves on as the block goes: holds "
+                        "first, then slow lowering.",
+                        f"{old_name} -> {self.catalog.exercises[new_id].name} from week {first.week}")
         return weeks
 
     @staticmethod
@@ -1187,6 +1203,10 @@ class Planner:
         if not peak or not entries:
             return
         low, high, target = math.ceil(0.4 * peak), math.floor(0.6 * peak), round(0.5 * peak)
+        before = next(([e.rir for e in w.entries if not e.primer] for w in layout[-2::-1]
+                       if any(not e.primer for e in w.entries)), [])
+        for entry in entries:  # intensity kept: the hardest effort of the last week before the taper (6)
+            entry.rir = min(before) if before else entry.rir
         flat = [n for e in entries for _, n in e.slots]
         if sum(flat) > high:
             flat = spread_down(flat, target)
@@ -1305,8 +1325,16 @@ class Planner:
             estimate -= b.set_time(biggest[0], biggest[3]) / 60
         pattern = self.catalog.progressions[b.progression_id]
         new_rir = self.catalog.dosing.first_time_rir  # COACHING.md 29: new work comes in below full effort
-        exercises = [self._prescription(ex, n, bottom, top, rir if ex.id in (seen or ()) else
-                                        (max(rir[0], new_rir[0]), max(rir[1], new_rir[1])),
+        gentle = self.catalog.dosing.niggle_rir  # COACHING.md 18, 26: a niggle's own work stays easy all block
+        niggles = set(b.profile.niggles)
+
+        def effort(ex: Exercise) -> tuple[int, int]:
+            floor = new_rir if ex.id not in (seen or ()) else (0, 0)
+            if niggles & set(ex.gentle_for):
+                floor = (max(floor[0], gentle[0]), max(floor[1], gentle[1]))
+            return max(rir[0], floor[0]), max(rir[1], floor[1])
+
+        exercises = [self._prescription(ex, n, bottom, top, effort(ex),
                                         (pattern.band_start if ex.loading == "band" else load)
                                         if self._loaded(ex) and ex.id not in (seen or ()) else "")
                      for ex, n, bottom, top in work]

@@ -36,6 +36,13 @@ def progression_text(plan: Plan) -> str:
     return ", ".join(w.label.lower() for w in plan.weeks) or PROGRESSION_TEXT["none"]
 
 
+def sessions_text(plan: Plan) -> str:
+    """How many strength sessions a week the weeks really hold (COACHING.md 27), e.g. 'up to 2 strength sessions'."""
+    counts = [len(w.sessions) for w in plan.weeks] or [plan.sessions_per_week]
+    most = max(counts)
+    return f"{'up to ' if len(set(counts)) > 1 else ''}{most} strength session{'s' if most != 1 else ''}"
+
+
 MAX_OVERVIEW_NOTES = 4
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
@@ -137,7 +144,7 @@ class Renderer:
         if plan.withheld:
             return self.withheld_embed(plan)
         text = self._render("overview.md.j2", plan=plan, max_notes=MAX_OVERVIEW_NOTES,
-                            progression_text=progression_text(plan))
+                            progression_text=progression_text(plan), sessions_text=sessions_text(plan))
         return {"title": "Your 4-week leg strength plan", "description": truncate(text, EMBED_DESCRIPTION_LIMIT),
                 "color": COLOURS["plan"], "footer": self._footer(plan, "Overview")}
 
@@ -191,7 +198,7 @@ class Renderer:
             return "# LegDay\n\n" + self._render("withheld.md.j2", plan=plan) + "\n"
         entries = [t for t in plan.trace if t.status != "no-effect"]
         return self._render("plan.md.j2", plan=plan, entries=entries,
-                            progression_text=progression_text(plan)) + "\n"
+                            progression_text=progression_text(plan), sessions_text=sessions_text(plan)) + "\n"
 
     def ics(self, plan: Plan) -> bytes:
         """A calendar with one all-day event per strength session; stable UIDs so re-imports update."""

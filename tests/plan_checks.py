@@ -168,8 +168,14 @@ REBUILD_AFTER_RECOVERY = 7  # then a week to get back to the runner's sessions a
 EXTRA_CHANGEOVER_S = 30  # 28: time to move between exercises (set up, load, walk over)
 BOUNCY_WARM_UP = {"strides", "running-drills"}
 JUMP_FREE_NIGGLES = {"knee", "achilles", "calf", "shin", "foot"}
-KNEE_DEEP_FLEXION = {"reverse-lunge", "bulgarian-split-squat", "back-squat", "front-squat", "goblet-squat"}
+KNEE_DEEP_FLEXION = {"reverse-lunge", "split-squat", "bulgarian-split-squat", "heavy-split-squat", "back-squat",
+                     "front-squat", "goblet-squat"}
 LOADING_KIT = {"dumbbells", "kettlebell", "barbell", "gym"}
+# 26 (and the coach's read, issue 11): the work that loads a niggly tissue stays at RPE 7 or less all block
+NIGGLE_OWN_WORK = {"hamstring": {"hamstring-bridge-hold"}, "achilles": {"isometric-calf-hold"},
+                   "calf": {"isometric-calf-hold"}, "shin": {"isometric-calf-hold", "bent-knee-calf-raise"}}
+# 25: the day after the long run is for mobility or light work: no heavy lifts, jumps or eccentric work
+AFTER_LONG_RUN_WAITS = {"heavy", "plyometric", "eccentric"}
 
 
 def rep_seconds(tempo: str | None) -> float:
@@ -278,8 +284,9 @@ def coaching_violations(plan: Plan, catalog: Catalog, baseline: Plan | None = No
             cats = s.categories
             if s.date in mobility:
                 out.append(f"25: a strength session on {s.date}, a day marked for mobility")
-            if "heavy" in cats and long_day is not None and day == (long_day + 1) % 7:
-                out.append(f"25: heavy work on {s.date}, the day after the long run")
+            waits = cats & AFTER_LONG_RUN_WAITS
+            if waits and long_day is not None and day == (long_day + 1) % 7:
+                out.append(f"25: {sorted(waits)} work on {s.date}, the day after the long run")
             if "plyometric" in cats and (s.day in hard_days or day == long_day):
                 out.append(f"25: jumps on {s.date}, after a quality run")
 
@@ -302,6 +309,9 @@ def coaching_violations(plan: Plan, catalog: Catalog, baseline: Plan | None = No
                 if calf_eccentric and not held_before:
                     out.append(f"26: calf eccentrics {calf_eccentric} on {s.date} before any calf holds")
             for e in s.exercises:
+                sore = sorted(n for n in niggles if e.id in NIGGLE_OWN_WORK.get(n, ()))
+                if sore and e.rir_min < 3:
+                    out.append(f"26: {e.id} on {s.date} at {e.effort} with a {sore} niggle (at most RPE 7)")
                 if e.unit == "seconds" and not 20 <= e.min_reps <= e.max_reps <= 45:
                     out.append(f"26: hold {e.id} dosed {e.reps} s (holds are 20-45 s)")
 
@@ -389,7 +399,7 @@ NOTE_CLAIMS: dict[str, dict[str, set[str]]] = {
     "niggle-knee": {"no_categories": {"plyometric"}, "no_ids": KNEE_DEEP_FLEXION, "has_ids": {"glute-bridge"}},
     "niggle-it-band": {"no_ids": {"bounding", "pogo-hops", "depth-jump"}, "has_ids": {"side-lying-hip-raise"}},
     "niggle-hamstring": {"no_ids": {"nordic-hamstring", "single-leg-rdl"}, "has_ids": {"hamstring-bridge-hold"}},
-    "niggle-hip": {"no_ids": {"bulgarian-split-squat", "bounding"}},
+    "niggle-hip": {"no_ids": {"bulgarian-split-squat", "heavy-split-squat", "back-squat", "front-squat", "bounding"}},
     "niggle-shin": {"no_categories": {"plyometric"}, "has_ids": {"bent-knee-calf-raise", "isometric-calf-hold"}},
     "niggle-foot": {"no_categories": {"plyometric"}},
     "niggle-lower-back": {"no_ids": {"back-squat"}, "has_ids": {"bird-dog"}},
@@ -401,14 +411,59 @@ NOTE_CLAIMS: dict[str, dict[str, set[str]]] = {
 }
 
 
+RECOVERY_WAITS = {"heavy", "plyometric", "eccentric"}  # 23: what "light work only" after a race leaves out
+
+
+def week_claim_violations(plan: Plan) -> list[str]:
+    """27: what a week's summary says is true of that week (read from the words, not the planner)."""
+    out = []
+    for before, w in itertools.pairwise([None, *plan.weeks]):
+        text = w.summary.lower()
+        if "light work only" in text:
+            for s in w.sessions:
+                if s.kind != "light" or s.categories & RECOVERY_WAITS:
+                    out.append(f"27: week {w.week} says light work only; {s.date} holds "
+                               f"{sorted(s.categories & RECOVERY_WAITS) or s.kind} work")
+        if "same exercises" in text and before is not None:
+            earlier = {e.id for v in plan.weeks[:w.week - 1] for s in v.sessions for e in s.exercises}
+            new = sorted({e.id for s in w.sessions for e in s.exercises} - earlier)
+            if new:
+                out.append(f"27: week {w.week} says same exercises but brings in {new}")
+        if "same effort" in text and before is not None:
+            effort = {e.id: e.rir_min for s in before.sessions for e in s.exercises}
+            easier = sorted(e.id for s in w.sessions if not s.focus.startswith("Race primer")  # its own label (24)
+                            for e in s.exercises if e.rir_min > effort.get(e.id, 9))
+            if easier:
+                out.append(f"27: week {w.week} says the same effort but {easier} get easier")
+    return out
+
+
+FROM_WEEK = re.compile(r"-> (.+) from week (\d+)$")
+
+
+def trace_claim_violations(plan: Plan) -> list[str]:
+    """27: 'X -> Y from week N' in the why-page is so: Y first comes in week N."""
+    out = []
+    for entry in plan.trace:
+        for change in entry.changes:
+            said = FROM_WEEK.search(change)
+            if not said:
+                continue
+            first = next((w.week for w in plan.weeks for s in w.sessions for e in s.exercises
+                          if e.name == said[1]), None)
+            if first != int(said[2]):
+                out.append(f"27: the why-page says {said[1]} from week {said[2]}; it first comes in week {first}")
+    return out
+
+
 def note_violations(plan: Plan) -> list[str]:
-    """27: each fired rule's note is true of the plan (NOTE_CLAIMS)."""
+    """27: each fired rule's note is true of the plan (NOTE_CLAIMS), and each week's summary of its week."""
     sessions = [s for w in plan.weeks for s in w.sessions]
     if not sessions:
         return []
     ids = {e.id for s in sessions for e in s.exercises}
     cats = {c for s in sessions for c in s.categories}
-    out = []
+    out = week_claim_violations(plan) + trace_claim_violations(plan)
     shown = set(plan.notes)
     for entry in plan.trace:
         rule_id = entry.rule_id
@@ -560,8 +615,9 @@ def coach_violations(plan: Plan, catalog: Catalog) -> list[str]:
             for s in fresh for a, b in itertools.pairwise(s.exercises)):
         out.append("30: a power goal without a contrast pair (a heavy lift, then jumps)")
     if "calf" in {n.value for n in p.niggles} and plan.progression == "build" and race is None:
-        def calf(week) -> set[tuple[str, str]]:
-            return {(e.id, e.unit) for s in week.sessions for e in s.exercises if "calf" in e.categories}
+        def calf(week) -> set[tuple[str, str]]:  # the day after the long run keeps to holds (25)
+            return {(e.id, e.unit) for s in week.sessions if s.day != after_long for e in s.exercises
+                    if "calf" in e.categories}
         early, late = calf(plan.weeks[0]), calf(plan.weeks[2])
         if early and all(unit == "seconds" for _, unit in early) and all(unit == "seconds" for _, unit in late):
             out.append("30: a calf niggle keeps the same calf holds all block (holds, then slow, then eccentric)")

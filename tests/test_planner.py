@@ -378,7 +378,7 @@ def test_the_race_week_holds_the_primer_and_race_day_has_no_mobility_slot(planne
                       race_date=dt.date(2027, 3, 15), race_distance="10k")
     plan = planner.make_plan(profile, COACH_START)
     labels = [w.label for w in plan.weeks]
-    assert labels[1:3] == ["Race week", "Recover"]
+    assert labels[1] == "Race week" and labels[2].startswith("Recover")  # 3 days of recovery, then a rebuild
     primer = next(s for s in plan.weeks[1].sessions if s.focus.startswith("Race primer"))
     lifts = [e for e in primer.exercises if "plyometric" not in e.categories]
     assert lifts and {"heavy", "strength", "single-leg"} & set(lifts[0].categories)
@@ -438,3 +438,37 @@ def test_nothing_fast_in_the_recovery_after_an_ultra(planner):
     recovery = [s for s in _sessions(plan) if 0 < (s.date - profile.race_date).days <= 14]
     assert recovery
     assert not [i.id for s in recovery for i in s.warm_up if i.id in ("strides", "running-drills")]
+
+
+@pytest.mark.parametrize("extra", [
+    dict(weekly_km=160, level="advanced", goals=["power"], long_run_day="sat", hard_days=["tue", "wed"],
+         equipment=["gym"], days_per_week=3),
+    dict(weekly_km=160, level="advanced", goals=["endurance"], long_run_day="sat", hard_days=["wed"],
+         equipment=["gym"], race_date=START + dt.timedelta(days=37), race_distance="ultra"),
+    dict(weekly_km=40, level="intermediate", goals=["injury-resilience", "power"], long_run_day="sun",
+         hard_days=["wed"], equipment=["dumbbells", "bands", "box"], days_per_week=3),
+])
+def test_the_day_after_the_long_run_holds_no_jumps_heavy_or_eccentric_work(planner, extra):
+    """COACHING.md 25: a session the day after the long run is light: no jumps, heavy lifts or slow lowering."""
+    plan = planner.make_plan(Profile(**extra), START)
+    after_long = DAYS[(DAYS.index(extra["long_run_day"]) + 1) % 7]
+    there = [s for w in plan.weeks for s in w.sessions if s.day == after_long]
+    assert there  # these weeks need that day
+    for s in there:
+        assert not s.categories & {"heavy", "plyometric", "eccentric"}, (s.date, s.categories)
+
+
+def test_niggle_swaps_suit_every_niggle_and_the_niggles_own_work_stays_easy(planner):
+    """COACHING.md 18, 26: a knee niggle keeps split squats out all block; a hamstring hold stays at RPE 7 or less."""
+    knee = planner.make_plan(Profile(weekly_km=35, level="beginner", goals=["endurance"], long_run_day="sat",
+                                     hard_days=["thu"], equipment=["kettlebell"], days_per_week=3,
+                                     niggles=["knee", "achilles"]), START)
+    assert ids(knee) and not ids(knee) & {"reverse-lunge", "split-squat", "bulgarian-split-squat"}
+    hip = planner.make_plan(Profile(weekly_km=90, level="advanced", goals=["speed"], long_run_day="sun",
+                                    hard_days=["tue", "thu"], equipment=["barbell", "box"], niggles=["it-band", "hip"]),
+                            START)
+    assert ids(hip) and not ids(hip) & {"back-squat", "front-squat", "bulgarian-split-squat"}
+    ham = planner.make_plan(Profile(weekly_km=50, level="intermediate", goals=["hills"], long_run_day="wed",
+                                    hard_days=["fri"], equipment=["kettlebell"], niggles=["hamstring"]), START)
+    holds = [e for w in ham.weeks for s in w.sessions for e in s.exercises if e.id == "hamstring-bridge-hold"]
+    assert holds and all(e.rir_min >= 3 for e in holds)

@@ -122,3 +122,16 @@ def test_overview_tells_the_block_as_its_weeks_are(coach):
     assert "introduce, build, peak, deload" not in text
     assert ", ".join(w.label.lower() for w in race.weeks) in text
     assert "up to 2 strength sessions a week" in text
+
+
+def test_the_header_counts_the_sessions_the_weeks_hold(coach):
+    """COACHING.md 27: '1 strength session a week' when every week holds one (maintenance before a race)."""
+    profile = Profile(weekly_km=30, level="beginner", goals=["speed"], long_run_day="sat", hard_days=["tue"],
+                      equipment=["dumbbells"], niggles=["foot"], race_date=dt.date(2027, 3, 27), race_distance="5k")
+    plan = coach.plan(profile, dt.date(2027, 3, 1))
+    counts = {len(w.sessions) for w in plan.weeks}
+    most = max(counts)
+    said = f"{'up to ' if len(counts) > 1 else ''}{most} strength session{'s' if most != 1 else ''} a week"
+    assert plan.sessions_per_week != most  # the template's count is not what the weeks hold
+    for text in (coach.renderer.markdown(plan), coach.renderer.overview_embed(plan)["description"]):
+        assert said in text
