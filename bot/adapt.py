@@ -817,6 +817,47 @@ class _Adapter:
         return [note for note in notes if note not in untrue]
 
 
+def _true_summaries(weeks: list[Week], catalog: Catalog) -> list[Week]:
+    """Week summaries still true after the changes (COACHING.md 27), e.g. no "same exercises" after a swap."""
+    if_new = {step.summary: step.summary_if_new for progression in catalog.progressions.values()
+              for step in progression.weeks if step.summary_if_new}
+    out, seen = [], set()
+    for week in weeks:
+        ids = {p.id for session in week.sessions for p in session.exercises}
+        if week.summary in if_new and seen and ids - seen:
+            week = week.model_copy(update={"summary": if_new[week.summary]})
+        seen |= ids
+        out.append(week)
+    return out
+
+
+def _as_the_planner_would(weeks: list[Week], catalog: Catalog, today: dt.date) -> list[Week]:
+    """Sessions after today, after swaps and moves, ordered and dosed as the planner would (COACHING.md 25, 29, 30)."""
+    # The planner's order (bot/planner.py fresh_first): the heavy lift, then jumps, then the rest; and an exercise
+    # new to the block comes in below full effort (dosing.yaml first_time_rir).
+    from bot.planner import _effort
+
+    floor = catalog.dosing.first_time_rir
+    done: set[str] = set()
+    out = []
+    for week in weeks:
+        sessions = []
+        for session in sorted(week.sessions, key=lambda s: s.date):
+            items = list(session.exercises)
+            if session.date > today:  # the planner's own order (bot/planner.py fresh_first), stable for the rest
+                ex = catalog.exercises
+                items.sort(key=lambda p: 0 if ex[p.id].is_heavy() else 1 if ex[p.id].is_plyometric() else 2)
+            for i, item in enumerate(items):
+                if item.id not in done and item.rir_min < floor[0] and session.date > today:
+                    rir = (max(item.rir_min, floor[0]), max(item.rir_max, floor[1]))
+                    items[i] = item.model_copy(update={"rir_min": rir[0], "rir_max": rir[1],
+                                                       "effort": _effort(catalog.exercises[item.id], rir)})
+            done |= {item.id for item in items}
+            sessions.append(session if items == session.exercises else session.model_copy(update={"exercises": items}))
+        out.append(week.model_copy(update={"sessions": sessions}))
+    return out
+
+
 def adapt(plan: Plan, checkins: list[CheckIn], today: dt.date) -> Plan:
     """The plan adapted to the check-ins: only sessions after `today` change, each change with its reason."""
     if plan.withheld or not plan.weeks:
@@ -833,7 +874,9 @@ def adapt(plan: Plan, checkins: list[CheckIn], today: dt.date) -> Plan:
         return plan
     notes = adapter.true_notes(list(plan.notes))
     return plan.model_copy(update={
-        "weeks": adapter.weeks, "trace": [*plan.trace, *adapter.trace], "notes": notes + adapter.notes,
+        "weeks": _true_summaries(_as_the_planner_would(adapter.weeks, adapter.catalog, today), adapter.catalog),
+        "trace": [*plan.trace, *adapter.trace],
+        "notes": notes + adapter.notes,
         "warnings": [*plan.warnings, *(w for w in adapter.warnings if w not in plan.warnings)],
         "progression": "hold" if adapter.sharp else plan.progression,
     })
@@ -950,7 +993,10 @@ def next_block(plan: Plan, checkins: list[CheckIn], coach: Coach, start: dt.date
         return fresh
     notes = adapter.true_notes(list(fresh.notes))
     return fresh.model_copy(update={
-        "weeks": adapter.weeks, "trace": [*fresh.trace, *adapter.trace], "notes": notes + adapter.notes,
+        "weeks": _true_summaries(_as_the_planner_would(adapter.weeks, adapter.catalog, fresh.start
+                                                       - dt.timedelta(days=1)), adapter.catalog),
+        "trace": [*fresh.trace, *adapter.trace],
+        "notes": notes + adapter.notes,
         "warnings": [*fresh.warnings, *(w for w in adapter.warnings if w not in fresh.warnings)],
         "progression": "hold" if summary.sharp else fresh.progression,
     })
