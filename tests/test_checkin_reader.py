@@ -83,8 +83,8 @@ def test_dev_set_figures():
 
 
 @pytest.mark.xfail(strict=True, reason="targets not met: the one held-out run (2026-12-02) read 56.4% of 140 "
-                   "messages fully right and 31.4% with a field silently wrong (issue 14 stays open for it); strict, "
-                   "so meeting them shows")
+                   "messages fully right and 31.4% with a field silently wrong (tracked with issue 10's reading "
+                   "targets); strict, so meeting them shows")
 def test_held_out_set_targets():
     """The chat reader's targets (issue 10's, kept for check-ins): >= 90% every field right, <= 3% silently wrong."""
     figures = evaluate(HELD_OUT, io.StringIO())
