@@ -47,6 +47,8 @@ from bot.models import (
 
 M = TypeVar("M", bound=BaseModel)
 WEEKS = 4
+# The safeguard's description in "Why this plan?" wherever a session is trimmed to its band (COACHING.md 28).
+MINUTES_GUARD = "Session length stays within the level's band, at the real time its sets, reps, tempo and rest take."
 LOADING_KIT = frozenset({"dumbbells", "kettlebell", "barbell", "gym"})  # kit that adds load to a lift
 MOBILITY_ITEMS = ("foam-roll", "ankle-dorsiflexion", "hip-flexor-release", "thoracic-rotation")
 ACCESSORY = frozenset({Category.HIP, Category.CORE, Category.CALF})  # hip, core and calf work
@@ -549,8 +551,7 @@ class Builder:
                     plain = [x for x in over if x.emphasis <= 0] or over  # the goals' emphasis goes last
                     biggest = max(reversed(plain), key=lambda x: x.sets)
                     biggest.sets -= 1
-                    self.guard("safeguard-minutes", "Session length stays within the level's band, at the "
-                               "real time its sets, reps, tempo and rest take.",
+                    self.guard("safeguard-minutes", MINUTES_GUARD,
                                f"fewer sets of {biggest.exercise.name} to keep session {s.key} within {high} min")
 
             def drop(alone: bool, s: SessionPlan = session) -> None:
@@ -583,8 +584,7 @@ class Builder:
                     if not plain:
                         return
                     dropped = s.slots.pop(plain[-1])
-                    self.guard("safeguard-minutes", "Session length stays within the level's band, at the real "
-                               "time its sets, reps, tempo and rest take.",
+                    self.guard("safeguard-minutes", MINUTES_GUARD,
                                f"left {dropped.exercise.name} out of session {s.key} to keep it within {high} min")
 
             trim(2)
@@ -606,8 +606,7 @@ class Builder:
                 if not extra:
                     break
                 dropped = session.slots.pop(extra[-1])
-                self.guard("safeguard-minutes", "Session length stays within the level's band, at the real "
-                           "time its sets, reps, tempo and rest take.",
+                self.guard("safeguard-minutes", MINUTES_GUARD,
                            f"left {dropped.exercise.name} out of session {session.key} to keep it within {high} min")
             trim(1)
             self.fewer_but_useful(session, template, high, peak_delta, plans)
@@ -653,8 +652,7 @@ class Builder:
                 return
             ones = [i for i in single if sets()[i] < 2]  # a one-set exercise goes first, else the last that may
             dropped = session.slots.pop((ones or single)[-1])
-            self.guard("safeguard-minutes", "Session length stays within the level's band, at the real "
-                       "time its sets, reps, tempo and rest take.",
+            self.guard("safeguard-minutes", MINUTES_GUARD,
                        f"left {dropped.exercise.name} out of session {session.key} so the rest get useful sets")
             for slot in session.slots:
                 if self.step_sets(slot, peak_delta) < 2:
