@@ -205,10 +205,11 @@ _COUNT_BEFORE_RE = re.compile(r"\b(?P<n>\d)\s+$")
 # or a run given its day.
 _EXTRA_RUN_BEFORE_RE = re.compile(r"(?:\+|\bplus\b|\band\b|,)\s*(?:then\s+)?(?:a|an|one|my)?\s*(?:\w+\s+)?$")
 _EXTRA_RUN_AFTER_RE = re.compile(rf"^\s*(?:\w+\s+){{0,2}}?(?:long\b|longer\b|on\s+{_DAY_RE.pattern}|{_DAY_RE.pattern})")
-_NOW_NUMBER_RE = re.compile(
-    r"\b(?:now|currently|these days|nowadays|usually|normally|typically)\s+"
+_NOW_NUMBER_RE = re.compile(  # the "now" markers are rules/intake_words.yaml's, as in _NOW_RE
+    r"\b(?:" + _alternation(words()["markers"]["now"]) + r")\s+"
     rf"(?:just|only|about|around|~|at|doing|running)?\s*(?P<num>{_NUM})\b(?!\s*(?:{_UNIT})\b)"
-    rf"|\b(?:at|doing|running)\s+(?:about|around|~)?\s*(?P<num_now>{_NUM})\s+(?:now|currently|these days)\b"
+    rf"|\b(?:at|doing|running)\s+(?:about|around|~)?\s*(?P<num_now>{_NUM})\s+"
+    r"(?:" + _alternation(words()["markers"]["now"]) + r")\b"
 )
 _RUNS_A_WEEK_RE = re.compile(r"\b(?P<n>[2-7])\s*(?:runs?|x)\s*(?:a|per|/)\s*(?:week|wk)\b")
 # Distances weighed per message: a real message names a handful; a bound on the cost of "5k 5k 5k ...".
