@@ -31,7 +31,7 @@ GREETING = (
     "**LegDay**: leg strength plans for runners.",
     "This console needs no Discord token: everything runs here on your machine.",
     "To run LegDay as a Discord bot instead, put `DISCORD_TOKEN=your-token` in a `.env` file (or the "
-    "environment) and run `python -m bot run`; see the README's setup section.",
+    "environment) and run `python -m bot run`; see 'Hosting on Discord' in README.md.",
     "Tell me about your running in your own words, for example:",
     '  "I run 30 km a week, new to lifting, want a faster 10k, long run on Sundays"',
     "Ask a question any time (\"will squats make me bulky?\"). Type `quit` to leave.",
