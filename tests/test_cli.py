@@ -115,3 +115,22 @@ def test_rules_check_validates_the_check_in_policy_files(tmp_path, capsys):
     path.write_text(path.read_text().replace("  load_step_pct: 5\n", "  load_step_pct: 50\n", 1))
     assert main(["rules", "check", str(folder)]) == 1
     assert "adaptation.yaml" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("name", "old", "new", "expected"), [
+    ("faq.yaml", "  - id: bulky\n", "  - id: Bulky Legs!\n", "faq.yaml"),
+    ("vocabulary.yaml", "  quads: [quadriceps, quadricep]\n", "  quads: [quadriceps, glute]\n", "vocabulary.yaml"),
+    ("intake_words.yaml", "", "key: [unclosed\n", "intake_words.yaml"),
+])
+def test_rules_check_reports_broken_faq_vocabulary_and_reader_files(tmp_path, capsys, name, old, new, expected):
+    """A broken FAQ, vocabulary or any other YAML file of the folder fails `rules check` (exit 1 or 2) naming
+    the file, rather than printing OK and leaving the bot to fail when it starts or a member asks."""
+    folder = tmp_path / "rules"
+    shutil.copytree(ROOT / "rules", folder)
+    path = folder / name
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new, 1) if old else text + new)
+    assert main(["rules", "check", str(folder)]) in (1, 2)
+    out = capsys.readouterr().out
+    assert expected in out and not out.startswith("OK")

@@ -44,17 +44,43 @@ def run_check(args: argparse.Namespace) -> int:
 
         load_adaptation(folder, ruleset.catalog)
         load_lexicon(folder)
+        faq_problems = _faq_problems(folder)
     except DataFileError as exc:
         print(f"{len(exc.problems)} problem(s) in {folder}:")
         for line in exc.problems:
             print(f"  {line}")
         return 2 if isinstance(exc, UnreadableFile) else 1  # 2: a file that isn't YAML text at all
+    if faq_problems:
+        print(f"{len(faq_problems)} problem(s) in {folder}:")
+        for line in faq_problems:
+            print(f"  {line}")
+        return 1
     catalog = ruleset.catalog
     enabled = sum(rule.enabled for rule in ruleset.rules)
     print(f"OK: {len(ruleset.rules)} rules ({enabled} enabled), {len(catalog.exercises)} exercises, "
           f"{len(catalog.templates)} templates, {len(catalog.progressions)} progressions; "
           f"rule set version {ruleset.version}")
     return 0
+
+
+def _faq_problems(folder: Path) -> list[str]:
+    """The FAQ (with its off-topic examples and vocabulary) loaded as the bot loads it, and every other YAML
+    file of the folder read, so a broken file is reported here and not when the bot starts or a member asks."""
+    from bot.faq import FaqError, load_faq
+    from bot.yamlio import read_yaml
+
+    problems: list[str] = []
+    if (folder / "faq.yaml").exists():
+        try:
+            load_faq(folder / "faq.yaml")
+        except FaqError as exc:
+            problems.extend(str(exc).splitlines())
+    for path in sorted(folder.glob("*.yaml")):
+        try:
+            read_yaml(path)
+        except DataFileError as exc:
+            problems.extend(line for line in exc.problems if line not in problems)
+    return problems
 
 
 def run_schema(args: argparse.Namespace) -> int:
