@@ -86,7 +86,7 @@ class _Session:
         self.show(markdown(text) if isinstance(text, str) else text)
 
     def say_doc(self, text: str) -> None:
-        """Show a whole Markdown document (a plan page, the reasons) with its lists and tables."""
+        """Show a whole Markdown document (the plan's Markdown export) with its headings and lists."""
         self.show(Markdown(text, hyperlinks=False))
 
     def now(self) -> dt.datetime:
@@ -375,7 +375,7 @@ class _Session:
         if block.withheld:
             self.say_doc(self.coach.renderer.markdown(block))
             return
-        self.say_doc(self.coach.renderer.overview_text(block))
+        self.say(self.coach.renderer.overview_text(block))
         self.show_week(1)
 
     def deliver(self, profile: Profile) -> None:
@@ -397,7 +397,7 @@ class _Session:
             self.say_doc(renderer.markdown(self.plan))
             self.say("Type `new` to start again, ask a question, or `quit`.")
             return
-        self.say_doc(renderer.overview_text(self.plan))
+        self.say(renderer.overview_text(self.plan))
         self.show_week(1)
         self.say(PLAN_HELP)
 
@@ -406,7 +406,7 @@ class _Session:
         self.week = week
         data = plan.weeks[week - 1]
         self.say(f"**Week {week} of {len(plan.weeks)} · {data.label}**")
-        self.show(Markdown(self.coach.renderer.week_text(plan, week), hyperlinks=False))
+        self.say(self.coach.renderer.week_text(plan, week))
 
     def handle_plan(self, text: str) -> None:
         plan = self.current()
@@ -430,10 +430,12 @@ class _Session:
                 self.say(f"Choose a week from 1 to {weeks}, like `week 2`.")
                 return
             self.show_week(int(rest))
+        elif command == "overview" and weeks:
+            self.say(renderer.overview_text(plan))
         elif command == "overview":
-            self.say_doc(renderer.overview_text(plan) if weeks else renderer.markdown(plan))
+            self.say_doc(renderer.markdown(plan))
         elif command == "why":
-            self.say_doc(renderer.why_text(plan))
+            self.say(renderer.why_text(plan))
         elif command == "save":
             self.save(rest.strip())
         elif command == "progress":

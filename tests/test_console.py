@@ -259,3 +259,13 @@ def test_next_block_continues_from_the_checkins(coach, tmp_path):
     text, _, plan = _plan_then_later(coach, tmp_path, ["squats 3x8 at 12kg, easy", "yes", "next block"])
     assert "Your next block starts" in text and "about 12 kg carried over" in text
     assert plan is not None and plan.start == TODAY + dt.timedelta(days=6 + 28)
+
+
+def test_plan_pages_keep_their_lines(coach):
+    """The overview's week lines, each note and each exercise stay on lines of their own in the terminal
+    (Markdown would join the lines of a page into one paragraph, a wall of text)."""
+    _, out = run(coach, [*TO_PLAN, "why"])
+    lines = [line.strip() for line in out.splitlines()]
+    assert sum(line.startswith("Week ") and " — " in line for line in lines) == 4
+    bullets = [line for line in lines if line.startswith("• ")]
+    assert len(bullets) >= 6 and not any(line.count(" • ") for line in lines)
