@@ -64,8 +64,10 @@ def run_check(args: argparse.Namespace) -> int:
 
 
 def _faq_problems(folder: Path) -> list[str]:
-    """The FAQ (with its off-topic examples and vocabulary) loaded as the bot loads it, and every other YAML
-    file of the folder read, so a broken file is reported here and not when the bot starts or a member asks."""
+    """Problems of the FAQ (loaded as the bot loads it) and of every other YAML file of the folder.
+
+    A broken file is reported here, not when the bot starts or a member asks.
+    """
     from bot.faq import FaqError, load_faq
     from bot.yamlio import read_yaml
 
