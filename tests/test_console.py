@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import subprocess
 import sys
 from collections.abc import Iterable
@@ -157,10 +158,30 @@ def test_console_command_runs_without_a_token():
     done = subprocess.run(
         [sys.executable, "-m", "bot", "console", "--today", "2026-02-10"],
         input="hello\nwill squats make me bulky?\n", capture_output=True, text=True, cwd=ROOT, timeout=120,
-        env={"PATH": "/usr/bin:/bin", "DISCORD_TOKEN": ""},
+        env={"PATH": "/usr/bin:/bin", "DISCORD_TOKEN": "", "DATA_DIR": os.environ["DATA_DIR"]},
     )
     assert done.returncode == 0, done.stderr
     assert "bulky" in done.stdout.lower()
+
+
+def test_console_command_keeps_the_plan_between_runs_unless_told_not_to(tmp_path):
+    """`python -m bot console` keeps the profile and plan in DATA_DIR, so a later run can check in against
+    them (as `make run` is used); `--no-save` keeps nothing."""
+    answers = "\n".join([*TO_PLAN, "quit"]) + "\n"
+
+    def console(folder, *flags):
+        return subprocess.run(
+            [sys.executable, "-m", "bot", "console", "--today", "2026-12-02", *flags], input=answers,
+            capture_output=True, text=True, cwd=ROOT, timeout=120,
+            env={"PATH": "/usr/bin:/bin", "DISCORD_TOKEN": "", "DATA_DIR": str(folder)})
+
+    done = console(tmp_path / "kept")
+    assert done.returncode == 0 and "Week 1 of 4" in done.stdout, done.stdout + done.stderr
+    with Storage.open(tmp_path / "kept", backup_count=0) as storage:
+        assert storage.plans.latest(CONSOLE_USER_ID) is not None
+    done = console(tmp_path / "not-kept", "--no-save")
+    assert done.returncode == 0 and "Week 1 of 4" in done.stdout
+    assert not (tmp_path / "not-kept").exists() or not any((tmp_path / "not-kept").iterdir())
 
 
 class _RefusingProfiles:

@@ -71,11 +71,11 @@ def test_second_storage_in_one_process_is_refused_and_close_frees_it(tmp_path):
 
 
 def test_cli_refuses_a_busy_folder_with_the_message_and_no_traceback(tmp_path):
-    """`python -m bot console --save-profile` on a folder a bot holds prints the refusal and exits 1."""
+    """`python -m bot console` (which keeps what it is told) on a folder a bot holds prints the refusal, exit 1."""
     holder = start_holder(tmp_path)
     try:
         env = {**os.environ, "DATA_DIR": str(tmp_path), "DISCORD_TOKEN": ""}
-        run = subprocess.run([sys.executable, "-m", "bot", "console", "--save-profile"], cwd=ROOT, env=env, input="",
+        run = subprocess.run([sys.executable, "-m", "bot", "console"], cwd=ROOT, env=env, input="",
                              capture_output=True, text=True, timeout=60)
     finally:
         holder.kill()

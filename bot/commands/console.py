@@ -15,16 +15,17 @@ def register(subparsers: Any) -> None:
         description="Tell LegDay about your running in plain words, answer its questions, and read your plan.",
     )
     parser.add_argument("--today", type=iso_date, default=None, help="pretend today is this date (YYYY-MM-DD)")
-    parser.add_argument("--save-profile", action="store_true",
-                        help="keep the profile and an unfinished conversation in the data folder")
+    parser.add_argument("--no-save", action="store_true",
+                        help="keep nothing: by default the profile, plan, check-ins and an unfinished "
+                             "conversation are kept in the data folder, as the bot keeps them")
     parser.set_defaults(func=handle)
 
 
 def handle(args: argparse.Namespace) -> int:
-    """Run the terminal conversation; only with --save-profile is it kept in the data folder's storage."""
+    """Run the terminal conversation, kept in the data folder's storage unless --no-save."""
     from bot.console import run_console
 
-    if not args.save_profile:
+    if args.no_save:
         return run_console(today=args.today)
     from bot.config import get_settings
     from bot.storage import Storage
