@@ -31,7 +31,7 @@ postgres:
 		echo "PostgreSQL server binaries not found (install Debian's 'postgresql'): its tests skip, or fail with CI=true"; \
 	fi
 
-bench: $(STAMP)
+bench: $(STAMP) postgres
 	for f in bench/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
 
 clean:

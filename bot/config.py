@@ -15,7 +15,8 @@ ROOT = Path(__file__).resolve().parent.parent
 class Settings(BaseSettings):
     """Everything the host can set. Paths default to the repository's folders, never to the cwd."""
 
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    # The repository's .env wherever LegDay is started from; a .env in the current folder, if any, wins.
+    model_config = SettingsConfigDict(env_file=(ROOT / ".env", ".env"), env_file_encoding="utf-8", extra="ignore")
 
     discord_token: SecretStr | None = Field(default=None, description="The bot token; no default.")
     dev_guild_id: int | None = Field(default=None, description="Sync commands to this server at start-up.")
