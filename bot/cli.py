@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -54,3 +55,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         # The database cannot be opened (busy folder, unreadable file): the message says what to do.
         print(f"{parser.prog}: {exc}", file=sys.stderr)
         return 1
+    except BrokenPipeError:
+        # The reader went away (`... | head`): stop quietly, and keep Python from reporting the closed pipe
+        # again when it flushes stdout at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0

@@ -134,3 +134,14 @@ def test_rules_check_reports_broken_faq_vocabulary_and_reader_files(tmp_path, ca
     assert main(["rules", "check", str(folder)]) in (1, 2)
     out = capsys.readouterr().out
     assert expected in out and not out.startswith("OK")
+
+
+def test_output_piped_into_a_reader_that_stops_early_ends_quietly():
+    """`python -m bot preview --why | head -1`: the closed pipe ends the command with status 0, no traceback."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(f"{sys.executable} -m bot preview --why | head -c 10", shell=True, cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and len(done.stdout) == 10
+    assert "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr, done.stderr
