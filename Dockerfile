@@ -10,7 +10,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 WORKDIR /app
 RUN useradd --create-home --uid 10001 legday
 
-# Installed the way the README installs it (`pip install .`); rules and templates are data the
+# Installed as a package from pyproject.toml (`make run` does the same into .venv); rules and templates are data the
 # settings point at, so they are copied next to the code rather than packaged.
 COPY pyproject.toml README.md ./
 COPY bot ./bot
