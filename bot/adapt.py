@@ -627,10 +627,13 @@ class _Adapter:
         from bot.planner import _effort, _reps_text
 
         low, high = like.min_reps, like.max_reps
+        # A heavy lift swapped for another heavy lift keeps the heavy reps: the session stays the heavy day its
+        # label, order and load by feel say it is (COACHING.md 25, 27, 29).
+        heavy_for_heavy = sub.is_heavy() and "heavy" in like.categories and like.unit == "reps"
         if sub.unit == "seconds":
             low, high = self.catalog.dosing.hold(low, high) if like.unit == "seconds" else (
                 (self.catalog.dosing.hold_default_seconds,) * 2)
-        elif like.unit != "reps" or high <= 6 or "plyometric" in like.categories:
+        elif not heavy_for_heavy and (like.unit != "reps" or high <= 6 or "plyometric" in like.categories):
             low, high = 8, 10
         if sub.caps.reps:
             low, high = min(low, sub.caps.reps), min(high, sub.caps.reps)
@@ -639,7 +642,7 @@ class _Adapter:
         load = like.load
         if self.loaded(sub.id) and not load:  # COACHING.md 29: a new lift comes with a starting load by feel
             progression = self.catalog.progressions.get(self.plan.progression) or self.catalog.progressions["build"]
-            load = progression.load_start.format(capacity=high + rir[1], reps=_reps_text(low, high))
+            load = progression.start_load(sub, low, high, rir)
         return Prescription(id=sub.id, name=sub.name, sets=sets, reps=_reps_text(low, high), min_reps=low,
                             max_reps=high, per_side=sub.per_side, unit=sub.unit, tempo=sub.tempo,
                             rest_seconds=sub.rest_seconds, rir_min=rir[0], rir_max=rir[1], effort=_effort(sub, rir),
@@ -831,13 +834,16 @@ def _true_summaries(weeks: list[Week], catalog: Catalog) -> list[Week]:
     return out
 
 
-def _as_the_planner_would(weeks: list[Week], catalog: Catalog, today: dt.date) -> list[Week]:
+def _as_the_planner_would(weeks: list[Week], catalog: Catalog, today: dt.date, progression: str) -> list[Week]:
     """Sessions after today, after swaps and moves, ordered and dosed as the planner would (COACHING.md 25, 29, 30)."""
     # The planner's order (bot/planner.py fresh_first): the heavy lift, then jumps, then the rest; and an exercise
-    # new to the block comes in below full effort (dosing.yaml first_time_rir).
+    # new to the block comes in below full effort (dosing.yaml first_time_rir), its load by feel worked out from
+    # the reps and effort it ends up with.
     from bot.planner import _effort
 
     floor = catalog.dosing.first_time_rir
+    pattern = catalog.progressions.get(progression) or catalog.progressions["build"]
+    by_feel = tuple(text.split("{")[0] for text in (pattern.load_start, pattern.band_start) if text.split("{")[0])
     done: set[str] = set()
     out = []
     for week in weeks:
@@ -850,8 +856,13 @@ def _as_the_planner_would(weeks: list[Week], catalog: Catalog, today: dt.date) -
             for i, item in enumerate(items):
                 if item.id not in done and item.rir_min < floor[0] and session.date > today:
                     rir = (max(item.rir_min, floor[0]), max(item.rir_max, floor[1]))
-                    items[i] = item.model_copy(update={"rir_min": rir[0], "rir_max": rir[1],
-                                                       "effort": _effort(catalog.exercises[item.id], rir)})
+                    item = items[i] = item.model_copy(update={"rir_min": rir[0], "rir_max": rir[1],
+                                                              "effort": _effort(catalog.exercises[item.id], rir)})
+                if session.date > today and by_feel and item.load.startswith(by_feel):
+                    load = pattern.start_load(catalog.exercises[item.id], item.min_reps, item.max_reps,
+                                              (item.rir_min, item.rir_max))
+                    if load != item.load:
+                        items[i] = item.model_copy(update={"load": load})
             done |= {item.id for item in items}
             sessions.append(session if items == session.exercises else session.model_copy(update={"exercises": items}))
         out.append(week.model_copy(update={"sessions": sessions}))
@@ -874,7 +885,8 @@ def adapt(plan: Plan, checkins: list[CheckIn], today: dt.date) -> Plan:
         return plan
     notes = adapter.true_notes(list(plan.notes))
     return plan.model_copy(update={
-        "weeks": _true_summaries(_as_the_planner_would(adapter.weeks, adapter.catalog, today), adapter.catalog),
+        "weeks": _true_summaries(_as_the_planner_would(adapter.weeks, adapter.catalog, today, plan.progression),
+                                 adapter.catalog),
         "trace": [*plan.trace, *adapter.trace],
         "notes": notes + adapter.notes,
         "warnings": [*plan.warnings, *(w for w in adapter.warnings if w not in plan.warnings)],
@@ -994,7 +1006,7 @@ def next_block(plan: Plan, checkins: list[CheckIn], coach: Coach, start: dt.date
     notes = adapter.true_notes(list(fresh.notes))
     return fresh.model_copy(update={
         "weeks": _true_summaries(_as_the_planner_would(adapter.weeks, adapter.catalog, fresh.start
-                                                       - dt.timedelta(days=1)), adapter.catalog),
+                                                       - dt.timedelta(days=1), fresh.progression), adapter.catalog),
         "trace": [*fresh.trace, *adapter.trace],
         "notes": notes + adapter.notes,
         "warnings": [*fresh.warnings, *(w for w in adapter.warnings if w not in fresh.warnings)],

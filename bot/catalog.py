@@ -31,6 +31,16 @@ def parse_reps(text: str) -> tuple[int, int]:
     return low, high
 
 
+def reps_text(low: int, high: int) -> str:
+    """(8, 8) -> '8'; (6, 8) -> '6-8': the inverse of parse_reps."""
+    return str(low) if low == high else f"{low}-{high}"
+
+
+def start_load_text(pattern: str, low: int, high: int, rir: tuple[int, int]) -> str:
+    """A load-by-feel pattern filled in with one formula: the reps a load allows = reps + reps in reserve."""
+    return pattern.format(capacity=reps_text(low + rir[0], high + rir[1]), reps=reps_text(low, high))
+
+
 def _checked_reps(value: Any) -> str:
     parse_reps(str(value))
     return str(value)
@@ -182,6 +192,10 @@ class Progression(Strict):
     weeks: list[WeekStep] = Field(min_length=4, max_length=4)
     load_start: str = Field(default="", max_length=120)
     band_start: str = Field(default="", max_length=120)
+
+    def start_load(self, ex: Exercise, low: int, high: int, rir: tuple[int, int]) -> str:
+        """The starting load by feel for a prescription of `ex` (the band wording for a band exercise)."""
+        return start_load_text(self.band_start if ex.loading == "band" else self.load_start, low, high, rir)
 
 
 class DistancePolicy(Strict):

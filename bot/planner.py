@@ -28,6 +28,8 @@ from bot.catalog import (
     Template,
     WeekStep,
     parse_reps,
+    reps_text,
+    start_load_text,
 )
 from bot.engine import Outcome, RuleSet
 from bot.models import (
@@ -876,8 +878,7 @@ def _effort(ex: Exercise, rir: tuple[int, int]) -> str:
     return f"{rir[0]}-{rir[1]} reps in reserve"
 
 
-def _reps_text(low: int, high: int) -> str:
-    return str(low) if low == high else f"{low}-{high}"
+_reps_text = reps_text  # the name adapt and the planner's own code use
 
 
 class Planner:
@@ -1393,8 +1394,8 @@ class Planner:
     def _prescription(self, ex: Exercise, sets: int, low: int, high: int, rir: tuple[int, int],
                       load: str = "") -> Prescription:
         """Prescriptions are immutable and repeat across weeks and runners, so each is built once."""
-        if load:  # one formula (rules/progressions.yaml): the reps a load allows = the reps + reps in reserve
-            load = load.format(capacity=_reps_text(low + rir[0], high + rir[1]), reps=_reps_text(low, high))
+        if load:
+            load = start_load_text(load, low, high, rir)
         key = (ex.id, sets, low, high, rir, load)
         found = self._prescriptions.get(key)
         if found is None:

@@ -284,3 +284,22 @@ def test_adapted_plans_keep_every_invariant_and_the_past(coach, data, profile):
                     "heavy" in e.categories or "plyometric" in e.categories for e in before[day].exercises)
     for entry in adapted.trace[len(plan.trace):]:
         assert entry.status == "applied" and entry.rule_id.startswith("check-in") and len(entry.changes) == 1
+
+
+def test_a_painful_heavy_lift_swapped_for_another_heavy_lift_keeps_the_heavy_day_true(coach):
+    """Found by the property test: an advanced runner's back squat hurts (6/10) and becomes a front squat. The
+    substitute keeps the heavy reps, so the 'Heavy strength' label, the jumps-after-the-heavy-lift order and the
+    load by feel (reps + reps in reserve, after the first-time effort) all stay true (COACHING.md 25, 27, 29)."""
+    profile = Profile(weekly_km=0, level=Level.ADVANCED, goals=["speed"], equipment=["barbell"])
+    made = coach.plan(profile, START)
+    first = sessions(made)[START]
+    assert "back-squat" in {e.id for e in first.exercises}
+    hurt = make_checkin(made, at(START), session=START, status="done", pain_where=Niggle.ACHILLES,
+                        exercises=[ExerciseLog(exercise="back-squat", pain=6)])
+    adapted = adapt(made, [hurt], START)
+    swapped = [e for s in sessions(adapted).values() if s.date > START for e in s.exercises if e.id == "front-squat"]
+    assert swapped and all(e.max_reps <= 5 for e in swapped)
+    catalog = coach.ruleset.catalog
+    new = (set(violations(adapted, catalog)) | set(coaching_violations(adapted, catalog))) - (
+        set(violations(made, catalog)) | set(coaching_violations(made, catalog)))
+    assert new == set()
