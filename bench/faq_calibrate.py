@@ -195,6 +195,9 @@ def calibrate(rows):
         key = sum(KIND_WEIGHT[k] * (result[k][1] - 2 * result[k][2]) for k in KIND_WEIGHT if k in result)
         if best is None or key > best[0]:
             best = (key, float(threshold))
+    if best is None:
+        raise SystemExit(f"no answer threshold keeps the held-out off-topic questions answered under "
+                         f"{OFF_TOPIC_LIMIT:.1%}: this matcher can't be calibrated to the off-topic limit")
     threshold = best[1]
     return pair_weights, answer_weights, threshold, best_unsure(decided, threshold)
 
