@@ -15,13 +15,21 @@ scores every held-out question. From these rows it fits:
   (`bot.faq.clear_score`: the earlier calibrated blend and lead);
 
 then picks ANSWER_THRESHOLD (the most questions answered right, wrong answers counted twice, with at most
-2.5% of the held-out off-topic examples answered) and
-UNSURE_THRESHOLD. It prints them (paste them into bot/faq.py) and the figures they give, then the
-moderator-style files' figures (tests/data/faq_moderator_dev.yaml and the spent faq_moderator.yaml) with them.
+2.5% of the held-out off-topic examples answered) and UNSURE_THRESHOLD.
+
+The moderator files (MODERATOR_FILES: entries a server adds with 2-3 example questions, and how members ask
+them) add rows too: each file's entries are added to the FAQ as a server would, and their own questions and
+paraphrases are measured. First it prints the honest figure for them, leave one file out: for each file the
+decision is calibrated on the CV rows and the other files' rows only, then scored on that file. Then it fits
+on everything and prints the numbers to paste into bot/faq.py, with the figures they give.
+
+Environment knobs for trying alternatives (the defaults are what is shipped): NEW_ENTRY_WEIGHT,
+MODERATOR_WEIGHT, CLAIMED (bot.faq._CLAIMED), EMBEDDING_WEIGHT (bot.classify._EMBEDDING_WEIGHT).
 """
 
 from __future__ import annotations
 
+import os
 import random
 import sys
 from pathlib import Path
@@ -34,7 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import bot.faq as faq
 from bot.faq import OFF_TOPIC, FaqBase, answer_features, clear_score, default_faq_path, load_faq, matcher_texts
-from bot.faq_eval import evaluate_moderator, read_moderator
+from bot.faq_eval import read_moderator, with_moderator_entries
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data"
@@ -43,8 +51,11 @@ OFF_TOPIC_LIMIT = 0.025
 UNSURE_OFF_TOPIC_LIMIT = 0.1
 # How much a question to a new (2-3 example) entry counts against one to an entry with many examples, in
 # the ranking fit and the threshold choice: most questions a server gets are about the shipped entries.
-NEW_ENTRY_WEIGHT = float(__import__("os").environ.get("NEW_ENTRY_WEIGHT", "0.25"))
-MODERATOR_FILES = ("faq_moderator_dev.yaml", "faq_moderator.yaml")
+NEW_ENTRY_WEIGHT = float(os.environ.get("NEW_ENTRY_WEIGHT", "0.25"))
+MODERATOR_FILES = ("faq_moderator_dev.yaml", "faq_moderator.yaml", "faq_moderator2.yaml")
+# How much a moderator file's paraphrase counts in the fits and the threshold choice (a kind's rows share it).
+MODERATOR_WEIGHT = float(os.environ.get("MODERATOR_WEIGHT", "0.5"))
+KIND_WEIGHT = {"entry": 1.0, "new entry": NEW_ENTRY_WEIGHT, "paraphrase": MODERATOR_WEIGHT}
 
 
 def collect(base: FaqBase) -> list[tuple[str, str, np.ndarray, np.ndarray]]:
@@ -80,17 +91,18 @@ def collect(base: FaqBase) -> list[tuple[str, str, np.ndarray, np.ndarray]]:
     return rows
 
 
-def fit(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Logistic regression weights (the features carry their own bias column)."""
-    return LogisticRegression(C=1.0, max_iter=10000, fit_intercept=False).fit(x, y).coef_[0]
+def fit(x: np.ndarray, y: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+    """Logistic regression weights (the features carry their own bias column), rows weighted."""
+    return LogisticRegression(C=1.0, max_iter=10000, fit_intercept=False).fit(x, y, sample_weight=weights).coef_[0]
 
 
 def fit_choice(rows, penalty: float = 1.0) -> np.ndarray:
     """Weights of a choice model over the entries (conditional logit): for each on-topic question, the
     softmax of its entries' feature rows times the weights should pick its entry; fitted by L-BFGS with a
     small L2 penalty. This learns to rank, which a logistic model per entry (mostly easy negatives) does not."""
-    chosen = [(features, int(np.flatnonzero(labels == expected)[0]), NEW_ENTRY_WEIGHT if kind == "new entry" else 1.0)
-              for kind, expected, labels, features in rows if expected != OFF_TOPIC and (labels == expected).any()]
+    chosen = [(features, int(np.flatnonzero(labels == expected)[0]), KIND_WEIGHT.get(kind, 1.0))
+              for kind, expected, labels, features in rows
+              if kind != "own" and expected != OFF_TOPIC and (labels == expected).any()]
 
     def loss(weights):
         total, gradient = penalty * weights @ weights / 2, penalty * weights
@@ -141,7 +153,7 @@ def best_unsure(decided, threshold):
     for unsure in np.arange(0.05, 0.9, 0.025):
         even = faq.UNSURE_CHANCE
         on = [best_ == expected and (unsure <= blend or chance >= even) for kind, expected, best_, chance, blend
-              in decided if kind in ("entry", "new entry") and chance < threshold]
+              in decided if kind in ("entry", "new entry", "paraphrase") and chance < threshold]
         off = [unsure <= blend or chance >= even for kind, _, _, chance, blend in decided
                if kind == "off-topic" and chance < threshold]
         score = (np.mean(on) if on else 0.0, np.mean(off) if off else 0.0)
@@ -150,55 +162,99 @@ def best_unsure(decided, threshold):
     return best
 
 
-def main() -> None:
-    faq.model_cache_dir = lambda: None  # every fold is trained once: nothing to cache
-    base = load_faq(default_faq_path())
-    print(f"{len(base)} entries, {sum(len(e.phrasings) for e in base.entries)} example questions, "
-          f"{len(base.off_topic)} off-topic examples; {FOLDS}-fold cross-validation, a fifth of the entries "
-          "cut to 2-3 examples in each fold")
-    rows = collect(base)
-    train = rows
-    pair_weights = fit_choice(train)
-    tops = [(answer_features(features @ pair_weights, features), labels[int(np.argmax(features @ pair_weights))]
-             == expected) for _, expected, labels, features in train
-            if not clear_score(features[int(np.argmax(features @ pair_weights))])]
-    answer_weights = fit(np.vstack([t for t, _ in tops]), np.array([right for _, right in tops]))
+def moderator_rows(base: FaqBase, name: str) -> list[tuple[str, str, np.ndarray, np.ndarray]]:
+    """Rows for a moderator file: its entries added to the FAQ (as a server would), its own questions
+    (kind 'own') and paraphrases (kind 'paraphrase') measured against that server's FAQ."""
+    entries = read_moderator(DATA / name)
+    server = with_moderator_entries(base, entries)
+    rows = []
+    for item in entries:
+        asks = [(str(item.get("own") or item["question"]), "own")]
+        asks += [(str(text), "paraphrase") for text in item.get("paraphrases") or []]
+        for question, kind in asks:
+            columns, features = server._measure(question)
+            rows.append((kind, item["id"], np.array([server._labels[i] for i in columns], dtype=object), features))
+    return rows
+
+
+def calibrate(rows):
+    """The decision fitted on rows: (pair weights, answer weights, answer threshold, unsure threshold)."""
+    pair_weights = fit_choice(rows)
+    tops = [(answer_features(features @ pair_weights, features),
+             labels[int(np.argmax(features @ pair_weights))] == expected, KIND_WEIGHT.get(kind, 1.0))
+            for kind, expected, labels, features in rows
+            if kind != "own" and not clear_score(features[int(np.argmax(features @ pair_weights))])]
+    answer_weights = fit(np.vstack([t for t, _, _ in tops]), np.array([right for _, right, _ in tops]),
+                         np.array([weight for _, _, weight in tops]))
     decided = decide(rows, pair_weights, answer_weights)
     best = None
     for threshold in np.arange(0.3, 0.99, 0.0125):
         result = figures(decided, threshold)
         if result["off-topic"][0] > OFF_TOPIC_LIMIT:
             continue
-        key = sum((NEW_ENTRY_WEIGHT if k == "new entry" else 1.0) * (result[k][1] - 2 * result[k][2])
-                  for k in ("entry", "new entry"))
+        key = sum(KIND_WEIGHT[k] * (result[k][1] - 2 * result[k][2]) for k in KIND_WEIGHT if k in result)
         if best is None or key > best[0]:
             best = (key, float(threshold))
+    if best is None:
+        raise SystemExit(f"no answer threshold keeps the held-out off-topic questions answered under "
+                         f"{OFF_TOPIC_LIMIT:.1%}: this matcher can't be calibrated to the off-topic limit")
     threshold = best[1]
-    unsure = best_unsure(decided, threshold)
-    print(f"PAIR_WEIGHTS = ({', '.join(f'{w:.4g}' for w in pair_weights)})")
-    print(f"ANSWER_WEIGHTS = ({', '.join(f'{w:.4g}' for w in answer_weights)})")
-    print(f"ANSWER_THRESHOLD = {threshold:.4g}")
-    print(f"UNSURE_THRESHOLD = {unsure[0]:.4g}  # offered with the right entry first to {unsure[1]:.1%} of the "
-          f"on-topic questions not answered, to {unsure[2]:.1%} of the off-topic ones")
+    return pair_weights, answer_weights, threshold, best_unsure(decided, threshold)
+
+
+def leave_one_file_out(rows, moderator: dict[str, list]) -> dict[str, dict[str, int]]:
+    """Per moderator file: the decision calibrated on the CV rows and the other files' rows, then counted on
+    this file's (own questions and paraphrases answered with their entry, ranked first, answered wrong)."""
+    result = {}
+    for name, held in moderator.items():
+        train = rows + [row for other, more in moderator.items() if other != name for row in more]
+        pair_weights, answer_weights, threshold, _ = calibrate(train)
+        decided = decide(held, pair_weights, answer_weights)
+        right = [kind for kind, expected, best, chance, _ in decided if best == expected and chance >= threshold]
+        result[name] = {
+            "own": right.count("own"), "own_total": sum(row[0] == "own" for row in held),
+            "paraphrases": right.count("paraphrase"), "paraphrase_total": sum(row[0] == "paraphrase" for row in held),
+            "first": sum(kind == "paraphrase" and best == expected for kind, expected, best, _, _ in decided),
+            "wrong": sum(best != expected and chance >= threshold for _, expected, best, chance, _ in decided),
+        }
+    return result
+
+
+def print_figures(decided, threshold) -> None:
     for kind, values in figures(decided, threshold).items():
         if len(values) == 1:
             print(f"  {kind:17} answered {values[0]:.1%}")
         else:
             print(f"  {kind:17} top-1 {values[0]:.1%}, answered right {values[1]:.1%}, wrong {values[2]:.1%}")
-    blend, lead = faq.PAIR_FEATURES.index("blend"), faq.PAIR_FEATURES.index("blend_lead")
-    previous = [(kind, expected, labels[int(np.argmax(f[:, blend]))],
-                 float((f[:, blend] >= 0.625).any() and (f[:, lead] >= 0.475).any()), 0.0)
-                for kind, expected, labels, f in rows]
-    print("the decision this replaced, on the same rows (best by blended score, answered from 0.625 with a lead "
-          "of 0.475):")
-    for kind, values in figures(previous, 0.5).items():
-        print(f"  {kind:17} " + (f"answered {values[0]:.1%}" if len(values) == 1 else
-                                 f"top-1 {values[0]:.1%}, answered right {values[1]:.1%}, wrong {values[2]:.1%}"))
-    faq.PAIR_WEIGHTS, faq.ANSWER_WEIGHTS = tuple(pair_weights), tuple(answer_weights)
-    faq.ANSWER_THRESHOLD, faq.UNSURE_THRESHOLD = threshold, unsure[0]
-    for name in MODERATOR_FILES:
-        if (DATA / name).exists():
-            print(f"{name}: " + evaluate_moderator(base, read_moderator(DATA / name)).lines()[0])
+
+
+def main() -> None:
+    faq.model_cache_dir = lambda: None  # every fold is trained once: nothing to cache
+    if "EMBEDDING_WEIGHT" in os.environ:
+        import bot.classify
+        bot.classify._EMBEDDING_WEIGHT = float(os.environ["EMBEDDING_WEIGHT"])
+    if "CLAIMED" in os.environ:
+        faq._CLAIMED = float(os.environ["CLAIMED"])
+    base = load_faq(default_faq_path())
+    print(f"{len(base)} entries, {sum(len(e.phrasings) for e in base.entries)} example questions, "
+          f"{len(base.off_topic)} off-topic examples; {FOLDS}-fold cross-validation, a fifth of the entries "
+          "cut to 2-3 examples in each fold")
+    rows = collect(base)
+    moderator = {name: moderator_rows(base, name) for name in MODERATOR_FILES if (DATA / name).exists()}
+    print("leave one moderator file out (decision fitted on the CV rows and the other files, scored on this one):")
+    for name, counts in leave_one_file_out(rows, moderator).items():
+        print(f"  {name}: own question answered {counts['own']}/{counts['own_total']}, paraphrases answered "
+              f"{counts['paraphrases']}/{counts['paraphrase_total']} (ranked first {counts['first']}, answered "
+              f"wrong {counts['wrong']})")
+    everything = rows + [row for more in moderator.values() for row in more]
+    pair_weights, answer_weights, threshold, unsure = calibrate(everything)
+    print("fitted on everything (paste into bot/faq.py):")
+    print(f"PAIR_WEIGHTS = ({', '.join(f'{w:.4g}' for w in pair_weights)})")
+    print(f"ANSWER_WEIGHTS = ({', '.join(f'{w:.4g}' for w in answer_weights)})")
+    print(f"ANSWER_THRESHOLD = {threshold:.4g}")
+    print(f"UNSURE_THRESHOLD = {unsure[0]:.4g}  # offered with the right entry first to {unsure[1]:.1%} of the "
+          f"on-topic questions not answered, to {unsure[2]:.1%} of the off-topic ones")
+    print_figures(decide(everything, pair_weights, answer_weights), threshold)
 
 
 if __name__ == "__main__":

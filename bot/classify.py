@@ -11,7 +11,9 @@ that "pull-ups" and "chin ups" are alike although they share few letters). Two s
   with fifty; margins turned into shares), the FAQ's; and `logistic` (logistic regression, whose
   probabilities are calibrated against each other), the chat reader's level and goal classifiers;
 - `similarities`: for each label, the cosine similarity of the text to that label's closest example, which
-  does not care how many examples a label has (what a moderator's new three-example FAQ entry needs).
+  does not care how many examples a label has (what a moderator's new three-example FAQ entry needs);
+- `all_parts` adds each label's centroid similarity: the text's embedding against the mean embedding of the
+  label's examples.
 
 Only training needs scikit-learn (imported when a model is fitted); reading a text is numpy and
 scipy.sparse alone: TF-IDF computed here the way scikit-learn's TfidfVectorizer does, and the model kept
@@ -395,6 +397,33 @@ class TextClassifier:
         """`margins` and `similarities` together, reading the texts once."""
         rows = self._rows(texts)
         return self._margins(rows), self._similarities(rows)
+
+    @functools.cached_property
+    def centroids(self) -> np.ndarray | None:
+        """Each label's mean example embedding, unit length (labels x dimensions), or None without embeddings."""
+        dense = self.examples.dense if self.examples is not None else None
+        if dense is None:
+            return None
+        sums = np.add.reduceat(dense.astype(np.float64), self.starts, axis=0)
+        norms = np.linalg.norm(sums, axis=1, keepdims=True)
+        return np.ascontiguousarray(sums / np.maximum(norms, 1e-12), dtype=np.float32)
+
+    def _centroid_similarities(self, rows: _Rows) -> np.ndarray:
+        centroids = self.centroids
+        if centroids is None or rows.dense is None:
+            return np.zeros((rows.tfidf.shape[0], len(self.classes)))
+        dense = rows.dense / np.maximum(np.linalg.norm(rows.dense, axis=1, keepdims=True), 1e-12)
+        return np.asarray(_times(dense, centroids.T), dtype=np.float64)
+
+    def all_parts(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """`margins`, `similarities` and each label's centroid similarity, reading the texts once.
+
+        A centroid similarity is the cosine of a text's embedding with the mean embedding of a label's
+        examples: meaning rather than shared words, and as fair to a label with three examples as to one
+        with sixty (bench/faq_calibrate.py's leave-one-file-out figures chose it).
+        """
+        rows = self._rows(texts)
+        return self._margins(rows), self._similarities(rows), self._centroid_similarities(rows)
 
     def scores(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """`probabilities` and `similarities` together, reading the texts once."""

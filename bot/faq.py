@@ -5,7 +5,8 @@ and answer sentences are labelled examples of that entry, and the questions in r
 examples of what LegDay does not answer (one more label, OFF_TOPIC). bot/classify.py turns each text, folded
 through the shared vocabulary (rules/vocabulary.yaml), into TF-IDF words, character n-grams and static word
 embeddings, and trains a linear model on them (cached between runs by a hash of what it learned from). For a
-question it gives each label the model's margin and the similarity to the label's closest example; small
+question it gives each label the model's margin, the similarity to the label's closest example and the
+similarity of its embedding to the mean embedding of the label's examples (meaning, not shared words); small
 models calibrated by cross-validation (bench/faq_calibrate.py) turn those, with each entry's number of
 examples, into a ranking of the entries (so a server's new entry with three examples is judged as an entry
 of its size, not against one with fifty) and a decision: answered when the best entry's blended score is
@@ -51,18 +52,21 @@ AUTOCOMPLETE_NAME_LIMIT = 100
 OFF_TOPIC = ""
 # The decision, calibrated by cross-validation (bench/faq_calibrate.py fits and prints these numbers): in each
 # of 5 folds a fifth of the labelled questions is held out and a fifth of the entries is cut down to its
-# question and 2-3 example questions, as a moderator's new entry would be. PAIR_WEIGHTS rank the entries for
+# question and 2-3 example questions, as a moderator's new entry would be; the spent moderator files'
+# paraphrases (tests/data/faq_moderator*.yaml, their entries added as a server would) are rows too, and
+# leave-one-file-out calibration measures what this gains on a file it did not see. PAIR_WEIGHTS rank the entries for
 # a question (a choice model over `pair_features`, which know how many examples each entry has, so a new
 # three-example entry is judged as an entry of its size); the best one is answered when its score is clear
 # (`clear_score`) or when ANSWER_WEIGHTS (a logistic model over `answer_features`) give it a chance of being
 # right of at least ANSWER_THRESHOLD; "did you mean" when its blended score reaches UNSURE_THRESHOLD (or its
-# chance UNSURE_CHANCE); refused below. The off-topic
-# features' weights came out zero (they only shift every entry alike).
-PAIR_WEIGHTS = (-0.06481, 4.413, 1.422, 1.582, 1.422, 0.7281, -1.927, 0.8223, 0.06748, 0.0, 0.0, 0.6785, -0.6649, 0.0)
-ANSWER_WEIGHTS = (0.677, 0.3387, 0.7221, -0.5387, 0.8551, -1.244, 0.9875, 1.633, -0.2952, -1.041, -0.5612, -0.8684,
-                  -0.1325, 0.7886, -1.578, 4.026)
-ANSWER_THRESHOLD = 0.9375
-UNSURE_THRESHOLD = 0.375  # offered with the right entry first to 60% of the questions not answered, 8% of off-topic
+# chance UNSURE_CHANCE); refused below. The off-topic features' weights came out zero (they only shift every
+# entry alike).
+PAIR_WEIGHTS = (-0.06914, 3.841, 1.142, 1.376, 1.142, 0.6545, -1.828, 1.026, 0.1217, 0.0, 0.0, 0.5362, -0.469, 0.0,
+                1.552, 0.4092, 1.552, -0.3019)
+ANSWER_WEIGHTS = (0.6855, 0.06113, 0.9147, -0.8654, 0.5157, -0.3866, 0.7148, 1.673, 0.09482, -0.5663, -0.4923, -0.4587,
+                  -0.1991, 0.7152, -0.5666, 2.198, 1.271, -0.03206, 0.09468, -0.5421)
+ANSWER_THRESHOLD = 0.7875
+UNSURE_THRESHOLD = 0.725  # offered with the right entry first to 38% of the questions not answered, 2.3% of off-topic
 # A best entry at least as likely right as not is offered as "did you mean" whatever its blended score.
 UNSURE_CHANCE = 0.5
 # An entry whose blended score (half the linear model's share, half the closest example's similarity) and
@@ -248,16 +252,17 @@ def model_cache_dir() -> Path:
 
 PAIR_FEATURES = ("share", "margin", "closest", "closest_lead", "closest_over_off", "margin_lead", "log_examples",
                  "closest_x_log_examples", "margin_x_log_examples", "off_share", "off_closest", "blend",
-                 "blend_lead", "bias")
+                 "blend_lead", "bias", "centroid", "centroid_lead", "centroid_over_off", "centroid_x_log_examples")
 
 
 def pair_features(margins: np.ndarray, closest: np.ndarray, counts: np.ndarray,
-                  labels: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+                  labels: Sequence[str], centroid: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """What the matcher measured for one question, per entry: (entry columns, entries x PAIR_FEATURES).
 
-    From the linear model's margins and the closest-example similarities of every label (the off-topic one
-    included) and each label's number of examples: each entry's own values, its lead over the best other
-    entry and over the off-topic label, and how many examples it has (log), with their products.
+    From the linear model's margins, the closest-example similarities and (when given) the centroid
+    similarities of every label (the off-topic one included) and each label's number of examples: each
+    entry's own values, its lead over the best other entry and over the off-topic label, and how many
+    examples it has (log), with their products.
     """
     is_off = np.array([label == OFF_TOPIC for label in labels])
     entries = np.flatnonzero(~is_off)
@@ -280,10 +285,12 @@ def pair_features(margins: np.ndarray, closest: np.ndarray, counts: np.ndarray,
 
     n = np.log(np.maximum(counts[entries], 1.0))
     c, m = closest[entries], margins[entries]
+    centroid = np.zeros_like(closest) if centroid is None else centroid
+    g, off_centroid = centroid[entries], float(centroid[off[0]]) if len(off) else 0.0
     features = np.stack([
         shares[entries], m, c, lead(closest, 0.0), c - off_closest, lead(margins, off_margin), n, c * n, m * n,
         np.full_like(c, off_share), np.full_like(c, off_closest), blend[entries], lead(blend, off_blend),
-        np.ones_like(c),
+        np.ones_like(c), g, lead(centroid, off_centroid), g - off_centroid, g * n,
     ], axis=1)
     return entries, features
 
@@ -479,8 +486,8 @@ class FaqBase:
 
     def _measure(self, question: str) -> tuple[np.ndarray, np.ndarray]:
         """The entries (label columns) and their calibrated scores as the answer to a question."""
-        margins, closest = self._classifier.parts([question[:MAX_QUESTION_CHARS]])
-        entries, features = pair_features(margins[0], closest[0], self._classifier.counts, self._labels)
+        margins, closest, centroid = self._classifier.all_parts([question[:MAX_QUESTION_CHARS]])
+        entries, features = pair_features(margins[0], closest[0], self._classifier.counts, self._labels, centroid[0])
         return entries, features
 
     def scores(self, text: str) -> list[tuple[str, float]]:

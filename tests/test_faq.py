@@ -28,11 +28,11 @@ from bot.models import DAYS, Goal, Level, Niggle, Profile
 from bot.text import CONTENT_LIMIT
 
 DATA = Path(__file__).parent / "data"
-# Held-out sets, written by a helper who saw neither the code nor the entries nor earlier sets, run once
-# (2026-12-02) and never tuned on. faq_blind4.yaml and faq_moderator.yaml, the sets before them, are spent:
-# their questions are now examples in rules/faq.yaml, faq_off_topic.yaml and development data.
-BLIND_FILES = ("faq_blind5.yaml",)
-MODERATOR_FILES = ("faq_moderator2.yaml",)
+# Held-out sets, written by a helper who saw neither the code nor the entries nor earlier sets; the lead adds
+# them for the one-off measurement (the tests skip until then). faq_blind4/5.yaml and faq_moderator.yaml /
+# faq_moderator2.yaml, the sets before them, are spent: development data now.
+BLIND_FILES = ("faq_blind6.yaml",)
+MODERATOR_FILES = ("faq_moderator3.yaml",)
 # Moderator-style entries written while tuning (development data).
 MODERATOR_DEV = DATA / "faq_moderator_dev.yaml"
 REQUIRED_IDS = {
@@ -445,6 +445,14 @@ def test_accuracy_targets_on_a_blind_set(base, path):
     assert figures.share("off_topic_answered") <= 0.03
 
 
+def test_spent_blind_set_keeps_its_figures(base):
+    """tests/data/faq_blind5.yaml (held out once, spent; its questions are not examples): the shipped FAQ's
+    figures stay where they were (top-1 292/305, answered wrong at most 2, off-topic answered 0/80)."""
+    on, off = read_labelled(DATA / "faq_blind5.yaml")
+    figures = evaluate(base, on, off)
+    assert figures.top1 >= 292 and figures.answered_wrong <= 2 and figures.off_topic_answered == 0
+
+
 @pytest.mark.parametrize("path", _present(MODERATOR_FILES))
 def test_moderator_targets_on_a_blind_set(base, path):
     """A held-out file of moderators' entries: every own question answered with its entry."""
@@ -455,9 +463,9 @@ def test_moderator_targets_on_a_blind_set(base, path):
     assert figures.own == figures.own_total
 
 
-@pytest.mark.xfail(strict=True, reason="target not met: the one held-out run (2026-12-02) answered 2/36 paraphrases "
-                   "of tests/data/faq_moderator2.yaml with their entry (16/36 had it ranked first, offered as "
-                   "'did you mean'); issue 10 stays open; strict, so meeting it shows")
+@pytest.mark.xfail(strict=True, reason="target not expected to be met: leave one file out over the three spent "
+                   "moderator files answers 28/76 paraphrases with their entry (54/76 ranked first; the previous "
+                   "held-out run answered 2/36 of faq_moderator2.yaml); issue 10; strict, so meeting it shows")
 @pytest.mark.parametrize("path", _present(MODERATOR_FILES))
 def test_moderator_paraphrase_target_on_a_blind_set(base, path):
     """A held-out file of moderators' entries: at least 80% of the paraphrases answered with their entry."""
@@ -468,14 +476,33 @@ def test_moderator_paraphrase_target_on_a_blind_set(base, path):
 
 
 def test_moderator_dev_entries_are_answered(base):
-    """The development moderator entries (tuned on): every own question is answered with its entry, and
-    paraphrases at least at the level they had when the floor was set (17/20 with the calibrated decision)."""
+    """The development moderator entries (the decision is calibrated on them: in-sample): every own question
+    is answered with its entry, and paraphrases at least at the level they had when the floor was set."""
     entries = read_moderator(MODERATOR_DEV)
     assert len(entries) == 10 and all(2 <= len(e["examples"]) <= 3 for e in entries)
     figures = evaluate_moderator(base, entries)
     print("\n" + "\n".join(figures.lines()))
     assert figures.own == figures.own_total == 10
-    assert figures.paraphrases >= 16 and figures.paraphrases_first >= 18
+    assert figures.paraphrases >= 17 and figures.paraphrases_first >= 20
+
+
+def test_moderator_entries_leave_one_file_out(monkeypatch):
+    """The honest dev figure for server entries: for each spent moderator file, the decision calibrated
+    (bench/faq_calibrate.py) on the shipped entries' cross-validation and the other files only, then scored
+    on that file. Every own question answered; paraphrases at least at the level reached when the floor was
+    set (28/76 answered with their entry, 54/76 ranked first, 2 answered wrongly)."""
+    import bot.faq
+    from bench import faq_calibrate
+
+    monkeypatch.setattr(bot.faq, "model_cache_dir", lambda: None)  # one-off trainings: nothing to cache
+    base = load_faq(default_faq_path())
+    moderator = {name: faq_calibrate.moderator_rows(base, name) for name in faq_calibrate.MODERATOR_FILES}
+    counts = faq_calibrate.leave_one_file_out(faq_calibrate.collect(base), moderator)
+    print(counts)
+    total = {key: sum(c[key] for c in counts.values()) for key in next(iter(counts.values()))}
+    assert total["own"] == total["own_total"] == 32
+    assert total["paraphrase_total"] == 76
+    assert total["paraphrases"] >= 28 and total["first"] >= 54 and total["wrong"] <= 2
 
 
 @pytest.mark.parametrize("question", ["best running shoes?", "what pace should my easy runs be",
