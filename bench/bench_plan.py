@@ -1,13 +1,14 @@
 """Benchmark: profile -> plan -> every rendered page, over 10,000 varied profiles. Run by hand; prints figures.
 
 Target (issue 2): median at most 1 ms, p99 at most 5 ms on this machine.
-Usage: .venv/bin/python bench/bench_plan.py [COUNT]
+Usage: PYTHONPATH=. .venv/bin/python bench/bench_plan.py [COUNT] [ROUNDS]  (PYTHONPATH: this checkout's bot/)
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import gc
+import os
 import random
 import statistics
 import sys
@@ -68,6 +69,7 @@ def main() -> None:
         coach.renderer.pages(coach.plan(profile, START))
     print(f"profiles: {count} (varied: levels, goals, days, equipment, niggles, races; 5% sharp pain), "
           f"{rounds} rounds; this VM's speed drifts by tens of percent between runs, so every round is shown")
+    print("load average (1, 5, 15 min) before: " + ", ".join(f"{x:.2f}" for x in os.getloadavg()))
     for number in range(1, rounds + 1):
         whole, planning, cpu = one_round(coach, profiles)
         print(f"round {number}: profile -> plan -> all pages + why: median {statistics.median(whole):.3f} ms, "
@@ -75,6 +77,7 @@ def main() -> None:
               f"{statistics.median(planning):.3f} ms, p99 {pct(planning, 0.99):.3f} ms; CPU time of this thread "
               f"(leaves out time the OS gave to other processes): median {statistics.median(cpu):.3f} ms, "
               f"p99 {pct(cpu, 0.99):.3f} ms")
+    print("load average after: " + ", ".join(f"{x:.2f}" for x in os.getloadavg()))
     print("target: median <= 1 ms, p99 <= 5 ms")
 
 

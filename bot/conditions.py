@@ -21,6 +21,8 @@ from __future__ import annotations
 import difflib
 import logging
 import time
+from bisect import bisect_left, bisect_right
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -205,6 +207,62 @@ def _freeze(value: Any) -> Any:
     return tuple(value) if isinstance(value, list) else value
 
 
+_INT64 = (-(2**63), 2**63 - 1)  # celpy refuses ints outside these, so such a value is its own memo key
+
+
+def _band(value: Any, points: tuple[float, ...]) -> Any:
+    """A number's memo key for a condition that only compares it with `points`: its place among them.
+
+    celpy's comparisons of an int or a double with an int or double literal either agree with Python's
+    (so two values with the same place give the same result) or fail the same way for every value of that
+    type (an int literal against a double), so the key keeps the type too. Anything else keys on itself.
+    """
+    kind = type(value)
+    if (kind is float and value == value) or (kind is int and _INT64[0] <= value <= _INT64[1]):
+        return kind, bisect_left(points, value), bisect_right(points, value)
+    return value if value is None else ("=", _freeze(value))
+
+
+def _number_literal(tree: Any) -> float | None:
+    """The value of an int or double literal (sole content of `tree`), else None."""
+    while isinstance(tree, lark.Tree) and tree.data in _PASS_THROUGH and len(tree.children) == 1:
+        tree = tree.children[0]
+    if isinstance(tree, lark.Tree) and tree.data == "literal" and tree.children[0].type in ("INT_LIT", "FLOAT_LIT"):
+        try:
+            value = celpy.evaluation.Evaluator(tree, celpy.evaluation.Activation()).literal(tree)
+        except Exception:  # a literal celpy can't read: leave the name keyed on its value
+            return None
+        return int(value) if isinstance(value, int) else float(value)
+    return None
+
+
+def _compared_only(ast: lark.Tree) -> dict[str, tuple[float, ...]]:
+    """Names read only in comparisons with number literals (`name < 30`; `== null` too), with those numbers.
+
+    For such a name the result depends on where its value falls among the numbers, not on the value.
+    """
+    occurrences = Counter(str(node.children[0]) for node in ast.find_data("ident"))
+    compared: Counter[str] = Counter()
+    points: dict[str, set[float]] = {}
+    for node in ast.find_data("relation"):
+        if len(node.children) != 2 or not isinstance(node.children[0], lark.Tree):
+            continue
+        op = node.children[0].data
+        left, right = node.children[0].children[0], node.children[1]
+        for side, other in ((left, right), (right, left)):
+            name = _sole_ident(side)
+            if name is None or op == "relation_in":
+                continue
+            number = _number_literal(other)
+            if number is not None:
+                points.setdefault(name, set()).add(number)
+            elif not (_literal_kind(other) == "NULL_LIT" and op in ("relation_eq", "relation_ne")):
+                continue
+            compared[name] += 1
+    return {name: tuple(sorted(points.get(name, ()))) for name, count in compared.items()
+            if count == occurrences[name]}
+
+
 class Condition:
     """A checked CEL expression, ready to evaluate against a context; results are memoised."""
 
@@ -215,22 +273,32 @@ class Condition:
         self.source = source
         self._ast = _ENV.compile(source)
         self.names = tuple(sorted(_identifiers(self._ast) & set(variables)))
+        # Memo keys: a number only compared with literals keys on its place among them (`weekly_km < 30`
+        # gives one key below 30 and one above, not one per mileage); any other value keys on itself.
+        bands = _compared_only(self._ast)
+        self._keys = tuple((name, bands.get(name)) for name in self.names)
         # Plain dict operations only (each atomic): plans and previews evaluate from several threads.
         self._memo: dict[tuple[Any, ...], bool] = {}
         self._activation = _activation()
 
     def __call__(self, context: Mapping[str, Any]) -> bool:
         """True or False for this context; ConditionError (or OverBudget) when it can't be worked out."""
-        key = tuple(_freeze(context.get(name)) for name in self.names)
+        key = tuple(_freeze(context.get(name)) if points is None else _band(context.get(name), points)
+                    for name, points in self._keys)
         known = self._memo.get(key)
         if known is not None:
             return known
-        result = evaluate_ast(self._ast, {name: context.get(name) for name in self.names}, self._activation)
-        if not isinstance(result, bool):
-            raise ConditionError(f"it gives {type(result).__name__}, not true or false")
+        result = self.evaluate(context)
         if len(self._memo) >= _CACHE:
             self._memo.clear()  # simpler than an LRU, and a full memo means the profiles vary widely anyway
         self._memo[key] = result
+        return result
+
+    def evaluate(self, context: Mapping[str, Any]) -> bool:
+        """Like calling the condition, but always evaluated by celpy (never from the memo)."""
+        result = evaluate_ast(self._ast, {name: context.get(name) for name in self.names}, self._activation)
+        if not isinstance(result, bool):
+            raise ConditionError(f"it gives {type(result).__name__}, not true or false")
         return result
 
 

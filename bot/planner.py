@@ -183,6 +183,8 @@ class Builder:
     progression_id: str = "build"
     _doses: dict[tuple[str, tuple[int, int], str], tuple[int, int]] = field(default_factory=dict)
     _set_times: dict[tuple[str, int], float] = field(default_factory=dict)
+    _day_set_times: dict[tuple[int, tuple[tuple[str, tuple[int, int]], ...]], list[float | None]] = field(
+        default_factory=dict)
     _can_load: bool | None = None
     rules_by_id: dict[str, Any] | None = None
 
@@ -514,22 +516,38 @@ class Builder:
 
         work holds (exercise, sets, top of the rep range) triples.
         """
+        return self.timed_minutes(template, ((n, self.set_time(ex, high) if n > 0 else None) for ex, n, high in work))
+
+    def timed_minutes(self, template: Template, work: Iterator[tuple[int, float | None]]) -> float:
+        """`minutes` from (sets, seconds one set takes) pairs; no seconds (None) or no sets: not done."""
         seconds = 0.0
         count = 0
-        for ex, n, high in work:
-            if n > 0:
-                seconds += n * self.set_time(ex, high)
+        for n, per_set in work:
+            if n > 0 and per_set is not None:
+                seconds += n * per_set
                 count += 1
         seconds += self.catalog.dosing.changeover_seconds * max(0, count - 1)
         return template.warm_up.minutes + template.cool_down.minutes + seconds / 60
 
     def estimate(self, session: SessionPlan, template: Template, sets: list[int]) -> float:
         """A session's real minutes at these sets, as done on its usual day (with any calmer swaps)."""
-        slots = list(zip(session.slots, sets, strict=True))
-        if session.day >= 0:
-            slots = self.for_day(slots, session.day)
-        return self.minutes(template, [(slot.exercise, n, self.dose(slot.exercise, slot.reps)[1])
-                                       for slot, n in slots])
+        return self.timed_minutes(template, zip(sets, self.day_set_times(session), strict=True))
+
+    def day_set_times(self, session: SessionPlan) -> list[float | None]:
+        """Seconds one set of each of the session's exercises takes as done on its usual day (None: left out).
+
+        Memoised per plan on the day and the exercises and reps: the fitting loops change only sets, and a
+        day's calmer swaps depend on which exercises the session holds, never on their sets.
+        """
+        key = (session.day, tuple((slot.exercise.id, slot.reps) for slot in session.slots))
+        found = self._day_set_times.get(key)
+        if found is None:
+            found = [None] * len(session.slots)
+            numbered = [(slot, i) for i, slot in enumerate(session.slots)]  # for_day keeps each slot's number
+            for slot, i in self.for_day(numbered, session.day) if session.day >= 0 else numbered:
+                found[i] = self.set_time(slot.exercise, self.dose(slot.exercise, slot.reps)[1])
+            self._day_set_times[key] = found
+        return found
 
     def fit_minutes(self, plans: list[SessionPlan], template: Template, band: tuple[int, int],
                     peak_delta: int) -> None:
@@ -545,14 +563,17 @@ class Builder:
                 return [self.step_sets(slot, peak_delta) for slot in s.slots]
 
             def trim(floor: int, s: SessionPlan = session) -> None:
-                while self.estimate(s, template, peak()) > high:
-                    over = [x for i, x in enumerate(s.slots) if self.step_sets(x, peak_delta) > floor
+                sets, per_set = peak(), self.day_set_times(s)  # only sets change here: one slot's per set cut
+                while self.timed_minutes(template, zip(sets, per_set, strict=True)) > high:
+                    over = [i for i, n in enumerate(sets) if n > floor
                             and (floor > 1 or i > 0)]  # the main lift keeps a useful two sets
                     if not over:
                         return
-                    plain = [x for x in over if x.emphasis <= 0] or over  # the goals' emphasis goes last
-                    biggest = max(reversed(plain), key=lambda x: x.sets)
+                    plain = [i for i in over if s.slots[i].emphasis <= 0] or over  # the goals' emphasis goes last
+                    cut = max(reversed(plain), key=lambda i: s.slots[i].sets)
+                    biggest = s.slots[cut]
                     biggest.sets -= 1
+                    sets[cut] = self.step_sets(biggest, peak_delta)
                     self.guard("safeguard-minutes", MINUTES_GUARD,
                                f"fewer sets of {biggest.exercise.name} to keep session {s.key} within {high} min")
 
