@@ -870,13 +870,21 @@ def fresh_first(slots: list[tuple[SlotPlan, int]]) -> list[tuple[SlotPlan, int]]
 
 
 def light_slots(slots: list[tuple[SlotPlan, int]], light: LightSession) -> list[tuple[SlotPlan, int]]:
-    """A light session's exercises (COACHING.md 25): a few sets of each, the first ones kept, single-leg among them."""
+    """A light session's exercises (COACHING.md 25): a few sets of each, kept in session order.
+
+    The main lift first, then what a rule added for the runner (its note promises it), then each exercise
+    that brings a movement pattern the kept ones lack, then the rest, while the session's sets allow.
+    """
     capped = [(slot, min(n, light.max_sets)) for slot, n in slots if n > 0]
-    single = next((x for x in capped if x[0].exercise.categories and Category.SINGLE_LEG in x[0].exercise.categories),
-                  None)
+    first = capped[:1] + [x for x in capped[1:] if x[0].origin not in ("template", "coverage", "maintenance")]
+    covered = {t for x in first for t in x[0].exercise.trains()}
+    for x in capped:
+        if x not in first and x[0].exercise.trains() - covered:
+            first.append(x)
+            covered |= x[0].exercise.trains()
     kept: list[tuple[SlotPlan, int]] = []
     total = 0
-    for x in ([single] if single else []) + [x for x in capped if x is not single]:
+    for x in first + [x for x in capped if x not in first]:
         if total + x[1] <= light.max_working_sets:
             kept.append(x)
             total += x[1]
@@ -1309,7 +1317,7 @@ class Planner:
                 while trial is not None and not fits(trial):
                     two = [i for i in range(1, len(trial) - 1) if b.step_sets(trial[i], steady.sets) >= 2]
                     ones = sum(b.step_sets(x, steady.sets) < 2 for x in trial)
-                    if not two or (ones + 1) * 2 > len(trial):
+                    if not two or (ones + 1) * 2 >= len(trial):  # fewer than half at one set, for the day's swaps
                         trial = None
                         break
                     trial[two[-1]] = replace(trial[two[-1]], sets=1)
