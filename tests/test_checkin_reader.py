@@ -9,14 +9,26 @@ from pathlib import Path
 
 import pytest
 
-from bot.checkin_reader import EVAL_PROFILE, EVAL_START, evaluate, load_lexicon, main, read_checkin
+from bot.checkin_reader import (
+    EVAL_PROFILE,
+    EVAL_START,
+    confidence_model,
+    evaluate,
+    gate,
+    load_lexicon,
+    main,
+    read_checkin,
+    read_with_evidence,
+)
 from bot.checkins import CheckInError
 from bot.yamlio import DataFileError
 
 TODAY = dt.date(2026, 12, 3)
 DEV_SET = Path(__file__).parent / "data" / "checkin_labelled.yaml"
-# Held out: written by a helper who saw neither the reader nor the dev set; run once (2026-12-02), never tuned on.
-HELD_OUT = Path(__file__).parent / "data" / "checkin_blind1.yaml"
+# The first held-out set, spent (run once on 2026-12-02: 56.4% / 31.4%); development data since, tuned on.
+SPENT_BLIND = Path(__file__).parent / "data" / "checkin_blind1.yaml"
+# The held-out set the lead is having written: never read while the reader is worked on.
+HELD_OUT = Path(__file__).parent / "data" / "checkin_blind2.yaml"
 
 
 @pytest.fixture(scope="module")
@@ -82,13 +94,49 @@ def test_dev_set_figures():
     assert "all fields right" in out.getvalue() and "exercises" in out.getvalue()
 
 
-@pytest.mark.xfail(strict=True, reason="targets not met: the one held-out run (2026-12-02) read 56.4% of 140 "
-                   "messages fully right and 31.4% with a field silently wrong (tracked with issue 10's reading "
-                   "targets); strict, so meeting them shows")
+def test_spent_blind_set_floor():
+    """Development data now (tuned on): a floor under today's 65.0% all right / 13.6% silently wrong, so a change
+    that reads these 140 messages worse shows."""
+    figures = evaluate(SPENT_BLIND, io.StringIO())
+    assert figures["all_right"] >= 0.62 and figures["silently_wrong"] <= 0.15
+
+
+@pytest.mark.skipif(not HELD_OUT.exists(), reason="tests/data/checkin_blind2.yaml, the next held-out set, is being "
+                    "written by someone who has seen neither the reader nor its data; it is scored once it lands")
 def test_held_out_set_targets():
     """The chat reader's targets (issue 10's, kept for check-ins): >= 90% every field right, <= 3% silently wrong."""
     figures = evaluate(HELD_OUT, io.StringIO())
     assert figures["all_right"] >= 0.9 and figures["silently_wrong"] <= 0.03
+
+
+def test_a_negated_skip_is_a_session_done():
+    """'didn't skip anything' says the session was done; 'skipped the plyo stuff' after doing the rest is partly."""
+    assert read_checkin("did tuesday's, didnt skip anything. nothing hurt", TODAY).labels(TODAY) == {
+        "status": "done", "day": "tue", "pain": 0}
+    assert read_checkin("did the strength bits but skipped the plyo stuff", TODAY).status == "partly"
+
+
+def test_the_gate_leaves_out_what_it_is_unsure_of():
+    """A read whose fitted chance of being right is below its threshold is left out; the rest stays."""
+    reading, evidence = read_with_evidence("did tuesday's, squats 3x8 felt easy", TODAY)
+    assert reading.status == "done" and reading.exercises[0].feel == "easy"
+    unsure = {"status": {"intercept": -3.0, "weights": {}, "threshold": 0.8},
+              "exercises.feel": {"intercept": 0.0, "weights": {"origin=first": -4.0}, "threshold": 0.8}}
+    kept = gate(reading, evidence, unsure)
+    assert kept.status is None and kept.exercises[0].feel is None
+    assert kept.exercises[0].sets == 3 and kept.day == reading.day  # reads without a model are kept
+    assert kept.confidence["status"] < 0.8
+    unsure_name = {"exercises": {"intercept": -3.0, "weights": {}, "threshold": 0.8}}
+    assert gate(reading, evidence, unsure_name).exercises == []  # an unsure exercise goes with all its facts
+    assert set(confidence_model()) >= {"status", "exercises", "exercises.feel"}  # the shipped, fitted gate
+
+
+def test_the_gate_is_fitted_and_cross_validated_from_the_command_line(capsys):
+    """--cv prints the cross-validated figures; a silly silent cost or a missing file is refused with exit 2."""
+    assert main(["--cv", str(DEV_SET)]) == 0
+    assert "5-fold cross-validated" in capsys.readouterr().out
+    assert main(["--cv", "--silent-cost", "0"]) == 2
+    assert main(["--cv", "no/such/file.yaml"]) == 2
 
 
 def test_data_files_are_validated_with_file_and_line(tmp_path, settings):
