@@ -6,13 +6,17 @@ vocabulary folds slang first, the profile reader's public helpers read days, bod
 mileage. The method is general: the message is cut into clauses, each exercise named takes the facts of its
 own part of the clause, and what belongs to no exercise belongs to the session.
 
+What the reader is unsure of it leaves out rather than guesses: a confidence gate (rules/checkin_confidence.yaml,
+see `gate`) weighs the evidence for each read and drops the doubtful ones; the confirm step shows the rest.
+
 `python -m bot.checkin_reader --evaluate FILE` scores the reader on a labelled file
-(tests/data/checkin_labelled.yaml is the development set).
+(tests/data/checkin_labelled.yaml is the development set); `--cv` cross-validates the gate, `--calibrate` refits it.
 """
 
 from __future__ import annotations
 
 import argparse
+import bisect
 import datetime as dt
 import functools
 import itertools
@@ -122,16 +126,23 @@ class Lexicon:
     words: CheckinWords
     names: dict[str, str]  # a name as read (after the shared vocabulary) -> exercise id
     names_re: re.Pattern[str]
+    fuzzy_names: list[str]  # the names long enough to match a close misspelling of
 
     def any(self, patterns: list[str], text: str) -> re.Match[str] | None:
-        """The earliest match of any of the patterns in the text."""
-        found = [m for p in _cached(tuple(patterns)) if (m := p.search(text))]
-        return min(found, key=lambda m: m.start()) if found else None
+        """The earliest match of any of the patterns in the text (at one place, the first pattern listed)."""
+        return _joined(tuple(patterns)).search(text)
 
 
 @functools.lru_cache(maxsize=256)
 def _cached(patterns: tuple[str, ...]) -> list[re.Pattern[str]]:
     return _compiled(list(patterns))
+
+
+@functools.lru_cache(maxsize=256)
+def _joined(patterns: tuple[str, ...]) -> re.Pattern[str]:
+    """The patterns as one alternation: one scan of a text instead of one per pattern, the same earliest match."""
+    _compiled(list(patterns))  # each one valid on its own (a clear error naming it)
+    return re.compile("|".join(f"(?:{p})" for p in patterns))
 
 
 def load_lexicon(rules_dir: Path, vocabulary: Vocabulary | None = None) -> Lexicon:
@@ -150,7 +161,7 @@ def load_lexicon(rules_dir: Path, vocabulary: Vocabulary | None = None) -> Lexic
             names.setdefault(fold(name), ex_id)
     ordered = sorted(names, key=len, reverse=True)  # "split squat" before "squat"
     names_re = re.compile(r"(?<![\w])(" + "|".join(re.escape(n) for n in ordered) + r")(?:e?s)?(?![\w])")
-    return Lexicon(words=words, names=names, names_re=names_re)
+    return Lexicon(words=words, names=names, names_re=names_re, fuzzy_names=[n for n in names if len(n) >= 5])
 
 
 @functools.lru_cache(maxsize=4)
@@ -331,7 +342,13 @@ _HOLD_RE = re.compile(r"\b(\d{1,3})\s*(?:s|sec|secs|seconds)\b")
 _SETS_OF_RE = re.compile(r"\b(\d{1,2})\s*sets?\s*(?:of|x)\s*(\d{1,3})\b")
 _REPS_RE = re.compile(r"\b(?:only (?:got|managed|did)\s*)?(\d{1,3})\s*(?:reps?|each leg|a side|per side|each side)?\b"
                       r"(?=\s*(?:reps?|on the last|each|a side|per side)\b)")
-_ONLY_RE = re.compile(r"\bonly (?:got|managed|did)\s*(\d{1,3})\b")
+_ONLY_RE = re.compile(r"\bonly (?:got|managed|did|do|get)\s*(\d{1,3})\b")
+# "managed 4 reps per set", "got 12 reps on the last set": the reps done (not "2 reps left in the tank")
+_GOT_REPS_RE = re.compile(r"\b(?:got|managed|did|hit|finished)\s+(\d{1,3})\s*reps?\b"
+                          r"(?!\s*(?:left|in reserve|in the tank))")
+_X_RE = re.compile(r"(?<![\w.])x\s?(\d{1,3})\b")  # "air squats x20 x3", "20s each side x3"
+# What the rest of the session was like ("rest of it was fine") is not about the exercise named before it.
+_THE_REST_RE = re.compile(r"\s*(?:the )?(?:rest|everything else|all else|otherwise|others?\b|the other)")
 _LOAD_RE = re.compile(r"(\d{1,3}(?:[.,]\d{1,2})?)\s*(kg|kgs|kilos?|kilograms?|lbs?|pounds?)\b")
 _PAIN_RE = re.compile(r"(?<!rpe )\b(\d{1,3})\s*(?:/|out of)\s*10\b(?!\s*(?:effort|rpe|intensity|exertion))"
                       r"|\bpain (?:of |at |was |level )?(\d{1,2})\b")
@@ -339,7 +356,8 @@ _NO_PAIN_RE = re.compile(r"\bno (?:\w+ )?pain\b|\bpain[- ]free\b|\bnothing hurt\
 _TODAY_RE = re.compile(r"\b(?:today|tonight|this (?:morning|afternoon|evening)|earlier)\b|\btoday's\b")
 _YESTERDAY_RE = re.compile(r"\b(?:yesterday|last night)\b")
 _ISO_RE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
-_NTH_RE = re.compile(r"\b(?:on )?the (\d{1,2})(?:st|nd|rd|th)\b|\b(\d{1,2})(?:st|nd|rd|th) (?:of )?dec\w*\b")
+_NTH_RE = re.compile(r"\b(?:on )?the (\d{1,2})(?:st|nd|rd|th)\b|\b(\d{1,2})(?:st|nd|rd|th) (?:of )?(?:dec|nov)\w*\b"
+                     r"|\b(?:mon|tue|wed|thu|fri|sat|sun)\w* (\d{1,2})(?:st|nd|rd|th)\b")
 _ALL_RE = re.compile(r"\b(?:all|everything|both|each one|every exercise)\b")
 _ASKS_RE = re.compile(r"(?:should|can|could|would|will|is|are|do|does|how|what|why|when|which|where|what's)\b")
 _SHARP_RE = re.compile(r"\b(?:sharp|stabbing|shooting)\b")
@@ -375,27 +393,44 @@ class _Clause:
 def _mentions(lex: Lexicon, text: str) -> list[_Mention]:
     """Exercise names in the text: exact names first, then close spellings of the words left over."""
     found = [_Mention(lex.names[m.group(1)], m.start(), m.end()) for m in lex.names_re.finditer(text)]
-    taken = [(m.start, m.end) for m in found]
-    words = [(m.start(), m.end(), m.group()) for m in _FUZZY_WORD_RE.finditer(text)
-             if not any(a <= m.start() < b for a, b in taken)]
-    names = [n for n in lex.names if len(n) >= 5]
-    k = 0
-    while k < len(words):
-        best = None
+    starts = [m.start for m in found]  # sorted, not overlapping (one finditer)
+    words = []
+    for m in _FUZZY_WORD_RE.finditer(text):
+        k = bisect.bisect_right(starts, m.start()) - 1
+        if k < 0 or m.start() >= found[k].end:
+            words.append((m.start(), m.end(), m.group()))
+    # Every window of 1-3 adjacent words scored against every name in one call (rapidfuzz's cdist, in C):
+    # a long message costs one matrix, not a Python loop over names per window.
+    windows: dict[tuple[int, int], str] = {}
+    for k in range(len(words)):
         for size in (3, 2, 1):
             window = words[k:k + size]
             if len(window) < size or any(text[a[1]:b[0]].strip(" -") for a, b in itertools.pairwise(window)):
                 continue  # a name's words are next to each other: not across a comma or a number
             phrase = " ".join(w for _, _, w in window)
-            if len(phrase) < 5:
+            if len(phrase) >= 5:
+                windows[(k, size)] = phrase
+    phrases = sorted({p.rstrip("s") for p in windows.values()})
+    names = lex.fuzzy_names
+    best: dict[str, tuple[str, float]] = {}
+    if phrases and names:
+        scores = process.cdist(phrases, names, scorer=fuzz.ratio, score_cutoff=84, workers=1)
+        for row, phrase in enumerate(phrases):
+            column = int(scores[row].argmax())
+            best[phrase] = (names[column], float(scores[row, column]))
+    k = 0
+    while k < len(words):
+        hit = None
+        for size in (3, 2, 1):
+            phrase = windows.get((k, size))
+            if phrase is None:
                 continue
-            hit = process.extractOne(phrase.rstrip("s"), names, scorer=fuzz.ratio,
-                                     score_cutoff=88 if len(phrase) < 8 else 84)
-            if hit:
-                best = (size, hit[0], hit[1] / 100)
+            name, score = best.get(phrase.rstrip("s"), ("", 0.0))
+            if score >= (88 if len(phrase) < 8 else 84):
+                hit = (size, name, score / 100)
                 break
-        if best:
-            size, name, ratio = best
+        if hit:
+            size, name, ratio = hit
             found.append(_Mention(lex.names[name], words[k][0], words[k + size - 1][1], fuzzy=ratio))
             k += size
         else:
@@ -438,6 +473,15 @@ def _facts(lex: Lexicon, text: str) -> dict[str, Any]:
     if sets:
         facts["sets"], facts["reps"] = int(sets.group(1)), int(sets.group(2))
     only = _ONLY_RE.search(text)
+    got = _GOT_REPS_RE.search(text)
+    if got and "reps" not in facts:
+        facts["reps"] = int(got.group(1))
+    times = _X_RE.findall(text)
+    if "sets" not in facts and len(times) == 2:
+        facts["reps"], facts["sets"] = int(times[0]), int(times[1])
+    elif "sets" not in facts and len(times) == 1 and (_HOLD_RE.search(text) or "reps" in facts or re.search(
+            r"\b\d{1,3}\s*(?:reps?|each|a side|per side)\b", text)):
+        facts["sets"] = int(times[0])
     if only:
         facts["reps"] = int(only.group(1))
     hold = _HOLD_RE.search(text)
@@ -465,6 +509,8 @@ def _facts(lex: Lexicon, text: str) -> dict[str, Any]:
 
 def _without_lingering(lex: Lexicon, text: str) -> str:
     """The text with what it says about pain the next morning blanked (same length, so positions hold)."""
+    if not lex.any(lex.words.lingering.says_no + lex.words.lingering.says_yes, text):
+        return text  # most clauses say nothing about the next morning: one scan decides
     for patterns in (lex.words.lingering.says_no, lex.words.lingering.says_yes):
         for pattern in _cached(tuple(patterns)):
             text = pattern.sub(lambda m: " " * len(m.group()), text)
@@ -537,7 +583,7 @@ def _day_named(lex: Lexicon, text: str, clauses: list[_Clause], today: dt.date) 
             problems.append(f"'{m.group()}' isn't a date I can read. Use a day like tuesday, or 2026-12-01.")
     m = _NTH_RE.search(text)
     if m:
-        number = int(m.group(1) or m.group(2))
+        number = int(m.group(1) or m.group(2) or m.group(3))
         try:
             day = today.replace(day=number)
             if day > today:
@@ -549,11 +595,31 @@ def _day_named(lex: Lexicon, text: str, clauses: list[_Clause], today: dt.date) 
     return (min(named)[1] if named else None), problems  # from tuesday's session" is about Tuesday)
 
 
+_DISTANCE_RE = re.compile(r"\b(\d{1,3}(?:[.,]\d)?)\s*(km|kms|k|kilomet\w*|mi|miles?)\b")
+
+
 def _weekly(lex: Lexicon, text: str) -> tuple[float, str] | None:
     """A weekly mileage update: a distance and words that make it this week's, not the usual in a profile."""
-    if not lex.any(lex.words.weekly, text):
+    said = lex.any(lex.words.weekly, text)
+    if not said:
         return None
     found, _ = intake.read_mileage(text, loose=True)
+    distances = [(abs(m.start() - said.start()), m) for m in _DISTANCE_RE.finditer(text)]
+    if found and len(distances) > 1:
+        # "ran 10k today, that's 38k for the week": of several distances, the week's is the one in the sentence
+        # of the weekly words, nearest them ("the odd 10k. this week: ..." names none)
+        singles = {}
+        for _, m in distances:
+            try:
+                singles[m.start()] = parse_mileage(f"{m.group(1)}{m.group(2)}")
+            except MileageError:
+                continue
+        if found in singles.values():
+            same = [(gap, m) for gap, m in distances if not re.search(
+                r"[.!?\n]", text[min(m.end(), said.start()):max(m.start(), said.end())])]
+            if not same:
+                return None
+            return singles.get(min(same, key=lambda item: item[0])[1].start(), found)
     if found:
         return found
     m = re.search(r"\b(\d{1,3}(?:[.,]\d)?)\s*(km|kms|k|kilomet\w*|mi|miles?)\b", text)
@@ -610,7 +676,7 @@ def read_with_evidence(text: str, today: dt.date, rules_dir: Path | None = None
                 facts = {k: v for k, v in _facts(lex, clause.text).items() if k in ("feel", "hit")}
                 for read in reads.values():
                     _add(read, facts, origins, "all")
-            elif last is not None and not lex.any(words.session, clause.text) \
+            elif last is not None and not _THE_REST_RE.match(clause.text) and not lex.any(words.session, clause.text) \
                     and not intake.read_days(clause.text) and not lex.any(words.run.words, clause.text):
                 _add(reads[last], _facts(lex, clause.text), origins, "after")
             continue
@@ -711,7 +777,7 @@ def _status(lex: Lexicon, norm: str, clauses: list[_Clause]) -> tuple[str | None
     status word decides.
     """
     named = [c for c in clauses if intake.read_days(c.text)]
-    if len(named) > 1:
+    if len({day for c in named for day in intake.read_days(c.text)}) > 1:
         for clause in named:
             following = next((c for c in clauses if c.start > clause.start), None)
             own = clause.text + (" " + following.text if following and not intake.read_days(following.text) else "")
@@ -751,6 +817,13 @@ def _status_of(lex: Lexicon, norm: str, clauses: list[_Clause]) -> tuple[str | N
     if clause is not None and clause.mentions and not lex.any(status.done + lex.words.session, norm) \
             and not intake.read_days(norm):
         return "partly", "skipped-exercise"  # "couldn't do the side planks": one exercise left out of a session
+    about = [m for c in clauses for m in c.mentions if done and 0 <= m.start - done.end() <= 30
+             and not re.search(r"[.!?;\n]", norm[done.end():m.start])]
+    if done and not skipped and about and not (
+            lex.any(lex.words.session, norm) or _OWN_DAY_RE.search(norm) or intake.read_days(norm)):
+        # "did the wall calf holds 3x45s": a report on exercises, not on the session (which the check-in then
+        # takes as done, see CheckinReading.to_checkin)
+        return None, "done-exercise"
     return ("skipped", "skipped-words") if skipped else ("done", "done-words") if done else (None, "none")
 
 
@@ -820,7 +893,8 @@ def _evidence(lex: Lexicon, norm: str, reading: CheckinReading, mentions: list[_
             value = getattr(read, fact)
             if value is None:
                 continue
-            found = {f"origin={origins.get((read.exercise, fact), 'own')}": 1.0, "fuzzy": first.fuzzy}
+            found = {f"origin={origins.get((read.exercise, fact), 'own')}": 1.0, "fuzzy": first.fuzzy,
+                     "hold": float(bool(_HOLD_RE.search(norm)))}
             if isinstance(value, bool | str):
                 found[f"value={value}"] = 1.0
             out[f"exercises[{index}].{fact}"] = found
@@ -1156,7 +1230,7 @@ def main(argv: list[str] | None = None) -> int:
     except DataFileError as exc:
         print("\n".join(exc.problems), file=sys.stderr)
         return 2
-    except OSError as exc:
+    except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
         print(f"Can't read {exc.filename}: {exc.strerror}.", file=sys.stderr)
         return 2
     except CheckInError as exc:

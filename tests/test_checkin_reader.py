@@ -95,10 +95,10 @@ def test_dev_set_figures():
 
 
 def test_spent_blind_set_floor():
-    """Development data now (tuned on): a floor under today's 65.0% all right / 13.6% silently wrong, so a change
+    """Development data now (tuned on): a floor under today's 72.9% all right / 8.6% silently wrong, so a change
     that reads these 140 messages worse shows."""
     figures = evaluate(SPENT_BLIND, io.StringIO())
-    assert figures["all_right"] >= 0.62 and figures["silently_wrong"] <= 0.15
+    assert figures["all_right"] >= 0.7 and figures["silently_wrong"] <= 0.1
 
 
 @pytest.mark.skipif(not HELD_OUT.exists(), reason="tests/data/checkin_blind2.yaml, the next held-out set, is being "
@@ -114,6 +114,21 @@ def test_a_negated_skip_is_a_session_done():
     assert read_checkin("did tuesday's, didnt skip anything. nothing hurt", TODAY).labels(TODAY) == {
         "status": "done", "day": "tue", "pain": 0}
     assert read_checkin("did the strength bits but skipped the plyo stuff", TODAY).status == "partly"
+
+
+@pytest.mark.parametrize(("text", "expect"), [
+    ("for the record the one on tues 24th i only did half of", {"status": "partly", "day": "2026-11-24"}),
+    ("last thursday's sesh: did it all", {"status": "done", "day": "2026-11-26"}),
+    ("car broke down on monday but got today's done", {"status": "done", "day": "thu"}),
+    ("ran 10k today, that's 38k for the week", {"weekly": "38 km"}),
+    ("cope planks 20s each side x3, brutal", {"exercises": [{"exercise": "copenhagen-plank", "reps": 20, "sets": 3,
+                                                             "feel": "hard"}]}),
+    ("nordics: managed 4 reps per set", {"exercises": [{"exercise": "nordic-hamstring", "reps": 4}]}),
+])
+def test_dates_distances_and_reps_said_in_passing(text, expect):
+    """The precise date over a weekday, the session named as a day's, the week's distance of several, 'x3' sets."""
+    reading = read_checkin(text, TODAY)
+    assert reading.kind == "checkin" and reading.labels(TODAY) == expect
 
 
 def test_the_gate_leaves_out_what_it_is_unsure_of():
