@@ -154,6 +154,7 @@ def load_lexicon(rules_dir: Path, vocabulary: Vocabulary | None = None) -> Lexic
     except ValidationError as exc:
         raise DataFileError(describe_errors(exc, str(path), node, [], label="check-in words")) from None
     names_vocabulary = load_vocabulary(rules_dir / "exercise_names.yaml")
+    load_confidence(rules_dir)  # the gate's file is the reader's data too: validated with the rest
     fold = (vocabulary or intake.vocabulary()).normalise
     names: dict[str, str] = {}
     for ex_id, variants in names_vocabulary.terms.items():
@@ -346,6 +347,8 @@ _ONLY_RE = re.compile(r"\bonly (?:got|managed|did|do|get)\s*(\d{1,3})\b")
 # "managed 4 reps per set", "got 12 reps on the last set": the reps done (not "2 reps left in the tank")
 _GOT_REPS_RE = re.compile(r"\b(?:got|managed|did|hit|finished)\s+(\d{1,3})\s*reps?\b"
                           r"(?!\s*(?:left|in reserve|in the tank))")
+_EACH_RE = re.compile(r"\b(\d{1,3})\s*(?:reps? )?(?:each|a|per) (?:leg|side)\b")
+_ROUNDS_RE = re.compile(r"\b(\d{1,2})\s*(?:rounds|sets)\b")
 _X_RE = re.compile(r"(?<![\w.])x\s?(\d{1,3})\b")  # "air squats x20 x3", "20s each side x3"
 # What the rest of the session was like ("rest of it was fine") is not about the exercise named before it.
 _THE_REST_RE = re.compile(r"\s*(?:the )?(?:rest|everything else|all else|otherwise|others?\b|the other)")
@@ -402,11 +405,13 @@ def _mentions(lex: Lexicon, text: str) -> list[_Mention]:
     # Every window of 1-3 adjacent words scored against every name in one call (rapidfuzz's cdist, in C):
     # a long message costs one matrix, not a Python loop over names per window.
     windows: dict[tuple[int, int], str] = {}
+    # joined[k]: words k and k+1 are next to each other (a name's words are: not across a comma or a number)
+    joined = [not text[a[1]:b[0]].strip(" -") for a, b in itertools.pairwise(words)]
     for k in range(len(words)):
         for size in (3, 2, 1):
             window = words[k:k + size]
-            if len(window) < size or any(text[a[1]:b[0]].strip(" -") for a, b in itertools.pairwise(window)):
-                continue  # a name's words are next to each other: not across a comma or a number
+            if len(window) < size or not all(joined[k:k + size - 1]):
+                continue
             phrase = " ".join(w for _, _, w in window)
             if len(phrase) >= 5:
                 windows[(k, size)] = phrase
@@ -451,11 +456,11 @@ def _clauses(text: str, mentions: list[_Mention]) -> list[_Clause]:
         start = m.end()
     if start < len(text):
         clauses.append(_Clause(text[start:], start))
-    for mention in mentions:
-        for clause in clauses:
-            if clause.start <= mention.start < clause.start + len(clause.text):
-                clause.mentions.append(mention)
-                break
+    starts = [clause.start for clause in clauses]
+    for mention in mentions:  # each name to the clause it starts in (none when it starts on a separator)
+        k = bisect.bisect_right(starts, mention.start) - 1
+        if k >= 0 and mention.start < clauses[k].start + len(clauses[k].text):
+            clauses[k].mentions.append(mention)
     return clauses
 
 
@@ -487,6 +492,12 @@ def _facts(lex: Lexicon, text: str) -> dict[str, Any]:
     hold = _HOLD_RE.search(text)
     if hold and "reps" not in facts:
         facts["reps"] = int(hold.group(1))
+    each = _EACH_RE.search(text)  # "10 each leg", "3 rounds"
+    if each and "reps" not in facts:
+        facts["reps"] = int(each.group(1))
+    rounds = _ROUNDS_RE.search(text)
+    if rounds and "sets" not in facts:
+        facts["sets"] = int(rounds.group(1))
     load = _LOAD_RE.search(text)
     if load:
         amount = float(load.group(1).replace(",", "."))
@@ -720,7 +731,8 @@ def read_with_evidence(text: str, today: dt.date, rules_dir: Path | None = None
     reading.pain_where = Niggle(niggles[0]) if niggles else None
     if _SHARP_RE.search(norm):
         reading.sharp = intake.read_sharp_pain(norm)
-    if reading.pain is not None or reading.pain_where is not None or reading.sharp:
+    if (reading.pain or reading.pain_where is not None or reading.sharp) and not (
+            reading.pain == 0 and not reading.sharp):  # no pain at all: nothing to linger
         no, yes = lex.any(words.lingering.says_no, norm), lex.any(words.lingering.says_yes, norm)
         if no or yes:
             reading.lingering = not no
@@ -817,7 +829,8 @@ def _status_of(lex: Lexicon, norm: str, clauses: list[_Clause]) -> tuple[str | N
     if clause is not None and clause.mentions and not lex.any(status.done + lex.words.session, norm) \
             and not intake.read_days(norm):
         return "partly", "skipped-exercise"  # "couldn't do the side planks": one exercise left out of a session
-    about = [m for c in clauses for m in c.mentions if done and 0 <= m.start - done.end() <= 30
+    verb = done is not None and not re.match(r"(?:done|complete|got it done)\b", done.group())  # not "done - rdls"
+    about = [m for c in clauses for m in c.mentions if verb and 0 <= m.start - done.end() <= 30
              and not re.search(r"[.!?;\n]", norm[done.end():m.start])]
     if done and not skipped and about and not (
             lex.any(lex.words.session, norm) or _OWN_DAY_RE.search(norm) or intake.read_days(norm)):
@@ -828,13 +841,18 @@ def _status_of(lex: Lexicon, norm: str, clauses: list[_Clause]) -> tuple[str | N
 
 
 def _run_feel(lex: Lexicon, norm: str, clauses: list[_Clause]) -> str | None:
-    """How the run after the session felt: from the clause that names the run."""
+    """How the run after the session felt: from the clause naming the run, or the one after it naming no exercise.
+
+    "then ran 8k after work, legs were dead": the feel is in the clause after the run's.
+    """
     run = lex.words.run
-    for clause in clauses:
+    for k, clause in enumerate(clauses):
         if lex.any(run.words, clause.text):
-            for name, patterns in (("ok", run.ok), ("bad", run.bad), ("good", run.good)):
-                if lex.any(patterns, clause.text):
-                    return name
+            following = clauses[k + 1: k + 2]
+            for text in [clause.text] + [c.text for c in following if not c.mentions]:
+                for name, patterns in (("ok", run.ok), ("bad", run.bad), ("good", run.good)):
+                    if lex.any(patterns, text):
+                        return name
     return None
 
 
@@ -883,6 +901,7 @@ def _evidence(lex: Lexicon, norm: str, reading: CheckinReading, mentions: list[_
         out["next_run"] = {f"value={reading.next_run}": 1.0}
     if reading.weekly_km is not None:
         out["weekly"] = {f"unit={reading.weekly_unit}": 1.0, "status": float(reading.status is not None)}
+    hold = float(bool(_HOLD_RE.search(norm)))
     for index, read in enumerate(reading.exercises):
         named = [m for m in mentions if m.exercise == read.exercise]
         first = named[0]
@@ -894,21 +913,55 @@ def _evidence(lex: Lexicon, norm: str, reading: CheckinReading, mentions: list[_
             if value is None:
                 continue
             found = {f"origin={origins.get((read.exercise, fact), 'own')}": 1.0, "fuzzy": first.fuzzy,
-                     "hold": float(bool(_HOLD_RE.search(norm)))}
+                     "hold": hold}
             if isinstance(value, bool | str):
                 found[f"value={value}"] = 1.0
             out[f"exercises[{index}].{fact}"] = found
     return out
 
 
+class GateModel(BaseModel):
+    """One kind of read's fitted model: the logistic intercept and weights, and the threshold it must reach."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    intercept: float
+    weights: dict[str, float] = Field(default_factory=dict)
+    threshold: float = Field(ge=0, le=1)
+    reads: int | None = None  # how many reads it was fitted on, and how many of them were right
+    right: int | None = None
+
+
+class GateFile(BaseModel):
+    """rules/checkin_confidence.yaml."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    silent_cost: float = Field(gt=0)
+    fields: dict[str, GateModel]
+
+
 @functools.lru_cache(maxsize=4)
 def confidence_model(rules_dir: Path | None = None) -> dict[str, Any]:
     """Per kind of read: intercept, weights by evidence name, threshold ({} when the file is absent)."""
-    path = (rules_dir or get_settings().rules_dir) / CONFIDENCE_FILE
+    return load_confidence(rules_dir or get_settings().rules_dir)
+
+
+def load_confidence(rules_dir: Path) -> dict[str, Any]:
+    """rules/checkin_confidence.yaml validated (file, line and field in every error); {} when absent.
+
+    load_lexicon checks it too, so a hand edit gone wrong is reported by `python -m bot rules check`, not
+    met halfway through reading a member's message.
+    """
+    path = rules_dir / CONFIDENCE_FILE
     if not path.exists():
         return {}
-    data, _ = read_yaml(path)
-    return dict((data or {}).get("fields") or {})
+    data, node = read_yaml(path)
+    try:
+        gate_file = GateFile.model_validate(data)
+    except ValidationError as exc:
+        raise DataFileError(describe_errors(exc, str(path), node, [], label="check-in confidence gate")) from None
+    return {name: model.model_dump() for name, model in gate_file.fields.items()}
 
 
 def gate(reading: CheckinReading, evidence: dict[str, dict[str, float]],

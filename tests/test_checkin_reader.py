@@ -95,10 +95,10 @@ def test_dev_set_figures():
 
 
 def test_spent_blind_set_floor():
-    """Development data now (tuned on): a floor under today's 72.9% all right / 8.6% silently wrong, so a change
+    """Development data now (tuned on): a floor under today's 77.1% all right / 7.9% silently wrong, so a change
     that reads these 140 messages worse shows."""
     figures = evaluate(SPENT_BLIND, io.StringIO())
-    assert figures["all_right"] >= 0.7 and figures["silently_wrong"] <= 0.1
+    assert figures["all_right"] >= 0.75 and figures["silently_wrong"] <= 0.09
 
 
 @pytest.mark.skipif(not HELD_OUT.exists(), reason="tests/data/checkin_blind2.yaml, the next held-out set, is being "
@@ -124,6 +124,12 @@ def test_a_negated_skip_is_a_session_done():
     ("cope planks 20s each side x3, brutal", {"exercises": [{"exercise": "copenhagen-plank", "reps": 20, "sets": 3,
                                                              "feel": "hard"}]}),
     ("nordics: managed 4 reps per set", {"exercises": [{"exercise": "nordic-hamstring", "reps": 4}]}),
+    ("reverse lunges with a 12kg kb, 10 each leg, 3 rounds", {"exercises": [
+        {"exercise": "reverse-lunge", "load": "12 kg", "reps": 10, "sets": 3}]}),
+    ("did the sesh this morning then ran 8k after work, legs were dead", {"status": "done", "day": "thu",
+                                                                          "next_run": "bad"}),
+    ("did the session, no pain at all, a first since the achilles thing lingered for weeks",
+     {"status": "done", "pain": 0}),
 ])
 def test_dates_distances_and_reps_said_in_passing(text, expect):
     """The precise date over a weekday, the session named as a day's, the week's distance of several, 'x3' sets."""
@@ -160,6 +166,11 @@ def test_data_files_are_validated_with_file_and_line(tmp_path, settings):
     text = (settings.rules_dir / "checkin_reading.yaml").read_text()
     (tmp_path / "checkin_reading.yaml").write_text(text.replace("'\\bhalf ?way", "'(half ?way"))
     with pytest.raises(DataFileError, match=r"checkin_reading.yaml.*isn't a valid regular expression"):
+        load_lexicon(tmp_path)
+    (tmp_path / "checkin_reading.yaml").write_text(text)
+    gate_file = "silent_cost: 4\nfields: {status: {intercept: x, threshold: 2}}\n"
+    (tmp_path / "checkin_confidence.yaml").write_text(gate_file)
+    with pytest.raises(DataFileError, match=r"checkin_confidence.yaml.*threshold"):
         load_lexicon(tmp_path)
     (tmp_path / "bad.yaml").write_text("today: 2026-12-03\nmessages: [{text: hi, kind: maybe}]\n")
     assert main(["--evaluate", str(tmp_path / "bad.yaml")]) == 2
