@@ -117,6 +117,8 @@ class CheckinWords(_Lexicon):
     weekly: Patterns = Field(min_length=1)
     history: Patterns = Field(min_length=1)
     question: Patterns = Field(min_length=1)
+    left_out: Patterns = Field(min_length=1)
+    stopped: Patterns = Field(min_length=1)
 
 
 @dataclass(frozen=True)
@@ -341,11 +343,9 @@ _SETS_RE = re.compile(  # "3x8", "2 x 30s"; not "2 x 10 kg" (two dumbbells)
     r"\b(\d{1,3})\s*(?:x|×|\*)\s*(\d{1,3})\s*(?:s|sec|secs|seconds)?\b(?!\s*(?:kg|kgs|kilo|lb|pound))")
 _HOLD_RE = re.compile(r"\b(\d{1,3})\s*(?:s|sec|secs|seconds)\b")
 _SETS_OF_RE = re.compile(r"\b(\d{1,2})\s*sets?\s*(?:of|x)\s*(\d{1,3})\b")
-_REPS_RE = re.compile(r"\b(?:only (?:got|managed|did)\s*)?(\d{1,3})\s*(?:reps?|each leg|a side|per side|each side)?\b"
-                      r"(?=\s*(?:reps?|on the last|each|a side|per side)\b)")
 _ONLY_RE = re.compile(r"\bonly (?:got|managed|did|do|get)\s*(\d{1,3})\b")
 # "managed 4 reps per set", "got 12 reps on the last set": the reps done (not "2 reps left in the tank")
-_GOT_REPS_RE = re.compile(r"\b(?:got|managed|did|hit|finished)\s+(\d{1,3})\s*reps?\b"
+_GOT_REPS_RE = re.compile(r"\b(?:got|managed|did|hit|finished)\s+(?:all\s+)?(\d{1,3})\s*reps?\b"
                           r"(?!\s*(?:left|in reserve|in the tank))")
 _EACH_RE = re.compile(r"\b(\d{1,3})\s*(?:reps? )?(?:each|a|per) (?:leg|side)\b")
 _ROUNDS_RE = re.compile(r"\b(\d{1,2})\s*(?:rounds|sets)\b")
@@ -704,6 +704,10 @@ def read_with_evidence(text: str, today: dt.date, rules_dir: Path | None = None
                 pending.append(mention.exercise)
             else:
                 pending = []
+    for mention in _left_out(lex, norm, mentions):  # "skipped the side planks", "nordics ... stopped there"
+        if reads[mention.exercise].hit is None:
+            reads[mention.exercise].hit = False
+            origins[(mention.exercise, "hit")] = "left-out"
     reading.exercises = list(reads.values())
 
     # The session as a whole.
@@ -838,6 +842,30 @@ def _status_of(lex: Lexicon, norm: str, clauses: list[_Clause]) -> tuple[str | N
         # takes as done, see CheckinReading.to_checkin)
         return None, "done-exercise"
     return ("skipped", "skipped-words") if skipped else ("done", "done-words") if done else (None, "none")
+
+
+def _left_out(lex: Lexicon, norm: str, mentions: list[_Mention]) -> list[_Mention]:
+    """The exercises named as left out or stopped: their reps were not all done.
+
+    A `left_out` phrase covers the names after it in its sentence, up to 45 characters on, unless a word for
+    doing comes between ("skipped the lunges but did the squats"); a `stopped` phrase covers the last name
+    before it in its sentence ("foot pain on the pogos so i stopped them").
+    """
+    words = lex.words
+    out = []
+    for k, mention in enumerate(mentions):
+        before = re.split(r"[.!?;\n]", norm[max(0, mention.start - 45):mention.start])[-1]
+        said = list(_joined(tuple(words.left_out)).finditer(before))
+        if said and not lex.any(words.status.done, before[said[-1].end():]):
+            out.append(mention)
+            continue
+        end = mentions[k + 1].start if k + 1 < len(mentions) else len(norm)
+        after = norm[mention.end:end]
+        sentence_end = re.search(r"[.!?;\n]\s*[a-z]", after)
+        stopped = lex.any(words.stopped, after)
+        if stopped and (sentence_end is None or stopped.start() < sentence_end.start() + 40):
+            out.append(mention)
+    return out
 
 
 def _run_feel(lex: Lexicon, norm: str, clauses: list[_Clause]) -> str | None:

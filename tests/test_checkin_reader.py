@@ -95,10 +95,10 @@ def test_dev_set_figures():
 
 
 def test_spent_blind_set_floor():
-    """Development data now (tuned on): a floor under today's 77.1% all right / 7.9% silently wrong, so a change
+    """Development data now (tuned on): a floor under today's 82.9% all right / 7.9% silently wrong, so a change
     that reads these 140 messages worse shows."""
     figures = evaluate(SPENT_BLIND, io.StringIO())
-    assert figures["all_right"] >= 0.75 and figures["silently_wrong"] <= 0.09
+    assert figures["all_right"] >= 0.8 and figures["silently_wrong"] <= 0.09
 
 
 @pytest.mark.skipif(not HELD_OUT.exists(), reason="tests/data/checkin_blind2.yaml, the next held-out set, is being "
@@ -135,6 +135,19 @@ def test_dates_distances_and_reps_said_in_passing(text, expect):
     """The precise date over a weekday, the session named as a day's, the week's distance of several, 'x3' sets."""
     reading = read_checkin(text, TODAY)
     assert reading.kind == "checkin" and reading.labels(TODAY) == expect
+
+
+@pytest.mark.parametrize(("text", "left_out"), [
+    ("ran out of steam, skipped the side planks and the copenhagens at the end", ["side-plank", "copenhagen-plank"]),
+    ("did the strength bits but skipped the plyo stuff (pogos, bounds)", ["pogo-hops", "bounding"]),
+    ("foot pain 4/10 on the pogos so i stopped them", ["pogo-hops"]),
+    ("skipped the lunges but did the squats", ["reverse-lunge"]),
+])
+def test_exercises_left_out_or_stopped_missed_their_reps(text, left_out):
+    """A left-out or stopped exercise has hit false (its reps weren't all done); one done after 'but did' hasn't."""
+    reading = read_checkin(text, TODAY)
+    assert [e.exercise for e in reading.exercises if e.hit is False] == left_out
+    assert all(e.hit is None for e in reading.exercises if e.exercise not in left_out)
 
 
 def test_the_gate_leaves_out_what_it_is_unsure_of():
