@@ -1372,8 +1372,10 @@ class Planner:
         full_after = race is not None and any(
             7 * i + e.day > race and e.kind != "light" for i, w in enumerate(layout) for e in w.entries)
         for entry in sorted(week.entries, key=lambda e: e.day):
-            after_race = race is not None and 7 * index + entry.day > race and before_race and not full_after
-            if not (week.maintenance or after_race):
+            past = race is not None and 7 * index + entry.day > race
+            after_race = past and before_race and not full_after
+            # the race week is a maintenance week, but a session after the race follows the after-race rule
+            if not ((week.maintenance and not past) or after_race):
                 continue
             if after_race and entry.kind != "light":
                 full_after = True

@@ -557,3 +557,16 @@ def test_a_taper_is_40_to_60_percent_of_the_peak_week(planner):
     totals = [w.working_sets for w in plan.weeks]
     assert plan.weeks[3].label == "Taper"
     assert 0.4 * max(totals[:3]) <= totals[3] <= 0.6 * max(totals[:3]), totals
+
+
+def test_a_session_after_the_race_in_race_week_is_not_held_to_nothing_new(planner):
+    """Found by the race property test: a block that starts in race week has only its primer before the race,
+    and the race week counts as a maintenance week; the session after the race (past the recovery days)
+    rebuilds with single-leg work instead of keeping only the primer's lift (COACHING.md 14, 23)."""
+    profile = Profile(weekly_km=0, level=Level.INTERMEDIATE, goals=[Goal.SPEED], hard_days=["mon", "tue", "wed"],
+                      equipment=[], niggles=["achilles", "knee"], race_date=START + dt.timedelta(days=8),
+                      race_distance="5k")
+    plan = planner.make_plan(profile, START)
+    after = [s for s in plan.weeks[1].sessions if s.date > profile.race_date]
+    assert after and len(after[0].exercises) > 1
+    assert violations(plan, planner.catalog) == []
