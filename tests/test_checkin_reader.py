@@ -101,8 +101,9 @@ def test_spent_blind_set_floor():
     assert figures["all_right"] >= 0.8 and figures["silently_wrong"] <= 0.09
 
 
-@pytest.mark.skipif(not HELD_OUT.exists(), reason="tests/data/checkin_blind2.yaml, the next held-out set, is being "
-                    "written by someone who has seen neither the reader nor its data; it is scored once it lands")
+@pytest.mark.xfail(strict=True, reason="targets not met: the one held-out run of tests/data/checkin_blind2.yaml "
+                   "(2026-12-02) read 64.3% of 140 messages with every field right and 20.7% with a field "
+                   "silently wrong; tracked with issue 10's reading targets; strict, so meeting it shows")
 def test_held_out_set_targets():
     """The chat reader's targets (issue 10's, kept for check-ins): >= 90% every field right, <= 3% silently wrong."""
     figures = evaluate(HELD_OUT, io.StringIO())

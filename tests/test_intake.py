@@ -310,8 +310,9 @@ def test_spent_held_out_set_floor():
     assert result.rate(result.silently_wrong) <= 0.055
 
 
-@pytest.mark.skipif(not HELD_OUT.exists(), reason="the held-out set tests/data/intake_blind4.yaml is not there yet: "
-                    "the lead adds it, written without sight of the reader, and runs this once")
+@pytest.mark.xfail(strict=True, reason="targets not met: the one held-out run of tests/data/intake_blind4.yaml "
+                   "(2026-12-02) read 60.7% of 150 messages with every field right and 16.0% with a field "
+                   "silently wrong (23.3% asked); issue 10 stays open; strict, so meeting it shows")
 def test_held_out_set_targets():
     """Issue 10's targets on the new held-out set: >= 90 % every field right, <= 3 % a field silently wrong."""
     result = evaluate(HELD_OUT)
