@@ -21,34 +21,19 @@ import sys
 import time
 from pathlib import Path
 
-import yaml
-
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot import checkin_reader, intake
+from bench_intake import clear_caches, message, texts  # the same message builder and cold reads
 
-ROOT = Path(__file__).resolve().parent.parent
+from bot import checkin_reader
+
 LENGTHS = (100, 500, 1000, 2000, 4000)
 ROUNDS = 60
 TODAY = dt.date(2026, 12, 3)
 
 
-def texts() -> list[str]:
-    data = yaml.safe_load((ROOT / "tests" / "data" / "checkin_labelled.yaml").read_text(encoding="utf-8"))
-    return [entry["text"] for entry in data["messages"]]
-
-
-def message(pool: list[str], length: int, rng: random.Random) -> str:
-    parts: list[str] = []
-    while sum(len(p) + 1 for p in parts) < length:
-        parts.append(rng.choice(pool))
-    return " ".join(parts)[:length]
-
-
 def read(text: str) -> float:
-    for cached in (intake._normalise, intake._parse_message, intake._split_sentences, intake._split_clauses,
-                   intake._clause_rows, intake.read_with_evidence):
-        cached.cache_clear()
+    clear_caches()  # the chat reader's caches: the check-in reader shares its pieces
     start = time.process_time()
     checkin_reader.read_checkin(text, TODAY)
     return (time.process_time() - start) * 1000
@@ -59,7 +44,7 @@ def main() -> None:
     checkin_reader.read_checkin("did tuesday's, squats easy", TODAY)
     print(f"start-up (rules, vocabulary, gate): {(time.perf_counter() - start) * 1000:.0f} ms")
     rng = random.Random(14)
-    pool = texts()
+    pool = texts("checkin_labelled.yaml")
     print(f"{'chars':>6} {'median ms':>10} {'p99 ms':>8} {'max ms':>8}")
     for length in LENGTHS:
         times = sorted(read(message(pool, length, rng)) for _ in range(ROUNDS))

@@ -29,8 +29,9 @@ LENGTHS = (100, 1000, 2000, 4000)
 ROUNDS = 60
 
 
-def texts() -> list[str]:
-    data = yaml.safe_load((ROOT / "tests" / "data" / "intake_labelled.yaml").read_text(encoding="utf-8"))
+def texts(name: str = "intake_labelled.yaml") -> list[str]:
+    """The message texts of a labelled file in tests/data/."""
+    data = yaml.safe_load((ROOT / "tests" / "data" / name).read_text(encoding="utf-8"))
     return [entry["text"] for entry in data["messages"]]
 
 
@@ -41,10 +42,15 @@ def message(pool: list[str], length: int, rng: random.Random) -> str:
     return " ".join(parts)[:length]
 
 
-def read(text: str) -> float:
+def clear_caches() -> None:
+    """Forget every message the chat reader has read, so the next read is a cold one."""
     for cached in (intake._normalise, intake._parse_message, intake._split_sentences, intake._split_clauses,
                    intake._clause_rows, intake.read_with_evidence):
         cached.cache_clear()
+
+
+def read(text: str) -> float:
+    clear_caches()
     start = time.perf_counter()
     intake.classify_message(text)
     intake.parse_message(text, dt.date.today())
