@@ -227,10 +227,9 @@ class CheckinReading(BaseModel):
         Exercises the session doesn't hold are left out (the reply says so): the rest of the report stands.
         """
         day = self.session_day(plan, now.date())
-        session = planned_session(plan, day) if plan is not None and day is not None else None
-        held = {e.id for e in session.exercises} if session else set()
-        logs = [{k: v for k, v in e.model_dump().items() if v is not None} for e in self.exercises
-                if e.exercise in held]
+        logged_as = self.logged_as(plan, now.date())
+        logs = [{**{k: v for k, v in e.model_dump().items() if v is not None}, "exercise": logged_as[e.exercise]}
+                for e in self.exercises if e.exercise in logged_as]
         fields: dict[str, Any] = {
             "session": day, "status": self.status or ("done" if logs and day else None), "exercises": logs,
             "pain": self.pain, "pain_where": self.pain_where, "lingering": self.lingering,
@@ -239,12 +238,32 @@ class CheckinReading(BaseModel):
         }
         return make_checkin(plan, now, **fields)
 
-    def left_out(self, plan: Plan | None, today: dt.date) -> list[str]:
-        """Names of exercises the message mentions that the session doesn't hold (not logged)."""
+    def logged_as(self, plan: Plan | None, today: dt.date) -> dict[str, str]:
+        """Each exercise read -> the session's exercise it is logged as; those the session lacks are absent.
+
+        A name the session doesn't hold stands for the session's one exercise that is a catalogue substitute
+        of it (or it of that one) with the same movement pattern (rules/exercises.yaml `substitutes`,
+        `patterns`): "squats" (the goblet squat) on a back-squat day are the back squat, but "rdls" on a Nordic
+        day are not the Nordic. The confirm step shows the session's name, so a member can put it right.
+        """
         day = self.session_day(plan, today)
         session = planned_session(plan, day) if plan is not None and day is not None else None
-        held = {e.id for e in session.exercises} if session else set()
-        return [e.exercise for e in self.exercises if e.exercise not in held]
+        held = [e.id for e in session.exercises] if session else []
+        related = _catalog_relatives()
+        out: dict[str, str] = {}
+        for e in self.exercises:
+            if e.exercise in held:
+                out[e.exercise] = e.exercise
+                continue
+            same = [h for h in held if h in related.get(e.exercise, ())]
+            if len(same) == 1 and same[0] not in out.values():
+                out[e.exercise] = same[0]
+        return out
+
+    def left_out(self, plan: Plan | None, today: dt.date) -> list[str]:
+        """Names of exercises the message mentions that the session doesn't hold (not logged)."""
+        logged_as = self.logged_as(plan, today)
+        return [e.exercise for e in self.exercises if e.exercise not in logged_as]
 
     def labels(self, today: dt.date) -> dict[str, Any]:
         """What was read in the labelled file's format (tests/data/checkin_labelled.yaml)."""
@@ -269,6 +288,7 @@ class CheckinReading(BaseModel):
         rows: list[tuple[str, str]] = []
         day = self.session_day(plan, today)
         left_out = set(self.left_out(plan, today)) if plan is not None else set()
+        logged_as = self.logged_as(plan, today) if plan is not None else {}
         if day is not None:
             rows.append(("Session", f"{day:%A} {day.day} {day:%B}"))
         if self.status:
@@ -289,7 +309,7 @@ class CheckinReading(BaseModel):
                 bits.append(f"felt {e.feel}")
             if e.pain is not None:
                 bits.append(f"pain {e.pain}/10")
-            rows.append((exercise_name(e.exercise), ", ".join(bits) or "mentioned"))
+            rows.append((exercise_name(logged_as.get(e.exercise, e.exercise)), ", ".join(bits) or "mentioned"))
         if self.pain is not None or self.pain_where is not None:
             where = f" ({NIGGLE_LABELS[self.pain_where].lower()})" if self.pain_where else ""
             lingering = {True: ", still there the next morning", False: ", gone by the next morning"}.get(
@@ -328,6 +348,21 @@ def _catalog_names() -> dict[str, str]:
     from bot.catalog import load_catalog
 
     return {key: ex.name for key, ex in load_catalog(get_settings().rules_dir).exercises.items()}
+
+
+@functools.lru_cache(maxsize=1)
+def _catalog_relatives() -> dict[str, frozenset[str]]:
+    """Each catalogue exercise -> what a name of it may stand for in a session (see `logged_as`)."""
+    from bot.catalog import load_catalog
+
+    exercises = load_catalog(get_settings().rules_dir).exercises
+    out: dict[str, set[str]] = {key: set() for key in exercises}
+    for key, ex in exercises.items():
+        for sub in ex.substitutes:
+            if sub in exercises and set(ex.patterns) & set(exercises[sub].patterns):
+                out[key].add(sub)
+                out[sub].add(key)
+    return {key: frozenset(value) for key, value in out.items()}
 
 
 def exercise_name(ex_id: str) -> str:

@@ -188,3 +188,24 @@ def test_data_files_are_validated_with_file_and_line(tmp_path, settings):
         load_lexicon(tmp_path)
     (tmp_path / "bad.yaml").write_text("today: 2026-12-03\nmessages: [{text: hi, kind: maybe}]\n")
     assert main(["--evaluate", str(tmp_path / "bad.yaml")]) == 2
+
+
+def test_a_general_name_stands_for_the_sessions_own_variant(coach):
+    """'squats' (read as the goblet squat) on an intermediate's front-squat day are the front squat, as the
+    README's example check-in expects; 'rdls' on that day are not taken for its single-leg glute
+    bridge (a substitute, but not the same movement pattern)."""
+    from bot.models import Level, Profile
+
+    made = coach.plan(Profile(weekly_km=50, level=Level.INTERMEDIATE, goals=["speed"], equipment=["gym"],
+                              hard_days=["tue", "thu"], long_run_day="sun"), EVAL_START)
+    session = next(s for w in made.weeks for s in w.sessions if "front-squat" in {e.id for e in s.exercises})
+    today = session.date
+    reading = read_checkin(f"did {today:%A}'s, squats felt easy", today)
+    checkin = reading.to_checkin(made, dt.datetime.combine(today, dt.time(20)), source="chat")
+    assert [(log.exercise, log.feel) for log in checkin.exercises] == [("front-squat", "easy")]
+    assert reading.left_out(made, today) == []
+    assert ("Front squat", "felt easy") in reading.rows(made, today)
+    other = session  # holds the single-leg glute bridge, a substitute of the single-leg RDL but not a hinge
+    assert "single-leg-glute-bridge" in {e.id for e in other.exercises}
+    rdls = read_checkin(f"did {other.date:%A}'s, rdls felt easy", other.date)
+    assert rdls.left_out(made, other.date) == ["single-leg-rdl"]
