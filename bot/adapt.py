@@ -978,19 +978,22 @@ def ready_to_level_up(summary: BlockSummary, level: Level, policy: LevelUpPolicy
     return order[order.index(level) + 1]
 
 
-def next_block(plan: Plan, checkins: list[CheckIn], coach: Coach, start: dt.date) -> Plan:
+def next_block(plan: Plan, checkins: list[CheckIn], coach: Coach, start: dt.date,
+               ruleset: RuleSet | None = None) -> Plan:
     """The four weeks after `plan`: the planner's new block (races included), continued from the logs.
+
+    `ruleset`: the server's effective rules, as for its first block (the coach's defaults when None).
 
     Loads the member logged carry over (a step up where every set reached the top of the range), exercises
     done well all block rotate to a catalogue variant, and a level-up is suggested when the figures say so.
     """
-    fresh = coach.plan(plan.profile, start)
+    fresh = coach.plan(plan.profile, start, ruleset)
     if fresh.withheld or not fresh.weeks:
         return fresh
     rules_dir = get_settings().rules_dir
     policy = _policy(rules_dir)
     adapter = _Adapter(plan=fresh, today=fresh.start - dt.timedelta(days=1), policy=policy,
-                       ruleset=coach.ruleset, rules_dir=rules_dir)
+                       ruleset=ruleset or coach.ruleset, rules_dir=rules_dir)
     adapter.weeks = [week.model_copy(update={"sessions": list(week.sessions)}) for week in fresh.weeks]
     summary = summarise(plan, checkins)
     _rotate(adapter, summary, policy)

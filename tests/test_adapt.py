@@ -303,3 +303,16 @@ def test_a_painful_heavy_lift_swapped_for_another_heavy_lift_keeps_the_heavy_day
     new = (set(violations(adapted, catalog)) | set(coaching_violations(adapted, catalog))) - (
         set(violations(made, catalog)) | set(coaching_violations(made, catalog)))
     assert new == set()
+
+
+def test_next_block_follows_the_servers_rules(plan, coach):
+    """A server that switched a rule off gets its next block without it, as its first block was made."""
+    from bot.tuning import effective_ruleset
+
+    start = plan.start + dt.timedelta(days=28)
+    default = next_block(plan, [], coach, start)
+    fired = set(default.fired_rules)
+    rule_id = next(r for r in sorted(fired) if not r.startswith(("safety", "safeguard")))
+    server = effective_ruleset(coach.ruleset, {rule_id: {"enabled": False}})
+    block = next_block(plan, [], coach, start, server)
+    assert rule_id not in block.fired_rules and block.rules_version == server.version != default.rules_version

@@ -402,7 +402,9 @@ async def deliver_next_block(interaction: discord.Interaction) -> None:
     start = plan.start + dt.timedelta(days=BLOCK_DAYS)
     if start < today:  # a block that ended a while ago: start on the next Monday instead
         start = today + dt.timedelta(days=-today.weekday() % 7)
-    block = await asyncio.to_thread(next_block, plan, checkins, bot.coach, start)
+    tuning = getattr(bot, "tuning", None)  # the server's effective rules, as /plan uses (defaults in DMs)
+    ruleset = tuning.ruleset_for(interaction.guild_id) if tuning is not None else None
+    block = await asyncio.to_thread(next_block, plan, checkins, bot.coach, start, ruleset)
     await maybe_await(bot.storage.plans.save(interaction.user.id, block))
     bot.dispatch("plan_saved", interaction.user.id)
     log.info("next block user=%s start=%s", interaction.user.id, block.start)
