@@ -30,6 +30,9 @@ READ4 = {"1": "a full session the day after the long run under a 'light' note",
          "5": "cues naming kit or niggles the runner lacks",
          "6": "maintenance weeks losing a movement pattern",
          "7": "a taper outside 40-60 % of the peak week"}
+READ5 = {"1": "a slow lowering where eccentric work is ruled out",
+         "2": "'add X (S x R)' in Why not the dose the plan gives",
+         "3": "week texts about weight in a plan with nothing loaded"}
 
 
 def random_profile(rng: random.Random) -> Profile:
@@ -54,7 +57,7 @@ def main() -> None:
     rng = random.Random(int(sys.argv[2]) if len(sys.argv) > 2 else 11)
     coach = Coach.load()
     plans_breaking: collections.Counter[str] = collections.Counter()
-    by_class: collections.Counter[str] = collections.Counter()  # the second coach's read (issue 11): [read4 #N]
+    by_class: collections.Counter[str] = collections.Counter()  # the coaches' reads (issue 11): [read4 #N], [read5 #N]
     example: dict[str, str] = {}
     for _ in range(count):
         profile = random_profile(rng)
@@ -62,9 +65,9 @@ def main() -> None:
         baseline = coach.plan(profile.model_copy(update={"race_date": None, "race_distance": None}), START)
         found = coaching_violations(plan, coach.ruleset.catalog, baseline) + violations(plan, coach.ruleset.catalog)
         found += mileage_violations(plan, coach.plan(profile.model_copy(update={"weekly_km": 20.0}), START))
-        for tag in {m[1] for v in found if (m := re.search(r"\[read4 #(\d)\]", v))}:
+        for tag in {m[0] for v in found if (m := re.search(r"read[45] #\d", v))}:
             by_class[tag] += 1
-            example.setdefault("read4 #" + tag, next(v for v in found if f"[read4 #{tag}]" in v))
+            example.setdefault(tag, next(v for v in found if f"[{tag}]" in v))
         for number in {v.split(":", 1)[0] for v in found}:
             plans_breaking[number] += 1
             example.setdefault(number, next(v for v in found if v.split(":", 1)[0] == number))
@@ -78,7 +81,10 @@ def main() -> None:
         print(f"    e.g. {example[k][:120]}")
     print("The second coach's read (issue 11), plans showing each class:")
     for tag, what in READ4.items():
-        print(f"  #{tag} {what}: {by_class[tag]:5d}   {example.get('read4 #' + tag, '')[:100]}")
+        print(f"  #{tag} {what}: {by_class['read4 #' + tag]:5d}   {example.get('read4 #' + tag, '')[:100]}")
+    print("The third coach's read (issue 11, coachread5), plans showing each class:")
+    for tag, what in READ5.items():
+        print(f"  #{tag} {what}: {by_class['read5 #' + tag]:5d}   {example.get('read5 #' + tag, '')[:100]}")
 
 
 if __name__ == "__main__":

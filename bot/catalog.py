@@ -197,6 +197,7 @@ class WeekStep(Strict):
     reps: Literal["bottom", "middle", "top", "range"] = "range"
     summary: str = Field(min_length=1, max_length=200)
     summary_if_new: str | None = Field(default=None, min_length=1, max_length=200)  # the week brings in new work
+    summary_unloaded: str | None = Field(default=None, min_length=1, max_length=200)  # nothing has weight to add
 
     @field_validator("rir")
     @classmethod
@@ -377,6 +378,7 @@ class PlacementPolicy(Strict):
 
 _TEMPO_COUNTS = re.compile(r"^\s*([0-9xX]+)-([0-9xX]+)-([0-9xX]+)\s*$")
 _TEMPO_SECONDS = re.compile(r"(\d+)(?:-(\d+))?\s*s\b")
+_TEMPO_DOWN = re.compile(r"(\d+)(?:-\d+)?\s*s down")
 
 
 class MileageBand(Strict):
@@ -401,6 +403,7 @@ class DosingPolicy(Strict):
     max_weekly_rise: float = Field(default=0.3, gt=0, le=1)
     first_time_rir: tuple[int, int] = (2, 3)
     niggle_rir: tuple[int, int] = (3, 4)
+    calm_lowering_seconds: int = Field(default=2, ge=1, le=2)
 
     @model_validator(mode="after")
     def _holds(self) -> DosingPolicy:
@@ -433,6 +436,20 @@ class DosingPolicy(Strict):
             if named:
                 return float(int(named[2] or named[1]) + 2)
         return self.rep_seconds
+
+    def calm_tempo(self, tempo: str | None) -> str | None:
+        """The tempo with its lowering cut to calm_lowering_seconds when longer (COACHING.md 23-25: no eccentrics)."""
+        calm = self.calm_lowering_seconds
+        counts = _TEMPO_COUNTS.match(tempo or "")
+        if counts:
+            lowering = counts[1]
+            if lowering not in "xX" and int(lowering) > calm:
+                return f"{calm}-{counts[2]}-{counts[3]}"
+            return tempo
+        down = _TEMPO_DOWN.search(tempo or "")
+        if down and int(down[1]) > calm:
+            return f"{tempo[:down.start()]}{calm} s down{tempo[down.end():]}"
+        return tempo
 
     def set_seconds(self, unit: str, tempo: str | None, reps: int, per_side: bool, rest: int) -> float:
         """One set: its reps (or hold) at tempo, both sides when per side, then its rest."""
@@ -498,6 +515,7 @@ class TraceWords(Strict):
     session_unused: str = Field(min_length=1, max_length=120)  # a session none of the weeks holds
     weeks_hold: str = Field(min_length=1, max_length=120)  # {counts}: sessions in each week
     weeks_run: str = Field(min_length=1, max_length=120)  # {labels}: each week's label
+    dose_at_first: str = "{sets} x {reps} at first"  # an added exercise's first dose, when later weeks change it
 
 
 class ClaimsPolicy(Strict):

@@ -60,6 +60,7 @@ ACCESSORY = frozenset({Category.HIP, Category.CORE, Category.CALF})  # hip, core
 FILL_ITEMS = ("ankle-dorsiflexion", "hip-flexor-release", "thoracic-rotation")
 # The rule engine's words for what a rule did (bot/engine.py), which "Why this plan?" shows (COACHING.md 27).
 ADDED_LINE = re.compile(r"^add ([a-z0-9-]+) \(")
+ADDED_DOSE = re.compile(r"\(\d+ x [^)]+\)")  # the dose in a rule's "add X (S x R)"
 ADDED_CATEGORY_LINE = re.compile(r"^add an? ([a-z-]+) exercise$")
 SETTING_SESSIONS = re.compile(r"^\d+ strength session\(s\) a week$")
 SETTING_PROGRESSION = re.compile(r"^'([a-z0-9-]+)' progression$")
@@ -1044,6 +1045,15 @@ class Planner:
                                    status=entry.status, changes=changes))
         return out
 
+    def _dose_said(self, change: str, ex_id: str, weeks: list[Week]) -> str:
+        """COACHING.md 27: a rule's "add X (S x R)" says the plan's first dose of X, "at first" if it moves."""
+        doses = [(e.sets, e.reps) for w in weeks for s in sorted(w.sessions, key=lambda s: s.date)
+                 for e in s.exercises if e.id == ex_id]
+        sets, reps = doses[0]
+        at_first = self.catalog.claims.trace.dose_at_first.format(sets=sets, reps=reps)
+        said = f"({sets} x {reps})" if len(set(doses)) == 1 else f"({at_first})"
+        return ADDED_DOSE.sub(said, change, count=1)
+
     def _true_change(self, b: Builder, plans: list[SessionPlan], weeks: list[Week], change: str, rule_id: str,
                      plan_holds: tuple[set[str], set[str], set[str]], guard_lines: list[str]) -> str:
         """One rule's trace line, with what became of it when the plan doesn't keep it as it says.
@@ -1055,6 +1065,8 @@ class Planner:
         labels = [w.label for w in weeks]
         words = self.catalog.claims.trace
         added = ADDED_LINE.match(change)
+        if added and added[1] in held:
+            return self._dose_said(change, added[1], weeks)
         if added and added[1] in self.catalog.exercises and added[1] not in held:
             name = self.catalog.exercises[added[1]].name
             swapped = next((line.split(" -> ", 1)[1].split(":")[0] for line in guard_lines
@@ -1282,6 +1294,7 @@ class Planner:
                                  sessions=sessions, mobility=self._mobility_days(
                                      b, week_start, race, {e.day for e in week.entries}),
                                  race_day=b.profile.race_date if race_in_week else None))
+        self._unloaded_summaries(weeks, steps)
         for new_id, old_name in stepped_in.items():  # COACHING.md 27: the week it really first comes
             first = next((w for w in weeks for s in w.sessions for e in s.exercises if e.id == new_id), None)
             if first is not None:
@@ -1289,6 +1302,15 @@ class Planner:
                         "first, then slow lowering.",
                         f"{old_name} -> {self.catalog.exercises[new_id].name} from week {first.week}")
         return weeks
+
+    def _unloaded_summaries(self, weeks: list[Week], steps: list[WeekStep]) -> None:
+        """COACHING.md 27, 29: with nothing in the plan that has weight to add, no week speaks of weight."""
+        if any(self._loaded(ex) and ex.loading == "weight" for ex in (
+                self.catalog.exercises[e.id] for w in weeks for s in w.sessions for e in s.exercises)):
+            return
+        unloaded = {step.summary: step.summary_unloaded for step in steps if step.summary_unloaded}
+        for week in weeks:
+            week.summary = unloaded.get(week.summary, week.summary)
 
     def _maintenance_session(self, b: Builder, template: Template, plans: list[SessionPlan],
                              band: tuple[int, int]) -> SessionPlan:
@@ -1566,13 +1588,28 @@ class Planner:
             rir = (max(rir[0], 2), max(rir[1], 3))
         work = [[slot.exercise, sets, *b.dose(slot.exercise, slot.reps, reps)] for slot, sets in slots]
         low, high = band
-        estimate = b.minutes(template, [(ex, n, top) for ex, n, _, top in work])
+        dosing = self.catalog.dosing
+        # COACHING.md 23-25: a primer, a race's recovery window and the day after the long run hold no slow
+        # (eccentric) lowering; the minutes are worked out at the tempo shown (28)
+        tempos = ({ex.id: dosing.calm_tempo(ex.tempo) for ex, *_ in work}
+                  if kind == "light" or day == b.after_long_day() else {})
+        calmed = any(tempos[ex.id] != ex.tempo for ex, *_ in work if ex.id in tempos)
+
+        def set_time(ex: Exercise, top: int) -> float:
+            if tempos.get(ex.id, ex.tempo) == ex.tempo:
+                return b.set_time(ex, top)
+            return dosing.set_seconds(ex.unit, tempos[ex.id], top, ex.per_side, ex.rest_seconds)
+
+        if calmed:
+            estimate = b.timed_minutes(template, ((n, set_time(ex, top) if n > 0 else None) for ex, n, _, top in work))
+        else:
+            estimate = b.minutes(template, [(ex, n, top) for ex, n, _, top in work])
         while kind != "light" and estimate > high:  # COACHING.md 28: trim sets rather than understate time
             biggest = max(reversed(work), key=lambda w: w[1])
             if biggest[1] <= 1:
                 break
             biggest[1] -= 1
-            estimate -= b.set_time(biggest[0], biggest[3]) / 60
+            estimate -= set_time(biggest[0], biggest[3]) / 60
         pattern = self.catalog.progressions[b.progression_id]
         new_rir = self.catalog.dosing.first_time_rir  # COACHING.md 29: new work comes in below full effort
         gentle = self.catalog.dosing.niggle_rir  # COACHING.md 18, 26: a niggle's own work stays easy all block
@@ -1588,7 +1625,7 @@ class Planner:
         exercises = [self._prescription(ex, n, bottom, top, effort(ex),
                                         (pattern.band_start if ex.loading == "band" else load)
                                         if self._loaded(ex) and ex.id not in (seen or ()) else "",
-                                        ex.cue_for(have, niggles))
+                                        ex.cue_for(have, niggles), tempos.get(ex.id, ex.tempo))
                      for ex, n, bottom, top in work]
         warm_up, cool_down = self._blocks(template, b.profile.niggles, calm)
         shown = math.ceil(estimate - 1e-9)
@@ -1647,22 +1684,24 @@ class Planner:
         return bool(ex.equipment) and ex.unit == "reps" and not ex.is_plyometric()
 
     def _prescription(self, ex: Exercise, sets: int, low: int, high: int, rir: tuple[int, int],
-                      load: str = "", cue: str | None = None) -> Prescription:
+                      load: str = "", cue: str | None = None, tempo: str | None = None) -> Prescription:
         """Prescriptions are immutable and repeat across weeks and runners, so each is built once.
 
         cue: the one for the runner's kit and niggles (Exercise.cue_for); the exercise's own by default.
+        tempo: the exercise's own by default; a calm one where eccentric work is ruled out (DosingPolicy.calm_tempo).
         """
         if load:
             load = start_load_text(load, low, high, rir)
         cue = ex.cue if cue is None else cue
-        key = (ex.id, sets, low, high, rir, load, cue)
+        tempo = ex.tempo if tempo is None else tempo
+        key = (ex.id, sets, low, high, rir, load, cue, tempo)
         found = self._prescriptions.get(key)
         if found is None:
             if len(self._prescriptions) > 50_000:
                 self._prescriptions.clear()
             found = self._prescriptions[key] = Prescription(
                 id=ex.id, name=ex.name, sets=sets, reps=_reps_text(low, high), min_reps=low, max_reps=high,
-                per_side=ex.per_side, unit=ex.unit, tempo=ex.tempo, rest_seconds=ex.rest_seconds,
+                per_side=ex.per_side, unit=ex.unit, tempo=tempo, rest_seconds=ex.rest_seconds,
                 rir_min=rir[0], rir_max=rir[1], effort=_effort(ex, rir),
                 categories=[c.value for c in ex.categories], cue=cue, load=load)
         return found

@@ -399,6 +399,7 @@ def coaching_violations(plan: Plan, catalog: Catalog, baseline: Plan | None = No
             out.append("30: an endurance goal without strength-endurance sets (12+) and tendon work")
     out.extend(coach_violations(plan, catalog))
     out.extend(read4_violations(plan, catalog, baseline))
+    out.extend(read5_violations(plan, catalog))
     return out
 
 
@@ -854,4 +855,94 @@ def read4_violations(plan: Plan, catalog: Catalog, baseline: Plan | None = None)
         if lost and not full and not first_light:
             out.append(f"2: [read4 #6] the maintenance weeks lose {lost} work the runner's normal weeks hold")
 
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# The third coach's read (issue 11, coachread5): tagged [read5 #N] like read4 above.
+
+THREE_COUNTS = re.compile(r"^\s*([0-9xX]+)-[0-9xX]+-[0-9xX]+\s*$")
+SECONDS_DOWN = re.compile(r"(\d+)(?:-\d+)?\s*s down")
+SLOW_LOWERING_S = 3  # the article (tip 5): a 3-second lowering is eccentric load
+ADDED_DOSE = re.compile(r"^add ([a-z0-9-]+) \((\d+) x ([^) ]+)( at first)?\)")
+LOAD_WORDS = re.compile(r"same weight|% load|add(?:ing)? load|heavier")
+
+
+def lowering_seconds(tempo: str | None) -> int:
+    """Seconds a tempo spends lowering: the first of three counts ('3-1-1': 3), or 'N s down'; else 0."""
+    if not tempo:
+        return 0
+    counts = THREE_COUNTS.match(tempo)
+    if counts:
+        return 1 if counts[1] in "xX" else int(counts[1])
+    down = SECONDS_DOWN.search(tempo)
+    return int(down[1]) if down else 0
+
+
+def _calm_days(plan: Plan) -> dict[dt.date, tuple[str, str]]:
+    """23, 24, 25: the dates whose session may hold no eccentric work: (invariant, why)."""
+    p = plan.profile
+    out: dict[dt.date, tuple[str, str]] = {}
+    if p.long_run_day:
+        after = (DAYS.index(p.long_run_day) + 1) % 7
+        for w in plan.weeks:
+            out[w.start + dt.timedelta(days=after)] = ("25", "the day after the long run")
+    if p.race_date:
+        recovery = RECOVERY_DAYS[p.race_distance.value if p.race_distance else None]
+        for days in range(1, recovery + 1):
+            out[p.race_date + dt.timedelta(days=days)] = ("23", f"{days} days after the race")
+        for days in range(7):
+            out[p.race_date - dt.timedelta(days=days)] = ("24", f"{days} days before the race")
+    return out
+
+
+def loaded(e, catalog: Catalog) -> bool:
+    """29: a lift with weight to add: it needs kit to hold, is counted in reps, is no jump and no band."""
+    ex = catalog.exercises.get(e.id)
+    return (ex is not None and bool(ex.equipment) and e.unit == "reps" and "plyometric" not in e.categories
+            and ex.loading != "band")
+
+
+def read5_violations(plan: Plan, catalog: Catalog) -> list[str]:
+    """The third coach's defect classes (issue 11, coachread5), as '<invariant>: [read5 #class] what'."""
+    if plan.withheld or not plan.weeks:
+        return []
+    out: list[str] = []
+    sessions = sorted((s for w in plan.weeks for s in w.sessions), key=lambda s: s.date)
+
+    # 1. No slow (3 s or longer) lowering where eccentric work is ruled out.
+    calm = _calm_days(plan)
+    for s in sessions:
+        if s.date in calm:
+            for e in s.exercises:
+                if lowering_seconds(e.tempo) >= SLOW_LOWERING_S:
+                    number, why = calm[s.date]
+                    out.append(f"{number}: [read5 #1] {e.id} at tempo {e.tempo} (a slow lowering) on {s.date}, {why}")
+
+    # 2. "add X (S x R)" in Why this plan? is the dose the plan gives X the first time.
+    doses: dict[str, list[tuple[int, str]]] = {}
+    for s in sessions:
+        for e in s.exercises:
+            doses.setdefault(e.id, []).append((e.sets, e.reps))
+    # a plan adapted to check-ins (bot/adapt.py) says what changed since in its own check-in lines
+    adapted = any(entry.rule_id.startswith("check-in") for entry in plan.trace)
+    for entry in plan.trace:
+        if entry.status != "applied" or adapted:
+            continue
+        for change in entry.changes:
+            added = ADDED_DOSE.match(change)
+            if added and added[1] in doses and LEFT_OUT not in change and not DONE_AS.search(change):
+                given = doses[added[1]]
+                if (int(added[2]), added[3]) != given[0]:
+                    out.append(f"27: [read5 #2] why says '{change}'; the plan first gives {added[1]} "
+                               f"{given[0][0]} x {given[0][1]}")
+                elif not added[4] and len(set(given)) > 1:
+                    out.append(f"27: [read5 #2] why says '{change}' for every week; the plan gives {added[1]} "
+                               f"at {sorted(set(given))}")
+
+    # 3. Week texts about weight only in a plan with something loaded.
+    if not any(loaded(e, catalog) for s in sessions for e in s.exercises):
+        for w in plan.weeks:
+            if LOAD_WORDS.search(w.summary):
+                out.append(f"27: [read5 #3] week {w.week} says '{w.summary}', but nothing in the plan is loaded")
     return out

@@ -158,3 +158,15 @@ def test_emphasis_must_cover_every_goal(rules_copy):
     path.write_text(path.read_text().replace("  general: {}\n", ""))
     with pytest.raises(DataFileError, match=r"goals must cover \['general'\] too"):
         load_catalog(rules_copy)
+
+
+def test_calm_tempo_cuts_only_a_slow_lowering():
+    """rules/dosing.yaml calm_lowering_seconds: a 3-second lowering becomes 2 s (the other counts kept); a tempo
+    that already lowers in 2 s or less, an explosive one or an untimed one is left as it is (COACHING.md 23-25)."""
+    dosing = load_catalog(ROOT / "rules").dosing
+    assert dosing.calm_lowering_seconds == 2
+    assert dosing.calm_tempo("3-1-1") == "2-1-1" and dosing.calm_tempo("3-0-1") == "2-0-1"
+    assert dosing.calm_tempo("4 s down") == "2 s down"
+    assert [dosing.calm_tempo(t) for t in ("2-0-1", "1-2-2", "X-0-1", "fast up, 2 s down", "slow", None)] == [
+        "2-0-1", "1-2-2", "X-0-1", "fast up, 2 s down", "slow", None]
+    assert dosing.seconds_per_rep(dosing.calm_tempo("3-1-1")) == 4  # the minutes follow the tempo shown (28)

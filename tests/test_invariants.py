@@ -11,7 +11,14 @@ from hypothesis import strategies as st
 from bot.models import DAYS, Equipment, Goal, Level, Niggle, Plan, Profile, RaceDistance
 from bot.text import CONTENT_LIMIT, embed_problems
 from tests.conftest import START
-from tests.plan_checks import HEAVY_KIT, coaching_violations, mileage_violations, missing_categories, violations
+from tests.plan_checks import (
+    HEAVY_KIT,
+    coaching_violations,
+    mileage_violations,
+    missing_categories,
+    read5_violations,
+    violations,
+)
 
 ANY_PAIN = st.booleans()
 ANY_NIGGLES = st.lists(st.sampled_from(list(Niggle)), max_size=3)
@@ -128,3 +135,13 @@ def test_plans_hold_the_second_coach_read(planner, profile, number):
     baseline = planner.make_plan(profile.model_copy(update={"race_date": None, "race_distance": None}), START)
     found = coaching_violations(plan, planner.catalog, baseline) + violations(plan, planner.catalog)
     assert [v for v in found if f"[read4 #{number}]" in v] == []
+
+
+@pytest.mark.parametrize("number", [1, 2, 3])
+@settings(max_examples=40)
+@given(profile=RACE_PROFILES)
+def test_plans_hold_the_third_coach_read(planner, profile, number):
+    """The classes of the third coach's read (issue 11, coachread5; tests/plan_checks.py read5_violations) hold
+    for any runner: no slow lowering where eccentric work is ruled out, Why's doses and week texts true."""
+    plan = planner.make_plan(profile, START)
+    assert [v for v in read5_violations(plan, planner.catalog) if f"[read5 #{number}]" in v] == []
