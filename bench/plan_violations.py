@@ -12,6 +12,7 @@ from __future__ import annotations
 import collections
 import datetime as dt
 import random
+import re
 import sys
 from pathlib import Path
 
@@ -22,6 +23,13 @@ from bot.models import DAYS, Equipment, Goal, Level, Niggle, Profile, RaceDistan
 from tests.plan_checks import coaching_violations, mileage_violations, violations
 
 START = dt.date(2027, 3, 1)
+READ4 = {"1": "a full session the day after the long run under a 'light' note",
+         "2": "goal additions in Why that the plan lacks",
+         "3": "Why lines about sessions, counts or weeks the plan lacks",
+         "4": "a deload not lighter than the week before",
+         "5": "cues naming kit or niggles the runner lacks",
+         "6": "maintenance weeks losing a movement pattern",
+         "7": "a taper outside 40-60 % of the peak week"}
 
 
 def random_profile(rng: random.Random) -> Profile:
@@ -46,6 +54,7 @@ def main() -> None:
     rng = random.Random(int(sys.argv[2]) if len(sys.argv) > 2 else 11)
     coach = Coach.load()
     plans_breaking: collections.Counter[str] = collections.Counter()
+    by_class: collections.Counter[str] = collections.Counter()  # the second coach's read (issue 11): [read4 #N]
     example: dict[str, str] = {}
     for _ in range(count):
         profile = random_profile(rng)
@@ -53,6 +62,9 @@ def main() -> None:
         baseline = coach.plan(profile.model_copy(update={"race_date": None, "race_distance": None}), START)
         found = coaching_violations(plan, coach.ruleset.catalog, baseline) + violations(plan, coach.ruleset.catalog)
         found += mileage_violations(plan, coach.plan(profile.model_copy(update={"weekly_km": 20.0}), START))
+        for tag in {m[1] for v in found if (m := re.search(r"\[read4 #(\d)\]", v))}:
+            by_class[tag] += 1
+            example.setdefault("read4 #" + tag, next(v for v in found if f"[read4 #{tag}]" in v))
         for number in {v.split(":", 1)[0] for v in found}:
             plans_breaking[number] += 1
             example.setdefault(number, next(v for v in found if v.split(":", 1)[0] == number))
@@ -64,6 +76,9 @@ def main() -> None:
     print("  1-22: " + (", ".join(f"{k}: {plans_breaking[k]}" for k in others) or "none"))
     for k in others:
         print(f"    e.g. {example[k][:120]}")
+    print("The second coach's read (issue 11), plans showing each class:")
+    for tag, what in READ4.items():
+        print(f"  #{tag} {what}: {by_class[tag]:5d}   {example.get('read4 #' + tag, '')[:100]}")
 
 
 if __name__ == "__main__":

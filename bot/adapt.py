@@ -638,6 +638,7 @@ class _Adapter:
         if sub.caps.reps:
             low, high = min(low, sub.caps.reps), min(high, sub.caps.reps)
         sets = min(like.sets, sub.caps.sets) if sub.caps.sets else like.sets
+        profile = self.plan.profile
         rir = (like.rir_min, like.rir_max)
         load = like.load
         if self.loaded(sub.id) and not load:  # COACHING.md 29: a new lift comes with a starting load by feel
@@ -646,7 +647,8 @@ class _Adapter:
         return Prescription(id=sub.id, name=sub.name, sets=sets, reps=_reps_text(low, high), min_reps=low,
                             max_reps=high, per_side=sub.per_side, unit=sub.unit, tempo=sub.tempo,
                             rest_seconds=sub.rest_seconds, rir_min=rir[0], rir_max=rir[1], effort=_effort(sub, rir),
-                            categories=[c.value for c in sub.categories], cue=sub.cue,
+                            categories=[c.value for c in sub.categories],
+                            cue=sub.cue_for(profile.available_equipment(), set(profile.niggles)),
                             load=load if self.loaded(sub.id) else "")
 
     # -- writing the changes into the sessions after today ------------------------------------

@@ -73,6 +73,19 @@ class NextStep(Strict):
     niggles: list[Niggle] = Field(min_length=1)
 
 
+class CueVariant(Strict):
+    """A cue for runners with some kit or a niggle (COACHING.md 26, 27): the first that fits is shown."""
+
+    kit: list[Equipment] = Field(default_factory=list)  # any one of these (a gym has them all); empty: any kit
+    niggles: list[Niggle] = Field(default_factory=list)  # any one of these; empty: with or without a niggle
+    text: str = Field(min_length=1, max_length=200)
+
+    def fits(self, have: set[str], niggles: set[Niggle]) -> bool:
+        """Whether this cue is true for a runner with this kit and these niggles."""
+        return ((not self.kit or any(k.value in have for k in self.kit))
+                and (not self.niggles or bool(set(self.niggles) & niggles)))
+
+
 class Exercise(Strict):
     """One working exercise in the catalogue (rules/exercises.yaml): what it trains, needs and avoids."""
 
@@ -92,6 +105,16 @@ class Exercise(Strict):
     not_early_for: list[Niggle] = Field(default_factory=list)  # with these niggles only as a next step, later
     next_step: NextStep | None = None
     gentle_for: list[Niggle] = Field(default_factory=list)  # a niggle's own work: easy effort all block
+    cues: list[CueVariant] = Field(default_factory=list)  # kit- or niggle-specific cues, before `cue`
+    patterns: list[Literal["squat", "hinge"]] = Field(default_factory=list)  # movement patterns besides categories
+
+    def trains(self) -> set[str]:
+        """The movement patterns the exercise trains: its categories and its `patterns`."""
+        return {c.value for c in self.categories} | set(self.patterns)
+
+    def cue_for(self, have: set[str], niggles: set[Niggle]) -> str:
+        """The cue that is true for this runner's kit and niggles: the first variant that fits, else `cue`."""
+        return next((v.text for v in self.cues if v.fits(have, niggles)), self.cue)
 
     def is_heavy(self) -> bool:
         """Whether the exercise is a heavy lift (the `heavy` category)."""
@@ -240,6 +263,24 @@ class WeekText(Strict):
     summary: str = Field(min_length=1, max_length=200)
 
 
+class TaperVolume(Strict):
+    """A taper week's working sets as fractions of the block's peak week (COACHING.md 6)."""
+
+    low: float = Field(gt=0, le=1)
+    target: float = Field(gt=0, le=1)
+    high: float = Field(gt=0, le=1)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> TaperVolume:
+        if not self.low <= self.target <= self.high:
+            raise ValueError("taper_volume needs low <= target <= high")
+        return self
+
+
+WEEK_TEXTS = ("race", "recover", "recover_rebuild", "maintain", "maintain_light", "no_room", "taper", "taper_light",
+              "rebuild")
+
+
 class RacePolicy(Strict):
     """How strength work fits around a key race, by days to it and its distance (rules/races.yaml)."""
 
@@ -249,7 +290,9 @@ class RacePolicy(Strict):
     last_full_session_days: tuple[int, int]
     primer: PrimerPolicy
     taper_window_days: int = Field(ge=0, le=28)
-    weeks: dict[Literal["race", "recover", "recover_rebuild", "maintain", "no_room"], WeekText]
+    taper_volume: TaperVolume
+    maintenance_patterns: list[str] = Field(min_length=1)  # kept across maintenance weeks (an exercise's trains())
+    weeks: dict[Literal[WEEK_TEXTS], WeekText]  # type: ignore[valid-type]
     recovery_focus: str = Field(min_length=1, max_length=60)
 
     @model_validator(mode="after")
@@ -257,8 +300,8 @@ class RacePolicy(Strict):
         missing = {"5k", "10k", "half", "marathon", "ultra", "unknown"} - set(self.distances)
         if missing:
             raise ValueError(f"distances must cover {sorted(missing)} too")
-        if set(self.weeks) != {"race", "recover", "recover_rebuild", "maintain", "no_room"}:
-            raise ValueError("weeks must give race, recover, recover_rebuild, maintain and no_room")
+        if set(self.weeks) != set(WEEK_TEXTS):
+            raise ValueError(f"weeks must give {', '.join(WEEK_TEXTS)}")
         near, far = self.last_full_session_days
         if not self.primer.days_out[1] < near <= far <= 14:
             raise ValueError("last_full_session_days must be [nearest, farthest], after the primer and within 14")
@@ -285,6 +328,21 @@ class FewerSessions(Strict):
     schedule: str = Field(min_length=1, max_length=200)
 
 
+class LightSession(Strict):
+    """What a light session on the day after the long run holds (COACHING.md 25, 27; rules/placement.yaml)."""
+
+    rir: tuple[int, int]
+    max_sets: int = Field(ge=1, le=3)  # sets of any one exercise
+    max_working_sets: int = Field(ge=2, le=12)  # sets of the whole session
+    focus: str = Field(min_length=1, max_length=80)  # {focus}: what the session holds
+
+    @model_validator(mode="after")
+    def _easy(self) -> LightSession:
+        if not 3 <= self.rir[0] <= self.rir[1] <= 4:
+            raise ValueError("a light session is done with 3-4 reps in reserve")
+        return self
+
+
 class PlacementPolicy(Strict):
     """How sessions are ranked by fatigue and labelled by content (rules/placement.yaml)."""
 
@@ -295,6 +353,7 @@ class PlacementPolicy(Strict):
     focus_claims: dict[str, list[Category]]
     focus_parts: list[FocusPart] = Field(min_length=1)
     after_long_run_waits: list[Category] = Field(default_factory=lambda: [Category.HEAVY, Category.PLYOMETRIC])
+    after_long_run_session: LightSession
 
     def set_cost(self, categories: list[Category], reps: int = 8) -> float:
         """Fatigue cost of one working set of an exercise: its costliest category (more for heavy triples)."""
@@ -431,10 +490,21 @@ class Claim(Strict):
         return None
 
 
+class TraceWords(Strict):
+    """How "Why this plan?" says what the weeks hold when a rule's line alone would be untrue (COACHING.md 27)."""
+
+    calmed: str = Field(min_length=1, max_length=120)  # {day}: the session's day, where that work waits
+    not_held: str = Field(min_length=1, max_length=120)
+    session_unused: str = Field(min_length=1, max_length=120)  # a session none of the weeks holds
+    weeks_hold: str = Field(min_length=1, max_length=120)  # {counts}: sessions in each week
+    weeks_run: str = Field(min_length=1, max_length=120)  # {labels}: each week's label
+
+
 class ClaimsPolicy(Strict):
-    """Each rule's note claim (rules/claims.yaml)."""
+    """Each rule's note claim, and the words for trace lines the plan doesn't keep as said (rules/claims.yaml)."""
 
     notes: dict[str, Claim]
+    trace: TraceWords
 
 
 @dataclass(frozen=True)

@@ -56,8 +56,6 @@ _DAY_WORDS = {form: day for day, forms in words()["days"].items() for form in fo
 _DAY_RE = re.compile(r"\b(" + _alternation(_DAY_WORDS) + r")\b")
 _MONTHS = {name: int(number) for number, names in words()["months"].items() for name in names}
 _MONTH = "(" + _alternation(_MONTHS) + r")\.?"
-_SMALL_NUMBERS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
-                  "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12}
 
 
 @functools.lru_cache(maxsize=1)
@@ -66,10 +64,54 @@ def vocabulary() -> Vocabulary:
     return load_vocabulary(get_settings().rules_dir / "vocabulary.yaml")
 
 
-_ISH_RE = re.compile(r"(\d)\s*-?ish\b")
+def _words_re(key: str) -> str:
+    """A non-capturing alternative of one rules/intake_words.yaml phrase list, each phrase as whole words."""
+    return "(?:" + _alternation(words()[key]) + ")"
+
+
+_APPROX = _words_re("approximately")
+_ISH_RE = re.compile(r"(\d(?:\s*(?:km|k|miles|mi))?)\s*-?ish\b")  # "50-ish miles", "5k-ish"
+# "twice a week": the count as a digit, as text2num writes "three times a week".
+_TIMES_WORD_RE = re.compile(
+    r"\b(" + _alternation(words()["times_words"]) + r")(?=\s+(?:a|per|each|every)\s+(?:week|wk)\b)")
+_SMALL_COUNT_RE = re.compile(
+    r"\b(" + _alternation(words()["small_numbers"]) + r")(?=\s+(?:strength\s+|gym\s+|lifting\s+)?"
+    r"(?:sessions?|days?|runs?|times)\b)")
+# "mpw: 15", "kpw = 40": the label before its number is the unit after it.
+_LABEL_FIRST_RE = re.compile(
+    r"\b((?:miles|mi|km|kms|kilometres|kilometers)\s+(?:per|a)\s+(?:week|wk)|mpw|kpw)\s*[:=]\s*(\d+(?:[.,]\d+)?)\b")
 _TIMES_GLUED_RE = re.compile(r"\b(\d)x(\d)")
 # "between 30 and 40 k" is the range 30-40 k.
 _BETWEEN_RE = re.compile(r"\bbetween\s+(\d+(?:[.,]\d+)?)\s*(?:and|&)\s*(\d+(?:[.,]\d+)?)\b")
+
+
+def _deletions(word: str) -> set[str]:
+    return {word[:i] + word[i + 1:] for i in range(len(word))}
+
+
+@functools.lru_cache(maxsize=1)
+def _spelling_index() -> dict[str, str]:
+    """Each word of intake_words.yaml `spelling`, and each of it with one letter left out, to the word."""
+    index: dict[str, str] = {}
+    for word in words()["spelling"]:
+        for form in _deletions(word) | {word}:
+            index.setdefault(form, word)
+    return index
+
+
+_LONG_WORD_TOKEN_RE = re.compile(r"[a-z]{7,}")
+
+
+def _spelt(match: re.Match[str]) -> str:
+    """A long word one letter away from a word the reader looks for, as that word (see `spelling`)."""
+    token = match.group(0)
+    index = _spelling_index()
+    if index.get(token) == token or index.get(token.removesuffix("s")) == token.removesuffix("s"):
+        return token
+    for form in itertools.chain((token,), _deletions(token)):
+        if (word := index.get(form)) and abs(len(word) - len(token)) <= 1:
+            return word
+    return token
 
 
 @functools.lru_cache(maxsize=256)
@@ -81,9 +123,12 @@ def _normalise(text: str) -> str:
     text = text.lower()
     for fancy, plain in (("’", "'"), ("‘", "'"), ("–", "-"), ("—", " - "), ("“", '"'), ("”", '"')):
         text = text.replace(fancy, plain)
-    text = _ISH_RE.sub(r"\1", vocabulary().normalise(text))  # "50-ish miles" is 50 miles
+    text = _ISH_RE.sub(r"\1", _LONG_WORD_TOKEN_RE.sub(_spelt, vocabulary().normalise(text)))  # "50-ish" is 50
     # "thirty miles", "twenty five km": text2num writes them as digits ("one"/"a" are left alone).
     text = _BETWEEN_RE.sub(r"\1-\2", alpha2digit(text, "en"))
+    text = _TIMES_WORD_RE.sub(lambda m: f"{words()['times_words'][m.group(1)]} times", text)
+    text = _SMALL_COUNT_RE.sub(lambda m: str(words()["small_numbers"][m.group(1)]), text)
+    text = _LABEL_FIRST_RE.sub(r"\2 \1", text)
     return _TIMES_GLUED_RE.sub(r"\1 x \2", text)  # "3x4 miles" is 3 x 4 miles
 
 
@@ -129,16 +174,13 @@ _DISTANCE_RE = re.compile(
     rf"(?:(?P<sign>(?<![\w-])-)|(?<![\w.,-]))(?P<num>{_NUM})\+?(?:\s*(?:-|to)\s*(?P<num2>{_NUM}))?\s*"
     rf"(?P<unit>{_UNIT})\b"
 )
-_WEEK_AFTER_RE = re.compile(
-    r"^\s*(?:/\s*(?:wk|week|w)\b|a week|per week|p/?w\b|weekly|each week|every week|a wk|per wk|weeks\b"
-    r"|most weeks|in a (?:typical |normal |good )?week|total\b|in total|all up|altogether|a wee?k)"
-)
+_WEEK_AFTER_RE = re.compile(rf"^\s*{_words_re('per_week')}(?![a-z])")
 _TOTAL_AFTER_RE = re.compile(r"^\s*(?:total\b|in total|all up|altogether|overall)")
 _VERB_BEFORE_RE = re.compile(
     r"(?:\brun|\bruns|\brunning|\bdo|\bdoing|\bat|\baverag\w*|\bcover\w*|\blog\w*|\btotal\w*|\bmileage"
-    r"|\bvolume|\bweek:?|\bcurrently|\bnow|\bup to|\bis)\s*:?\s*(?:about|around|roughly|approx\w*|~|c\.)?\s*$"
+    r"|\bvolume|\bweek:?|\bcurrently|\bnow|\bup to|\bis)\s*:?\s*" + rf"(?:{_APPROX})?\s*$"
 )
-_APPROX_BEFORE_RE = re.compile(r"(?:about|around|roughly|approx\w*|~|c\.)\s*$")
+_APPROX_BEFORE_RE = re.compile(rf"{_APPROX}\s*$")
 _RACE_BEFORE_RE = re.compile(
     r"(?:\ba|\ban|\bthe|\bmy|\bfor|\bfaster|\bquicker|\bsub[- ]?\d[\d:]*|\bfirst|\blast|\d|\bof)\s*$"
 )
@@ -148,17 +190,28 @@ _RACE_AFTER_RE = re.compile(r"^\s*(?:-?\s*)?(?:ultra|race|pb|pr|time|run\b|runne
 _NOW_RE = re.compile(r"\b(?:" + _alternation(words()["markers"]["now"]) + r")\b")
 # "back in 2019" is the past however it is worded; the rest are the words in rules/intake_words.yaml.
 _PAST_RE = re.compile(r"\b(?:" + _alternation(words()["markers"]["past"]) + r"|back in \d{4})\b")
+# The long run's words, then up to four words of the same clause ("longest run so far is 13 miles", "long run
+# saturdays is usually 30k").
 _LONG_BEFORE_RE = re.compile(
-    r"\b(?:long(?:est)?|lr)(?:\s+(?:runs?|ones?))?"
-    r"(?:\s+(?:is|of|was|are|usually|normally|~|about|around|up to|maybe|probably|like)){0,3}\s*$"
+    rf"\b{_words_re('long_run')}(?:\s+(?!(?:and|but|then|plus|or)\b)[a-z'~]+){{0,4}}\s*$"
 )
 _LONG_AFTER_RE = re.compile(r"^\s*(?:long\b|longest\b|for (?:my|the) long)")
 _FROM_BEFORE_RE = re.compile(r"\bfrom\s*$")
 _SPAN_END_RE = re.compile(r"[.!?;\n]")
 # One run, several times: "5k three times a week", "6 miles 4x a week", "5 miles every day", "10k on weekdays".
+# A word may sit between ("a 10k loop four days a week", "2 miles like 3 times a week"), but not one that
+# splits a total over the runs ("30 km in 4 runs a week").
 _TIMES_AFTER_RE = re.compile(
-    r"^\s*,?\s*(?:each\s+)?(?P<n>\d+)\s*(?:x|times|days|runs?|sessions?)\s*(?:a|per|/|each|every)\s*(?:week|wk)\b"
+    rf"^\s*,?\s*(?:(?!{_words_re('split_words')}\b)[a-z]+\s+)?(?:{_APPROX}\s+)?(?:each\s+)?"
+    r"(?:(?P<n>\d+)\s*(?:x|times|days|runs?|sessions?)\s*(?:a|per|/|each|every)\s*(?:week|wk)\b"
+    r"|x\s*(?P<days>[2-7])\s*(?:days|runs)\b)"  # "8 miles x 5 days"
 )
+# A count of runs anywhere in the sentence, for a distance written as one run's length ("12 km per run,
+# 4 runs a week").
+_RUN_COUNT_RE = re.compile(
+    r"\b(?P<n>[2-7])\s*(?:x|times|days|runs?|sessions?)\s*(?:a|per|/|each|every)\s*(?:week|wk)\b")
+_PER_RUN_BEFORE_RE = re.compile(rf"\b{_words_re('per_run_before')}\s*(?:{_APPROX}\s*)?(?:about\s+)?$")
+_VAGUE_COUNT_RE = re.compile(rf"\b{_words_re('vague_counts')}\b|\b\d\s*-\s*\d\s*(?:runs|times|days)\b")
 _DAILY_AFTER_RE = re.compile(r"^\s*(?:every\s?day|a day|per day|daily|each day)\b")
 _DAYS_A_WEEK_RE = re.compile(r"^[\s,]*(?:and\s+|for\s+)?(?P<n>\d)\s*(?:days|x|times)\s*(?:a|per|/)\s*(?:week|wk)\b")
 # "10k every other day": runs of this length, but how many a week is a guess; ask instead.
@@ -168,27 +221,29 @@ _SOME_DAYS_AFTER_RE = re.compile(
 _N_X_BEFORE_RE = re.compile(r"\b(?P<n>\d)\s*x\s*$")
 _DAYS_A_WEEK_BEFORE_RE = re.compile(r"\b(?P<n>\d)\s*days?\s*(?:a|per|/)\s*(?:week|wk)\b")
 _TIMES_RIGHT_BEFORE_RE = re.compile(r"\b(?P<n>[2-7])\s*(?:x|times|runs)\s*(?:a|per|/)\s*(?:week|wk)\s+$")
-_DAILY_BEFORE_RE = re.compile(r"\b(?:every ?day|daily|each day)\s*,?\s*(?:for\s+)?(?:about|around|~)?\s*$")
+_DAILY_BEFORE_RE = re.compile(rf"\b(?:every ?day|daily|each day)\s*,?\s*(?:for\s+)?(?:{_APPROX})?\s*$")
 _WEEKDAYS_AFTER_RE = re.compile(r"^\s*(?:on\s+|every\s+|each\s+)?weekdays?\b")
 _TIMES_BEFORE_RE = re.compile(
     r"(?P<n>\d+)\s*(?:x|times|days|runs?|sessions?)\s*(?:a|per|/|each|every)\s*(?:week|wk)\b"
-    r"[\s,]*(?:of|at|for)?\s*(?:about|around|roughly|~)?\s*$"
+    rf"[\s,]*(?:of|at|for)?\s*(?:{_APPROX})?\s*$"
 )
-_EACH_AFTER_RE = re.compile(r"^\s*(?:each|apiece|per run|a run|a go|each time|every time|per session)\b")
-_AT_BEFORE_RE = re.compile(r"\b(?:at|of)\s*(?:about|around|roughly|~)?\s*$")
+_EACH_AFTER_RE = re.compile(rf"^\s*{_words_re('per_run_after')}\b")
+_AT_BEFORE_RE = re.compile(rf"\b(?:at|of)\s*(?:{_APPROX})?\s*$")
 _UNITLESS_WEEKLY_RE = re.compile(
-    rf"(?:\brun\w*|\bdo\w*|\baverag\w*|\bat)\s+(?:about|around|~)?\s*(?P<num>{_NUM})\s*"
+    rf"(?:\brun\w*|\bdo\w*|\baverag\w*|\bat)\s+(?:{_APPROX})?\s*(?P<num>{_NUM})\s*"
     r"(?:a week|per week|/\s*week|pw|weekly)\b"
 )
 _DAY_DISTANCE_RE = re.compile(
     rf"\b(?P<day>{_DAY_RE.pattern[3:-3]})\b\s*[:=-]?\s*(?P<num>\d+(?:[.,]\d+)?)\s*(?P<unit>{_UNIT})?\b"
 )
 PAST = -100
+# "12 k on tuesdays", "a 22 k long run on sundays", and after one with its unit, "4 tue, 3 wed".
 _DISTANCE_DAY_RE = re.compile(
-    rf"(?<![\w.,-])(?P<num>\d+(?:[.,]\d+)?)\s*(?P<unit>{_UNIT})\s+(?:on\s+)?(?P<day>{_DAY_RE.pattern[3:-3]})\b"
+    rf"(?<![\w.,:-])(?P<num>\d+(?:[.,]\d+)?)\s*(?P<unit>{_UNIT})?\s+(?:{_words_re('long_run')}\s+)?(?:on\s+)?"
+    rf"(?P<day>{_DAY_RE.pattern[3:-3]})\b"
 )
 _DAYS_AFTER_RE = re.compile(
-    rf"^\s*(?:on\s+|every\s+)?{_DAY_RE.pattern}(?:\s*(?:,|/|&|\+|\band\b)?\s*{_DAY_RE.pattern})+"
+    rf"^\s*(?:on\s+|every\s+)?{_DAY_RE.pattern}(?:\s*(?:,|/|&|\+)?\s*(?:\band\b)?\s*{_DAY_RE.pattern})+"
 )
 _UNITLESS_LONG_RE = re.compile(
     r"\b(?P<num>\d+(?:[.,]\d+)?)\s+long(?:er)?\s+(?:one|run)\b"
@@ -203,15 +258,26 @@ _LIST_OF_RUNS_RE = re.compile(
 _COUNT_BEFORE_RE = re.compile(r"\b(?P<n>\d)\s+$")
 # Runs that add to a week of repeated runs ("10 km 3 times a week + a 15k long one on sat"): the long run,
 # or a run given its day.
-_EXTRA_RUN_BEFORE_RE = re.compile(r"(?:\+|\bplus\b|\band\b|,)\s*(?:then\s+)?(?:a|an|one|my)?\s*(?:\w+\s+)?$")
+_LONG_WORD_RE = re.compile(rf"\b{_words_re('long_run')}\b")
+_REPLACING_RE = re.compile(rf"\b{_words_re('replacing')}\b")
+_DAY_LIST = rf"{_DAY_RE.pattern}(?:\s*(?:,|/|&|\+)?\s*(?:\band\b)?\s*{_DAY_RE.pattern})*"
+_UNITLESS_DAYS_RE = re.compile(
+    rf"(?:{_words_re('joiners')}|,)\s+(?P<num>\d+(?:[.,]\d+)?)\s+(?:on\s+)?(?P<days>{_DAY_LIST})"
+)
 _EXTRA_RUN_AFTER_RE = re.compile(rf"^\s*(?:\w+\s+){{0,2}}?(?:long\b|longer\b|on\s+{_DAY_RE.pattern}|{_DAY_RE.pattern})")
-_NOW_NUMBER_RE = re.compile(  # the "now" markers are rules/intake_words.yaml's, as in _NOW_RE
+# A number said to be now, with no unit and no count after it ("now back to about 25", "like 60 atm"); the
+# "now" markers and fillers are rules/intake_words.yaml's, as in _NOW_RE.
+_NOT_A_WEEK_AFTER = (r"(?!\s*(?:x\b|times|runs?|days?|sessions?|weeks?|months?|years?|yrs|kg|kgs|lbs?|min\w*"
+                     rf"|hours?|hrs?|sec\w*|reps?|sets?|y/?o|{_UNIT})\b|\s*(?:[-%/:]|[.,]\d))")
+_NOW_NUMBER_RE = re.compile(
     r"\b(?:" + _alternation(words()["markers"]["now"]) + r")\s+"
-    rf"(?:just|only|about|around|~|at|doing|running)?\s*(?P<num>{_NUM})\b(?!\s*(?:{_UNIT})\b)"
-    rf"|\b(?:at|doing|running)\s+(?:about|around|~)?\s*(?P<num_now>{_NUM})\s+"
+    rf"(?:{_words_re('now_fillers')}\s+){{0,3}}(?P<num>{_NUM})\b{_NOT_A_WEEK_AFTER}"
+    rf"|(?:\b(?:at|doing|running)\s+|\b{_APPROX}\s+)(?:{_APPROX}\s+)?(?P<num_now>{_NUM})\s+"
     r"(?:" + _alternation(words()["markers"]["now"]) + r")\b"
 )
-_RUNS_A_WEEK_RE = re.compile(r"\b(?P<n>[2-7])\s*(?:runs?|x)\s*(?:a|per|/)\s*(?:week|wk)\b")
+# "3 runs a week", and a count of runs or days before a colon that lists them ("i run 4 days: 4 mi, 5 mi...").
+_RUNS_A_WEEK_RE = re.compile(
+    r"\b(?P<n>[2-7])\s*(?:(?:runs?|x)\s*(?:a|per|/)\s*(?:week|wk)\b|(?:runs?|days|x)(?:\s*(?:a|per|/)\s*(?:week|wk))?\s*:)")
 # Distances weighed per message: a real message names a handful; a bound on the cost of "5k 5k 5k ...".
 MAX_DISTANCES = 16
 # A distance with no word around it ("48km, beginner") is the week when it is too far for one everyday run.
@@ -253,10 +319,14 @@ def _score_distance(text: str, match: re.Match[str]) -> tuple[int, float, str, i
     amount = high if match["num2"] and _FROM_BEFORE_RE.search(before) else (low + high) / 2
     if match["sign"]:
         amount = -amount
-    if _LONG_BEFORE_RE.search(clause_before) or _LONG_AFTER_RE.match(after) or _SOME_DAYS_AFTER_RE.match(after):
+    weekly = unit_word in ("mpw", "kpw") or bool(_WEEK_AFTER_RE.match(after))
+    # (a plain substring test first: the long-run pattern is costly to search for at every position)
+    long_before = ("long" in clause_before or "lr" in clause_before) and _LONG_BEFORE_RE.search(clause_before)
+    if (long_before and not weekly) or _LONG_AFTER_RE.match(after) \
+            or _SOME_DAYS_AFTER_RE.match(after):
         return None
     score = 0
-    if unit_word in ("mpw", "kpw") or _WEEK_AFTER_RE.match(after):
+    if weekly:
         score += 3
     if _TOTAL_AFTER_RE.match(after):
         score += 1
@@ -264,10 +334,15 @@ def _score_distance(text: str, match: re.Match[str]) -> tuple[int, float, str, i
         score += 2
     elif _APPROX_BEFORE_RE.search(before):
         score += 1
-    times = _TIMES_AFTER_RE.match(after)
+    times = None if weekly else _TIMES_AFTER_RE.match(after)  # a week's total is never multiplied
     factor = 1
+    def sentence() -> str:
+        return _around(text, match.start(), match.end(), _SENTENCE_END_RE)
+
+    # A vague count anywhere in the message is looked for once; only then in this distance's sentence.
+    vague = _has_vague_count(text) and bool(_VAGUE_COUNT_RE.search(sentence()))
     if times:
-        factor = int(times["n"])
+        factor = int(times["n"] or times["days"])
     elif daily := _DAILY_AFTER_RE.match(after):
         # "8 miles a day, six days a week": the days named, else every day.
         days = _DAYS_A_WEEK_RE.match(after[daily.end():]) or _DAYS_A_WEEK_BEFORE_RE.search(before)
@@ -280,12 +355,26 @@ def _score_distance(text: str, match: re.Match[str]) -> tuple[int, float, str, i
         factor = 5
     elif (each := _TIMES_BEFORE_RE.search(before)) and (_EACH_AFTER_RE.match(after) or _AT_BEFORE_RE.search(before)):
         factor = int(each["n"])
+    elif not weekly and (_EACH_AFTER_RE.match(after) or ("run" in clause_before
+                                                          and _PER_RUN_BEFORE_RE.search(clause_before))):
+        # One run's length: times the runs a week the sentence gives, or the days it names; else not the week.
+        around = sentence()
+        count = _RUN_COUNT_RE.search(around)
+        days = [len(_DAY_RE.findall(g.group(0))) for g in _DAY_GROUP_RE.finditer(around)]
+        if count and not vague:
+            factor = int(count["n"])
+        elif days and max(days) >= 2 and not vague:
+            factor = max(days)
+        else:
+            return None
     elif adjacent := _TIMES_RIGHT_BEFORE_RE.search(before):
         factor = int(adjacent["n"])  # "2x a week 3 miles": the runs, then the distance of each
     elif (group := _DAYS_AFTER_RE.match(after)) and len(found := _DAY_RE.findall(group.group(0))) >= 2:
         factor = len(found)  # "7 mi mon wed fri", "8km on mon, tue, thu and fri": one run on each day named
     elif unit_word == "ks" and (count := _COUNT_BEFORE_RE.search(before)) and 2 <= int(count["n"]) <= 7:
         factor = int(count["n"])  # "three 10ks a week"
+    if factor == 1 and not weekly and vague:
+        return None  # "a few times a week, about 3 miles": how many runs is a guess; ask the week instead
     if _ROUND_TRIP_AFTER_RE.match(after):
         amount *= 2  # "7km each way": a run there and a run back
     if factor > 1:
@@ -301,11 +390,49 @@ def _score_distance(text: str, match: re.Match[str]) -> tuple[int, float, str, i
     return score, amount, _unit(unit_word), factor
 
 
-def _extra_runs(text: str, repeated: re.Match[str], unit: str) -> float:
-    """Runs written after a repeated run that add to its week: the long run, or a run given its day."""
+# A typical week of the runners LegDay coaches; how far a read is from it is evidence for the gate.
+_TYPICAL_WEEK_KM = 40.0
+
+
+def _week_evidence(text: str, chosen: tuple[float, str], match: re.Match[str] | None, factor: int,
+                   now_number: bool) -> dict[str, float]:
+    """Evidence that predicts a wrong weekly read, for the confidence gate.
+
+    The distance sits by a long-run, race or past word, was multiplied, is far from a typical week, or the
+    message says 'now' beside another number.
+    """
+    km = chosen[0] * KM_PER_MILE if chosen[1] == "mi" else chosen[0]
+    found = {"atypical": min(abs(math.log(max(km, 1.0) / _TYPICAL_WEEK_KM)), 3.0),
+             "multiplied": float(factor > 1), "now-number": float(now_number)}
+    if match is not None:
+        sentence = _around(text, match.start(), match.end(), _SENTENCE_END_RE)
+        found["near-long"] = float(bool(_LONG_WORD_RE.search(sentence)))
+        found["near-race"] = float(bool(_RACE_WORD_RE.search(sentence)))
+        found["near-past"] = float(bool(_PAST_RE.search(sentence)))
+        found["explicit"] = float(_explicitly_weekly(text, match))
+    return found
+
+
+def _explicitly_weekly(text: str, match: re.Match[str]) -> bool:
+    """True when the words right after a distance mark it as the week's total ('a week', 'mpw', 'in total')."""
+    return match["unit"] in ("mpw", "kpw") or bool(_WEEK_AFTER_RE.match(_span(text, match.start(), match.end())[1]))
+
+
+@functools.lru_cache(maxsize=128)
+def _has_vague_count(text: str) -> bool:
+    """True when the message has a vague count of runs anywhere ('a few times a week'); cached per message."""
+    return bool(_VAGUE_COUNT_RE.search(text))
+
+
+def _extra_runs(text: str, repeated: re.Match[str], unit: str) -> tuple[float, bool]:
+    """Runs written after a repeated run that add to its week: the long run, or a run given its day.
+
+    Also says whether one of them replaces a repeat ("10k each day except sunday, my 20k long run").
+    """
     extra = 0.0
+    replaces = False
     for match in itertools.islice(_DISTANCE_RE.finditer(text, repeated.end()), MAX_DISTANCES):
-        if match["num2"] or match["sign"] or match["unit"] in ("mpw", "kpw"):
+        if match["sign"] or match["unit"] in ("mpw", "kpw"):
             continue
         before, after = _span(text, match.start(), match.end())
         clause_before, clause_after = _clause_around(text, match.start(), match.end())
@@ -313,15 +440,27 @@ def _extra_runs(text: str, repeated: re.Match[str], unit: str) -> float:
             continue
         if _PAST_RE.search(clause_before + " " + clause_after) and not _NOW_RE.search(clause_before):
             continue
-        if re.search(r"\blong", clause_before) or _EXTRA_RUN_AFTER_RE.match(after):
-            amount = _number(match["num"])
+        # Between the repeated run and this one, in one sentence: "... and a longer one on sunday, usually 16-18k".
+        between = text[repeated.end(): match.start()]
+        same_sentence = not _SPAN_END_RE.search(between)
+        if re.search(r"\blong", clause_before) or _EXTRA_RUN_AFTER_RE.match(after) or (
+                same_sentence and _LONG_WORD_RE.search(between)):
+            low = _number(match["num"])
+            amount = (low + _number(match["num2"])) / 2 if match["num2"] else low
             if _unit(match["unit"]) != unit:
                 amount = amount * KM_PER_MILE if unit == "km" else amount / KM_PER_MILE
             extra += amount
+            replaces = replaces or bool(same_sentence and _REPLACING_RE.search(between))
     # "+ a 15 long one", "a longer run of ten": the long run's number without its unit is in the week's unit.
     for match in itertools.islice(_UNITLESS_LONG_RE.finditer(text, repeated.end()), 2):
         extra += _number(match["num"] or match["num2"])
-    return extra
+    # "7 miles mon, wed, fri and 4 on tue & thu": a number without its unit, once on each day named.
+    rest = text[repeated.end(): repeated.end() + 120]
+    stop = _SPAN_END_RE.search(rest)
+    rest = rest[: stop.start()] if stop else rest
+    for match in itertools.islice(_UNITLESS_DAYS_RE.finditer(rest), 4):
+        extra += _number(match["num"]) * len(_DAY_RE.findall(match["days"]))
+    return extra, replaces
 
 
 def _day_by_day(text: str) -> tuple[float, str, str] | None:
@@ -370,18 +509,35 @@ def _mileage(text: str, loose: bool) -> tuple[tuple[float, str] | None, list[str
                key=lambda pair: (pair[0][0], -pair[1]))
     chosen: tuple[float, str] | None = None
     source = ""
-    if best is None or best[0][0] < 3:
+    # "4 runs a week: 5k tues, 5k thurs, 8k sat and a 12k long one": the runs listed, unless a distance is
+    # marked as the week's own total.
+    explicit = best is not None and (best[0][3] > 1 or _explicitly_weekly(text, scored[best[1]][1]))
+    if not explicit and (runs := _run_by_run(text)):
+        chosen, source = runs, "run-by-run"
+    if chosen is None and (best is None or best[0][0] < 3):
         week = _day_by_day(text)
         if week is not None:
             chosen, source = (week[0], week[1]), "day-by-day"
     if chosen is None and best is not None:
         chosen, source = (best[0][1], best[0][2]), f"score-{min(best[0][0], 8)}"
-        if best[0][3] > 1 and (extra := _extra_runs(text, scored[best[1]][1], best[0][2])):
-            chosen, source = (chosen[0] + extra, chosen[1]), "composed"
+        if best[0][3] > 1 and (extra := _extra_runs(text, scored[best[1]][1], best[0][2]))[0]:
+            # A run that replaces one of the repeats takes that repeat's place in the week.
+            repeats = chosen[0] * (best[0][3] - 1) / best[0][3] if extra[1] else chosen[0]
+            chosen, source = (repeats + extra[0], chosen[1]), "composed"
     past = [s for s, _ in scored if s[0] == PAST]
-    if chosen is None and past and (now := _NOW_NUMBER_RE.search(text)):
+    # The 'now' number is looked for only where it could change the read (it searches the whole message).
+    could_be_now = (chosen is None and past) or (best is not None and source.startswith("score") and best[0][3] == 1)
+    now = _NOW_NUMBER_RE.search(text) if could_be_now else None
+    if chosen is None and past and now:
         # "used to do 60 miles a week, now just 15": the number now, in the unit of the one before.
         chosen, source = (_number(now["num"] or now["num_now"]), past[0][2]), "now-number"
+    elif now and best is not None and source.startswith("score") and best[0][3] == 1 and not _NOW_RE.search(
+            _clause_around(text, *scored[best[1]][1].span())[0]) and now.start() > scored[best[1]][1].end() \
+            and _number(now["num"] or now["num_now"]) < best[0][1] \
+            and not _LONG_WORD_RE.search(_around(text, *now.span(), _PART_END_RE)):
+        # "100k weeks in a build but i'm down at like 60 atm", "40 miles a week in summer, about 25 now":
+        # the number said to be now, written after, beats a week not said to be now.
+        chosen, source = (_number(now["num"] or now["num_now"]), best[0][2]), "now-number"
     if chosen is None and (runs := _run_by_run(text)):
         chosen, source = runs, "run-by-run"
     if chosen is None:
@@ -396,13 +552,15 @@ def _mileage(text: str, loose: bool) -> tuple[tuple[float, str] | None, list[str
         len(distances) - len(scored)) / 4, "past": float(bool(past)), "candidates": len(
         {s[1] for s, _ in scored if s[0] >= 0}) / 4}
     if chosen is not None:
+        picked = scored[best[1]][1] if best is not None and source.startswith(("score", "composed")) else None
+        evidence.update(_week_evidence(text, chosen, picked, best[0][3] if picked else 1, bool(now)))
         try:
             return parse_mileage(f"{chosen[0]:g}{chosen[1]}"), [], evidence
         except MileageError as exc:
             return None, [str(exc)], evidence
     unitless = _UNITLESS_WEEKLY_RE.search(text)
     if unitless is None and loose:
-        unitless = re.fullmatch(rf"\s*(?:about|around|~)?\s*(?P<num>{_NUM})\s*", text)
+        unitless = re.fullmatch(rf"\s*(?:{_APPROX})?\s*(?P<num>{_NUM})\s*", text)
     if unitless:
         try:
             parse_mileage(unitless["num"].replace("_", ""))
@@ -481,7 +639,9 @@ def _level(text: str) -> tuple[str | None, dict[str, float]]:
     """read_level on folded text, with the evidence for it: which reader found it and how sure it was."""
     found = _read_level_words(text)
     if found is not None:
-        return found, {"source=words": 1.0, "p": 1.0}
+        # Words for more than one level ("lifted seriously in college, now a beginner again") make it less sure.
+        named = sum(1 for level in ("beginner", "intermediate", "advanced") if _LEVEL_RES[level].search(text))
+        return found, {"source=words": 1.0, "p": 1.0, "levels-named": max(named - 1, 0)}
     # Descriptions ("never touched a barbell", "bench 100kg"): the classifier's most confident clause.
     hits = _classified("level", text, LEVEL_CONFIDENCE)
     if len({level for level, _ in hits}) != 1:
@@ -500,8 +660,14 @@ _LEVEL_RES["advanced-described"] = re.compile(
 
 # "squat 1.5x bodyweight": strong enough for heavy work from 1.5x (squat) or 1.75x (deadlift); below, regular lifting.
 _BODYWEIGHT_LIFT_RE = re.compile(
-    r"\b(?P<lift>squat|deadlift|dead lift|bench|press)\w*\s+(?:~|about|around|over|nearly|almost)?\s*"
+    rf"\b(?P<lift>squat|deadlift|dead lift|bench|press)\w*\s+(?:(?:{_APPROX}|over|nearly|almost)\s*)?"
     r"(?P<times>\d+(?:\.\d+)?)\s*x\s*(?:my\s+)?(?:bodyweight|body weight|bw)"
+)
+# "squat 140 at 75kg bodyweight", "deadlift 180kg at 70kg bw": the same ratio, from the two weights.
+_KG_LIFT_RE = re.compile(
+    rf"\b(?P<lift>squat|deadlift|dead lift|bench|press)\w*\s+(?:(?:{_APPROX}|over|nearly|almost)\s*)?"
+    r"(?P<lifted>\d+(?:\.\d+)?)\s*(?:kg|kgs|lbs?)?\b[^.;]{0,16}?\b(?P<weight>\d+(?:\.\d+)?)\s*(?:kg|kgs|lbs?)?\s*"
+    r"(?:bodyweight|body weight|bw)"
 )
 _ADVANCED_MULTIPLE = {"squat": 1.5, "deadlift": 1.75, "dead lift": 1.75, "bench": 1.25, "press": 0.75}
 
@@ -509,6 +675,9 @@ _ADVANCED_MULTIPLE = {"squat": 1.5, "deadlift": 1.75, "dead lift": 1.75, "bench"
 def _read_level_words(text: str) -> str | None:
     if lift := _BODYWEIGHT_LIFT_RE.search(text):
         return "advanced" if float(lift["times"]) >= _ADVANCED_MULTIPLE[lift["lift"]] else "intermediate"
+    if (lift := _KG_LIFT_RE.search(text)) and float(lift["weight"]) > 0:
+        ratio = float(lift["lifted"]) / float(lift["weight"])
+        return "advanced" if ratio >= _ADVANCED_MULTIPLE[lift["lift"]] else "intermediate"
     if _NOT_BEGINNER_RE.search(text):
         return "advanced" if _LEVEL_RES["advanced-described"].search(text) else "intermediate"
     for match in _LEVEL_RES["advanced"].finditer(text):
@@ -542,7 +711,9 @@ def read_goals(text: str) -> list[str]:
 
 def _goals(text: str) -> tuple[list[str], dict[str, float]]:
     """read_goals on folded text, with the evidence for them (which reader, how sure, how many)."""
-    found = {goal for goal, pattern in _GOAL_COMPILED.items() if pattern.search(text)}
+    # "used to play soccer and did loads of sprint stuff": a goal named in their past is not a goal now.
+    found = {goal for goal, pattern in _GOAL_COMPILED.items()
+             if any(not _in_past(text, match) for match in itertools.islice(pattern.finditer(text), 8))}
     evidence = {"source=words": 1.0, "p": 1.0}
     if not found:
         hits = _classified("goals", text, GOAL_CONFIDENCE)
@@ -560,6 +731,7 @@ _HARD_KW = (
     r"intervals?|\btrack\b|tempo|\bhills\b|hill (?:reps|repeats|sprints)"
     r"|speed ?work|\bspeed\b|workouts?|sessions?|hill reps|\breps\b|fartlek|threshold"
     r"|hard (?:runs?|days?|sessions?|efforts?)|\bhard\b|quality|parkrun|club (?:nights?|runs?)|race pace|repeats"
+    r"|\b\d+ ?x ?\d{3,4}m?\b|\bvo2\w*"  # "6x800", "5 x 1000m": reps on the track
 )
 _STRENGTH_KW = r"strength|\blift\w*|\bgym\b|weights|\bsquat\w*|\bdeadlift\w*"
 _OTHER_KW = r"\brest\b|\boff\b|\beasy\b|recovery|\brace\b"
@@ -570,10 +742,12 @@ _DAY_GROUP_RE = re.compile(
 
 
 _NEAR = 60
+_DAY_GROUP_WORDS_RE = re.compile(r"\b(" + _alternation(words()["day_groups"]) + r")\b")
 
 
 def _gap_cost(gap: str) -> int:
-    cost = 2 * len(re.findall(r"[,.]", gap))
+    # A comma costs more than two words: "tue 8k w/ intervals, thu 10k tempo" puts the intervals on tuesday.
+    cost = 3 * len(re.findall(r"[,.]", gap))
     cost += sum(1 for word in re.findall(r"[\w'=:-]+", gap) if word not in _FILLER)
     return cost
 
@@ -587,6 +761,7 @@ def read_days(text: str) -> list[str]:
 def _day_roles(text: str) -> dict[str, list[list[str]]]:
     """Group the days of each sentence and give each group to the nearest keyword: long, hard, strength."""
     roles: dict[str, list[list[str]]] = {"long": [], "hard": [], "strength": []}
+    text = _DAY_GROUP_WORDS_RE.sub(lambda m: " & ".join(words()["day_groups"][m.group(1)]), text)
     kinds = (("long", _LONG_KW), ("hard", _HARD_KW), ("strength", _STRENGTH_KW), ("other", _OTHER_KW))
     long_costs: list[int] = []
     for sentence in _sentences(text):
@@ -638,7 +813,7 @@ _FREQ_RE = re.compile(
 _FREQ_WORDS = {"once": 1, "twice": 2, "three times": 3, "thrice": 3, "four times": 4}
 
 
-_HISTORY_RE = re.compile(r"for (?:years|\d+ years|a long time|ages)|used to|\bbeen\b")
+_HISTORY_RE = re.compile(r"for (?:years|\d+ years|a long time|ages)|used to|\bbeen\b|\byears of\b")
 
 
 def read_strength_days(text: str) -> tuple[int | None, list[str]]:
@@ -649,18 +824,37 @@ def read_strength_days(text: str) -> tuple[int | None, list[str]]:
             count = int(match["n"]) if match["n"] else _FREQ_WORDS[match["freq"]]
             near = clause[max(0, match.start() - 30): match.end() + 20]
             right_before = clause[max(0, match.start() - 12): match.start()]
-            if not re.search(_STRENGTH_KW, near) or re.search(r"\brun\w*\s*(?:about|around|~)?\s*$", right_before):
+            if not re.search(_STRENGTH_KW, near) or re.search(rf"\brun\w*\s*(?:{_APPROX})?\s*$", right_before):
                 continue
             if re.search(r"\bruns?\b|running", clause[match.start(): match.end() + 3]):
                 continue
             # "I've lifted twice a week for years" tells their history, not what they can fit in now.
             if _PAST_RE.search(clause) or _HISTORY_RE.search(clause):
                 continue
-            if not 1 <= count <= 3:
-                return None, [f"LegDay plans 1 to 3 strength sessions a week, so I can't plan {count}. "
-                              "Choose 1, 2 or 3."]
-            return count, []
+            return _strength_count(count)
+    # "can do 2 sessions a week max", and a clause that is only a count ("3 days.", "2x per week") in a list
+    # of facts: the strength days, since running days come with running words.
+    for sentence in _sentences(text):
+        for clause in _CLAUSE_END_RE.split(sentence):
+            offered = _AVAILABLE_COUNT_RE.search(clause) or _BARE_COUNT_RE.match(clause)
+            # ...not a count in a sentence about their history ("been lifting 3 yrs, 3x/wk").
+            if offered and not re.search(r"\bruns?\b|running", clause[offered.end(): offered.end() + 12]) \
+                    and not (_PAST_RE.search(sentence) or _HISTORY_RE.search(sentence)):
+                return _strength_count(int(offered["n"]))
     return None, []
+
+
+def _strength_count(count: int) -> tuple[int | None, list[str]]:
+    """A strength-days count the planner takes (1-3), or the problem with it."""
+    if not 1 <= count <= 3:
+        return None, [f"LegDay plans 1 to 3 strength sessions a week, so I can't plan {count}. Choose 1, 2 or 3."]
+    return count, []
+
+
+_COUNT_NOUN = r"(?:x|times|(?:(?:strength|lifting|gym|weights?)\s+)?(?:sessions?|days?))"
+_AVAILABLE_COUNT_RE = re.compile(
+    rf"\b{_words_re('availability')}\s+(?:{_APPROX}\s+)?(?P<n>\d)\s*{_COUNT_NOUN}(?!\s*(?:of\s+)?run)")
+_BARE_COUNT_RE = re.compile(rf"^\s*(?P<n>\d)\s*{_COUNT_NOUN}(?:\s*(?:a|per|/)\s*(?:week|wk))?\s*$")
 
 
 # --------------------------------------------------------------------------------------------
@@ -738,6 +932,7 @@ _CUE_RE = (
     r"dodgy|\bbad\b|sore|tight|niggl\w*|pain\w*|\bache\w*|achy|aching|hurt\w*|issues?|problems?|injur\w*"
     r"|strain\w*|tweak\w*|grumpy|cranky|tendin\w*|splints|fasciitis|syndrome|rehab\w*|flare\w*|twinge\w*"
     r"|playing up|\btear\b|torn|sprain\w*|gets? sore|killing|bothering|acting up|giving me grief|\bworse\b"
+    rf"|\b{_words_re('niggle_cues')}\b"
 )
 _NO_NIGGLES_RE = re.compile(
     r"\bno (?:injuries|injury|niggles|issues|problems)\b|\bnot (?:currently )?injured\b"
@@ -806,7 +1001,7 @@ _RACE_WORD_RE = re.compile(r"\brac(?:e|es|ing)\b|marathon|\bultra|parkrun|\beven
 _NO_RACE_RE = re.compile(
     r"\bno (?:races?|racing|target race|race goal|events?)\b(?!\s+(?:pace|shoes|day))"
     r"|nothing (?:coming up|planned|booked|on the calendar)"
-    r"|not (?:racing|training for (?:a|any) race)|no plans? to race|don'?t race|no upcoming race|race date:\s*none"
+    r"|not (?:racing|training for (?:a|any) race)|no plans? to race|don'?t race|no upcoming race|race(?: date)?:\s*none"
 )
 _MAX_DAYS_AHEAD = 3 * 365
 _DATE_SETTINGS: dict[str, Any] = {"PREFER_DATES_FROM": "future", "RETURN_AS_TIMEZONE_AWARE": False,
@@ -838,6 +1033,29 @@ def _around(text: str, start: int, end: int, boundary: re.Pattern[str]) -> str:
     return before[cut:] + text[start:end] + (after[: stop.start()] if stop else after)
 
 
+_DAY_OF_MONTH_RE = re.compile(
+    r"\bon the (?P<day>\d{1,2})(?:st|nd|rd|th)\b"  # "on the 13th of march" is read before, as a full date
+    r"|\b(?:on\s+)?(?P<named>" + _alternation(words()["named_dates"]) + r")\b"
+)
+
+
+def _next_day_of(today: dt.date, month: int, day: int, yearly: bool) -> dt.date | None:
+    """The first date from today on with this day (of this month, when `yearly`; else of this or next month)."""
+    for step in range(13 if not yearly else 2):
+        year, at = (today.year + step, month) if yearly else divmod(today.month - 1 + step, 12)
+        if not yearly:
+            year, at = today.year + year, at + 1
+        try:
+            found = dt.date(year, at, day)
+        except ValueError:
+            if yearly or day > 31:
+                return None
+            continue  # "the 31st" in a short month: the next month that has one
+        if found >= today:
+            return found
+    return None
+
+
 def _find_date(text: str, today: dt.date, loose: bool) -> tuple[dt.date | None, list[str], tuple[int, int]]:
     """The first date written in `text`, the problems with it, and where it was written."""
     where = (-1, -1)
@@ -864,6 +1082,20 @@ def _find_date(text: str, today: dt.date, loose: bool) -> tuple[dt.date | None, 
         found = _parse_span(match.group(0) if not match["fortnight"] else "in 2 weeks", today)
         if found is None:
             return None, [f"I couldn't work out the date '{match.group(0)}' from today. {DATE_HELP}"], match.span()
+        return found, [], match.span()
+    # "a half on the 13th", "race a 10k on new years day": the next such day, when a race is named with it.
+    for match in itertools.islice(_DAY_OF_MONTH_RE.finditer(text), MAX_CLAUSES):
+        if not (loose or _RACE_CONTEXT_RE.search(_around(text, *match.span(), _SENTENCE_END_RE))):
+            continue
+        # "the hilly half in feb, its on the 7th": a month named in the sentence is the month.
+        month_named = re.search(rf"\b{_MONTH}\b", _around(text, *match.span(), _SENTENCE_END_RE))
+        if match["named"]:
+            month, day = (int(part) for part in str(words()["named_dates"][match["named"]]).split("-"))
+        else:
+            month, day = (_MONTHS[month_named.group(1)] if month_named else today.month), int(match["day"])
+        found = _next_day_of(today, month, day, yearly=bool(match["named"] or month_named))
+        if found is None:
+            return None, [f"'{match.group(0)}' isn't a real date. {DATE_HELP}"], match.span()
         return found, [], match.span()
     for match in itertools.islice(_WEEKDAY_RE.finditer(text), MAX_CLAUSES):
         if _RACE_WORD_RE.search(_around(text, *match.span(), _SENTENCE_END_RE)):
@@ -1007,8 +1239,9 @@ def read_with_evidence(text: str, today: dt.date) -> tuple[ParseResult, dict[str
             per_week = count
     if per_week is not None:
         fields["days_per_week"] = per_week
-    if roles["long"]:
-        fields["long_run_day"] = roles["long"][0][0]
+    # The long run's one day; "long run on the weekend" names two, so which one is asked.
+    if single := [days for days in roles["long"] if len(days) == 1]:
+        fields["long_run_day"] = single[0][0]
     hard = {day for group in roles["hard"] for day in group}
     if hard:
         fields["hard_days"] = [day for day in DAYS if day in hard]
@@ -1029,8 +1262,14 @@ def read_with_evidence(text: str, today: dt.date) -> tuple[ParseResult, dict[str
         distance = read_race_distance(_around(norm, *where, _PART_END_RE)) or read_race_distance(
             _around(norm, *where, _SENTENCE_END_RE))
         # ...else the one race distance the message names, if it names only one ("a faster marathon").
-        named = {name for name, pattern in RACE_DISTANCE_WORDS for m in re.finditer(pattern, norm)
-                 if not _WEEK_AFTER_RE.match(norm[m.end(): m.end() + 20])}
+        # ("half marathon" names half and marathon at one place: the first listed, as read_race_distance does).
+        at: dict[int, str] = {}
+        for name, pattern in RACE_DISTANCE_WORDS:
+            for m in itertools.islice(re.finditer(pattern, norm), MAX_DISTANCES):
+                if not _WEEK_AFTER_RE.match(norm[m.end(): m.end() + 20]) and not any(
+                        abs(m.start() - start) < 6 for start in at):
+                    at[m.start()] = name
+        named = set(at.values())
         distance = distance or (named.pop() if len(named) == 1 else None)
         if distance:
             fields["race_distance"] = distance
@@ -1043,7 +1282,9 @@ def read_with_evidence(text: str, today: dt.date) -> tuple[ParseResult, dict[str
     if (week := _day_by_day(norm)) and week[2] and "long_run_day" not in fields:
         fields["long_run_day"] = week[2]
     missing = [name for name in REQUIRED if name not in fields]
-    shared = {"question": float("?" in norm), "past": float(bool(_PAST_RE.search(norm)))}
+    # Long messages and messages that talk about their past are where a reader errs most.
+    shared = {"question": float("?" in norm), "past": float(bool(_PAST_RE.search(norm))),
+              "length": min(len(norm) / 400, 3.0), "sentences": min(len(_split_sentences(norm)), 12) / 4}
     for name, value in fields.items():
         found = evidence.setdefault(name, {"source=words": 1.0})
         if isinstance(value, list):

@@ -429,6 +429,7 @@ class Session(BaseModel):
     warm_up: list[Item]
     exercises: list[Prescription]
     cool_down: list[Item]
+    key: str = ""  # the template session it comes from (A, B, C): what "Why this plan?" calls it
 
     @property
     def working_sets(self) -> int:

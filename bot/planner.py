@@ -12,8 +12,9 @@ import datetime as dt
 import heapq
 import itertools
 import math
+import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any, TypeVar
 
@@ -23,6 +24,7 @@ from bot.catalog import (
     Catalog,
     DistancePolicy,
     Exercise,
+    LightSession,
     PlacementPolicy,
     RacePolicy,
     Template,
@@ -33,6 +35,7 @@ from bot.catalog import (
 )
 from bot.engine import Outcome, RuleSet
 from bot.models import (
+    DAY_NAMES,
     DAYS,
     Category,
     Item,
@@ -55,6 +58,12 @@ LOADING_KIT = frozenset({"dumbbells", "kettlebell", "barbell", "gym"})  # kit th
 MOBILITY_ITEMS = ("foam-roll", "ankle-dorsiflexion", "hip-flexor-release", "thoracic-rotation")
 ACCESSORY = frozenset({Category.HIP, Category.CORE, Category.CALF})  # hip, core and calf work
 FILL_ITEMS = ("ankle-dorsiflexion", "hip-flexor-release", "thoracic-rotation")
+# The rule engine's words for what a rule did (bot/engine.py), which "Why this plan?" shows (COACHING.md 27).
+ADDED_LINE = re.compile(r"^add ([a-z0-9-]+) \(")
+ADDED_CATEGORY_LINE = re.compile(r"^add an? ([a-z-]+) exercise$")
+SETTING_SESSIONS = re.compile(r"^\d+ strength session\(s\) a week$")
+SETTING_PROGRESSION = re.compile(r"^'([a-z0-9-]+)' progression$")
+SESSION_NAMED = re.compile(r"\bsession ([A-C])\b")
 
 
 def trusted(model: type[M], **values: Any) -> M:
@@ -387,6 +396,29 @@ class Builder:
                     break
         return plans
 
+    def place_additions(self, plans: list[SessionPlan]) -> None:
+        """COACHING.md 25, 27, 30: a rule's addition goes to a session whose day lets it be done as it is.
+
+        An exercise a goal or niggle rule added to a session whose day makes it wait (jumps after a key run or
+        on the day after the long run) moves to the first session where it is done as prescribed, so the
+        goal's work survives instead of becoming a calmer substitute.
+        """
+        for session in plans:
+            for slot in list(session.slots):
+                if slot.origin in ("template", "coverage") or session.day < 0:
+                    continue
+                if self.for_day([(slot, 1)], session.day) == [(slot, 1)]:
+                    continue  # done as it is on its own day
+                target = next((p for p in plans if p is not session and slot.exercise.id not in p.ids()
+                               and p.day >= 0 and self.for_day([(slot, 1)], p.day) == [(slot, 1)]), None)
+                if target is None:
+                    continue
+                session.slots.remove(slot)
+                target.slots.append(slot)
+                self.guard("safeguard-schedule", "Jumps are done fresh; a session that must share a hard-run day "
+                           "keeps its heavy lift, comes after the run and drops the jumps.",
+                           f"{slot.exercise.name} moves to session {target.key}, on a day it can be done as it is")
+
     def emphasise(self, plans: list[SessionPlan]) -> None:
         """COACHING.md 30: each goal shifts sets and reps by category (rules/emphasis.yaml)."""
         emphases = [self.catalog.emphasis.goals[g] for g in self.profile.goals]
@@ -687,6 +719,11 @@ class Builder:
         """The long run's day (0=Mon), if the runner has one."""
         return DAYS.index(self.profile.long_run_day) if self.profile.long_run_day else None
 
+    def after_long_day(self) -> int | None:
+        """The day after the long run (0=Mon), kept for mobility or a light session (COACHING.md 25)."""
+        long_day = self.long_day()
+        return None if long_day is None else (long_day + 1) % 7
+
     def for_day(self, slots: list[tuple[SlotPlan, int]], day: int) -> list[tuple[SlotPlan, int]]:
         """A session's exercises as done on a day (COACHING.md 12, 25).
 
@@ -855,6 +892,28 @@ def fresh_first(slots: list[tuple[SlotPlan, int]]) -> list[tuple[SlotPlan, int]]
     return sorted(slots, key=lambda s: 0 if s[0].exercise.is_heavy() else 1 if s[0].exercise.is_plyometric() else 2)
 
 
+def light_slots(slots: list[tuple[SlotPlan, int]], light: LightSession) -> list[tuple[SlotPlan, int]]:
+    """A light session's exercises (COACHING.md 25): a few sets of each, kept in session order.
+
+    The main lift first, then what a rule added for the runner (its note promises it), then each exercise
+    that brings a movement pattern the kept ones lack, then the rest, while the session's sets allow.
+    """
+    capped = [(slot, min(n, light.max_sets)) for slot, n in slots if n > 0]
+    first = capped[:1] + [x for x in capped[1:] if x[0].origin not in ("template", "coverage", "maintenance")]
+    covered = {t for x in first for t in x[0].exercise.trains()}
+    for x in capped:
+        if x not in first and x[0].exercise.trains() - covered:
+            first.append(x)
+            covered |= x[0].exercise.trains()
+    kept: list[tuple[SlotPlan, int]] = []
+    total = 0
+    for x in first + [x for x in capped if x not in first]:
+        if total + x[1] <= light.max_working_sets:
+            kept.append(x)
+            total += x[1]
+    return sorted(kept, key=lambda x: capped.index(x))
+
+
 def main_session(plans: list[SessionPlan]) -> SessionPlan:
     """The template's first session (A), which alone covers the level's work: the one maintenance weeks keep."""
     return min(plans, key=lambda p: p.key)
@@ -940,6 +999,7 @@ class Planner:
             return Plan(**common, sessions_per_week=0, progression=progression.id, weeks=[],
                         trace=trace + builder.guards, withheld=True, withheld_reason=reason)
         builder.fewer_sessions_note(len(plans), count)
+        builder.place_additions(plans)
         builder.emphasise(plans)
         builder.cover_categories(plans)
         peak_delta = max(step.sets for step in progression.weeks if step.sets_factor is None)
@@ -949,7 +1009,84 @@ class Planner:
         weeks = self._weeks(builder, template, progression.weeks, plans, band)
         notes = self._true_notes(builder, outcome, weeks, common.pop("notes")) + builder.notes
         return trusted(Plan, **common, notes=notes, sessions_per_week=len(plans), progression=progression.id,
-                       weeks=weeks, trace=trace + builder.guards, withheld=False, withheld_reason=None)
+                       weeks=weeks, trace=self._true_trace(builder, plans, weeks, trace + builder.guards),
+                       withheld=False, withheld_reason=None)
+
+    def _true_trace(self, b: Builder, plans: list[SessionPlan], weeks: list[Week],
+                    trace: list[TraceEntry]) -> list[TraceEntry]:
+        """COACHING.md 27: every line of "Why this plan?" true of the plan it is shown with.
+
+        A rule's addition the plan doesn't hold says what became of it; a setting the weeks don't keep (sessions
+        a week, the progression) says what they hold; a safeguard's line about a session the plan never holds
+        (or a day it never has) goes.
+        """
+        sessions = [s for w in weeks for s in w.sessions]
+        held = {e.id for s in sessions for e in s.exercises}
+        names = {e.name for s in sessions for e in s.exercises}
+        keys = {s.key for s in sessions}
+        hard = set(b.profile.hard_days)
+        on_hard = {s.key for s in sessions if s.day in hard}
+        guard_lines = [c for t in trace if t.status == "safeguard" for c in t.changes]
+        out = []
+        for entry in trace:
+            changes = []
+            for change in entry.changes:
+                if entry.status == "applied":
+                    change = self._true_change(b, plans, weeks, change, entry.rule_id, (held, names, keys),
+                                               guard_lines)
+                named = SESSION_NAMED.findall(change) if entry.status == "safeguard" else []
+                if any(k not in keys for k in named) or (
+                        "shares a hard-run day" in change and not set(named) & on_hard):
+                    continue  # about a session (or a day) this plan never holds
+                changes.append(change)
+            if changes or not entry.changes or entry.status != "safeguard":
+                out.append(trusted(TraceEntry, rule_id=entry.rule_id, description=entry.description,
+                                   status=entry.status, changes=changes))
+        return out
+
+    def _true_change(self, b: Builder, plans: list[SessionPlan], weeks: list[Week], change: str, rule_id: str,
+                     plan_holds: tuple[set[str], set[str], set[str]], guard_lines: list[str]) -> str:
+        """One rule's trace line, with what became of it when the plan doesn't keep it as it says.
+
+        plan_holds: the ids, names and session keys the plan's weeks hold.
+        """
+        held, names, keys = plan_holds
+        counts = [len(w.sessions) for w in weeks]
+        labels = [w.label for w in weeks]
+        words = self.catalog.claims.trace
+        added = ADDED_LINE.match(change)
+        if added and added[1] in self.catalog.exercises and added[1] not in held:
+            name = self.catalog.exercises[added[1]].name
+            swapped = next((line.split(" -> ", 1)[1].split(":")[0] for line in guard_lines
+                            if line.startswith(f"{name} -> ")), None)
+            if swapped in names:
+                return f"{change}, done as {swapped}"
+            for p in plans:
+                slot = next((x for x in p.slots if x.exercise.id == added[1] and x.origin == rule_id), None)
+                if slot is None or p.day < 0:
+                    continue
+                if p.key not in keys:
+                    return f"{change}, then left out ({words.session_unused})"
+                calm = b.for_day([(slot, 1)], p.day)
+                waits = words.calmed.format(day=DAY_NAMES[DAYS[p.day]])
+                if calm and calm[0][0].exercise.name in names and calm[0][0].exercise.id != added[1]:
+                    return f"{change}, done as {calm[0][0].exercise.name} ({waits})"
+                if not calm:
+                    return f"{change}, then left out ({waits})"
+            why = next((line for line in guard_lines if name in line and "left" in line
+                        and set(SESSION_NAMED.findall(line)) <= keys), None)
+            return f"{change}, then left out ({why or words.not_held})"
+        category = ADDED_CATEGORY_LINE.match(change)
+        if category and not any(category[1] in s.categories for w in weeks for s in w.sessions):
+            return f"{change}, then left out ({words.not_held})"
+        if SETTING_SESSIONS.match(change) and set(counts) != {int(change.split()[0])}:
+            held_text = ", ".join(map(str, counts[:-1])) + f" and {counts[-1]}"
+            return f"{change}; {words.weeks_hold.format(counts=held_text)}"
+        progression = SETTING_PROGRESSION.match(change)
+        if progression and progression[1] in self.catalog.progressions and not set(labels) <= {
+                step.label for step in self.catalog.progressions[progression[1]].weeks}:
+            return f"{change}; {words.weeks_run.format(labels=', '.join(label.lower() for label in labels))}"
+        return change
 
     def _true_notes(self, b: Builder, outcome: Outcome, weeks: list[Week], notes: list[str]) -> list[str]:
         """COACHING.md 27: leave out a rule's note whose claim (rules/claims.yaml) the plan doesn't keep."""
@@ -990,6 +1127,7 @@ class Planner:
             else:
                 build_sets.append(self._reduced(b, plans, build_sets, step, False))
         smooth_rise(build_sets, steps, self.catalog.dosing.max_weekly_rise)
+        merged = self._maintenance_session(b, template, plans, band) if race is not None else main_session(plans)
         layout: list[WeekLayout] = []
         placed_dates: list[dt.date] = []
         rebuilt = 0  # weeks with full sessions since the race: the block rebuilds from its first step
@@ -1018,7 +1156,7 @@ class Planner:
                 if week.step.sets_factor is not None and week.label == policy.weeks["maintain"].label:
                     week.label, week.summary = week.step.label, week.step.summary  # a lighter week says so (27)
                 steady = next(m for m in maintain if m.sets_factor is None)
-                main = main_session(plans)
+                main = merged
                 sets = [b.step_sets(s, steady.sets) for s in main.slots]
                 if week.step.sets_factor is not None:  # the pattern's lighter week: scale the steady dose
                     total = sum(sets)
@@ -1031,6 +1169,14 @@ class Planner:
                 sets = build_sets[step_index]
                 if step.sets_factor is not None and used and used[-1] != len(steps) - 2:  # deload the week before
                     sets = self._reduced(b, plans, [build_sets[used[-1]]], step, False)
+                if (step.sets_factor is not None and race is not None and race < 7 * index and layout
+                        and week.label == step.label
+                        and sum(map(sum, sets)) >= sum(n for e in layout[-1].entries for _, n in e.slots)):
+                    # COACHING.md 5: a deload is lighter than the week before; after a race's easy days the
+                    # block builds again instead (rules/races.yaml `rebuild`)
+                    step_index = min(rebuilt, 2)
+                    week.step, sets = steps[step_index], build_sets[step_index]
+                    week.label, week.summary = policy.weeks["rebuild"].label, policy.weeks["rebuild"].summary
                 chosen = list(zip(plans, sets, strict=True))
             last = placed_dates[-1] if placed_dates else None
             after_previous = (last - week_start).days + 1 if last else -1
@@ -1052,6 +1198,8 @@ class Planner:
                     slots = [(slot, max(1, n - 1)) for slot, n in zip(p.slots, sets, strict=True)
                              if n > 0 and not {Category.HEAVY, Category.PLYOMETRIC, Category.ECCENTRIC}
                              & set(slot.exercise.categories)]
+                    if day == b.after_long_day():
+                        slots = light_slots(slots, self.catalog.placement.after_long_run_session)
                     if slots:
                         week.entries.append(WeekEntry(p, slots, day, "light", (3, 4), policy.recovery_focus,
                                                       reps="bottom"))
@@ -1067,6 +1215,12 @@ class Planner:
                             if old is not new:
                                 stepped_in.setdefault(new.exercise.id, old.exercise.name)
                         slots = stepped
+                if day == b.after_long_day():  # COACHING.md 25, 27: only ever a light session there
+                    light = self.catalog.placement.after_long_run_session
+                    rir = (max(week.step.rir[0], light.rir[0]), max(week.step.rir[1], light.rir[1]))
+                    week.entries.append(WeekEntry(p, light_slots(b.for_day(slots, day), light), day, "light", rir,
+                                                  p.focus, reps=week.step.reps))
+                    continue
                 week.entries.append(WeekEntry(p, slots, day, p.kind, week.step.rir, p.focus, reps=week.step.reps))
             self._nothing_new(b, layout, week, index, race)
             if race is not None and race < 7 * index and any(e.kind != "light" for e in week.entries):
@@ -1092,8 +1246,10 @@ class Planner:
             week_start = b.start + dt.timedelta(days=7 * index)
             label, summary = week.label, week.summary
             if taper and number == WEEKS:
-                label, summary = "Taper", ("Race soon after this week: about half the sets at the same effort, "
-                                           "so you keep the sharpness and shed the fatigue.")
+                full = [e for e in week.entries if not e.primer]
+                text = self.catalog.races.weeks["taper_light" if full and all(e.kind == "light" for e in full)
+                                                else "taper"]
+                label, summary = text.label, text.summary
             load = self.catalog.progressions[b.progression_id].load_start
             done_before = set(seen)
             sessions = []
@@ -1118,6 +1274,8 @@ class Planner:
                 label, summary = race_text["recover"].label, race_text["recover"].summary
             elif label == race_text["maintain"].label and not week.entries:  # COACHING.md 27: say what it holds
                 label, summary = race_text["no_room"].label, race_text["no_room"].summary
+            elif label == race_text["maintain"].label and all(e.kind == "light" for e in week.entries):
+                label, summary = race_text["maintain_light"].label, race_text["maintain_light"].summary
             if label == race_text["recover"].label and any(s.kind != "light" for s in sessions):
                 label, summary = race_text["recover_rebuild"].label, race_text["recover_rebuild"].summary
             weeks.append(trusted(Week, week=number, start=week_start, label=label, summary=summary,
@@ -1131,6 +1289,70 @@ class Planner:
                         "first, then slow lowering.",
                         f"{old_name} -> {self.catalog.exercises[new_id].name} from week {first.week}")
         return weeks
+
+    def _maintenance_session(self, b: Builder, template: Template, plans: list[SessionPlan],
+                             band: tuple[int, int]) -> SessionPlan:
+        """The one session of maintenance weeks: session A, keeping every movement pattern the runner's sessions hold.
+
+        COACHING.md 2, 14: with one session a week, session A takes the first exercise of each pattern it lacks
+        (rules/races.yaml maintenance_patterns) from the other sessions, at the maintenance dose, where it fits
+        the band: as an extra exercise, else in place of an accessory of A whose work the rest still covers
+        (never its main lift or its single-leg work, which comes every week).
+        """
+        main = main_session(plans)
+        wanted = self.catalog.races.maintenance_patterns
+        others = [p for p in sorted(plans, key=lambda p: p.key) if p is not main]
+        steady = next(m for m in self.catalog.progressions["maintain"].weeks if m.sets_factor is None)
+
+        def trains(slots: list[SlotPlan], day: int) -> set[str]:
+            return {t for slot, _ in b.for_day([(x, 1) for x in slots], day) for t in slot.exercise.trains()}
+
+        light = self.catalog.placement.after_long_run_session
+
+        def done(p: SessionPlan) -> list[SlotPlan]:  # what a session holds on its day (light after the long run)
+            slots = b.for_day([(x, b.step_sets(x, 0)) for x in p.slots], p.day)
+            return [x for x, _ in (light_slots(slots, light) if p.day == b.after_long_day() else slots)]
+
+        def fits(slots: list[SlotPlan]) -> bool:
+            trial = SessionPlan(key=main.key, focus=main.focus, kind=main.kind, slots=slots, day=main.day)
+            return b.estimate(trial, template, [b.step_sets(x, steady.sets) for x in slots]) <= band[1]
+
+        slots = list(main.slots)
+        taken: list[str] = []
+        held = {t for p in plans for t in trains(p.slots, p.day)}
+        for pattern in (t for t in wanted if t in held):
+            if pattern in trains(slots, main.day):
+                continue
+            ids = {x.exercise.id for x in slots}
+            found = next((x for p in others for x in done(p) if pattern in trains([x], main.day)
+                          and x.exercise.id not in ids), None)
+            if found is None:
+                continue
+            trial: list[SlotPlan] | None = [*slots, replace(found, origin="maintenance")]
+            if not fits(trial):
+                trial = next((t for i in range(len(slots) - 1, 0, -1)
+                              if Category.SINGLE_LEG not in slots[i].exercise.categories
+                              and trains([slots[i]], main.day) <= trains(t := trial[:i] + trial[i + 1:], main.day)
+                              and fits(t)), None)
+            if trial is None:  # one set of it (and of accessories), while at most half is at one set (COACHING.md 28)
+                trial = [*slots, replace(found, origin="maintenance", sets=1)]
+                while trial is not None and not fits(trial):
+                    two = [i for i in range(1, len(trial) - 1) if b.step_sets(trial[i], steady.sets) >= 2]
+                    ones = sum(b.step_sets(x, steady.sets) < 2 for x in trial)
+                    if not two or (ones + 1) * 2 >= len(trial):  # fewer than half at one set, for the day's swaps
+                        trial = None
+                        break
+                    trial[two[-1]] = replace(trial[two[-1]], sets=1)
+            if trial is not None:
+                slots = trial
+                taken.append(found.exercise.name)
+        if not taken:
+            return main
+        b.guard("safeguard-maintenance", "Maintenance weeks (one session a week before a race) keep every movement "
+                "pattern your sessions train.", f"session {main.key} takes {', '.join(taken)} from the other "
+                f"sessions in maintenance weeks, within {band[1]} min")
+        return SessionPlan(key=main.key, focus=main.focus, kind=main.kind, slots=slots, day=main.day,
+                           on_hard_day=main.on_hard_day)
 
     @staticmethod
     def _nothing_new(b: Builder, layout: list[WeekLayout], week: WeekLayout, index: int, race: int | None) -> None:
@@ -1150,8 +1372,10 @@ class Planner:
         full_after = race is not None and any(
             7 * i + e.day > race and e.kind != "light" for i, w in enumerate(layout) for e in w.entries)
         for entry in sorted(week.entries, key=lambda e: e.day):
-            after_race = race is not None and 7 * index + entry.day > race and before_race and not full_after
-            if not (week.maintenance or after_race):
+            past = race is not None and 7 * index + entry.day > race
+            after_race = past and before_race and not full_after
+            # the race week is a maintenance week, but a session after the race follows the after-race rule
+            if not ((week.maintenance and not past) or after_race):
                 continue
             if after_race and entry.kind != "light":
                 full_after = True
@@ -1169,8 +1393,8 @@ class Planner:
                     slot = SlotPlan(known, slot.sets, done[known.id].reps, slot.origin, slot.emphasis)
                 taken.add(slot.exercise.id)
                 kept.append((slot, n))
-            if kept:
-                entry.slots = kept
+            entry.slots = kept  # an entry left with nothing is dropped below (the guard says why)
+        week.entries = [e for e in week.entries if e.slots]
 
     @staticmethod
     def _last_full_window(policy: RacePolicy, to_race: int | None) -> frozenset[int]:
@@ -1215,14 +1439,20 @@ class Planner:
 
     @staticmethod
     def _taper(b: Builder, layout: list[WeekLayout]) -> None:
-        """COACHING.md 6: a race within two weeks after the block: week 4 at 40-60% of the peak week's sets."""
+        """COACHING.md 6: a race within two weeks after the block: week 4 at 40-60% of the peak week's sets.
+
+        The peak week is the block's biggest (rules/races.yaml taper_volume).
+        """
         totals = [sum(n for e in w.entries for _, n in e.slots) for w in layout]
-        # the peak before the taper: of the maintenance weeks if any (one session a week, 24), else of all
-        peak = max([t for w, t in zip(layout[:-1], totals, strict=False) if w.maintenance] or totals[:-1] or [0])
-        entries = [e for e in layout[-1].entries if not e.primer]  # the primer stays short (24)
+        peak = max(totals[:-1] or [0])
+        # the primer stays short (24), a light session the day after the long run light (25)
+        entries = [e for e in layout[-1].entries if not e.primer and e.kind != "light"]
         if not peak or not entries:
             return
-        low, high, target = math.ceil(0.4 * peak), math.floor(0.6 * peak), round(0.5 * peak)
+        volume = b.catalog.races.taper_volume
+        low, high = math.ceil(volume.low * peak), math.floor(volume.high * peak)
+        # lighter than the week before it where the 40 % floor allows (a taper cuts), never above 60 %
+        target = min(high, max(low, min(round(volume.target * peak), totals[-2] - 1)))
         before = next(([e.rir for e in w.entries if not e.primer] for w in layout[-2::-1]
                        if any(not e.primer for e in w.entries)), [])
         for entry in entries:  # intensity kept: the hardest effort of the last week before the taper (6)
@@ -1267,7 +1497,7 @@ class Planner:
         `prefer` (the window for the last full session before a race) and stays off `avoid` (the day before
         next week's first session).
         """
-        prefer = prefer - b.key_days()
+        prefer = prefer - b.key_days() - {b.after_long_day()}  # a full session there would have to be light (25)
         tries = []
         if prefer - forbidden and len(plans) == 1:
             tries.append(forbidden | avoid | (frozenset(range(7)) - prefer))
@@ -1354,9 +1584,11 @@ class Planner:
                 floor = (max(floor[0], gentle[0]), max(floor[1], gentle[1]))
             return max(rir[0], floor[0]), max(rir[1], floor[1])
 
+        have = b.profile.available_equipment()
         exercises = [self._prescription(ex, n, bottom, top, effort(ex),
                                         (pattern.band_start if ex.loading == "band" else load)
-                                        if self._loaded(ex) and ex.id not in (seen or ()) else "")
+                                        if self._loaded(ex) and ex.id not in (seen or ()) else "",
+                                        ex.cue_for(have, niggles))
                      for ex, n, bottom, top in work]
         warm_up, cool_down = self._blocks(template, b.profile.niggles, calm)
         shown = math.ceil(estimate - 1e-9)
@@ -1369,13 +1601,15 @@ class Planner:
         held = {c.value for slot, _ in slots for c in slot.exercise.categories}
         if not self.catalog.placement.focus_holds(focus, held):  # COACHING.md 27: the label says what it holds
             focus = self.catalog.placement.focus_for(held)
+        if kind == "light" and day == b.after_long_day():  # COACHING.md 27: it says it is light, and why
+            focus = self.catalog.placement.after_long_run_session.focus.format(focus=focus)
         focus = f"{focus} (after your run)" if on_run_day else focus
         if kind != "light":
             kind = "power" if Category.PLYOMETRIC.value in held else "strength"
         return trusted(
             Session, day=DAYS[day], date=week_start + dt.timedelta(days=day), focus=focus, kind=kind, minutes=minutes,
             after_run=on_run_day, warm_up=warm_up,
-            exercises=exercises, cool_down=cool_down)
+            exercises=exercises, cool_down=cool_down, key=plan.key)
 
     def _blocks(self, template: Template, niggles: list[Niggle], calm: bool = False) -> tuple[list[Item], list[Item]]:
         """A template's warm-up and cool-down, items that don't suit a niggle swapped (COACHING.md 26).
@@ -1413,11 +1647,15 @@ class Planner:
         return bool(ex.equipment) and ex.unit == "reps" and not ex.is_plyometric()
 
     def _prescription(self, ex: Exercise, sets: int, low: int, high: int, rir: tuple[int, int],
-                      load: str = "") -> Prescription:
-        """Prescriptions are immutable and repeat across weeks and runners, so each is built once."""
+                      load: str = "", cue: str | None = None) -> Prescription:
+        """Prescriptions are immutable and repeat across weeks and runners, so each is built once.
+
+        cue: the one for the runner's kit and niggles (Exercise.cue_for); the exercise's own by default.
+        """
         if load:
             load = start_load_text(load, low, high, rir)
-        key = (ex.id, sets, low, high, rir, load)
+        cue = ex.cue if cue is None else cue
+        key = (ex.id, sets, low, high, rir, load, cue)
         found = self._prescriptions.get(key)
         if found is None:
             if len(self._prescriptions) > 50_000:
@@ -1426,7 +1664,7 @@ class Planner:
                 id=ex.id, name=ex.name, sets=sets, reps=_reps_text(low, high), min_reps=low, max_reps=high,
                 per_side=ex.per_side, unit=ex.unit, tempo=ex.tempo, rest_seconds=ex.rest_seconds,
                 rir_min=rir[0], rir_max=rir[1], effort=_effort(ex, rir),
-                categories=[c.value for c in ex.categories], cue=ex.cue, load=load)
+                categories=[c.value for c in ex.categories], cue=cue, load=load)
         return found
 
     def _mobility_days(self, b: Builder, week_start: dt.date, race: int | None,

@@ -19,8 +19,10 @@ from bot.models import KM_PER_MILE, Profile
 TODAY = dt.date(2026, 2, 10)
 LABELLED = Path(__file__).parent / "data" / "intake_labelled.yaml"
 BLIND = Path(__file__).parent / "data" / "intake_blind2.yaml"  # spent: development data since 2026-12-01
-# The held-out set (written without sight of the reader or the sets above), run once by the lead, 2026-12-02.
-HELD_OUT = Path(__file__).parent / "data" / "intake_blind3.yaml"
+# Held out once by the lead (2026-12-02), spent since: development data.
+SPENT_BLIND3 = Path(__file__).parent / "data" / "intake_blind3.yaml"
+# The next held-out set, written without sight of the reader or the sets above; the lead adds it and runs it once.
+HELD_OUT = Path(__file__).parent / "data" / "intake_blind4.yaml"
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -288,20 +290,30 @@ def test_labelled_set_accuracy():
 
 
 def test_dev_sets_cross_validated():
-    """Both dev files, gate fitted on 4 folds and scored on the fifth: a guard on the figures in the README."""
+    """All three dev files, gate fitted on 4 folds and scored on the fifth: a floor under the README's figures
+    (90.0 % every field right, 3.5 % a field silently wrong on the 550)."""
     from bot.commands.parse import DEV_FILES, cross_validate, read_samples
 
     result = cross_validate(read_samples([ROOT / path for path in DEV_FILES]))
-    assert result.total >= 400
-    assert result.rate(result.all_right) >= 0.80
-    assert result.rate(result.silently_wrong) <= 0.05
+    assert result.total >= 550
+    assert result.rate(result.all_right) >= 0.88
+    assert result.rate(result.silently_wrong) <= 0.04
 
 
-@pytest.mark.xfail(strict=True, reason="targets not met: the one held-out run (2026-12-02) read 60.0% of 150 "
-                   "messages fully right and 21.3% with a field silently wrong (issue 10 stays open); strict, so "
-                   "meeting them shows")
+def test_spent_held_out_set_floor():
+    """intake_blind3 (held out once, 2026-12-02: 60.0 % right, 21.3 % silently wrong; now dev data): the
+    figures the reader reached on it after it was spent, as a floor (README: 91.3 % / 4.7 %)."""
+    result = evaluate(SPENT_BLIND3)
+    print_evaluation(result, verbose=False)
+    assert result.total == 150
+    assert result.rate(result.all_right) >= 0.88
+    assert result.rate(result.silently_wrong) <= 0.055
+
+
+@pytest.mark.skipif(not HELD_OUT.exists(), reason="the held-out set tests/data/intake_blind4.yaml is not there yet: "
+                    "the lead adds it, written without sight of the reader, and runs this once")
 def test_held_out_set_targets():
-    """The issue's targets on the held-out set: >= 90% every field right, <= 3% a field silently wrong."""
+    """Issue 10's targets on the new held-out set: >= 90 % every field right, <= 3 % a field silently wrong."""
     result = evaluate(HELD_OUT)
     print_evaluation(result)
     assert result.rate(result.all_right) >= 0.90
@@ -391,6 +403,126 @@ def test_weekly_volume_grammar(text, weekly):
     got = fields(text)
     amount = got["weekly_km"] / KM_PER_MILE if got["unit"] == "mi" else got["weekly_km"]
     assert (round(amount, 1), got["unit"]) == weekly
+
+
+@pytest.mark.parametrize(
+    ("text", "weekly"),
+    [("i jog twelve k twice a week plus an eighteen k long run", (42, "km")),
+     ("about 6 miles per run and 4 runs a week", (24, "mi")),
+     ("3 runs a week, maybe 4-6 km each", (15, "km")),
+     ("4 runs a week: 6k mon, 6k wed, 10k fri and a 15k on sunday", (37, "km")),
+     ("5x a week: 6km, 8km, 6km, 8km and a 20km long run", (48, "km")),
+     ("a 7k route three days a week and a longer one on saturday, normally 14-16k", (36, "km")),
+     ("6 miles on tuesday, thursday, and saturday, and a 12 mile long run sunday", (30, "mi")),
+     ("8 km every day except saturday when i do a 16 km long run", (64, "km")),
+     ("5 miles mon, wed, fri and 3 on tue & thu", (21, "mi")),
+     ("5 miles mon, 3 tue, 6 wed, rest thu, 4 fri, 9 sat", (27, "mi")),
+     ("10 k on mondays, 6 k wednesdays, and a 16 k long run on saturdays", (32, "km")),
+     ("mpw: 22. beginner", (22, "mi")),
+     ("7 miles x 4 days most weeks", (28, "mi")),
+     ("90k weeks last season but i'm down at about 50 at the moment", (50, "km")),
+     ("30 miles a week over the summer, about 20 now work is busy", (20, "mi")),
+     ("was at fifty miles a week in the spring, now back to around thirty", (30, "mi"))],
+)
+def test_weekly_volume_grammar_per_run_lists_and_now(text, weekly):
+    """Counts in words, one run's length times the runs a week, runs listed, a long run added (or replacing a
+    repeat), numbers without their unit on named days, a label before its number, and now over then."""
+    got = fields(text)
+    amount = got["weekly_km"] / KM_PER_MILE if got["unit"] == "mi" else got["weekly_km"]
+    assert (round(amount, 1), got["unit"]) == weekly
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["i run a few times a week, usually about 4 miles", "runs are normally 6-9k, between 3 and 5 runs a week",
+     "my longest run so far is 14 miles", "long run saturdays is usually 25k+", "about 12 km per run"],
+)
+def test_one_runs_length_without_a_count_is_asked_not_weekly(text):
+    """A run's length with no (or a vague) count of runs, or the long run, is not read as the week."""
+    assert "weekly_km" not in fields(text)
+
+
+def test_a_week_total_is_never_multiplied_by_a_strength_count():
+    """'40mpw, strength 2x/wk': the count belongs to the gym, and a weekly total is not one run."""
+    assert fields("45mpw, strength 2x/wk")["weekly_km"] == pytest.approx(45 * KM_PER_MILE, abs=0.1)
+
+
+def test_now_with_an_age_after_it_is_not_the_week():
+    """'now 40 and ...' after a weekly figure is not a smaller 'now' week; the week said stays."""
+    got = fields("about 30 miles/wk, lifted a lot in my 20s, now 40 and out of practice")
+    assert got["weekly_km"] == pytest.approx(30 * KM_PER_MILE, abs=0.1)
+
+
+@pytest.mark.parametrize(
+    ("text", "niggles"),
+    [("hamstirng is tight", ["hamstring"]), ("achiles and calves always sore", ["achilles", "calf"]),
+     ("my hamstrig has been niggly", ["hamstring"])],
+)
+def test_one_letter_typos_of_the_readers_words_are_read(text, niggles):
+    """A long word one letter away from a word in intake_words.yaml `spelling` is read as that word."""
+    assert fields(text)["niggles"] == niggles
+
+
+def test_short_words_are_never_spelling_corrected():
+    """Only words of 7+ letters are corrected: 'calves' is not turned into anything else, 'halves' stays."""
+    from bot.intake import _normalise
+
+    assert _normalise("halves and calves, internal") == "halves and calves, internal"
+
+
+@pytest.mark.parametrize(
+    ("text", "days"),
+    [("intermediate lifter, can do 2 sessions a week max", 2),
+     ("could probably squeeze in 1 strength session", 1),
+     ("40 mpw. intermediate. gym. 3 days.", 3),
+     ("25km/wk, beginner, 2x per week, long run sat", 2)],
+)
+def test_strength_days_offered_or_listed(text, days):
+    """A count the runner offers ('can do 2 sessions') or lists alone among their facts is strength days."""
+    assert fields(text)["days_per_week"] == days
+
+
+def test_a_lifting_count_in_a_history_sentence_is_not_strength_days():
+    """'been lifting 4 yrs, 3x/wk': what they have done, not what they can fit in now."""
+    assert "days_per_week" not in fields("been lifting 4 yrs, 3x/wk, form is good. 30 mpw")
+
+
+@pytest.mark.parametrize(
+    ("text", "hard"),
+    [("mon 6k easy, tue 9k w/ intervals, thu 11k tempo, sun 18k long", ["tue", "thu"]),
+     ("wed 10k with 5x1000, fri easy 6k", ["wed"]), ("speed work on weekends, easy runs otherwise", ["sat", "sun"]),
+     ("tuesdays are intervels", ["tue"])],
+)
+def test_hard_days_from_day_by_day_lists_reps_and_weekends(text, hard):
+    """A keyword after its day in a day-by-day list, track reps ('5x1000'), 'weekends', a typo'd keyword."""
+    assert fields(text)["hard_days"] == hard
+
+
+def test_long_run_on_the_weekend_asks_which_day():
+    """'a long run on the weekend' names two days: the long-run day is asked, not guessed."""
+    assert "long_run_day" not in fields("30 km a week with a long run on the weekend")
+
+
+@pytest.mark.parametrize(
+    ("text", "level"),
+    [("squat like 1.6x bw", "advanced"), ("deadlift 150kg at 80kg bodyweight", "advanced"),
+     ("squat 70 at 80kg bodyweight", "intermediate"), ("pretty experienced with the barbell", "advanced"),
+     ("can do heavy deadlifts no problem", "advanced"), ("lifted consistently for 2 years", "intermediate")],
+)
+def test_level_from_strength_ratios_and_experience(text, level):
+    """Bodyweight ratios written as 'Nx bw' or as two weights, and experience described in words."""
+    assert fields(text)["level"] == level
+
+
+def test_a_goal_named_in_the_past_is_not_a_goal():
+    """'used to do sprint work at football' is history; the goal they name now is the goal."""
+    assert fields("used to do loads of sprint work at football. want a faster 10k. 20 mpw")["goals"] == ["speed"]
+
+
+def test_hill_sessions_on_a_day_are_not_a_hills_goal():
+    """'hills sat' is a session on a day; the goal they give is the goal."""
+    got = fields("30 km a week. tempo wed, hills sat. want to stop getting injured")
+    assert got["goals"] == ["injury-resilience"] and got["hard_days"] == ["wed", "sat"]
 
 
 def test_a_long_run_alone_is_not_weekly_mileage():

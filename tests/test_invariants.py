@@ -116,3 +116,15 @@ def test_plans_hold_invariants_23_to_30(planner, profile, number):
 def test_race_profiles_hold_invariants_1_to_22(planner, profile):
     """Races by days and distance keep every earlier invariant too."""
     assert violations(planner.make_plan(profile, START), planner.catalog) == []
+
+
+@pytest.mark.parametrize("number", [1, 2, 3, 4, 5, 7])
+@settings(max_examples=40)
+@given(profile=RACE_PROFILES)
+def test_plans_hold_the_second_coach_read(planner, profile, number):
+    """The classes of the second coach's read (issue 11, tests/plan_checks.py read4_violations) hold for any
+    runner. (Class 6, movement patterns in maintenance weeks, has a known limit: bench/plan_violations.py.)"""
+    plan = planner.make_plan(profile, START)
+    baseline = planner.make_plan(profile.model_copy(update={"race_date": None, "race_distance": None}), START)
+    found = coaching_violations(plan, planner.catalog, baseline) + violations(plan, planner.catalog)
+    assert [v for v in found if f"[read4 #{number}]" in v] == []

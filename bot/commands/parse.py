@@ -199,8 +199,9 @@ def score_message(result: Evaluation, text: str, expected: dict[str, str], got: 
 # --------------------------------------------------------------------------------------------
 # Calibrating the confidence gate (bot/intake.py `gate`) on labelled messages, and cross-validating it
 
-# The labelled messages the gate learns from: the dev set and the spent blind set (now development data).
-DEV_FILES = (Path("tests/data/intake_labelled.yaml"), Path("tests/data/intake_blind2.yaml"))
+# The labelled messages the gate learns from: the dev set and the spent blind sets (now development data).
+DEV_FILES = (Path("tests/data/intake_labelled.yaml"), Path("tests/data/intake_blind2.yaml"),
+             Path("tests/data/intake_blind3.yaml"))
 # A field read silently wrong costs this many questions asked: the gate keeps a field only when, at its
 # probability, keeping it right pays for keeping it wrong this many times over (README: CV figures).
 SILENT_COST = 4.0
