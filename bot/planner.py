@@ -682,12 +682,6 @@ class Builder:
         never the main lift nor what a safety rule or a note promises, and the time it frees gives the others
         their second set back.
         """
-        required = set(required_categories(self.profile.level))
-        elsewhere = {c for p in plans if p is not session  # what the other sessions cover on their days
-                     for slot, _ in (self.for_day([(x, 1) for x in p.slots], p.day) if p.day >= 0
-                                     else [(x, 1) for x in p.slots])
-                     for c in slot.exercise.categories if c is not Category.SINGLE_LEG}
-
         def sets(s: SessionPlan = session) -> list[int]:
             return [self.step_sets(x, peak_delta) for x in s.slots]
 
@@ -696,6 +690,13 @@ class Builder:
             done = self.for_day(done, s.day) if s.day >= 0 else done
             return sum(n < 2 for _, n in done) * 2 > len(done)
 
+        if not (thin() and len(session.slots) > 2):  # the common case: nothing to do (and nothing to work out)
+            return
+        required = set(required_categories(self.profile.level))
+        elsewhere = {c for p in plans if p is not session  # what the other sessions cover on their days
+                     for slot, _ in (self.for_day([(x, 1) for x in p.slots], p.day) if p.day >= 0
+                                     else [(x, 1) for x in p.slots])
+                     for c in slot.exercise.categories if c is not Category.SINGLE_LEG}
         while thin() and len(session.slots) > 2:
             single = [i for i, (slot, n) in enumerate(zip(session.slots, sets(), strict=True)) if i > 0
                       and (slot.origin in ("template", "coverage") or slot.origin.startswith(("goal-", "niggle-")))
