@@ -247,6 +247,9 @@ def _size_of(tree: Any) -> str | None:
     return None
 
 
+_STR = {str}
+
+
 @dataclass(frozen=True)
 class KeySpec:
     """How a condition's memo keys one variable: by the only things the condition reads of it.
@@ -264,15 +267,10 @@ class KeySpec:
         """The memo key of `value` under this spec; a value of any other type keys on itself."""
         if self.points is not None:
             return _band(value, self.points)
-        if type(value) in (list, tuple) and all(type(item) is str for item in value):
-            return ("L", None if self.members is None else tuple(member in value for member in self.members),
+        if type(value) in (list, tuple) and set(map(type, value)) <= _STR:
+            return ("L", None if self.members is None else tuple([member in value for member in self.members]),
                     None if self.sizes is None else _band(len(value), self.sizes))
         return value if value is None else ("=", _freeze(value))
-
-
-def key_part(value: Any, spec: KeySpec | None) -> Any:
-    """One variable's part of a condition's memo key: by its spec, or (no spec) the value itself."""
-    return _freeze(value) if spec is None else spec.key(value)
 
 
 def _key_specs(ast: lark.Tree) -> dict[str, KeySpec]:
@@ -322,6 +320,13 @@ def _key_specs(ast: lark.Tree) -> dict[str, KeySpec]:
     return specs
 
 
+def _remember(memo: dict[tuple[Any, ...], bool], key: tuple[Any, ...], result: bool) -> bool:
+    if len(memo) >= _CACHE:
+        memo.clear()  # simpler than an LRU, and a full memo means the profiles vary widely anyway
+    memo[key] = result
+    return result
+
+
 class Condition:
     """A checked CEL expression, ready to evaluate against a context; results are memoised."""
 
@@ -337,25 +342,32 @@ class Condition:
         # size on those (`'knee' in niggles`: has it or not); any other value keys on itself.
         specs = _key_specs(self._ast)
         self.keys: tuple[tuple[str, KeySpec | None], ...] = tuple((name, specs.get(name)) for name in self.names)
+        # Two memos: a quick one keyed on the lists themselves (a hit costs a tuple of each list), and behind
+        # it, for a condition that reads lists only by members and size, one keyed on those (a miss there
+        # is a celpy evaluation).
+        self._quick_parts = tuple((name, spec.key if spec is not None and spec.points is not None else _freeze)
+                                  for name, spec in self.keys)
+        self._key_parts = tuple((name, _freeze if spec is None else spec.key) for name, spec in self.keys)
+        self._reads_lists = any(spec is not None and spec.points is None for _, spec in self.keys)
+        self._shared: dict[tuple[Any, ...], bool] = {}
         # Plain dict operations only (each atomic): plans and previews evaluate from several threads.
         self._memo: dict[tuple[Any, ...], bool] = {}
         self._activation = _activation()
 
     def __call__(self, context: Mapping[str, Any]) -> bool:
         """True or False for this context; ConditionError (or OverBudget) when it can't be worked out."""
-        key = tuple(key_part(context.get(name), spec) for name, spec in self.keys)
-        return self.lookup(key, context)
-
-    def lookup(self, key: tuple[Any, ...], context: Mapping[str, Any]) -> bool:
-        """The result for `context`, whose memo key (one part per name in `keys`) is `key`."""
+        key = tuple([part(context.get(name)) for name, part in self._quick_parts])
         known = self._memo.get(key)
         if known is not None:
             return known
-        result = self.evaluate(context)
-        if len(self._memo) >= _CACHE:
-            self._memo.clear()  # simpler than an LRU, and a full memo means the profiles vary widely anyway
-        self._memo[key] = result
-        return result
+        if self._reads_lists:
+            shared = tuple([part(context.get(name)) for name, part in self._key_parts])
+            result = self._shared.get(shared)
+            if result is None:
+                result = _remember(self._shared, shared, self.evaluate(context))
+        else:
+            result = self.evaluate(context)
+        return _remember(self._memo, key, result)
 
     def evaluate(self, context: Mapping[str, Any]) -> bool:
         """Like calling the condition, but always evaluated by celpy (never from the memo)."""

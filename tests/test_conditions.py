@@ -145,17 +145,17 @@ def test_memoised_list_results_are_celpys_for_every_context(source, lists):
 
 def test_a_list_tested_for_members_and_size_keys_on_those():
     """`'speed' in goals && size(goals) >= 2`: whether a list holds 'speed' and where its size falls (below,
-    at or above 2) decide, so 64 different goal lists need six keys; each still gets its own answer."""
+    at or above 2) decide, so 64 different goal lists need six evaluations; each gets its own answer."""
     source = "'speed' in goals && size(goals) >= 2"
     condition = Condition(source, RULE_VARIABLES)
     for mask in range(64):
         goals = [goal for bit, goal in enumerate(GOALS) if mask >> bit & 1]
         assert condition({"goals": goals}) is ("speed" in goals and len(goals) >= 2)
-    assert len(condition._memo) == 6
+    assert len(condition._shared) == 6
 
 
 def test_a_list_read_any_other_way_keys_on_its_value():
     """A list also read by index or through a macro keys on itself: no sharing between lists."""
     condition = Condition("'speed' in goals && goals[0] == 'hills'", RULE_VARIABLES)
     assert [condition({"goals": goals}) for goals in (["hills", "speed"], ["speed", "hills"])] == [True, False]
-    assert len(condition._memo) == 2
+    assert len(condition._memo) == 2 and not condition._shared
