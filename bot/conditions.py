@@ -236,31 +236,95 @@ def _number_literal(tree: Any) -> float | None:
     return None
 
 
-def _compared_only(ast: lark.Tree) -> dict[str, tuple[float, ...]]:
-    """Names read only in comparisons with number literals (`name < 30`; `== null` too), with those numbers.
+def _size_of(tree: Any) -> str | None:
+    """The variable name when `tree` is nothing but `size(name)`."""
+    while isinstance(tree, lark.Tree) and tree.data in _PASS_THROUGH and len(tree.children) == 1:
+        tree = tree.children[0]
+    if isinstance(tree, lark.Tree) and tree.data == "ident_arg" and len(tree.children) == 2 \
+            and str(tree.children[0]) == "size" and isinstance(tree.children[1], lark.Tree) \
+            and len(tree.children[1].children) == 1:
+        return _sole_ident(tree.children[1].children[0])
+    return None
 
-    For such a name the result depends on where its value falls among the numbers, not on the value.
+
+_STR = {str}
+
+
+@dataclass(frozen=True)
+class KeySpec:
+    """How a condition's memo keys one variable: by the only things the condition reads of it.
+
+    `points`: the number literals it is compared with (its place among them decides, not its value);
+    `members`: the string literals tested with `'x' in name` and `sizes`: the numbers `size(name)` is
+    compared with (for a list of strings, which of those it holds and its length's place decide).
+    """
+
+    points: tuple[float, ...] | None = None
+    members: tuple[str, ...] | None = None
+    sizes: tuple[float, ...] | None = None
+
+    def key(self, value: Any) -> Any:
+        """The memo key of `value` under this spec; a value of any other type keys on itself."""
+        if self.points is not None:
+            return _band(value, self.points)
+        if type(value) in (list, tuple) and set(map(type, value)) <= _STR:
+            return ("L", None if self.members is None else tuple([member in value for member in self.members]),
+                    None if self.sizes is None else _band(len(value), self.sizes))
+        return value if value is None else ("=", _freeze(value))
+
+
+def _key_specs(ast: lark.Tree) -> dict[str, KeySpec]:
+    """Names the condition reads only in these ways, each with what decides its result (see KeySpec).
+
+    The ways: compared with number literals (`name < 30`; `== null` too); or tested `'x' in name` and compared
+    `size(name) >= 3`. For such a name two values that agree on those points give the same result.
     """
     occurrences = Counter(str(node.children[0]) for node in ast.find_data("ident"))
     compared: Counter[str] = Counter()
     points: dict[str, set[float]] = {}
+    listed: Counter[str] = Counter()
+    members: dict[str, set[str]] = {}
+    sizes: dict[str, set[float]] = {}
     for node in ast.find_data("relation"):
         if len(node.children) != 2 or not isinstance(node.children[0], lark.Tree):
             continue
         op = node.children[0].data
         left, right = node.children[0].children[0], node.children[1]
+        if op == "relation_in":
+            name, member = _sole_ident(right), _string_literal(left)
+            if name is not None and member is not None and _literal_kind(left) == "STRING_LIT":
+                members.setdefault(name, set()).add(member)
+                listed[name] += 1
+            continue
         for side, other in ((left, right), (right, left)):
-            name = _sole_ident(side)
-            if name is None or op == "relation_in":
-                continue
             number = _number_literal(other)
+            sized = _size_of(side)
+            if sized is not None and number is not None:
+                sizes.setdefault(sized, set()).add(number)
+                listed[sized] += 1
+                continue
+            name = _sole_ident(side)
+            if name is None:
+                continue
             if number is not None:
                 points.setdefault(name, set()).add(number)
             elif not (_literal_kind(other) == "NULL_LIT" and op in ("relation_eq", "relation_ne")):
                 continue
             compared[name] += 1
-    return {name: tuple(sorted(points.get(name, ()))) for name, count in compared.items()
-            if count == occurrences[name]}
+    specs = {name: KeySpec(points=tuple(sorted(points.get(name, ())))) for name, count in compared.items()
+             if count == occurrences[name]}
+    for name, count in listed.items():
+        if count == occurrences[name]:
+            specs[name] = KeySpec(members=tuple(sorted(members[name])) if name in members else None,
+                                  sizes=tuple(sorted(sizes[name])) if name in sizes else None)
+    return specs
+
+
+def _remember(memo: dict[tuple[Any, ...], bool], key: tuple[Any, ...], result: bool) -> bool:
+    if len(memo) >= _CACHE:
+        memo.clear()  # simpler than an LRU, and a full memo means the profiles vary widely anyway
+    memo[key] = result
+    return result
 
 
 class Condition:
@@ -274,25 +338,36 @@ class Condition:
         self._ast = _ENV.compile(source)
         self.names = tuple(sorted(_identifiers(self._ast) & set(variables)))
         # Memo keys: a number only compared with literals keys on its place among them (`weekly_km < 30`
-        # gives one key below 30 and one above, not one per mileage); any other value keys on itself.
-        bands = _compared_only(self._ast)
-        self._keys = tuple((name, bands.get(name)) for name in self.names)
+        # gives one key below 30 and one above, not one per mileage), a list only tested for members and
+        # size on those (`'knee' in niggles`: has it or not); any other value keys on itself.
+        specs = _key_specs(self._ast)
+        self.keys: tuple[tuple[str, KeySpec | None], ...] = tuple((name, specs.get(name)) for name in self.names)
+        # Two memos: a quick one keyed on the lists themselves (a hit costs a tuple of each list), and behind
+        # it, for a condition that reads lists only by members and size, one keyed on those (a miss there
+        # is a celpy evaluation).
+        self._quick_parts = tuple((name, spec.key if spec is not None and spec.points is not None else _freeze)
+                                  for name, spec in self.keys)
+        self._key_parts = tuple((name, _freeze if spec is None else spec.key) for name, spec in self.keys)
+        self._reads_lists = any(spec is not None and spec.points is None for _, spec in self.keys)
+        self._shared: dict[tuple[Any, ...], bool] = {}
         # Plain dict operations only (each atomic): plans and previews evaluate from several threads.
         self._memo: dict[tuple[Any, ...], bool] = {}
         self._activation = _activation()
 
     def __call__(self, context: Mapping[str, Any]) -> bool:
         """True or False for this context; ConditionError (or OverBudget) when it can't be worked out."""
-        key = tuple(_freeze(context.get(name)) if points is None else _band(context.get(name), points)
-                    for name, points in self._keys)
+        key = tuple([part(context.get(name)) for name, part in self._quick_parts])
         known = self._memo.get(key)
         if known is not None:
             return known
-        result = self.evaluate(context)
-        if len(self._memo) >= _CACHE:
-            self._memo.clear()  # simpler than an LRU, and a full memo means the profiles vary widely anyway
-        self._memo[key] = result
-        return result
+        if self._reads_lists:
+            shared = tuple([part(context.get(name)) for name, part in self._key_parts])
+            result = self._shared.get(shared)
+            if result is None:
+                result = _remember(self._shared, shared, self.evaluate(context))
+        else:
+            result = self.evaluate(context)
+        return _remember(self._memo, key, result)
 
     def evaluate(self, context: Mapping[str, Any]) -> bool:
         """Like calling the condition, but always evaluated by celpy (never from the memo)."""

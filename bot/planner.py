@@ -683,12 +683,6 @@ class Builder:
         never the main lift nor what a safety rule or a note promises, and the time it frees gives the others
         their second set back.
         """
-        required = set(required_categories(self.profile.level))
-        elsewhere = {c for p in plans if p is not session  # what the other sessions cover on their days
-                     for slot, _ in (self.for_day([(x, 1) for x in p.slots], p.day) if p.day >= 0
-                                     else [(x, 1) for x in p.slots])
-                     for c in slot.exercise.categories if c is not Category.SINGLE_LEG}
-
         def sets(s: SessionPlan = session) -> list[int]:
             return [self.step_sets(x, peak_delta) for x in s.slots]
 
@@ -697,6 +691,13 @@ class Builder:
             done = self.for_day(done, s.day) if s.day >= 0 else done
             return sum(n < 2 for _, n in done) * 2 > len(done)
 
+        if not (thin() and len(session.slots) > 2):  # the common case: nothing to do (and nothing to work out)
+            return
+        required = set(required_categories(self.profile.level))
+        elsewhere = {c for p in plans if p is not session  # what the other sessions cover on their days
+                     for slot, _ in (self.for_day([(x, 1) for x in p.slots], p.day) if p.day >= 0
+                                     else [(x, 1) for x in p.slots])
+                     for c in slot.exercise.categories if c is not Category.SINGLE_LEG}
         while thin() and len(session.slots) > 2:
             single = [i for i, (slot, n) in enumerate(zip(session.slots, sets(), strict=True)) if i > 0
                       and (slot.origin in ("template", "coverage") or slot.origin.startswith(("goal-", "niggle-")))
@@ -1145,6 +1146,12 @@ class Planner:
         rebuilt = 0  # weeks with full sessions since the race: the block rebuilds from its first step
         stepped_in: dict[str, str] = {}  # next steps taken: the new exercise's id -> the one it moves on from
         used: list[int] = []  # the step each non-maintenance week took
+        # What the weeks laid out so far hold, kept up to date as each week is added (a laid-out week never
+        # changes again before the taper): their exercises' ids; what they hold on their days (for_day), in
+        # entry order; and by exercise id, the weeks' entries taken by day (_nothing_new's `done`).
+        laid_ids: set[str] = set()
+        laid_on_days: list[SlotPlan] = []
+        laid_by_id: dict[str, SlotPlan] = {}
         for index, step in enumerate(steps):
             week_start = b.start + dt.timedelta(days=7 * index)
             modes = [day_mode(race, distance, policy, 7 * index + d) for d in range(7)]
@@ -1218,8 +1225,7 @@ class Planner:
                     continue
                 slots = [(slot, n) for slot, n in zip(p.slots, sets, strict=True) if n > 0]
                 if not week.maintenance:  # the tendon path moves on where the session still fits its time
-                    stepped = b.next_steps(slots, index + 1, {
-                        slot.exercise.id for w in layout for e in w.entries for slot, _ in e.slots})
+                    stepped = b.next_steps(slots, index + 1, laid_ids)
                     if stepped != slots and b.minutes(template, [
                             (s.exercise, n, b.dose(s.exercise, s.reps, week.step.reps)[1])
                             for s, n in b.for_day(stepped, day)]) <= band[1]:
@@ -1234,20 +1240,26 @@ class Planner:
                                                   p.focus, reps=week.step.reps))
                     continue
                 week.entries.append(WeekEntry(p, slots, day, p.kind, week.step.rir, p.focus, reps=week.step.reps))
-            self._nothing_new(b, layout, week, index, race)
+            self._nothing_new(b, layout, week, index, race, laid_by_id)
             if race is not None and race < 7 * index and any(e.kind != "light" for e in week.entries):
                 rebuilt += 1
             if not maintenance:
                 used.append(step_index)
-            done = [slot for w in [*layout, week] for e in w.entries for slot, _ in b.for_day(e.slots, e.day)]
+            on_days = {id(e): b.for_day(e.slots, e.day) for e in week.entries}
+            done = laid_on_days + [slot for e in week.entries for slot, _ in on_days[id(e)]]
             main = main_session(plans)
             primer = self._primer(b, main, done or main.slots, modes, week_start, placed_dates + [
                 week_start + dt.timedelta(days=e.day) for e in week.entries])
             if primer is not None:
                 week.entries.append(primer)
+                on_days[id(primer)] = b.for_day(primer.slots, primer.day)
             placed_dates += sorted(week_start + dt.timedelta(days=e.day) for e in week.entries)
             placed_dates.sort()
             layout.append(week)
+            laid_ids.update(slot.exercise.id for e in week.entries for slot, _ in e.slots)
+            laid_on_days += [slot for e in week.entries for slot, _ in on_days[id(e)]]
+            for e in sorted(week.entries, key=lambda entry: entry.day):
+                laid_by_id.update((slot.exercise.id, slot) for slot, _ in on_days[id(e)])
         if taper:
             self._taper(b, layout)
         weeks = []
@@ -1377,16 +1389,14 @@ class Planner:
                            on_hard_day=main.on_hard_day)
 
     @staticmethod
-    def _nothing_new(b: Builder, layout: list[WeekLayout], week: WeekLayout, index: int, race: int | None) -> None:
+    def _nothing_new(b: Builder, layout: list[WeekLayout], week: WeekLayout, index: int, race: int | None,
+                     done: dict[str, SlotPlan]) -> None:
         """COACHING.md 2, 24: nothing new in maintenance weeks, nor after a race up to the first full session.
 
         (After a race only when the block had work before it.) Only exercises already done, or a regression
-        of one (its substitutes); what has neither is left out.
+        of one (its substitutes); what has neither is left out. `done`: what the weeks in `layout` hold on
+        their days by exercise id, each week's entries taken by day (the last one's slot for an id).
         """
-        done: dict[str, SlotPlan] = {}
-        for w in layout:
-            for e in sorted(w.entries, key=lambda entry: entry.day):
-                done.update((slot.exercise.id, slot) for slot, _ in b.for_day(e.slots, e.day))
         if not done:
             return
         before_race = race is not None and any(

@@ -104,3 +104,58 @@ def test_profiles_that_differ_only_in_what_a_condition_does_not_read_share_its_r
         profile = Profile(weekly_km=km, level=level, goals=["speed"], niggles=niggles)
         assert condition(context_for(profile, START)) is True
     assert len(condition._memo) == 1
+
+
+GOALS = ["speed", "power", "hills", "general", "endurance", "injury-resilience"]
+
+
+@st.composite
+def list_conditions(draw: st.DrawFn) -> str:
+    """`'speed' in goals`, `size(hard_days) >= 3`, both together, or a list read another way."""
+    parts = []
+    for _ in range(draw(st.integers(1, 3))):
+        shape = draw(st.sampled_from(["in", "size", "flipped-size", "exists", "index"]))
+        if shape == "in":
+            parts.append(f"'{draw(st.sampled_from(GOALS))}' in goals")
+        elif shape == "size":
+            parts.append(f"size(goals) {draw(OPERATORS)} {draw(st.integers(-1, 4))}")
+        elif shape == "flipped-size":
+            parts.append(f"{draw(st.integers(-1, 4))} {draw(OPERATORS)} size(goals)")
+        elif shape == "exists":  # read through a macro: keyed on the list itself
+            parts.append(f"goals.exists(g, g.startsWith('{draw(st.sampled_from(['s', 'h', 'e']))}'))")
+        else:  # read by index: keyed on the list itself
+            parts.append(f"(size(goals) > 0 && goals[0] == '{draw(st.sampled_from(GOALS))}')")
+    text = parts[0]
+    for part in parts[1:]:
+        text = f"{text} {draw(st.sampled_from(['&&', '||']))} {'!' if draw(st.booleans()) else ''}({part})"
+    return text
+
+
+@given(source=list_conditions(), lists=st.lists(st.lists(st.sampled_from(GOALS), max_size=5), min_size=1,
+                                                 max_size=30))
+def test_memoised_list_results_are_celpys_for_every_context(source, lists):
+    """However the memo keys a list (by value, or by the members tested and its size's place), every
+    context gets exactly what celpy evaluates for it."""
+    condition = Condition(source, RULE_VARIABLES)
+    for goals in lists:
+        context = {"goals": goals}
+        found = memoised(condition, context)
+        assert found is None or found == reference(source, context), (source, context)
+
+
+def test_a_list_tested_for_members_and_size_keys_on_those():
+    """`'speed' in goals && size(goals) >= 2`: whether a list holds 'speed' and where its size falls (below,
+    at or above 2) decide, so 64 different goal lists need six evaluations; each gets its own answer."""
+    source = "'speed' in goals && size(goals) >= 2"
+    condition = Condition(source, RULE_VARIABLES)
+    for mask in range(64):
+        goals = [goal for bit, goal in enumerate(GOALS) if mask >> bit & 1]
+        assert condition({"goals": goals}) is ("speed" in goals and len(goals) >= 2)
+    assert len(condition._shared) == 6
+
+
+def test_a_list_read_any_other_way_keys_on_its_value():
+    """A list also read by index or through a macro keys on itself: no sharing between lists."""
+    condition = Condition("'speed' in goals && goals[0] == 'hills'", RULE_VARIABLES)
+    assert [condition({"goals": goals}) for goals in (["hills", "speed"], ["speed", "hills"])] == [True, False]
+    assert len(condition._memo) == 2 and not condition._shared
