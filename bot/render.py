@@ -82,6 +82,15 @@ class PlanContext(Context):
         return super().call(__obj, *args, **kwargs)
 
 
+def _line_key(ex: Any) -> tuple:
+    """Everything templates/exercise.md.j2 shows of a prescription: the key of its cached line.
+
+    A calm tempo or a cue for the runner's kit makes the same exercise, sets and reps a different line.
+    """
+    return (ex.id, ex.name, ex.sets, ex.reps, ex.per_side, ex.unit, ex.effort, ex.tempo, ex.rest_seconds, ex.load,
+            ex.cue)
+
+
 def make_environment(templates_dir: Path) -> Environment:
     """The Jinja environment for plan text: strict, Markdown out, `user` to escape people's text.
 
@@ -141,7 +150,7 @@ class Renderer:
         self._globals = {name: dict(template.globals) for name, template in self._templates.items()}
 
     def _exercise_line(self, ex: Any, cues: bool) -> str:
-        key = (ex.id, ex.sets, ex.reps, ex.rir_min, ex.rir_max, ex.load, cues)
+        key = (_line_key(ex), cues)
         line = self._lines.get(key)
         if line is None:
             if len(self._lines) > 50_000:
@@ -160,7 +169,7 @@ class Renderer:
         return escaped
 
     def _session_body(self, session: Any, cues: bool) -> str:
-        key = (tuple((e.id, e.sets, e.reps, e.rir_min, e.rir_max, e.load) for e in session.exercises),
+        key = (tuple(_line_key(e) for e in session.exercises),
                tuple(item.id for item in session.warm_up), tuple(item.id for item in session.cool_down), cues)
         body = self._bodies.get(key)
         if body is None:

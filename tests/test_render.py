@@ -135,3 +135,19 @@ def test_the_header_counts_the_sessions_the_weeks_hold(coach):
     assert plan.sessions_per_week != most  # the template's count is not what the weeks hold
     for text in (coach.renderer.markdown(plan), coach.renderer.overview_embed(plan)["description"]):
         assert said in text
+
+
+def test_a_renderer_shared_by_many_plans_renders_each_as_a_fresh_one_would(coach, settings):
+    """The renderer caches exercise lines and session bodies across plans; every page of every plan must still
+    be what a fresh renderer gives (a calm tempo or a kit-specific cue makes the same exercise, sets and reps
+    a different line)."""
+    import random
+
+    from bench.bench_plan import random_profile
+
+    shared = Renderer(settings.templates_dir)
+    for seed in range(120):
+        plan = coach.plan(random_profile(random.Random(seed)), START)
+        fresh = Renderer(settings.templates_dir)
+        assert shared.pages(plan) == fresh.pages(plan)
+        assert shared.markdown(plan) == fresh.markdown(plan)
