@@ -28,9 +28,9 @@ from bot.models import DAYS, Goal, Level, Niggle, Profile
 from bot.text import CONTENT_LIMIT
 
 DATA = Path(__file__).parent / "data"
-# Held-out sets, written by a helper who saw neither the code nor the entries nor earlier sets; the lead adds
-# them for the one-off measurement (the tests skip until then). faq_blind4/5.yaml and faq_moderator.yaml /
-# faq_moderator2.yaml, the sets before them, are spent: development data now.
+# Held-out sets, written by a helper who saw neither the code nor the entries nor earlier sets, run once
+# (2026-12-02); never tune on them. faq_blind4/5.yaml and faq_moderator.yaml / faq_moderator2.yaml, the sets
+# before them, are spent: development data now.
 BLIND_FILES = ("faq_blind6.yaml",)
 MODERATOR_FILES = ("faq_moderator3.yaml",)
 # Moderator-style entries written while tuning (development data).

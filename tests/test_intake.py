@@ -21,7 +21,7 @@ LABELLED = Path(__file__).parent / "data" / "intake_labelled.yaml"
 BLIND = Path(__file__).parent / "data" / "intake_blind2.yaml"  # spent: development data since 2026-12-01
 # Held out once by the lead (2026-12-02), spent since: development data.
 SPENT_BLIND3 = Path(__file__).parent / "data" / "intake_blind3.yaml"
-# The next held-out set, written without sight of the reader or the sets above; the lead adds it and runs it once.
+# The held-out set written without sight of the reader or the sets above, run once (2026-12-02); never tune on it.
 HELD_OUT = Path(__file__).parent / "data" / "intake_blind4.yaml"
 ROOT = Path(__file__).resolve().parent.parent
 
