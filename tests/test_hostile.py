@@ -25,7 +25,7 @@ from bot.conditions import Budget, OverBudget, evaluate_ast, parse
 from bot.engine import context_for, rule_condition, sample_contexts
 from bot.models import DAYS, Equipment, Goal, Niggle, Profile
 from bot.storage import Storage
-from bot.tuning import Tuning
+from bot.tuning import Tuning, TuningError
 from bot.yamlio import DataFileError
 from tests.conftest import START
 from tests.hostile_corpus import HOSTILE_ANSWERS, HOSTILE_CONDITIONS, entry_yaml, rule_yaml
@@ -96,8 +96,11 @@ def test_hostile_condition_is_refused_or_bounded(tuning: Tuning, condition: str)
     """Refused with a message when saved, or saved and then within budget for every triggering profile."""
     error = finishes(lambda: tuning.save_rule(GUILD, MOD, rule_yaml(condition)))
     saved = "hostile" in tuning.ruleset_for(GUILD).by_id
-    if error is not None:
-        assert isinstance(error, DataFileError) and error.problems and not saved
+    if error is not None:  # refused with a message: the check at saving, or its trial run over budget (a
+        # heavy expression near the budget goes either way on a loaded machine; both refuse and save nothing)
+        assert not saved
+        assert (isinstance(error, DataFileError) and error.problems) or (
+            isinstance(error, TuningError) and "longer than" in str(error)), error
     else:
         assert saved and "__" not in condition
         compiled = rule_condition(condition)
