@@ -82,3 +82,4 @@ def test_cli_refuses_a_busy_folder_with_the_message_and_no_traceback(tmp_path):
         holder.wait()
     assert run.returncode == 1, run.stderr
     assert "already in use by process" in run.stderr and "Traceback" not in run.stderr
+    assert "console --no-save" in run.stderr  # the way to talk to LegDay meanwhile

@@ -27,8 +27,16 @@ def handle(args: argparse.Namespace) -> int:
 
     if args.no_save:
         return run_console(today=args.today)
-    from bot.config import get_settings
-    from bot.storage import Storage
+    import sys
 
-    with Storage.from_settings(get_settings(), recover=True) as storage:
+    from bot.config import get_settings
+    from bot.storage import DataDirBusy, Storage
+
+    try:
+        storage = Storage.from_settings(get_settings(), recover=True)
+    except DataDirBusy as exc:  # the bot (or another console) holds the folder: say so, and the way round it
+        print(f"{exc}\nOr talk to LegDay here without keeping anything: python -m bot console --no-save",
+              file=sys.stderr)
+        return 1
+    with storage:
         return run_console(storage=storage, today=args.today)
