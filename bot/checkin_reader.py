@@ -1116,22 +1116,18 @@ def _labelled(paths: list[Path]) -> list[_Labelled]:
 
 
 def fit_confidence(samples: list[_Labelled], silent_cost: float) -> dict[str, Any]:
-    """Fit each kind of read's model and threshold with the chat reader's fitting (bot/commands/parse.py)."""
-    from types import SimpleNamespace
-
-    from bot.commands.parse import Sample, fit_gate
-
-    rows = []  # one row per read, named by its kind: fit_gate learns 'read == expected' from the evidence
+    """Fit each kind of read's model and threshold with the chat reader's fitting (intake.fit_confidence_models)."""
+    rows: dict[str, tuple[list[dict[str, float]], list[int]]] = {}  # per kind of read: evidence, read == expected
     for sample in samples:
         if sample.kind != "checkin" or sample.reading.kind != "checkin":
             continue
         for key, right in outcomes(sample.reading, sample.expect, sample.today).items():
             if key not in sample.evidence:
                 continue
-            name = _INSTANCE_RE.sub("", key)
-            rows.append(Sample(sample.text, {name: "read" if right else "not as read"}, "checkin",
-                               SimpleNamespace(fields={name: "read"}), {name: sample.evidence.get(key, {})}))
-    return fit_gate(rows, silent_cost)
+            xs, ys = rows.setdefault(_INSTANCE_RE.sub("", key), ([], []))
+            xs.append(sample.evidence.get(key, {}))
+            ys.append(int(bool(right)))
+    return intake.fit_confidence_models(rows, silent_cost)
 
 
 def cross_validated(samples: list[_Labelled], silent_cost: float, folds: int = 5) -> dict[str, Any]:

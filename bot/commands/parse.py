@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import math
 import sys
 from collections import Counter
 from dataclasses import dataclass, field
@@ -13,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.commands._profile_args import iso_date
-from bot.intake import classify_message, parse_message
+from bot.intake import classify_message, fit_confidence_models, parse_message
 from bot.models import FIELD_LABELS, MileageError, parse_mileage
 from bot.yamlio import DataFileError, read_yaml
 
@@ -247,30 +246,8 @@ def _rows(samples: list[Sample]) -> dict[str, tuple[list[dict[str, float]], list
 
 
 def fit_gate(samples: list[Sample], silent_cost: float = SILENT_COST) -> dict[str, Any]:
-    """Fit each field's model of 'this read is right' and its threshold: rules/intake_confidence.yaml's content.
-
-    With calibrated probabilities, keeping a field pays when p > cost x (1 - p), so the threshold is
-    cost / (1 + cost) for every field (0.8 at a cost of 4); no threshold is tuned to the data.
-    """
-    from sklearn.feature_extraction import DictVectorizer
-    from sklearn.linear_model import LogisticRegression
-
-    threshold = round(silent_cost / (1 + silent_cost), 4)
-    models: dict[str, Any] = {}
-    for name, (xs, ys) in sorted(_rows(samples).items()):
-        if len(ys) - sum(ys) < 3 or sum(ys) < 3:
-            # Too few of one outcome to learn from: the field's share of right reads (smoothed), no evidence.
-            share = (sum(ys) + 1) / (len(ys) + 2)
-            models[name] = {"intercept": round(math.log(share / (1 - share)), 4), "weights": {},
-                            "threshold": threshold, "reads": len(ys), "right": sum(ys)}
-            continue
-        vectorizer = DictVectorizer(sparse=False)
-        model = LogisticRegression(C=1.0, max_iter=1000).fit(vectorizer.fit_transform(xs), ys)
-        weights = {feature: round(float(w), 4) for feature, w in zip(vectorizer.feature_names_, model.coef_[0],
-                                                                       strict=True) if abs(w) > 1e-6}
-        models[name] = {"intercept": round(float(model.intercept_[0]), 4), "weights": weights,
-                        "threshold": threshold, "reads": len(ys), "right": sum(ys)}
-    return models
+    """Fit each field's model of 'this read is right' and its threshold: rules/intake_confidence.yaml's content."""
+    return fit_confidence_models(_rows(samples), silent_cost)
 
 
 def gated_evaluation(samples: list[Sample], models: dict[str, Any]) -> Evaluation:
