@@ -24,7 +24,7 @@ import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from rapidfuzz import fuzz, process
@@ -36,6 +36,9 @@ from bot.config import get_settings
 from bot.models import DAYS, KM_PER_MILE, NIGGLE_LABELS, MileageError, Niggle, Plan, Profile, parse_mileage
 from bot.vocabulary import Vocabulary, load_vocabulary
 from bot.yamlio import DataFileError, describe_errors, read_yaml
+
+if TYPE_CHECKING:
+    from bot.catalog import Exercise
 
 MAX_CHARS = 2000
 LB_PER_KG = 2.2046226
@@ -344,18 +347,22 @@ def _distance(km: float, unit: str) -> str:
 
 
 @functools.lru_cache(maxsize=1)
-def _catalog_names() -> dict[str, str]:
+def _exercises() -> dict[str, Exercise]:
+    """The catalogue's exercises (rules/exercises.yaml), loaded once for names and relatives."""
     from bot.catalog import load_catalog
 
-    return {key: ex.name for key, ex in load_catalog(get_settings().rules_dir).exercises.items()}
+    return load_catalog(get_settings().rules_dir).exercises
+
+
+@functools.lru_cache(maxsize=1)
+def _catalog_names() -> dict[str, str]:
+    return {key: ex.name for key, ex in _exercises().items()}
 
 
 @functools.lru_cache(maxsize=1)
 def _catalog_relatives() -> dict[str, frozenset[str]]:
     """Each catalogue exercise -> what a name of it may stand for in a session (see `logged_as`)."""
-    from bot.catalog import load_catalog
-
-    exercises = load_catalog(get_settings().rules_dir).exercises
+    exercises = _exercises()
     out: dict[str, set[str]] = {key: set() for key in exercises}
     for key, ex in exercises.items():
         for sub in ex.substitutes:
