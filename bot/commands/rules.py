@@ -78,6 +78,8 @@ def _faq_problems(folder: Path) -> list[str]:
         except FaqError as exc:
             problems.extend(str(exc).splitlines())
     for path in sorted(folder.glob("*.yaml")):
+        if path.name == "faq.yaml":  # loaded whole above
+            continue
         try:
             read_yaml(path)
         except DataFileError as exc:
